@@ -1,0 +1,77 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { DpclabError } from "../errors.js";
+import type { KeyAlgorithm } from "../pki/algorithms.js";
+import { readJson, writeJson } from "./json-file.js";
+
+/** What a lab was created with; everything else in the lab dir is state derived from it and from use. */
+export interface LabConfig {
+  version: 1;
+  /** Key algorithm of the test PKI and the cards. */
+  alg: KeyAlgorithm;
+  seed: string;
+  /** Base of the http URLs stamped into certificates (AIA, CRL DP); where `dpclab pki serve` answers by default. */
+  baseUrl: string;
+  createdAt: string;
+}
+
+export const DEFAULT_LAB_DIR = ".dpclab";
+export const DEFAULT_BASE_URL = "http://127.0.0.1:7800";
+
+/**
+ * The lab directory holds all state: PKI keys and certificates, the card issuer's records, the card deck and the
+ * SoftHSM configuration. Nothing is written outside it — never the system's SoftHSM token directory.
+ */
+export class LabDir {
+  readonly root: string;
+
+  constructor(root: string = DEFAULT_LAB_DIR) {
+    this.root = resolve(root);
+  }
+
+  get configPath(): string {
+    return join(this.root, "lab.json");
+  }
+  /** Where the card issuer (emulators/piv-ca) keeps its CAs and records. */
+  get pivCaDir(): string {
+    return join(this.root, "piv-ca");
+  }
+  get deckPath(): string {
+    return join(this.root, "cards", "deck.json");
+  }
+  /** The PIN retry counters of the cards (SoftHSM has none; the card layer enforces them). */
+  get pinCountersPath(): string {
+    return join(this.root, "cards", "pin-counters.json");
+  }
+  get tokenDir(): string {
+    return join(this.root, "softhsm", "tokens");
+  }
+  get softhsmConfPath(): string {
+    return join(this.root, "softhsm", "softhsm2.conf");
+  }
+
+  exists(): boolean {
+    return existsSync(this.configPath);
+  }
+
+  readConfig(): LabConfig {
+    const config = readJson<LabConfig>(this.configPath);
+    if (!config) throw new DpclabError(`no lab in ${this.root}: create one with "dpclab cards create --dir ${this.root} --count N"`, "no-lab");
+    return config;
+  }
+
+  writeConfig(config: LabConfig): void {
+    writeJson(this.configPath, config);
+  }
+
+  /** Writes the lab's softhsm2.conf (file backend: the robust one) and returns its path. */
+  ensureSoftHsmConf(): string {
+    mkdirSync(this.tokenDir, { recursive: true });
+    writeSoftHsmConf(this.softhsmConfPath, this.tokenDir);
+    return this.softhsmConfPath;
+  }
+}
+
+export function writeSoftHsmConf(confPath: string, tokenDir: string): void {
+  writeFileSync(confPath, `# dpclab TEST lab: SoftHSM tokens of the virtual PIV cards\ndirectories.tokendir = ${tokenDir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+}
