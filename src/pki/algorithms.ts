@@ -38,7 +38,7 @@ export function keyGenParams(alg: KeyAlgorithm): EcKeyGenParams | RsaHashedKeyGe
 
 /** WebCrypto parameters to sign (and to import a key for signing) with this algorithm. */
 export function signParams(alg: KeyAlgorithm): EcdsaParams | Algorithm {
-  return alg.startsWith("p") ? { name: "ECDSA", hash: hashFor(alg) } as EcdsaParams : { name: "RSASSA-PKCS1-v1_5" };
+  return alg.startsWith("p") ? ({ name: "ECDSA", hash: hashFor(alg) } as EcdsaParams) : { name: "RSASSA-PKCS1-v1_5" };
 }
 
 /** The PIV algorithm identifier of SP 800-78-5 (used in CHUID/key history and card listings). */

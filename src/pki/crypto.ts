@@ -1,0 +1,11 @@
+import "reflect-metadata";
+import { webcrypto } from "node:crypto";
+import { cryptoProvider } from "@peculiar/x509";
+
+/**
+ * The one WebCrypto every PKI operation uses: Node's own (OpenSSL-backed, thread-pooled), not @peculiar/webcrypto,
+ * which signs ~2x slower here (DESIGN.md rates). Importing this module registers it with @peculiar/x509 once.
+ */
+export const crypto: Crypto = webcrypto as unknown as Crypto;
+
+cryptoProvider.set(crypto);

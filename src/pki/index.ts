@@ -1,0 +1,30 @@
+// Public surface of src/pki: certificates, profiles, CRL/OCSP and path validation for the test PKI.
+import "./crypto.js";
+
+export * from "./algorithms.js";
+export type { CaOptions, ExportedCa, IssueRequest, IssuerPublication, SubordinateCaOptions } from "./ca.js";
+export { CertificateAuthority, DEFAULT_CA_POLICIES } from "./ca.js";
+export type { CardCertificateRequest, CardCertificateSlot, Cardholder, ContentSigningRequest } from "./card-certificates.js";
+export { cardCertificateRequest, issueCardCertificate, issueContentSigningCertificate } from "./card-certificates.js";
+export type { KeyUsageName } from "./certificate-facts.js";
+export { KEY_USAGE_NAMES } from "./certificate-facts.js";
+export type { CrlEntry, CrlOptions } from "./crl.js";
+export { createCrl } from "./crl.js";
+export { exportSpki, generateKeyPair, importPrivateKey } from "./keys.js";
+export type { CertStatus, OcspResponder, OcspResponderOptions, OcspResult } from "./ocsp.js";
+export { createOcspRequest, newOcspNonce, readOcspResponse, respondToOcsp } from "./ocsp.js";
+export { OIDS, POLICY_NAMES } from "./oids.js";
+export { certsOnlyP7c } from "./p7c.js";
+export type { PathFailureReason, PathValidationInput, PathValidationResult, RevocationSummary } from "./path-validation.js";
+export { validatePath } from "./path-validation.js";
+export { fromPem, toPem } from "./pem.js";
+export type { HttpRevocationOptions, RevocationCheck, RevocationChecker } from "./revocation.js";
+export { createHttpRevocationChecker } from "./revocation.js";
+export type { RevocationReason } from "./revocation-reason.js";
+export {
+  parseRevocationReason,
+  REVOCATION_REASONS,
+  revocationReasonCode,
+  revocationReasonFromCode,
+} from "./revocation-reason.js";
+export { normalizeSerialHex } from "./serial.js";
