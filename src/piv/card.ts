@@ -1,0 +1,206 @@
+import { DpclabError } from "../errors.js";
+import { isCkr } from "../pkcs11/errors.js";
+import type { Pkcs11Library } from "../pkcs11/library.js";
+import type { Pkcs11Session } from "../pkcs11/session.js";
+import type { KeyAlgorithm } from "../pki/algorithms.js";
+import { PIV_CONTAINERS, type PivContainerName } from "./containers.js";
+import { validatePin, validatePuk } from "./pin.js";
+import { MAX_PIN_TRIES, type PinRetryState, type PinRetryStore } from "./retry-counter.js";
+import { PIV_KEY_SLOTS, type PivKeySlot } from "./slots.js";
+
+/**
+ * A personalised virtual PIV card (one SoftHSM token) with the card-edge rules SoftHSM lacks: the PIN retry
+ * counter (FIPS 201-3: ≤10, DC-ACT-07; 73-4 Pt2 §3.2.1 "63 CX" / "69 83"), PUK unblock, and per-key PIN policy
+ * (9A/9D PIN, 9C PIN Always, 9E none — sp800-157.md §3). Not safe for concurrent use: one card, one caller.
+ */
+export class PivCard {
+  readonly tokenLabel: string;
+  /** The token serial; also the key of this card's retry counter. */
+  readonly serial: string;
+  readonly #session: Pkcs11Session;
+  readonly #store: PinRetryStore;
+  readonly #maxTries: number;
+  readonly #algs = new Map<PivKeySlot, KeyAlgorithm>();
+  #pinVerified = false;
+
+  private constructor(tokenLabel: string, serial: string, session: Pkcs11Session, store: PinRetryStore, maxTries: number) {
+    this.tokenLabel = tokenLabel;
+    this.serial = serial;
+    this.#session = session;
+    this.#store = store;
+    this.#maxTries = maxTries;
+  }
+
+  /** Opens the card by token label (never by slot id: SoftHSM renumbers slots, DESIGN.md pitfalls). */
+  static open(lib: Pkcs11Library, tokenLabel: string, store: PinRetryStore, opts: { maxTries?: number } = {}): PivCard {
+    const maxTries = opts.maxTries ?? MAX_PIN_TRIES;
+    if (!Number.isInteger(maxTries) || maxTries < 1 || maxTries > MAX_PIN_TRIES) {
+      throw new DpclabError(`maxTries must be 1 to ${MAX_PIN_TRIES} (FIPS 201-3 §4.3.1)`, "bad-max-tries");
+    }
+    const token = lib.tokens().find((t) => t.label === tokenLabel);
+    if (!token) throw new DpclabError(`no card "${tokenLabel}" in the token store`, "card-not-found", 404);
+    // Read-write: C_SetPIN and the SO login for unblocking need it, and SoftHSM refuses an SO login while RO sessions exist.
+    const session = lib.openSession(token.slot, { readWrite: true });
+    const card = new PivCard(tokenLabel, token.serial, session, store, maxTries);
+    if (!store.load(card.serial)) store.save(card.serial, { triesLeft: maxTries, maxTries });
+    return card;
+  }
+
+  get triesLeft(): number {
+    return this.#state().triesLeft;
+  }
+
+  get isBlocked(): boolean {
+    return this.triesLeft <= 0;
+  }
+
+  /** Whether the PIN has been verified in this session (73-4 security status). */
+  get pinVerified(): boolean {
+    return this.#pinVerified;
+  }
+
+  /** A certificate of a key slot, DER, or undefined if the slot holds none. Readable without PIN ("Always", 73-4 Table 3). */
+  readCertificate(slot: PivKeySlot): Uint8Array<ArrayBuffer> | undefined {
+    return this.#session.readCertificate(PIV_KEY_SLOTS[slot].id);
+  }
+
+  /** A public data container (CHUID, CCC, Discovery) by dpclab name or by its OpenSC label. */
+  readDataObject(name: PivContainerName | string): Uint8Array<ArrayBuffer> | undefined {
+    const label = (PIV_CONTAINERS as Record<string, { name: string }>)[name]?.name ?? name;
+    return this.#session.readDataObject(label);
+  }
+
+  /** VERIFY (73-4 Pt2 §3.2.1). A wrong PIN costs a try; a right one resets the counter. */
+  verifyPin(pin: string): void {
+    this.#assertNotBlocked();
+    validatePin(pin); // a malformed PIN is refused without costing a try, as a card answers 6A80
+    if (this.#session.loggedInAs()) this.#session.logout(); // so C_Login really checks this PIN
+    this.#pinVerified = false;
+    try {
+      this.#session.login("user", pin);
+    } catch (e) {
+      if (isCkr(e, "CKR_PIN_INCORRECT")) this.#wrongPin();
+      throw e;
+    }
+    this.#pinVerified = true;
+    this.#save(this.#maxTries);
+  }
+
+  /**
+   * Signs with a key slot: 9E needs no PIN; 9A needs the PIN verified in this session (give `pin` to verify it now);
+   * 9C needs the PIN for every signature (PIN Always → CKU_CONTEXT_SPECIFIC after C_SignInit). 9D does not sign
+   * (OpenSC usage decrypt/unwrap, ECDH; sp800-157.md §4).
+   */
+  sign(slot: PivKeySlot, data: Uint8Array, pin?: string): Uint8Array<ArrayBuffer> {
+    this.#assertNotBlocked();
+    const info = PIV_KEY_SLOTS[slot];
+    if (!info.usage.sign) {
+      throw new DpclabError(`the ${info.name} key (${slot}) does not sign (sp800-157.md §4 key usage)`, "key-usage");
+    }
+    if (info.pinPolicy === "pin-always" && pin === undefined) {
+      throw new DpclabError(`the ${info.name} key (${slot}) needs the PIN for every signature (PIN Always)`, "pin-required", 401);
+    }
+    if (info.pinPolicy !== "never" && !this.#pinVerified) {
+      if (pin === undefined) throw new DpclabError(`verify the PIN before using the ${info.name} key (${slot})`, "pin-required", 401);
+      this.verifyPin(pin);
+    }
+    const key = this.#session.findPrivateKey(info.id);
+    if (!key) throw new DpclabError(`the card has no ${info.name} key (${slot})`, "key-not-found", 404);
+    const alg = this.#algorithm(slot);
+    try {
+      const sig = this.#session.sign(key, alg, data, info.pinPolicy === "pin-always" ? { contextPin: pin as string } : {});
+      if (info.pinPolicy === "pin-always") this.#save(this.#maxTries);
+      return sig;
+    } catch (e) {
+      if (isCkr(e, "CKR_PIN_INCORRECT")) this.#wrongPin();
+      throw e;
+    }
+  }
+
+  /** The algorithm of a key slot's key pair. */
+  keyAlgorithm(slot: PivKeySlot): KeyAlgorithm {
+    return this.#algorithm(slot);
+  }
+
+  /** CHANGE REFERENCE DATA: needs the current PIN (DC-ACT-03); a wrong one costs a try. */
+  changePin(oldPin: string, newPin: string): void {
+    validatePin(newPin);
+    this.verifyPin(oldPin);
+    this.#session.setPin(oldPin, newPin);
+  }
+
+  /**
+   * RESET RETRY COUNTER with the PUK (DC-ACT-04): SO login with the PUK (SoftHSM SO PIN = PUK), C_InitPIN, counter
+   * back to max. Works on a blocked card; that is its purpose.
+   */
+  unblock(puk: string, newPin: string): void {
+    validatePuk(puk);
+    validatePin(newPin);
+    if (this.#session.loggedInAs()) this.#session.logout();
+    this.#pinVerified = false;
+    try {
+      this.#session.login("so", puk);
+    } catch (e) {
+      if (isCkr(e, "CKR_PIN_INCORRECT")) throw new DpclabError("wrong PUK: the card stays as it was", "puk-incorrect", 401);
+      throw e;
+    }
+    try {
+      this.#session.initPin(newPin);
+    } finally {
+      this.#session.logout();
+    }
+    this.#save(this.#maxTries);
+  }
+
+  close(): void {
+    try {
+      if (this.#session.loggedInAs()) this.#session.logout();
+    } catch {
+      // a dead session (library re-initialised) has nothing to log out of
+    }
+    this.#pinVerified = false;
+    try {
+      this.#session.close();
+    } catch {
+      // idem
+    }
+  }
+
+  #algorithm(slot: PivKeySlot): KeyAlgorithm {
+    let alg = this.#algs.get(slot);
+    if (!alg) {
+      const pub = this.#session.findPublicKey(PIV_KEY_SLOTS[slot].id);
+      if (!pub) throw new DpclabError(`the card has no ${PIV_KEY_SLOTS[slot].name} key (${slot})`, "key-not-found", 404);
+      alg = this.#session.keyAlgorithm(pub);
+      this.#algs.set(slot, alg);
+    }
+    return alg;
+  }
+
+  #state(): PinRetryState {
+    return this.#store.load(this.serial) ?? { triesLeft: this.#maxTries, maxTries: this.#maxTries };
+  }
+
+  #save(triesLeft: number): void {
+    const s = this.#state();
+    if (s.triesLeft !== triesLeft || s.maxTries !== this.#maxTries) this.#store.save(this.serial, { triesLeft, maxTries: this.#maxTries });
+  }
+
+  #assertNotBlocked(): void {
+    if (this.isBlocked) {
+      throw new DpclabError("the card is blocked: too many wrong PINs; unblock it with the PUK", "card-blocked", 403);
+    }
+  }
+
+  /** Counts a wrong PIN and throws the card's answer (63 CX, or blocked at 0). */
+  #wrongPin(): never {
+    const left = Math.max(0, this.#state().triesLeft - 1);
+    this.#save(left);
+    this.#pinVerified = false;
+    if (this.#session.loggedInAs()) this.#session.logout();
+    if (left === 0) {
+      throw new DpclabError("wrong PIN: 0 tries left, the card is now blocked (unblock it with the PUK)", "pin-incorrect", 401);
+    }
+    throw new DpclabError(`wrong PIN: ${left} ${left === 1 ? "try" : "tries"} left`, "pin-incorrect", 401);
+  }
+}

@@ -1,0 +1,156 @@
+import { randomBytes } from "node:crypto";
+import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
+import { SubjectAlternativeName } from "@peculiar/asn1-x509";
+import { X509Certificate } from "@peculiar/x509";
+import type { Clock } from "../clock.js";
+import { DpclabError } from "../errors.js";
+import { type KeyAlgorithm, OIDS, type PathFailureReason, type RevocationChecker, signParams, validatePath } from "../pki/index.js";
+import type { PivCard } from "./card.js";
+
+/**
+ * PKI-AUTH, FIPS 201-3 §6.2.3.1: the authentication mechanism a derived-credential issuer runs at the kiosk
+ * (DC-ISS-04, DC-LNK-01). Read the PIV Authentication certificate (9A), validate its path to a trusted root
+ * (RFC 5280, with revocation: OCSP, CRL fallback), verify the PIN, have the card sign a fresh random challenge
+ * with the 9A key, and verify that signature with the certificate's public key.
+ */
+export type PkiAuthStepName = "read-certificate" | "validate-path" | "verify-pin" | "challenge-response";
+
+export interface PkiAuthStep {
+  step: PkiAuthStepName;
+  ok: boolean;
+  detail: string;
+}
+
+export type PkiAuthFailureReason =
+  | "no-certificate"
+  | "bad-certificate"
+  | PathFailureReason
+  | "pin-incorrect"
+  | "card-blocked"
+  | "card-error"
+  | "challenge-signature-invalid";
+
+export type PkiAuthResult =
+  | { ok: true; certificate: X509Certificate; subject: string; fascn?: string; cardUuid?: string; steps: PkiAuthStep[] }
+  | { ok: false; reason: PkiAuthFailureReason; detail: string; certificate?: X509Certificate; steps: PkiAuthStep[] };
+
+export interface PkiAuthOptions {
+  card: PivCard;
+  pin: string;
+  trustAnchors: X509Certificate[];
+  intermediates: X509Certificate[];
+  revocation?: RevocationChecker;
+  clock: Clock;
+  /** Called as each step ends, so a CLI can print them as they happen. */
+  onStep?: (step: PkiAuthStep) => void;
+}
+
+/** The PIV Authentication policy (id-fpki-common-authentication) the 9A certificate must assert. */
+const PIV_AUTH_POLICIES = [OIDS.pivAuthentication];
+
+export async function pkiAuth(opts: PkiAuthOptions): Promise<PkiAuthResult> {
+  const steps: PkiAuthStep[] = [];
+  const note = (step: PkiAuthStepName, ok: boolean, detail: string) => {
+    const s = { step, ok, detail };
+    steps.push(s);
+    opts.onStep?.(s);
+  };
+  const fail = (step: PkiAuthStepName, reason: PkiAuthFailureReason, detail: string, certificate?: X509Certificate): PkiAuthResult => {
+    note(step, false, detail);
+    return { ok: false, reason, detail, certificate, steps };
+  };
+
+  // 1. Read the PIV Authentication certificate: a free read, no PIN (73-4: container 0101 "Always").
+  let certificate: X509Certificate;
+  try {
+    const der = opts.card.readCertificate("9A");
+    if (!der) return fail("read-certificate", "no-certificate", "the card has no PIV Authentication certificate");
+    certificate = new X509Certificate(der.slice());
+  } catch (error) {
+    return fail("read-certificate", cardReason(error, "bad-certificate"), message(error));
+  }
+  note("read-certificate", true, `${certificate.subject} (serial ${certificate.serialNumber})`);
+
+  // 2. Path validation to the trusted root, at the clock's time, with revocation checking.
+  const path = await validatePath({
+    leaf: certificate,
+    intermediates: opts.intermediates,
+    trustAnchors: opts.trustAnchors,
+    at: opts.clock.now(),
+    requiredPolicyOids: PIV_AUTH_POLICIES,
+    leafKeyUsage: ["digitalSignature"],
+    revocation: opts.revocation,
+  });
+  if (!path.ok) return fail("validate-path", path.reason, path.detail, certificate);
+  note(
+    "validate-path",
+    true,
+    `chains to ${path.path[path.path.length - 1]?.subject}${path.revocation ? `; status good by ${path.revocation.source.toUpperCase()}` : ""}`,
+  );
+
+  // 3. The cardholder proves possession of the card with the PIN (the card enforces the retry counter).
+  try {
+    opts.card.verifyPin(opts.pin);
+  } catch (error) {
+    return fail("verify-pin", cardReason(error, "card-error"), message(error), certificate);
+  }
+  note("verify-pin", true, "PIN accepted");
+
+  // 4. Challenge-response with the 9A key: a fresh random challenge, signed on the card, verified off it.
+  const challenge = randomBytes(32);
+  let valid: boolean;
+  try {
+    const signature = opts.card.sign("9A", challenge);
+    const alg = keyAlgorithmOf(certificate);
+    const publicKey = await certificate.publicKey.export(importParams(alg), ["verify"]);
+    valid = await crypto.subtle.verify(signParams(alg), publicKey, signature, challenge);
+  } catch (error) {
+    return fail("challenge-response", cardReason(error, "card-error"), message(error), certificate);
+  }
+  if (!valid)
+    return fail(
+      "challenge-response",
+      "challenge-signature-invalid",
+      "the card's signature over the challenge does not verify with the certificate's key",
+      certificate,
+    );
+  note("challenge-response", true, "the card signed a fresh 32-byte challenge with the PIV Authentication key");
+
+  const ids = cardIdentifiers(certificate);
+  return { ok: true, certificate, subject: certificate.subject, ...ids, steps };
+}
+
+function cardReason(error: unknown, fallback: PkiAuthFailureReason): PkiAuthFailureReason {
+  if (error instanceof DpclabError && (error.code === "pin-incorrect" || error.code === "card-blocked")) return error.code;
+  return fallback;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function keyAlgorithmOf(cert: X509Certificate): KeyAlgorithm {
+  const alg = cert.publicKey.algorithm as EcKeyAlgorithm & RsaHashedKeyAlgorithm;
+  if (alg.name === "ECDSA" || alg.name === "EC") return alg.namedCurve === "P-384" ? "p384" : "p256";
+  return alg.modulusLength >= 3072 ? "rsa3072" : "rsa2048";
+}
+
+function importParams(alg: KeyAlgorithm): EcKeyImportParams | RsaHashedImportParams {
+  if (alg === "p256" || alg === "p384") return { name: "ECDSA", namedCurve: alg === "p256" ? "P-256" : "P-384" };
+  return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+}
+
+/** The FASC-N (hex) and card UUID from the SAN of a PIV Authentication certificate (FIPS 201-3 §4.2.2.1). */
+export function cardIdentifiers(cert: X509Certificate): { fascn?: string; cardUuid?: string } {
+  const ext = cert.extensions.find((e) => e.type === "2.5.29.17");
+  const out: { fascn?: string; cardUuid?: string } = {};
+  if (!ext) return out;
+  for (const name of AsnConvert.parse(ext.value, SubjectAlternativeName)) {
+    if (name.uniformResourceIdentifier?.startsWith("urn:uuid:")) out.cardUuid = name.uniformResourceIdentifier.slice("urn:uuid:".length);
+    // otherName 2.16.840.1.101.3.6.6 carries the FASC-N as an OCTET STRING of 25 bytes.
+    if (name.otherName?.typeId === OIDS.fascn) {
+      out.fascn = Buffer.from(AsnConvert.parse(name.otherName.value, OctetString).buffer).toString("hex");
+    }
+  }
+  return out;
+}

@@ -1,0 +1,33 @@
+import { derBitString, derNull, derOid, derRead, derSequence, derUnsignedInteger } from "./der.js";
+
+/** Named curves PIV keys may use (78-5: P-256, P-384), keyed by their OID. */
+export const CURVE_OIDS = { p256: "1.2.840.10045.3.1.7", p384: "1.3.132.0.34" } as const;
+const ID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
+const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
+
+/**
+ * CKA_EC_POINT holds the point wrapped in a DER OCTET STRING (PKCS#11 2.40 §2.3.3); some modules return it raw.
+ * Returns the bare uncompressed point 04||X||Y.
+ */
+export function unwrapEcPoint(ecPoint: Uint8Array): Uint8Array {
+  if (ecPoint[0] === 0x04) {
+    try {
+      const { value, end } = derRead(ecPoint);
+      if (end === ecPoint.length && value[0] === 0x04 && value.length % 2 === 1) return value;
+    } catch {
+      // not DER-wrapped: fall through
+    }
+  }
+  return ecPoint;
+}
+
+/** SubjectPublicKeyInfo (RFC 5480) for an EC public key, importable by WebCrypto as "spki". */
+export function ecSpki(curve: keyof typeof CURVE_OIDS, ecPoint: Uint8Array): Uint8Array<ArrayBuffer> {
+  return derSequence(derSequence(derOid(ID_EC_PUBLIC_KEY), derOid(CURVE_OIDS[curve])), derBitString(unwrapEcPoint(ecPoint)));
+}
+
+/** SubjectPublicKeyInfo (RFC 3279) for an RSA public key. */
+export function rsaSpki(modulus: Uint8Array, publicExponent: Uint8Array): Uint8Array<ArrayBuffer> {
+  const rsaPublicKey = derSequence(derUnsignedInteger(modulus), derUnsignedInteger(publicExponent));
+  return derSequence(derSequence(derOid(RSA_ENCRYPTION), derNull()), derBitString(rsaPublicKey));
+}
