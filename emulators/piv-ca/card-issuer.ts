@@ -1,0 +1,262 @@
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { X509Certificate } from "@peculiar/x509";
+import type { Clock } from "../../src/clock.js";
+import { DpclabError } from "../../src/errors.js";
+import { type LabConfig, type LabDir, readJson, writeJson } from "../../src/lab/index.js";
+import type { PivKeySlot } from "../../src/piv/index.js";
+import {
+  CertificateAuthority,
+  generateKeyPair,
+  importPrivateKey,
+  issueCardCertificate,
+  issueContentSigningCertificate,
+  type KeyAlgorithm,
+  type RevocationReason,
+} from "../../src/pki/index.js";
+import type { CertificateRegistryState } from "../shared/certificate-registry.js";
+import { IssuingAuthority } from "../shared/issuing-authority.js";
+import { publicationUrls } from "../shared/publication-routes.js";
+import type { CardRecord } from "./card-record.js";
+import type { AccountStatus, PivIdentityAccount } from "./identity-account.js";
+
+const YEAR_MS = 365 * 86_400_000;
+export const ROOT_CA_NAME = "root";
+export const PIV_CA_NAME = "piv-ca";
+const CONTENT_SIGNER = "content-signer";
+
+interface CardIssuerState {
+  version: 1;
+  registries: Record<string, CertificateRegistryState>;
+  accounts: PivIdentityAccount[];
+}
+
+/** Signs CHUIDs (and later security objects): a PIV content-signing certificate of the card issuer (FIPS 201-3 §4.2.1). */
+export interface ContentSigner {
+  certificate: X509Certificate;
+  privateKey: CryptoKey;
+  alg: KeyAlgorithm;
+}
+
+/**
+ * The PIV card issuer: the TEST root, the PIV Card Issuing CA under it, the content signer, the card deck's records
+ * and a PIV identity account per cardholder. All its state lives in the lab dir.
+ */
+export class CardIssuer {
+  #loadedMtime = 0;
+
+  private constructor(
+    private readonly lab: LabDir,
+    readonly config: LabConfig,
+    readonly root: IssuingAuthority,
+    readonly pivCa: IssuingAuthority,
+    readonly contentSigner: ContentSigner,
+    private readonly accounts: PivIdentityAccount[],
+    private readonly deck: CardRecord[],
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates the lab's test PKI: `DPCLAB TEST Root CA` and `DPCLAB TEST PIV Card Issuing CA` under it. */
+  static async create(lab: LabDir, config: LabConfig, clock: Clock): Promise<CardIssuer> {
+    const now = clock.now();
+    const rootCa = await CertificateAuthority.createRoot({
+      commonName: "CN=DPCLAB TEST Root CA,OU=TEST PKI,O=DPCLAB TEST,C=US",
+      alg: config.alg,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 20 * YEAR_MS),
+      publication: publicationUrls(config.baseUrl, ROOT_CA_NAME),
+    });
+    const pivCa = await rootCa.createSubordinate({
+      commonName: "CN=DPCLAB TEST PIV Card Issuing CA,OU=TEST PKI,O=DPCLAB TEST,C=US",
+      alg: config.alg,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 10 * YEAR_MS),
+      publication: publicationUrls(config.baseUrl, PIV_CA_NAME),
+    });
+    // DC-LIFE-03: the content-signing certificate must outlive the card certificates it vouches for.
+    const signerKeys = await generateKeyPair(config.alg);
+    const signerCert = await issueContentSigningCertificate(pivCa, {
+      publicKey: new Uint8Array(await crypto.subtle.exportKey("spki", signerKeys.publicKey)),
+      commonName: "DPCLAB TEST PIV Content Signer",
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 9 * YEAR_MS),
+    });
+    const issuer = new CardIssuer(
+      lab,
+      config,
+      new IssuingAuthority(ROOT_CA_NAME, rootCa, clock),
+      new IssuingAuthority(PIV_CA_NAME, pivCa, clock),
+      { certificate: signerCert, privateKey: signerKeys.privateKey, alg: config.alg },
+      [],
+      [],
+      clock,
+    );
+    issuer.root.record(pivCa.certificate, "ca:piv-ca");
+    issuer.pivCa.record(signerCert, "content-signer");
+    lab.writeConfig(config);
+    mkdirSync(lab.pivCaDir, { recursive: true });
+    for (const [name, ca] of [
+      [ROOT_CA_NAME, rootCa],
+      [PIV_CA_NAME, pivCa],
+    ] as const) {
+      const material = await ca.export();
+      writeFileSync(join(lab.pivCaDir, `${name}.pem`), material.certificatePem);
+      writeFileSync(join(lab.pivCaDir, `${name}.key.pem`), material.privateKeyPem, { mode: 0o600 });
+    }
+    writeFileSync(join(lab.pivCaDir, `${CONTENT_SIGNER}.pem`), signerCert.toString("pem"));
+    const pkcs8 = Buffer.from(await crypto.subtle.exportKey("pkcs8", signerKeys.privateKey)).toString("base64");
+    writeFileSync(join(lab.pivCaDir, `${CONTENT_SIGNER}.key.pem`), toPem(pkcs8, "PRIVATE KEY"), { mode: 0o600 });
+    issuer.save();
+    return issuer;
+  }
+
+  static async open(lab: LabDir, clock: Clock): Promise<CardIssuer> {
+    const config = lab.readConfig();
+    const state = readJson<CardIssuerState>(join(lab.pivCaDir, "state.json"));
+    if (!state) throw new DpclabError(`the lab in ${lab.root} has no card issuer state (piv-ca/state.json); create a new lab`, "corrupt-lab");
+    const load = async (name: string) =>
+      CertificateAuthority.load({
+        certificatePem: readFileSync(join(lab.pivCaDir, `${name}.pem`), "utf8"),
+        privateKeyPem: readFileSync(join(lab.pivCaDir, `${name}.key.pem`), "utf8"),
+        alg: config.alg,
+        publication: publicationUrls(config.baseUrl, name),
+      });
+    const signerCert = new X509Certificate(readFileSync(join(lab.pivCaDir, `${CONTENT_SIGNER}.pem`), "utf8"));
+    const signerKey = await importPrivateKey(readFileSync(join(lab.pivCaDir, `${CONTENT_SIGNER}.key.pem`), "utf8"), config.alg);
+    const issuer = new CardIssuer(
+      lab,
+      config,
+      new IssuingAuthority(ROOT_CA_NAME, await load(ROOT_CA_NAME), clock, state.registries[ROOT_CA_NAME]),
+      new IssuingAuthority(PIV_CA_NAME, await load(PIV_CA_NAME), clock, state.registries[PIV_CA_NAME]),
+      { certificate: signerCert, privateKey: signerKey, alg: config.alg },
+      state.accounts,
+      readJson<CardRecord[]>(lab.deckPath) ?? [],
+      clock,
+    );
+    issuer.#loadedMtime = statSync(join(lab.pivCaDir, "state.json")).mtimeMs;
+    return issuer;
+  }
+
+  /** Opens the lab's card issuer, creating the lab (and its PKI) first if there is none. */
+  static async openOrCreate(lab: LabDir, config: () => LabConfig, clock: Clock): Promise<CardIssuer> {
+    return lab.exists() && existsSync(join(lab.pivCaDir, "state.json")) ? CardIssuer.open(lab, clock) : CardIssuer.create(lab, config(), clock);
+  }
+
+  authority(name: string): IssuingAuthority | undefined {
+    return name === ROOT_CA_NAME ? this.root : name === PIV_CA_NAME ? this.pivCa : undefined;
+  }
+
+  cards(): readonly CardRecord[] {
+    return this.deck;
+  }
+
+  card(index: number): CardRecord {
+    const card = this.deck[index];
+    if (!Number.isInteger(index) || !card) {
+      throw new DpclabError(`no card ${index} in this lab (it has ${this.deck.length}: 0..${this.deck.length - 1})`, "no-card", 404);
+    }
+    return card;
+  }
+
+  account(cardIndex: number): PivIdentityAccount {
+    const account = this.accounts.find((a) => a.cardIndex === cardIndex);
+    if (!account) throw new DpclabError(`no PIV identity account for card ${cardIndex}`, "no-account", 404);
+    return account;
+  }
+
+  /** Issues the four card certificates for the keys generated on a card (FIPS 201-3 §4.2.2.1: keys generated on card). */
+  async issueCardCertificates(
+    card: Omit<CardRecord, "certificates" | "tokenSerial">,
+    publicKeys: Record<PivKeySlot, Uint8Array>,
+  ): Promise<{ ders: Record<PivKeySlot, Uint8Array>; serials: Record<PivKeySlot, string> }> {
+    const ders = {} as Record<PivKeySlot, Uint8Array>;
+    const serials = {} as Record<PivKeySlot, string>;
+    const notBefore = new Date(card.issuedAt);
+    // Card certificates never outlive the card (FIPS 201-3 §4.2.2.1) nor 3 years (CP2.6 §6.3.2).
+    const notAfter = new Date(Math.min(new Date(card.expires).getTime(), notBefore.getTime() + 3 * YEAR_MS));
+    for (const slot of ["9A", "9C", "9D", "9E"] as const) {
+      const cert = await issueCardCertificate(this.pivCa.ca, {
+        slot,
+        publicKey: publicKeys[slot],
+        cardholder: { commonName: card.cardholder.commonName, email: card.cardholder.email, organization: card.cardholder.agency },
+        fascn: Buffer.from(card.fascn, "hex"),
+        cardUuid: card.cardUuid,
+        notBefore,
+        notAfter,
+        cardExpiry: new Date(card.expires),
+      });
+      this.pivCa.record(cert, `card:${card.index}/${slot}`);
+      ders[slot] = new Uint8Array(cert.rawData);
+      serials[slot] = cert.serialNumber.toLowerCase();
+    }
+    return { ders, serials };
+  }
+
+  /** Adds a personalised card to the deck and opens the cardholder's PIV identity account. */
+  addCard(card: CardRecord): void {
+    if (this.deck[card.index]) throw new Error(`card index ${card.index} is taken`);
+    this.deck[card.index] = card;
+    this.accounts.push({
+      cardIndex: card.index,
+      cardholder: card.cardholder,
+      status: "active",
+      statusChangedAt: card.issuedAt,
+      derivedCredentials: [],
+    });
+  }
+
+  /** Revokes all four certificates of a card. Returns how many were newly revoked. */
+  revokeCard(index: number, reason: RevocationReason): number {
+    const card = this.card(index);
+    let count = 0;
+    for (const serial of Object.values(card.certificates)) if (this.pivCa.revoke(serial, reason)) count++;
+    return count;
+  }
+
+  /** Terminates the PIV identity account (loss of eligibility): what DC-TRM-02 makes derived issuers act on. */
+  terminateAccount(index: number): PivIdentityAccount {
+    const account = this.account(index);
+    if (account.status !== "terminated") {
+      account.status = "terminated";
+      account.statusChangedAt = this.clock.now().toISOString();
+    }
+    return account;
+  }
+
+  accountStatus(index: number): AccountStatus {
+    return this.account(index).status;
+  }
+
+  /**
+   * Picks up changes another process saved (e.g. `dpclab cards revoke` while `dpclab pki serve` runs), so OCSP and
+   * the CRL answer what the lab's records say now.
+   */
+  reloadIfChanged(): void {
+    const path = join(this.lab.pivCaDir, "state.json");
+    const mtime = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    if (mtime === this.#loadedMtime) return;
+    const state = readJson<CardIssuerState>(path);
+    if (!state) return;
+    this.root.registry.replace(state.registries[ROOT_CA_NAME]);
+    this.pivCa.registry.replace(state.registries[PIV_CA_NAME]);
+    this.accounts.splice(0, this.accounts.length, ...state.accounts);
+    this.deck.splice(0, this.deck.length, ...(readJson<CardRecord[]>(this.lab.deckPath) ?? []));
+    this.#loadedMtime = mtime;
+  }
+
+  /** Persists registries, accounts and the deck (atomic writes). */
+  save(): void {
+    const state: CardIssuerState = {
+      version: 1,
+      registries: { [ROOT_CA_NAME]: this.root.registry.toJSON(), [PIV_CA_NAME]: this.pivCa.registry.toJSON() },
+      accounts: this.accounts,
+    };
+    writeJson(join(this.lab.pivCaDir, "state.json"), state);
+    writeJson(this.lab.deckPath, this.deck);
+    this.#loadedMtime = statSync(join(this.lab.pivCaDir, "state.json")).mtimeMs;
+  }
+}
+
+function toPem(base64: string, label: string): string {
+  return `-----BEGIN ${label}-----\n${base64.replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END ${label}-----\n`;
+}

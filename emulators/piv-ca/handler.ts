@@ -1,0 +1,23 @@
+import { type FetchHandler, router } from "../shared/handler.js";
+import { publicationRoutes, publicationUrls } from "../shared/publication-routes.js";
+import type { CardIssuer } from "./card-issuer.js";
+
+/** The card issuer's public face: CRLs, OCSP and caIssuers for the TEST root and the PIV Card Issuing CA. */
+export function pivCaHandler(issuer: CardIssuer): FetchHandler {
+  const routes = router([
+    ...publicationRoutes((name) => issuer.authority(name)),
+    {
+      method: "GET",
+      path: "/pki",
+      handle: (req) => {
+        const base = new URL(req.url).origin;
+        const cas = [issuer.root, issuer.pivCa].map((a) => ({ name: a.name, subject: a.certificate.subject, ...publicationUrls(base, a.name) }));
+        return Response.json({ cas });
+      },
+    },
+  ]);
+  return (request) => {
+    issuer.reloadIfChanged();
+    return routes(request);
+  };
+}

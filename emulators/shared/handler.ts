@@ -1,0 +1,79 @@
+import { errorToProblem, problem } from "./problem.js";
+
+/**
+ * Every emulator is a Fetch-style handler, written once and mounted either on a real node:http server or
+ * dispatched in-process (DESIGN.md). Agents only ever see a fetch-like function.
+ */
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+export interface Route {
+  method: string;
+  /** A path with `:name` segments, e.g. "/pki/ocsp/:ca/:request". */
+  path: string;
+  handle(request: Request, params: Record<string, string>, url: URL): Promise<Response> | Response;
+}
+
+/** Builds a handler from routes; unknown paths are 404 and wrong methods 405, both as problem+json. */
+export function router(routes: Route[]): FetchHandler {
+  const compiled = routes.map((r) => ({ ...r, parts: r.path.split("/").filter(Boolean) }));
+  return async (request) => {
+    const url = new URL(request.url);
+    const segments = url.pathname.split("/").filter(Boolean);
+    let pathMatched = false;
+    for (const route of compiled) {
+      const params = matchPath(route.parts, segments);
+      if (!params) continue;
+      pathMatched = true;
+      if (route.method !== request.method && !(route.method === "GET" && request.method === "HEAD")) continue;
+      try {
+        return await route.handle(request, params, url);
+      } catch (error) {
+        return errorToProblem(error);
+      }
+    }
+    return pathMatched ? problem(405, `${request.method} is not allowed on ${url.pathname}`) : problem(404, `no such resource: ${url.pathname}`);
+  };
+}
+
+function matchPath(parts: string[], segments: string[]): Record<string, string> | undefined {
+  // A trailing ":rest*" segment swallows the remaining segments (base64 in OCSP GET may contain "/").
+  const last = parts[parts.length - 1];
+  const greedy = last?.endsWith("*") ?? false;
+  if (greedy ? segments.length < parts.length : segments.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string;
+    const isLast = i === parts.length - 1;
+    if (part.startsWith(":")) {
+      const value = greedy && isLast ? segments.slice(i).join("/") : (segments[i] as string);
+      try {
+        params[part.slice(1).replace(/\*$/, "")] = decodeURIComponent(value);
+      } catch {
+        return undefined;
+      }
+    } else if (part !== segments[i]) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+/** Combines handlers: the first that does not answer 404 wins. */
+export function mount(...handlers: FetchHandler[]): FetchHandler {
+  return async (request) => {
+    let last: Response | undefined;
+    for (const handler of handlers) {
+      last = await handler(request.clone());
+      if (last.status !== 404) return last;
+    }
+    return last ?? problem(404, "no such resource");
+  };
+}
+
+/** A fetch-like function that dispatches to a handler in-process (no sockets), for the fast path. */
+export function inProcessFetch(handler: FetchHandler, base = "http://dpclab.invalid"): typeof fetch {
+  return (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = input instanceof Request ? input : new Request(new URL(String(input), base), init);
+    return handler(request);
+  }) as typeof fetch;
+}
