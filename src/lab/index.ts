@@ -1,3 +1,3 @@
-export { DEFAULT_BASE_URL, DEFAULT_LAB_DIR, LabDir, writeSoftHsmConf, type LabConfig } from "./lab-dir.js";
 export { readJson, writeJson } from "./json-file.js";
+export { DEFAULT_BASE_URL, DEFAULT_LAB_DIR, type LabConfig, LabDir, writeSoftHsmConf } from "./lab-dir.js";
 export { openLabCard } from "./open-card.js";

@@ -73,5 +73,8 @@ export class LabDir {
 }
 
 export function writeSoftHsmConf(confPath: string, tokenDir: string): void {
-  writeFileSync(confPath, `# dpclab TEST lab: SoftHSM tokens of the virtual PIV cards\ndirectories.tokendir = ${tokenDir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  writeFileSync(
+    confPath,
+    `# dpclab TEST lab: SoftHSM tokens of the virtual PIV cards\ndirectories.tokendir = ${tokenDir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
+  );
 }

@@ -1,4 +1,4 @@
-import { JsonFilePinRetryStore, Pkcs11Library, PivCard } from "../piv/index.js";
+import { JsonFilePinRetryStore, PivCard, Pkcs11Library } from "../piv/index.js";
 import type { LabDir } from "./lab-dir.js";
 
 /** Opens a card of the lab's deck through PKCS#11, with the lab's PIN retry counters. */

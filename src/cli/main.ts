@@ -1,0 +1,58 @@
+import { DpclabError } from "../errors.js";
+import { accountsCommand } from "./commands/accounts.js";
+import { cardsCommand } from "./commands/cards.js";
+import { demoCommand } from "./commands/demo.js";
+import { pkiCommand } from "./commands/pki.js";
+import { pkiAuthCommand } from "./commands/pki-auth.js";
+
+const HELP = `dpclab — Derived PIV Credential lab (TEST PKI only)
+
+  dpclab demo [--dir D] [--cards N] [--seed S]
+  dpclab cards create [--dir D] --count N [--alg p256|p384|rsa2048|rsa3072] [--seed S] [--base-url URL]
+  dpclab cards list [--dir D] [--json]
+  dpclab cards export [--dir D] --card I --out O
+  dpclab cards revoke [--dir D] --card I [--reason R]
+  dpclab accounts terminate [--dir D] --card I
+  dpclab pki serve [--dir D] [--host 127.0.0.1] [--port 7800]
+  dpclab pki-auth [--dir D] --card I [--pin P] [--online] [--json]
+
+The lab directory (--dir, default ./.dpclab) holds all state.`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  demo: demoCommand,
+  cards: cardsCommand,
+  accounts: accountsCommand,
+  pki: pkiCommand,
+  "pki-auth": pkiAuthCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "help" || command === "--help" || command === "-h") {
+    console.log(HELP);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) throw new DpclabError(`unknown command "${command}" (try: dpclab help)`, "usage");
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(HELP);
+    return 0;
+  }
+  return run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // Bad input is one clear line and a non-zero exit; anything else is a bug and says so.
+    if (error instanceof DpclabError) {
+      console.error(`dpclab: ${error.message}`);
+      process.exitCode = error.code === "usage" ? 2 : 1;
+    } else {
+      console.error(`dpclab: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exitCode = 70;
+    }
+  },
+);
