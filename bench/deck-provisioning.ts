@@ -20,7 +20,11 @@ async function msPerCard(scratchDir: string): Promise<number> {
   const root = mkdtempSync(join(tmpdir(), "dpclab-bench-lab-"));
   try {
     const lab = new LabDir(root);
-    const issuer = await CardIssuer.create(lab, { version: 1, alg: "p256", seed: "bench", baseUrl: "http://127.0.0.1:7800", createdAt: systemClock.now().toISOString() }, systemClock);
+    const issuer = await CardIssuer.create(
+      lab,
+      { version: 1, alg: "p256", seed: "bench", baseUrl: "http://127.0.0.1:7800", createdAt: systemClock.now().toISOString() },
+      systemClock,
+    );
     const started = performance.now();
     await createCards(lab, issuer, { count: cards, seed: "bench", clock: systemClock, scratchDir });
     return (performance.now() - started) / cards;
@@ -39,7 +43,9 @@ try {
   const shm = await msPerCard("/dev/shm");
   const disk = await msPerCard(diskDir);
   const ratio = disk / shm;
-  console.log(`deck provisioning, ${cards} P-256 cards each: tmpfs ${shm.toFixed(1)} ms/card, disk ${disk.toFixed(1)} ms/card → tmpfs is ${ratio.toFixed(1)}× faster`);
+  console.log(
+    `deck provisioning, ${cards} P-256 cards each: tmpfs ${shm.toFixed(1)} ms/card, disk ${disk.toFixed(1)} ms/card → tmpfs is ${ratio.toFixed(1)}× faster`,
+  );
   recordBenchResults({ deck_ms_per_card_tmpfs: round(shm), deck_ms_per_card_disk: round(disk), deck_tmpfs_speedup_ratio: round(ratio) });
 } finally {
   rmSync(diskDir, { recursive: true, force: true });
