@@ -1,4 +1,5 @@
 import { DpclabError } from "../../src/errors.js";
+import { ocspResponseStatus } from "../../src/pki/index.js";
 import type { Route } from "./handler.js";
 import type { IssuingAuthority } from "./issuing-authority.js";
 
@@ -16,6 +17,7 @@ export function publicationUrls(baseUrl: string, caName: string): { caIssuersUrl
 }
 
 const MAX_OCSP_REQUEST_BYTES = 16 * 1024;
+const OCSP_MALFORMED_REQUEST = 1;
 
 /** CRL (DER), caIssuers (.p7c) and OCSP (RFC 6960 Appendix A: POST, and GET with base64 in the path). */
 export function publicationRoutes(lookup: (caName: string) => IssuingAuthority | undefined): Route[] {
@@ -25,7 +27,15 @@ export function publicationRoutes(lookup: (caName: string) => IssuingAuthority |
     if (!found) throw new DpclabError(`no CA named "${name}" publishes here`, "unknown-ca", 404);
     return found;
   };
-  const ocspResponse = (der: ArrayBuffer) => new Response(der, { headers: { "content-type": "application/ocsp-response", "cache-control": "no-cache" } });
+  const answerOcsp = async (ca: IssuingAuthority, request: Uint8Array): Promise<Response> => {
+    if (request.length === 0 || request.length > MAX_OCSP_REQUEST_BYTES) throw new DpclabError("empty or oversized OCSP request", "bad-ocsp-request", 400);
+    const der = await ca.ocsp(request);
+    // The responder says malformedRequest for undecodable DER; over HTTP that is bad input: 400 problem+json.
+    if (ocspResponseStatus(der) === OCSP_MALFORMED_REQUEST) {
+      throw new DpclabError("not a DER OCSPRequest with at least one CertID (RFC 6960 §4.1.1)", "malformed-ocsp-request", 400);
+    }
+    return new Response(der, { headers: { "content-type": "application/ocsp-response", "cache-control": "no-cache" } });
+  };
   return [
     {
       method: "GET",
@@ -46,9 +56,7 @@ export function publicationRoutes(lookup: (caName: string) => IssuingAuthority |
         if (!type.startsWith("application/ocsp-request")) {
           throw new DpclabError(`OCSP requests are application/ocsp-request (got "${type || "none"}")`, "bad-content-type", 415);
         }
-        const body = new Uint8Array(await req.arrayBuffer());
-        if (body.length === 0 || body.length > MAX_OCSP_REQUEST_BYTES) throw new DpclabError("empty or oversized OCSP request", "bad-ocsp-request", 400);
-        return ocspResponse(await ca.ocsp(body));
+        return answerOcsp(ca, new Uint8Array(await req.arrayBuffer()));
       },
     },
     {
@@ -56,9 +64,7 @@ export function publicationRoutes(lookup: (caName: string) => IssuingAuthority |
       path: "/pki/ocsp/:ca/:request*",
       handle: async (_req, p) => {
         const ca = authority(p.ca as string, "");
-        const der = Buffer.from(p.request as string, "base64");
-        if (der.length === 0 || der.length > MAX_OCSP_REQUEST_BYTES) throw new DpclabError("empty or oversized OCSP request", "bad-ocsp-request", 400);
-        return ocspResponse(await ca.ocsp(der));
+        return answerOcsp(ca, Buffer.from(p.request as string, "base64"));
       },
     },
   ];

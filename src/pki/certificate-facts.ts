@@ -5,6 +5,8 @@ import type { X509Certificate } from "@peculiar/x509";
 import { OIDS } from "./oids.js";
 import { publicKeyFromSpki } from "./signature.js";
 
+const factsCache = new WeakMap<X509Certificate, CertificateFacts>();
+
 /** RFC 5280 §4.2.1.3 KeyUsage bit names, in bit order. */
 export const KEY_USAGE_NAMES = [
   "digitalSignature",
@@ -44,6 +46,16 @@ export class CertificateFacts {
   readonly ocspUrls: string[];
   readonly crlUrls: string[];
   #publicKey?: KeyObject;
+
+  /** Facts are immutable per certificate: CA certificates are validated over and over, so parse each once. */
+  static of(cert: X509Certificate): CertificateFacts {
+    let facts = factsCache.get(cert);
+    if (!facts) {
+      facts = new CertificateFacts(cert);
+      factsCache.set(cert, facts);
+    }
+    return facts;
+  }
 
   constructor(cert: X509Certificate) {
     this.cert = cert;

@@ -12,7 +12,7 @@ export type { CrlEntry, CrlOptions } from "./crl.js";
 export { createCrl } from "./crl.js";
 export { exportSpki, generateKeyPair, importPrivateKey } from "./keys.js";
 export type { CertStatus, OcspResponder, OcspResponderOptions, OcspResult } from "./ocsp.js";
-export { createOcspRequest, newOcspNonce, readOcspResponse, respondToOcsp } from "./ocsp.js";
+export { createOcspRequest, newOcspNonce, ocspResponseStatus, readOcspResponse, respondToOcsp } from "./ocsp.js";
 export { OIDS, POLICY_NAMES } from "./oids.js";
 export { certsOnlyP7c } from "./p7c.js";
 export type { PathFailureReason, PathValidationInput, PathValidationResult, RevocationSummary } from "./path-validation.js";

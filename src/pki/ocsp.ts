@@ -5,6 +5,7 @@ import * as asn1X509 from "@peculiar/asn1-x509";
 import type { X509Certificate } from "@peculiar/x509";
 import { DpclabError } from "../errors.js";
 import type { CertificateAuthority } from "./ca.js";
+import { CertificateFacts } from "./certificate-facts.js";
 import { crypto } from "./crypto.js";
 import { derTlv } from "./der.js";
 import { OIDS } from "./oids.js";
@@ -137,7 +138,7 @@ export function createOcspRequest(cert: X509Certificate, issuer: X509Certificate
     hashAlgorithm: new asn1X509.AlgorithmIdentifier({ algorithm: OIDS.sha1, parameters: null }),
     issuerNameHash: new OctetString(sha1(nameDer)),
     issuerKeyHash: new OctetString(sha1(keyBits)),
-    serialNumber: AsnConvert.parse(cert.rawData, asn1X509.Certificate).tbsCertificate.serialNumber,
+    serialNumber: CertificateFacts.of(cert).asn.tbsCertificate.serialNumber,
   });
   const tbsRequest = new ocsp.TBSRequest({ requestList: [new ocsp.Request({ reqCert: certId })] });
   if (options.nonce) {
@@ -188,7 +189,7 @@ export function readOcspResponse(
   if (!signedByIssuer && !signedByDelegate(basic, tbsDer, expected.issuer, expected.now)) {
     throw invalid("the OCSP response signature does not verify with the issuer's key or a delegated responder");
   }
-  const serial = Buffer.from(AsnConvert.parse(expected.cert.rawData, asn1X509.Certificate).tbsCertificate.serialNumber);
+  const serial = Buffer.from(CertificateFacts.of(expected.cert).asn.tbsCertificate.serialNumber);
   const single = basic.tbsResponseData.responses.find(
     (r) => Buffer.from(r.certID.serialNumber).equals(serial) && certIdNamesIssuer(r.certID, nameDer, keyBits),
   );
@@ -226,14 +227,21 @@ function signedByDelegate(basic: ocsp.BasicOCSPResponse, tbsDer: ArrayBuffer, is
   return false;
 }
 
+/** The issuer's name and key as OCSP hashes them (RFC 6960 §4.1.1), computed once per issuer certificate. */
 function issuerIdentity(issuer: X509Certificate): { nameDer: Uint8Array; keyBits: Uint8Array; spki: ArrayBuffer } {
-  const tbs = AsnConvert.parse(issuer.rawData, asn1X509.Certificate).tbsCertificate;
-  return {
-    nameDer: new Uint8Array(AsnConvert.serialize(tbs.subject)),
-    keyBits: new Uint8Array(tbs.subjectPublicKeyInfo.subjectPublicKey),
-    spki: AsnConvert.serialize(tbs.subjectPublicKeyInfo),
-  };
+  let identity = identityCache.get(issuer);
+  if (!identity) {
+    const tbs = CertificateFacts.of(issuer).asn.tbsCertificate;
+    identity = {
+      nameDer: new Uint8Array(AsnConvert.serialize(tbs.subject)),
+      keyBits: new Uint8Array(tbs.subjectPublicKeyInfo.subjectPublicKey),
+      spki: AsnConvert.serialize(tbs.subjectPublicKeyInfo),
+    };
+    identityCache.set(issuer, identity);
+  }
+  return identity;
 }
+const identityCache = new WeakMap<X509Certificate, { nameDer: Uint8Array; keyBits: Uint8Array; spki: ArrayBuffer }>();
 
 function invalid(detail: string): DpclabError {
   return new DpclabError(detail, "ocsp-invalid");
@@ -249,4 +257,9 @@ function sha1(data: Uint8Array): Uint8Array {
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
+}
+
+/** The responseStatus of a DER OCSPResponse (0 successful, 1 malformedRequest, 2 internalError, …; RFC 6960 §4.2.1). */
+export function ocspResponseStatus(der: ArrayBuffer | Uint8Array): number {
+  return AsnConvert.parse(der, ocsp.OCSPResponse).responseStatus;
 }

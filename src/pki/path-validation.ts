@@ -53,9 +53,9 @@ const MAX_DEPTH = 8;
  */
 export async function validatePath(input: PathValidationInput): Promise<PathValidationResult> {
   const fail = (reason: PathFailureReason, detail: string): PathValidationResult => ({ ok: false, reason, detail });
-  const leaf = new CertificateFacts(input.leaf);
-  const anchors = input.trustAnchors.map((c) => new CertificateFacts(c));
-  const pool = input.intermediates.map((c) => new CertificateFacts(c));
+  const leaf = CertificateFacts.of(input.leaf);
+  const anchors = input.trustAnchors.map((c) => CertificateFacts.of(c));
+  const pool = input.intermediates.map((c) => CertificateFacts.of(c));
   const at = input.at.getTime();
 
   // ——— build: leaf first, anchor last ———

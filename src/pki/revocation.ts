@@ -87,8 +87,8 @@ export function createHttpRevocationChecker(fetchFn: typeof fetch, options: Http
 
   return {
     async check(cert, issuer, at) {
-      const facts = new CertificateFacts(cert);
-      const issuerFacts = new CertificateFacts(issuer);
+      const facts = CertificateFacts.of(cert);
+      const issuerFacts = CertificateFacts.of(issuer);
       const ocsp = options.crlOnly ? { error: "OCSP skipped" } : await viaOcsp(facts, cert, issuer, at);
       if (!("error" in ocsp)) return ocsp;
       const crl = await viaCrl(facts, issuerFacts, at);

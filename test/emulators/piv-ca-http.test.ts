@@ -3,6 +3,7 @@ import { CardIssuer, pivCaHandler } from "../../emulators/piv-ca/index.js";
 import { inProcessFetch, serve } from "../../emulators/shared/index.js";
 import { VirtualClock } from "../../src/clock.js";
 import { LabDir } from "../../src/lab/index.js";
+import { createOcspRequest, readOcspResponse } from "../../src/pki/index.js";
 import { tempDir } from "../helpers/cli.js";
 
 // The card issuer's HTTP face, in-process and on a real socket: bad input is problem+json, never a 5xx.
@@ -60,17 +61,34 @@ describe("piv-ca publication endpoints", () => {
     await expectProblem(await fetch(`${base}/pki/ocsp/piv-ca`, { method: "POST", body: "hello", headers: { "content-type": "text/plain" } }), 415);
   });
 
-  it("answers a garbage OCSP request with an OCSP malformedRequest, not a 5xx", async () => {
-    for (const body of [new Uint8Array([0x30, 0x03, 0x02, 0x01]), new Uint8Array([1, 2, 3, 4, 5])]) {
+  it("answers malformed OCSP requests with 400 problem+json, and keeps serving", async () => {
+    for (const body of [new Uint8Array([0x30, 0x03, 0x02, 0x01]), new Uint8Array([1, 2, 3, 4, 5]), new Uint8Array([0x30, 0x00])]) {
       const res = await fetch(`${base}/pki/ocsp/piv-ca`, { method: "POST", body, headers: { "content-type": "application/ocsp-request" } });
-      expect(res.status).toBe(200);
-      const der = new Uint8Array(await res.arrayBuffer());
-      // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED (1 = malformedRequest) } → 30 03 0A 01 01
-      expect(Buffer.from(der).toString("hex")).toBe("30030a0101");
+      const problem = await expectProblem(res, 400);
+      expect(problem.code).toBe("malformed-ocsp-request");
     }
-    const get = await fetch(`${base}/pki/ocsp/piv-ca/${encodeURIComponent(Buffer.from("junk").toString("base64"))}`);
-    expect(get.status).toBe(200);
+    await expectProblem(await fetch(`${base}/pki/ocsp/piv-ca/${encodeURIComponent(Buffer.from("junk").toString("base64"))}`), 400);
     await expectProblem(await fetch(`${base}/pki/ocsp/piv-ca`, { method: "POST", headers: { "content-type": "application/ocsp-request" } }), 400);
+    await expectProblem(
+      await fetch(`${base}/pki/ocsp/piv-ca`, { method: "POST", body: new Uint8Array(20_000), headers: { "content-type": "application/ocsp-request" } }),
+      400,
+    );
+
+    // Still serving: a well-formed request for the content signer's certificate gets a signed "good".
+    const request = createOcspRequest(issuer.contentSigner.certificate, issuer.pivCa.certificate);
+    for (const res of [
+      await fetch(`${base}/pki/ocsp/piv-ca`, { method: "POST", body: request, headers: { "content-type": "application/ocsp-request" } }),
+      await fetch(`${base}/pki/ocsp/piv-ca/${encodeURIComponent(Buffer.from(request).toString("base64"))}`),
+    ]) {
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("application/ocsp-response");
+      const answer = readOcspResponse(await res.arrayBuffer(), {
+        cert: issuer.contentSigner.certificate,
+        issuer: issuer.pivCa.certificate,
+        now: new Date("2026-01-01T00:00:00Z"),
+      });
+      expect(answer.status.status).toBe("good");
+    }
   });
 
   it("the same handler dispatches in-process with no socket", async () => {
