@@ -216,7 +216,12 @@ export async function verifyChuidSignature(bytes: Uint8Array, trustedSigner?: X5
 
   const signerCert = trustedSigner ?? embeddedSigner(signedData);
   if (!signerCert) return false;
-  const signedAttrsDer = rawSignedAttrs(chuid.signature);
+  let signedAttrsDer: Uint8Array;
+  try {
+    signedAttrsDer = rawSignedAttrs(chuid.signature);
+  } catch {
+    return false; // a CMS whose lengths do not add up is not a valid signature
+  }
   const sigAlg = si.signatureAlgorithm.algorithm;
   const isEc = sigAlg === SIG_OIDS.ecdsaSha256 || sigAlg === SIG_OIDS.ecdsaSha384;
   const sigHash = sigAlg === SIG_OIDS.ecdsaSha384 || sigAlg === SIG_OIDS.rsaSha384 ? "SHA-384" : "SHA-256";
@@ -255,7 +260,7 @@ function rawSignedAttrs(contentInfo: Uint8Array): Uint8Array {
     last = derRead(sd.value, at);
     at = last.end;
   }
-  if (!last || last.tag !== 0x31) throw new DpclabError("SignedData without signerInfos", "bad-chuid");
+  if (last?.tag !== 0x31) throw new DpclabError("SignedData without signerInfos", "bad-chuid");
   const signerInfo = derRead(last.value);
   for (let p = 0; p < signerInfo.value.length; ) {
     const f = derRead(signerInfo.value, p);

@@ -8,11 +8,18 @@ export interface Tlv {
   raw: Uint8Array;
 }
 
+/**
+ * The bytes of a BER tag (X.690 §8.1.2): one byte whose low 5 bits are not 11111, or a first byte with low bits
+ * 11111, continuation bytes with bit 8 set, and a last byte with bit 8 clear. Anything else would not decode back.
+ */
 function tagBytes(tag: number): number[] {
   if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffff) throw new RangeError(`bad BER-TLV tag ${tag}`);
-  if (tag > 0xffff) return [tag >> 16, (tag >> 8) & 0xff, tag & 0xff];
-  if (tag > 0xff) return [tag >> 8, tag & 0xff];
-  return [tag];
+  const bytes = tag > 0xffff ? [tag >> 16, (tag >> 8) & 0xff, tag & 0xff] : tag > 0xff ? [tag >> 8, tag & 0xff] : [tag];
+  const [first = 0, ...rest] = bytes;
+  const multi = rest.length > 0;
+  const valid = (first & 0x1f) === 0x1f ? multi && rest.every((b, i) => (i === rest.length - 1 ? (b & 0x80) === 0 : (b & 0x80) !== 0)) : !multi;
+  if (!valid) throw new RangeError(`0x${tag.toString(16)} is not a BER tag encoding`);
+  return bytes;
 }
 
 function lengthBytes(n: number): number[] {
