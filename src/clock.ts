@@ -40,3 +40,31 @@ export function parseDuration(text: string): number {
   const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: DAY_MS, y: 365 * DAY_MS }[m[2] as "ms"];
   return Number(m[1]) * unit;
 }
+
+/** A clock an operator can move: the admin API sets or advances it. */
+export interface AdjustableClock extends Clock {
+  set(at: Date): void;
+  advance(ms: number): Date;
+}
+
+/**
+ * Real time plus an offset: a served lab keeps flowing like a wall clock, yet `/__admin/clock` can jump it to the
+ * renewal window or past expiry without waiting.
+ */
+export class OffsetClock implements AdjustableClock {
+  #offsetMs = 0;
+
+  now(): Date {
+    return new Date(Date.now() + this.#offsetMs);
+  }
+
+  set(at: Date): void {
+    this.#offsetMs = at.getTime() - Date.now();
+  }
+
+  advance(ms: number): Date {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`a clock only moves forward (got ${ms} ms)`);
+    this.#offsetMs += ms;
+    return this.now();
+  }
+}

@@ -6,6 +6,17 @@ import { errorToProblem, problem } from "./problem.js";
  */
 export type FetchHandler = (request: Request) => Promise<Response>;
 
+/**
+ * Thrown by a handler to drop the connection without an answer (fault injection). On a socket the server destroys
+ * it; in-process it surfaces as the TypeError a real fetch throws on a network failure.
+ */
+export class DroppedConnection extends Error {
+  constructor() {
+    super("connection dropped by fault injection");
+    this.name = "DroppedConnection";
+  }
+}
+
 export interface Route {
   method: string;
   /** A path with `:name` segments, e.g. "/pki/ocsp/:ca/:request". */
@@ -74,6 +85,11 @@ export function mount(...handlers: FetchHandler[]): FetchHandler {
 export function inProcessFetch(handler: FetchHandler, base = "http://dpclab.invalid"): typeof fetch {
   return (async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = input instanceof Request ? input : new Request(new URL(String(input), base), init);
-    return handler(request);
+    try {
+      return await handler(request);
+    } catch (error) {
+      if (error instanceof DroppedConnection) throw new TypeError("fetch failed", { cause: error });
+      throw error;
+    }
   }) as typeof fetch;
 }

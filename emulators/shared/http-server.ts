@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { FetchHandler } from "./handler.js";
+import { DroppedConnection, type FetchHandler } from "./handler.js";
 import { errorToProblem, problem } from "./problem.js";
 
 export interface RunningServer {
@@ -51,6 +51,10 @@ async function dispatch(handler: FetchHandler, req: IncomingMessage, res: Server
       response = await handler(new Request(url, { method: req.method, headers, body: hasBody ? new Uint8Array(body) : undefined }));
     }
   } catch (error) {
+    if (error instanceof DroppedConnection) {
+      req.socket.destroy();
+      return;
+    }
     response = errorToProblem(error);
   }
   const payload = req.method === "HEAD" ? undefined : Buffer.from(await response.arrayBuffer());

@@ -1,6 +1,7 @@
 export { CertificateRegistry, type CertificateRegistryState, type IssuedRecord, type RevokedRecord } from "./certificate-registry.js";
-export { type FetchHandler, inProcessFetch, mount, type Route, router } from "./handler.js";
+export { DroppedConnection, type FetchHandler, inProcessFetch, mount, type Route, router } from "./handler.js";
 export { type RunningServer, serve } from "./http-server.js";
 export { IssuingAuthority } from "./issuing-authority.js";
+export { readJsonObject } from "./json-body.js";
 export { errorToProblem, type ProblemDetails, problem } from "./problem.js";
 export { publicationRoutes, publicationUrls } from "./publication-routes.js";

@@ -37,3 +37,4 @@ export {
 } from "./retry-counter.js";
 export { PIV_KEY_SLOT_NAMES, PIV_KEY_SLOTS, type PinPolicy, type PivKeySlot, type PivKeySlotInfo } from "./slots.js";
 export { decodeTlvs, encodeTlv, encodeTlvs, type Tlv } from "./tlv.js";
+export { ecdsaDerToRaw, ecdsaRawToDer } from "./ecdsa-signature.js";

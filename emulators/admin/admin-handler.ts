@@ -1,0 +1,86 @@
+import type { AdjustableClock } from "../../src/clock.js";
+import { parseDuration } from "../../src/clock.js";
+import { DpclabError } from "../../src/errors.js";
+import { type FetchHandler, router } from "../shared/handler.js";
+import type { IssuingAuthority } from "../shared/issuing-authority.js";
+import { readJsonObject } from "../shared/json-body.js";
+import type { FaultInjector } from "./faults.js";
+
+export interface AdminContext {
+  clock: AdjustableClock;
+  /** Every CA the lab runs: the root first, then the intermediates. */
+  authorities: () => IssuingAuthority[];
+  /** The tenant's notification outbox (and any other notices), newest last. */
+  outbox: () => unknown[];
+  faults: FaultInjector;
+}
+
+/**
+ * The lab's management API under /__admin: drive the virtual clock, fetch the trust anchors, look up a certificate's
+ * status by serial across every CA, read the notification outbox, set fault knobs. Not part of any emulated product.
+ */
+export function adminHandler(ctx: AdminContext): FetchHandler {
+  const clockBody = () => ({ now: ctx.clock.now().toISOString() });
+  return router([
+    { method: "GET", path: "/__admin/clock", handle: () => Response.json(clockBody()) },
+    {
+      method: "PUT",
+      path: "/__admin/clock",
+      handle: async (req) => {
+        const { now } = await readJsonObject(req, ["now"]);
+        const at = typeof now === "string" ? new Date(now) : new Date(Number.NaN);
+        if (Number.isNaN(at.getTime())) throw new DpclabError('"now" must be an ISO 8601 date-time', "bad-time");
+        if (at.getTime() < ctx.clock.now().getTime())
+          throw new DpclabError("the lab clock only moves forward (certificates, notices and rechecks already happened)", "clock-backwards", 409);
+        ctx.clock.set(at);
+        return Response.json(clockBody());
+      },
+    },
+    {
+      method: "POST",
+      path: "/__admin/clock/advance",
+      handle: async (req) => {
+        const { by } = await readJsonObject(req, ["by"]);
+        let ms: number;
+        try {
+          ms = typeof by === "number" ? by : parseDuration(String(by));
+        } catch (error) {
+          throw new DpclabError((error as Error).message, "bad-duration");
+        }
+        if (!(ms >= 0) || !Number.isFinite(ms)) throw new DpclabError('"by" must be a positive duration such as "8d" or milliseconds', "bad-duration");
+        ctx.clock.advance(ms);
+        return Response.json(clockBody());
+      },
+    },
+    {
+      method: "GET",
+      path: "/__admin/pki",
+      handle: () => {
+        const [root, ...intermediates] = ctx.authorities();
+        const describe = (a: IssuingAuthority) => ({ name: a.name, subject: a.certificate.subject, pem: a.certificate.toString("pem") });
+        return Response.json({ roots: root ? [describe(root)] : [], intermediates: intermediates.map(describe) });
+      },
+    },
+    {
+      method: "GET",
+      path: "/__admin/certificates/:serial",
+      handle: (_req, p) => {
+        const serial = String(p.serial).toLowerCase();
+        if (!/^[0-9a-f]{1,40}$/.test(serial)) throw new DpclabError("a serial number is 1–40 hex digits", "bad-serial");
+        const found = ctx
+          .authorities()
+          .map((a) => ({ ca: a.name, issued: a.registry.issued(serial), status: a.status(serial) }))
+          .filter((x) => x.issued);
+        if (found.length === 0) throw new DpclabError(`no CA of this lab issued serial ${serial}`, "unknown-serial", 404);
+        return Response.json({ serialNumber: serial, certificates: found.map(({ ca, issued, status }) => ({ ca, ...issued, ...status })) });
+      },
+    },
+    { method: "GET", path: "/__admin/outbox", handle: () => Response.json({ value: ctx.outbox() }) },
+    { method: "GET", path: "/__admin/faults", handle: () => Response.json({ ...ctx.faults.knobs, injected: ctx.faults.injected }) },
+    {
+      method: "PUT",
+      path: "/__admin/faults",
+      handle: async (req) => Response.json(ctx.faults.set((await readJsonObject(req)) as never)),
+    },
+  ]);
+}

@@ -1,0 +1,86 @@
+import { DpclabError } from "../../src/errors.js";
+import { SeededRandom } from "../../src/random.js";
+import { DroppedConnection, type FetchHandler } from "../shared/handler.js";
+import { problem } from "../shared/problem.js";
+
+/**
+ * Fault knobs, as rates (Pebble style): each request to a wrapped emulator draws from a seeded source, so a fault
+ * schedule replays from its seed. Clients must cope as real ones do: back off, honour Retry-After, retry.
+ */
+export interface FaultKnobs {
+  /** Share of requests answered 429 Too Many Requests with Retry-After. */
+  rate429: number;
+  /** Share of requests answered 503 Service Unavailable with Retry-After. */
+  rate503: number;
+  /** Share of requests whose connection is dropped without an answer. */
+  dropRate: number;
+  /** Share of requests delayed by `slowMs` of real time. */
+  slowRate: number;
+  slowMs: number;
+  /** Retry-After seconds on 429/503. */
+  retryAfterSeconds: number;
+  seed: string;
+}
+
+export const NO_FAULTS: FaultKnobs = { rate429: 0, rate503: 0, dropRate: 0, slowRate: 0, slowMs: 0, retryAfterSeconds: 1, seed: "faults" };
+
+export class FaultInjector {
+  #knobs: FaultKnobs = { ...NO_FAULTS };
+  #random = new SeededRandom(NO_FAULTS.seed);
+  /** How many of each fault were injected, for reports. */
+  readonly injected = { "429": 0, "503": 0, drop: 0, slow: 0 };
+
+  get knobs(): FaultKnobs {
+    return { ...this.#knobs };
+  }
+
+  /** Replaces the knobs after checking every value; bad input changes nothing. */
+  set(update: Partial<FaultKnobs>): FaultKnobs {
+    const next = { ...this.#knobs, ...update };
+    for (const key of ["rate429", "rate503", "dropRate", "slowRate"] as const) {
+      const v = next[key];
+      if (typeof v !== "number" || !(v >= 0 && v <= 1))
+        throw new DpclabError(`${key} must be a rate between 0 and 1 (got ${JSON.stringify(v)})`, "bad-fault-knob");
+    }
+    if (next.rate429 + next.rate503 + next.dropRate > 1) throw new DpclabError("rate429 + rate503 + dropRate must not exceed 1", "bad-fault-knob");
+    for (const key of ["slowMs", "retryAfterSeconds"] as const) {
+      const v = next[key];
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 60_000)
+        throw new DpclabError(`${key} must be a whole number from 0 to 60000`, "bad-fault-knob");
+    }
+    if (typeof next.seed !== "string" || next.seed.length === 0) throw new DpclabError("seed must be a non-empty string", "bad-fault-knob");
+    const unknown = Object.keys(update).filter((k) => !(k in NO_FAULTS));
+    if (unknown.length) throw new DpclabError(`unknown fault knob(s): ${unknown.join(", ")}`, "bad-fault-knob");
+    if (next.seed !== this.#knobs.seed) this.#random = new SeededRandom(next.seed);
+    this.#knobs = next;
+    return this.knobs;
+  }
+
+  /** Wraps an emulator handler with the current knobs. */
+  wrap(handler: FetchHandler): FetchHandler {
+    return async (request) => {
+      const k = this.#knobs;
+      if (k.rate429 + k.rate503 + k.dropRate + k.slowRate > 0) {
+        const draw = this.#random.next();
+        const retryAfter = { "retry-after": String(k.retryAfterSeconds) };
+        if (draw < k.rate429) {
+          this.injected["429"]++;
+          return problem(429, "injected fault: too many requests", { code: "fault-429" }, retryAfter);
+        }
+        if (draw < k.rate429 + k.rate503) {
+          this.injected["503"]++;
+          return problem(503, "injected fault: service unavailable", { code: "fault-503" }, retryAfter);
+        }
+        if (draw < k.rate429 + k.rate503 + k.dropRate) {
+          this.injected.drop++;
+          throw new DroppedConnection();
+        }
+        if (this.#random.next() < k.slowRate && k.slowMs > 0) {
+          this.injected.slow++;
+          await new Promise((r) => setTimeout(r, k.slowMs));
+        }
+      }
+      return handler(request);
+    };
+  }
+}

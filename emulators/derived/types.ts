@@ -1,0 +1,96 @@
+import type { X509Certificate } from "@peculiar/x509";
+import type { PivIdentityAccount } from "../piv-ca/identity-account.js";
+
+/**
+ * Shared vocabulary of the derived-credential issuers (DISA Purebred, Entrust, Intercede) and of the tenant that
+ * consumes their credentials. Rule IDs are those of ../shared/reference/sp800-157.md; issuer names are the
+ * Graph enum values of intune.md §3.1 where they exist.
+ */
+export type IssuerName = "purebred" | "entrust" | "intercede";
+
+/** The Graph `deviceManagementDerivedCredentialIssuer` value of each issuer (intune.md §3.1). */
+export const GRAPH_ISSUER: Record<IssuerName, "purebred" | "entrustDatacard" | "intercede"> = {
+  purebred: "purebred",
+  entrust: "entrustDatacard",
+  intercede: "intercede",
+};
+
+export type Platform = "ios" | "android";
+
+/**
+ * Where the device keeps the derived key: a software keystore gives an id-fpki-common-derived-pivAuth (.40)
+ * credential, a hardware-backed one (FIPS 140 L2+, key non-exportable) a -hardware (.41) one (CERT-01, DC-TOK-02/03).
+ */
+export type KeystoreKind = "software" | "hardware";
+
+/** What an issuer is told about the device it issues to (DC-ISS-02: only to approved devices). */
+export interface DeviceDescriptor {
+  deviceId: string;
+  platform: Platform;
+  osVersion: string;
+  keystore: KeystoreKind;
+}
+
+/** Asks the tenant (the MDM) whether a device is enrolled and approved for derived credentials (DC-ISS-02). */
+export interface DeviceApprover {
+  isApproved(deviceId: string): { approved: true } | { approved: false; reason: string };
+}
+
+/** Something happened that the cardholder must hear of through an independent channel (DC-ISS-09). */
+export interface CardholderNotice {
+  cardIndex: number;
+  email: string;
+  subject: string;
+  body: string;
+  at: string;
+}
+
+export interface CardholderNotifier {
+  notify(notice: CardholderNotice): void;
+}
+
+/** One line of an enrolment or lifecycle transcript, for the conformance checker to judge later. */
+export interface TranscriptEvent {
+  at: string;
+  /** e.g. "pki-auth.verified", "account.checked", "csr.pop-verified", "certificate.issued", "recheck.done". */
+  event: string;
+  /** Rule IDs this event is evidence for, e.g. ["DC-ISS-04"]. */
+  rules?: string[];
+  detail?: Record<string, unknown>;
+}
+
+/** The result of a kiosk PKI-AUTH done for an issuer (DC-ISS-04), with the copy of the PIV Auth certificate (DC-ISS-05). */
+export interface ApplicantSession {
+  id: string;
+  cardIndex: number;
+  account: PivIdentityAccount;
+  pivAuthCertificate: X509Certificate;
+  authenticatedAt: Date;
+}
+
+export type CredentialStatus = "active" | "revoked";
+
+/** A derived PIV credential as the issuer records it. */
+export interface DerivedCredentialRecord {
+  id: string;
+  issuer: IssuerName;
+  cardIndex: number;
+  deviceId: string;
+  platform: Platform;
+  keystore: KeystoreKind;
+  /** Derived PIV Authentication certificate (DER, base64) and its serial (hex). */
+  pivAuth: { certificate: string; serialNumber: string };
+  /** iOS S/MIME: digital-signature certificate (device key, never escrowed) and key-management certificate (issuer key, escrowed, DC-KEY-03). */
+  smime?: { signing: { certificate: string; serialNumber: string }; encryption: { certificate: string; serialNumber: string } };
+  /** SHA-256 of the derived PIV Auth SubjectPublicKeyInfo: a new credential must have a new key (DC-MNT-06). */
+  publicKeySha256: string;
+  issuedAt: string;
+  notAfter: string;
+  status: CredentialStatus;
+  revokedAt?: string;
+  revocationReason?: string;
+  /** When the DC-ISS-06 seven-day recheck of the PIV Auth certificate is due / was done. */
+  recheckDueAt: string;
+  recheckDoneAt?: string;
+  transcript: TranscriptEvent[];
+}
