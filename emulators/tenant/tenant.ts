@@ -1,0 +1,416 @@
+import type { Clock } from "../../src/clock.js";
+import { DpclabError } from "../../src/errors.js";
+import type { DeviceApprover } from "../derived/types.js";
+import { parseAssignAction } from "./assignment.js";
+import { type CheckInResult, planCheckIn } from "./check-in.js";
+import { credentialState } from "./credential-state.js";
+import { channelsOf, type DerivedCredentialSettings, parseIssuer, parseNewSettings, patchSettings } from "./derived-credential-settings.js";
+import { type DeviceConfiguration, parseProfile, parseProfileType, toGraphProfile, usesDerivedCredential } from "./device-configuration.js";
+import { type Group, parseGroup, parseMemberRef } from "./group.js";
+import { asObject, bad, base64, instant, onlyKnown, str } from "./input.js";
+import { type LintFinding, lint } from "./lints.js";
+import { type ManagedDevice, parseEnrolment, patchDevice, type RegisteredCredential } from "./managed-device.js";
+import { type ConditionalAccessPolicy, EMAIL_BLOCKED_REASON, type TenantNotification } from "./notification.js";
+
+/** Everything the tenant knows, as plain JSON: `new Tenant(clock, options, tenant.toJSON())` restores it. */
+export interface TenantState {
+  format: 1;
+  nextId: number;
+  /** Bumped each time an issuer is added: credentials carry the generation they were obtained under (§1.3). */
+  settingsGeneration: number;
+  settings?: DerivedCredentialSettings;
+  profiles: Record<string, DeviceConfiguration>;
+  groups: Record<string, Group>;
+  devices: Record<string, ManagedDevice>;
+  conditionalAccess: ConditionalAccessPolicy;
+  outbox: TenantNotification[];
+}
+
+export interface TenantOptions {
+  /** DeviceApprover: approve only compliant devices (default true). */
+  requireCompliance?: boolean;
+}
+
+/** A Graph JSON body, validated by the tenant (unknown properties are refused). */
+export type GraphBody = Record<string, unknown>;
+
+/** The view of a device a client gets: no internal bookkeeping, the credential without its certificate. */
+export type ManagedDeviceView = Omit<ManagedDevice, "deployed" | "notified" | "derivedCredential"> & {
+  derivedCredential?: Omit<RegisteredCredential, "certificate" | "settingsGeneration"> & { state: string };
+};
+
+/**
+ * The Intune-like tenant (intune.md): one derived credential issuer, device configuration profiles that may use
+ * "Derived credential", groups, managed devices, check-in with notifications, conditional access and planning lints.
+ * Every method validates fully before it changes anything; bad input is a DpclabError with a 4xx status.
+ */
+export class Tenant implements DeviceApprover {
+  #state: TenantState;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly options: TenantOptions = {},
+    state?: TenantState,
+  ) {
+    this.#state = state
+      ? structuredClone(state)
+      : {
+          format: 1,
+          nextId: 1,
+          settingsGeneration: 0,
+          profiles: {},
+          groups: {},
+          devices: {},
+          conditionalAccess: { blockNonCompliantEmail: false },
+          outbox: [],
+        };
+  }
+
+  toJSON(): TenantState {
+    return structuredClone(this.#state);
+  }
+
+  // ── derived credential settings (§1.2, §1.3, §3.1) ──────────────────────────────────────────────────────────
+
+  listDerivedCredentialSettings(): DerivedCredentialSettings[] {
+    return this.#state.settings ? [{ ...this.#state.settings }] : [];
+  }
+
+  getDerivedCredentialSettings(id: string): DerivedCredentialSettings {
+    return { ...this.#settings(id) };
+  }
+
+  /** Only one issuer per tenant (§1.2): a second one is 409. */
+  addDerivedCredentialSettings(body: GraphBody): DerivedCredentialSettings {
+    const settings = parseNewSettings(body, this.#peekId());
+    if (this.#state.settings) {
+      throw new DpclabError(
+        `this tenant already has a derived credential issuer (${this.#state.settings.issuer}, id ${this.#state.settings.id}): only one issuer per tenant (intune.md §1.2)`,
+        "issuer-already-configured",
+        409,
+      );
+    }
+    this.#takeId();
+    this.#state.settings = settings;
+    this.#state.settingsGeneration++;
+    return { ...settings };
+  }
+
+  /** Everything but the issuer is editable (§1.2). */
+  updateDerivedCredentialSettings(id: string, body: GraphBody): DerivedCredentialSettings {
+    const next = patchSettings(this.#settings(id), body);
+    this.#state.settings = next;
+    return { ...next };
+  }
+
+  /**
+   * Deletes the issuer (§1.3): every credential obtained under it is invalid from now on (even if the same issuer is
+   * added again), and every profile that uses derived credentials needs an edit before it is redeployed.
+   */
+  deleteDerivedCredentialSettings(id: string): void {
+    this.#settings(id);
+    delete this.#state.settings;
+    for (const p of Object.values(this.#state.profiles)) {
+      if (usesDerivedCredential(p.type, p.settings)) p.needsEdit = true;
+    }
+  }
+
+  // ── device configuration profiles (§1.6, §3.2) ────────────────────────────────────────────────────────────────
+
+  listProfiles(): DeviceConfiguration[] {
+    return Object.values(this.#state.profiles).map((p) => structuredClone(p));
+  }
+
+  getProfile(id: string): DeviceConfiguration {
+    return structuredClone(this.#profile(id));
+  }
+
+  createProfile(body: GraphBody): DeviceConfiguration {
+    const type = parseProfileType(body);
+    const parsed = parseProfile(type, body, { issuerConfigured: this.#state.settings !== undefined });
+    const now = this.clock.now().toISOString();
+    const profile: DeviceConfiguration = {
+      type,
+      id: this.#takeId(),
+      ...parsed,
+      version: 1,
+      needsEdit: false,
+      createdDateTime: now,
+      lastModifiedDateTime: now,
+      assignments: [],
+    };
+    this.#state.profiles[profile.id] = profile;
+    return structuredClone(profile);
+  }
+
+  /** Any PATCH, even of the description alone, bumps the version: a redeploy, which clears needsEdit (§1.3). */
+  updateProfile(id: string, body: GraphBody): DeviceConfiguration {
+    const current = this.#profile(id);
+    const patch = asObject(body, current.type);
+    const graph = toGraphProfile(current);
+    for (const key of ["id", "version", "needsEdit", "createdDateTime", "lastModifiedDateTime", "@odata.type"]) delete graph[key];
+    const parsed = parseProfile(current.type, { ...graph, ...patch }, { issuerConfigured: this.#state.settings !== undefined });
+    const next: DeviceConfiguration = {
+      ...current,
+      ...parsed,
+      version: current.version + 1,
+      needsEdit: false,
+      lastModifiedDateTime: this.clock.now().toISOString(),
+    };
+    this.#state.profiles[id] = next;
+    return structuredClone(next);
+  }
+
+  deleteProfile(id: string): void {
+    this.#profile(id);
+    delete this.#state.profiles[id];
+  }
+
+  /** The Graph `assign` action: replaces the profile's group assignments; returns the group ids. */
+  assignProfile(id: string, body: GraphBody): string[] {
+    const profile = this.#profile(id);
+    const groupIds = parseAssignAction(body);
+    const missing = groupIds.filter((g) => !this.#state.groups[g]);
+    if (missing.length > 0) throw bad(`no group with id ${missing.join(", ")}`, "unknown-group");
+    profile.assignments = groupIds;
+    return [...groupIds];
+  }
+
+  // ── groups ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  listGroups(): Group[] {
+    return Object.values(this.#state.groups).map((g) => structuredClone(g));
+  }
+
+  getGroup(id: string): Group {
+    return structuredClone(this.#group(id));
+  }
+
+  createGroup(body: GraphBody): Group {
+    const group = parseGroup(body, this.#peekId());
+    this.#takeId();
+    this.#state.groups[group.id] = group;
+    return structuredClone(group);
+  }
+
+  addGroupMember(groupId: string, body: GraphBody): Group {
+    const group = this.#group(groupId);
+    const deviceId = parseMemberRef(body);
+    if (!this.#state.devices[deviceId]) throw bad(`no managed device with id ${deviceId}`, "unknown-device");
+    if (!group.members.includes(deviceId)) group.members.push(deviceId);
+    return structuredClone(group);
+  }
+
+  removeGroupMember(groupId: string, deviceId: string): void {
+    const group = this.#group(groupId);
+    if (!group.members.includes(deviceId)) throw new DpclabError(`device ${deviceId} is not a member of group ${groupId}`, "not-a-member", 404);
+    group.members = group.members.filter((m) => m !== deviceId);
+  }
+
+  // ── managed devices ──────────────────────────────────────────────────────────────────────────────────────────
+
+  listDevices(): ManagedDeviceView[] {
+    return Object.values(this.#state.devices).map((d) => this.#view(d));
+  }
+
+  getDevice(id: string): ManagedDeviceView {
+    return this.#view(this.#device(id));
+  }
+
+  enrolDevice(body: GraphBody): ManagedDeviceView {
+    const device = parseEnrolment(body, this.#peekId(), this.clock.now());
+    this.#takeId();
+    this.#state.devices[device.id] = device;
+    return this.#view(device);
+  }
+
+  /** Compliance state (and OS updates). */
+  updateDevice(id: string, body: GraphBody): ManagedDeviceView {
+    const next = patchDevice(this.#device(id), body);
+    this.#state.devices[id] = next;
+    return this.#view(next);
+  }
+
+  /** DeviceApprover (DC-ISS-02): an issuer asks whether the MDM approves this device for a derived credential. */
+  isApproved(deviceId: string): { approved: true } | { approved: false; reason: string } {
+    const device = this.#state.devices[deviceId];
+    if (!device) return { approved: false, reason: `device ${deviceId} is not enrolled in the tenant` };
+    if ((this.options.requireCompliance ?? true) && !device.compliant) return { approved: false, reason: `device ${deviceId} is not compliant` };
+    return { approved: true };
+  }
+
+  /**
+   * Records the derived credential an issuer delivered to a device. It must come from the configured issuer; it is
+   * stored with the settings generation, and every derived-credential policy deployed to the device is redeployed
+   * (§1.4), except profiles waiting for an edit after an issuer deletion (§1.3).
+   */
+  registerDerivedCredential(deviceId: string, body: GraphBody): { device: ManagedDeviceView; redeployed: string[] } {
+    const device = this.#device(deviceId);
+    const input = asObject(body, "derivedCredential");
+    onlyKnown(input, ["issuer", "certificate", "notBefore", "notAfter", "serialNumber"], "derivedCredential");
+    const issuer = parseIssuer(input.issuer);
+    const der = base64(input, "certificate");
+    if (der.length < 16 || der[0] !== 0x30) throw bad(`"certificate" is not a base64 DER certificate (no SEQUENCE)`, "invalid-certificate");
+    const notBefore = instant(input, "notBefore");
+    const notAfter = instant(input, "notAfter");
+    const serial = str(input, "serialNumber", { required: true, max: 64 }) as string;
+    if (!/^[0-9A-Fa-f]{1,40}$/.test(serial)) throw bad(`"serialNumber" must be hex (got "${serial}")`);
+    const serialNumber = serial.toLowerCase();
+    const now = this.clock.now();
+    if (notAfter.getTime() <= notBefore.getTime()) throw bad(`"notAfter" must be after "notBefore"`);
+    if (notAfter.getTime() <= now.getTime()) throw bad(`the credential expired at ${notAfter.toISOString()}: register a current one`, "credential-expired");
+    const settings = this.#state.settings;
+    if (!settings)
+      throw new DpclabError("no derived credential issuer is configured in this tenant: add one first (intune.md §1.2)", "no-derived-credential-issuer", 409);
+    if (issuer !== settings.issuer) {
+      throw new DpclabError(
+        `issuer mismatch: the tenant's derived credential issuer is ${settings.issuer}, not ${issuer} (intune.md §1.2)`,
+        "issuer-mismatch",
+        409,
+      );
+    }
+    if (device.derivedCredential?.serialNumber === serialNumber && device.derivedCredential.settingsGeneration === this.#state.settingsGeneration) {
+      throw new DpclabError(
+        `credential ${serialNumber} is already registered on device ${deviceId}: a new credential has a new certificate`,
+        "credential-already-registered",
+        409,
+      );
+    }
+    device.derivedCredential = {
+      issuer,
+      certificate: input.certificate as string,
+      serialNumber,
+      notBefore: notBefore.toISOString(),
+      notAfter: notAfter.toISOString(),
+      registeredAt: now.toISOString(),
+      settingsGeneration: this.#state.settingsGeneration,
+    };
+    const redeployed: string[] = [];
+    for (const [id, deployment] of Object.entries(device.deployed)) {
+      const p = this.#state.profiles[id];
+      if (p && !p.needsEdit && usesDerivedCredential(p.type, p.settings)) {
+        deployment.deployment++;
+        redeployed.push(id);
+      }
+    }
+    return { device: this.#view(device), redeployed };
+  }
+
+  /** The device polls (§1.4, §1.5, §2): its policies, where its derived credential stands, and the notifications due. */
+  checkIn(deviceId: string): CheckInResult {
+    const device = this.#device(deviceId);
+    const now = this.clock.now();
+    const groupIds = new Set(
+      Object.values(this.#state.groups)
+        .filter((g) => g.members.includes(deviceId))
+        .map((g) => g.id),
+    );
+    const settings = this.#state.settings;
+    const plan = planCheckIn(device, groupIds, Object.values(this.#state.profiles), settings, this.#state.settingsGeneration, now);
+    const notifications: TenantNotification[] = [];
+    for (const notice of plan.notices) {
+      for (const channel of settings ? channelsOf(settings.notificationType) : []) {
+        const blocked = channel === "email" && this.#state.conditionalAccess.blockNonCompliantEmail && !device.compliant;
+        const notification: TenantNotification = {
+          id: this.#takeId(),
+          at: now.toISOString(),
+          channel,
+          deviceId,
+          userPrincipalName: device.userPrincipalName,
+          recipient: channel === "email" ? device.email : device.app,
+          kind: notice.kind,
+          message: notice.message,
+          helpUrl: settings?.helpUrl || null,
+          delivered: !blocked,
+        };
+        if (blocked) notification.reason = EMAIL_BLOCKED_REASON;
+        notifications.push(notification);
+      }
+      if (notice.key) device.notified.push(notice.key);
+    }
+    device.deployed = plan.deployed;
+    device.lastSyncDateTime = now.toISOString();
+    this.#state.outbox.push(...notifications);
+    return {
+      deviceId,
+      at: now.toISOString(),
+      policies: plan.policies,
+      derivedCredential: plan.derivedCredential,
+      notifications: structuredClone(notifications),
+    };
+  }
+
+  // ── conditional access, lints, outbox ──────────────────────────────────────────────────────────────────────
+
+  getConditionalAccess(): ConditionalAccessPolicy {
+    return { ...this.#state.conditionalAccess };
+  }
+
+  /** Our minimal policy `{ blockNonCompliantEmail }` (intune.md §1.7, §4; a simplification of Entra conditional access). */
+  setConditionalAccess(body: GraphBody): ConditionalAccessPolicy {
+    const input = asObject(body, "conditional access policy");
+    onlyKnown(input, ["blockNonCompliantEmail"], "conditional access policy");
+    if (typeof input.blockNonCompliantEmail !== "boolean") throw bad(`"blockNonCompliantEmail" must be true or false`, "missing-property");
+    this.#state.conditionalAccess = { blockNonCompliantEmail: input.blockNonCompliantEmail };
+    return this.getConditionalAccess();
+  }
+
+  lints(): LintFinding[] {
+    const s = this.#state;
+    return lint({ settings: s.settings, profiles: Object.values(s.profiles), groups: Object.values(s.groups), conditionalAccess: s.conditionalAccess });
+  }
+
+  outbox(): TenantNotification[] {
+    return structuredClone(this.#state.outbox);
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  #settings(id: string): DerivedCredentialSettings {
+    const s = this.#state.settings;
+    if (!s || s.id !== id) throw new DpclabError(`no derived credential settings with id ${id}`, "not-found", 404);
+    return s;
+  }
+
+  #profile(id: string): DeviceConfiguration {
+    const p = this.#state.profiles[id];
+    if (!p) throw new DpclabError(`no device configuration with id ${id}`, "not-found", 404);
+    return p;
+  }
+
+  #group(id: string): Group {
+    const g = this.#state.groups[id];
+    if (!g) throw new DpclabError(`no group with id ${id}`, "not-found", 404);
+    return g;
+  }
+
+  #device(id: string): ManagedDevice {
+    const d = this.#state.devices[id];
+    if (!d) throw new DpclabError(`no managed device with id ${id}`, "not-found", 404);
+    return d;
+  }
+
+  #view(device: ManagedDevice): ManagedDeviceView {
+    const { deployed: _d, notified: _n, derivedCredential, ...rest } = structuredClone(device);
+    const view: ManagedDeviceView = rest;
+    if (derivedCredential) {
+      const { certificate: _c, settingsGeneration: _g, ...summary } = derivedCredential;
+      view.derivedCredential = {
+        ...summary,
+        state: credentialState(derivedCredential, this.#state.settings, this.#state.settingsGeneration, this.clock.now()),
+      };
+    }
+    return view;
+  }
+
+  /** Deterministic GUID-shaped ids (a seeded run gets the same ids every time). */
+  #peekId(): string {
+    return `00000000-0000-4000-8000-${this.#state.nextId.toString(16).padStart(12, "0")}`;
+  }
+
+  #takeId(): string {
+    const id = this.#peekId();
+    this.#state.nextId++;
+    return id;
+  }
+}
