@@ -5,3 +5,4 @@ export { IssuingAuthority } from "./issuing-authority.js";
 export { readJsonObject } from "./json-body.js";
 export { errorToProblem, type ProblemDetails, problem } from "./problem.js";
 export { publicationRoutes, publicationUrls } from "./publication-routes.js";
+export { qrPng, qrSvg } from "./qr-code.js";

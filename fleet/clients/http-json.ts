@@ -1,0 +1,58 @@
+import { DpclabError } from "../../src/errors.js";
+
+/**
+ * JSON over a fetch-like function (real HTTP or in-process): a problem+json answer becomes a DpclabError carrying
+ * the problem's code and status, so a client's caller sees the server's words.
+ */
+export class JsonClient {
+  constructor(
+    private readonly fetchFn: typeof fetch,
+    readonly baseUrl: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
+
+  withBearer(token: string): JsonClient {
+    return new JsonClient(this.fetchFn, this.baseUrl, { ...this.headers, authorization: `Bearer ${token}` });
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.#send<T>("GET", path);
+  }
+
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.#send<T>("POST", path, body);
+  }
+
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.#send<T>("PATCH", path, body);
+  }
+
+  delete(path: string): Promise<unknown> {
+    return this.#send("DELETE", path);
+  }
+
+  async #send<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.fetchFn(new URL(path, this.baseUrl), {
+      method,
+      headers: { accept: "application/json", ...(body !== undefined ? { "content-type": "application/json" } : {}), ...this.headers },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    const parsed = text ? safeJson(text) : undefined;
+    if (!res.ok) {
+      const p = (parsed ?? {}) as { detail?: string; title?: string; code?: string };
+      const error = new DpclabError(`${method} ${path}: ${res.status} ${p.detail ?? p.title ?? text.slice(0, 200)}`, p.code ?? `http-${res.status}`, res.status);
+      (error as DpclabError & { retryAfter?: string | null }).retryAfter = res.headers.get("retry-after");
+      throw error;
+    }
+    return parsed as T;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { detail: text.slice(0, 200) };
+  }
+}

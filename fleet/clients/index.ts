@@ -1,0 +1,2 @@
+export { JsonClient } from "./http-json.js";
+export { type KioskSession, kioskLogin } from "./kiosk-login.js";
