@@ -6,3 +6,4 @@ export { readJsonObject } from "./json-body.js";
 export { errorToProblem, type ProblemDetails, problem } from "./problem.js";
 export { publicationRoutes, publicationUrls } from "./publication-routes.js";
 export { qrPng, qrSvg } from "./qr-code.js";
+export { NoticeOutbox } from "./notice-outbox.js";

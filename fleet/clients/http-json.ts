@@ -12,7 +12,17 @@ export class JsonClient {
   ) {}
 
   withBearer(token: string): JsonClient {
-    return new JsonClient(this.fetchFn, this.baseUrl, { ...this.headers, authorization: `Bearer ${token}` });
+    return this.withHeaders({ authorization: `Bearer ${token}` });
+  }
+
+  /** The same client with more headers; a header set to undefined is dropped (e.g. a kiosk bearer on a device call). */
+  withHeaders(extra: Record<string, string | undefined>): JsonClient {
+    const headers: Record<string, string> = { ...this.headers };
+    for (const [name, value] of Object.entries(extra)) {
+      if (value === undefined) delete headers[name];
+      else headers[name] = value;
+    }
+    return new JsonClient(this.fetchFn, this.baseUrl, headers);
   }
 
   get<T>(path: string): Promise<T> {
@@ -41,7 +51,11 @@ export class JsonClient {
     const parsed = text ? safeJson(text) : undefined;
     if (!res.ok) {
       const p = (parsed ?? {}) as { detail?: string; title?: string; code?: string };
-      const error = new DpclabError(`${method} ${path}: ${res.status} ${p.detail ?? p.title ?? text.slice(0, 200)}`, p.code ?? `http-${res.status}`, res.status);
+      const error = new DpclabError(
+        `${method} ${path}: ${res.status} ${p.detail ?? p.title ?? text.slice(0, 200)}`,
+        p.code ?? `http-${res.status}`,
+        res.status,
+      );
       (error as DpclabError & { retryAfter?: string | null }).retryAfter = res.headers.get("retry-after");
       throw error;
     }

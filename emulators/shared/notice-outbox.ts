@@ -1,0 +1,20 @@
+import type { CardholderNotice, CardholderNotifier } from "../derived/types.js";
+
+/**
+ * Where the issuers' cardholder notices go (DC-ISS-09: notify the cardholder at the address in the identity
+ * account): kept for the admin API and tests to read, newest last, bounded so a long run cannot grow it forever.
+ */
+export class NoticeOutbox implements CardholderNotifier {
+  readonly #notices: CardholderNotice[] = [];
+
+  constructor(private readonly limit = 10_000) {}
+
+  notify(notice: CardholderNotice): void {
+    this.#notices.push(notice);
+    if (this.#notices.length > this.limit) this.#notices.splice(0, this.#notices.length - this.limit);
+  }
+
+  list(): readonly CardholderNotice[] {
+    return this.#notices;
+  }
+}

@@ -1,0 +1,13 @@
+import type { SimulatedDevice } from "../device.js";
+import type { JsonClient } from "./http-json.js";
+
+/** The header through which a simulated device says where its request comes from (on-premises network or not). */
+export const NETWORK_ZONE_HEADER = "x-dpclab-network-zone";
+
+/**
+ * The phone's own HTTP client: it carries no kiosk session (the kiosk is another machine) and it says which network
+ * the request travels over, which Purebred checks (intune.md §1.8: on-premises network access needed).
+ */
+export function deviceClient(client: JsonClient, device: Pick<SimulatedDevice, "onPremisesNetwork">): JsonClient {
+  return client.withHeaders({ authorization: undefined, [NETWORK_ZONE_HEADER]: device.onPremisesNetwork ? "on-premises" : "internet" });
+}
