@@ -17,9 +17,18 @@ export function kioskRoutes(issuer: IssuerName, auth: ApplicantAuthenticator): R
       path: `${base}/login`,
       handle: async (req) => {
         const body = await readJsonObject(req, ["challengeId", "certificate", "signature"]);
-        const session = await auth.authenticate({ challengeId: String(body.challengeId ?? ""), certificate: String(body.certificate ?? ""), signature: String(body.signature ?? "") });
+        const session = await auth.authenticate({
+          challengeId: String(body.challengeId ?? ""),
+          certificate: String(body.certificate ?? ""),
+          signature: String(body.signature ?? ""),
+        });
         return Response.json(
-          { sessionId: session.id, cardIndex: session.cardIndex, cardholder: session.account.cardholder.commonName, authenticatedAt: session.authenticatedAt.toISOString() },
+          {
+            sessionId: session.id,
+            cardIndex: session.cardIndex,
+            cardholder: session.account.cardholder.commonName,
+            authenticatedAt: session.authenticatedAt.toISOString(),
+          },
           { status: 201 },
         );
       },

@@ -93,4 +93,8 @@ export interface DerivedCredentialRecord {
   recheckDueAt: string;
   recheckDoneAt?: string;
   transcript: TranscriptEvent[];
+  /** The copy of the applicant's PIV Authentication certificate kept at issuance (DC-ISS-05), rechecked by DC-ISS-06. */
+  applicantPivAuth?: { certificate: string; serialNumber: string };
+  /** Whether the issuer holds an escrowed copy of the S/MIME key-management key (DC-KEY-03). */
+  escrowedKeyManagementKey?: boolean;
 }

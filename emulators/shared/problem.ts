@@ -38,7 +38,15 @@ export function problem(status: number, detail: string, extra: Record<string, un
 
 /** Maps anything thrown by a handler to a problem response: DpclabError keeps its status and code. */
 export function errorToProblem(error: unknown): Response {
-  if (error instanceof DpclabError) return problem(error.status, error.message, { code: error.code });
+  if (error instanceof DpclabError) {
+    // A rate limit tells the client when to come back: as a member and as Retry-After (RFC 9110 §10.2.3).
+    const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    if (typeof retryAfter === "number" && Number.isFinite(retryAfter)) {
+      const seconds = Math.max(0, Math.ceil(retryAfter));
+      return problem(error.status, error.message, { code: error.code, retryAfterSeconds: seconds }, { "retry-after": String(seconds) });
+    }
+    return problem(error.status, error.message, { code: error.code });
+  }
   // Not bad input: a bug. Say so without leaking internals.
   return problem(500, "internal error in the emulator (this is a dpclab bug)", { code: "internal" });
 }

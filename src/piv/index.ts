@@ -16,17 +16,24 @@ export {
 } from "./chuid.js";
 export { PIV_CONTAINERS, type PivContainerInfo, type PivContainerName } from "./containers.js";
 export { buildDiscovery, PIV_AID } from "./discovery.js";
+export { ecdsaDerToRaw, ecdsaRawToDer } from "./ecdsa-signature.js";
 export { decodeFascn, encodeFascn, type FascN, formatFascn, parseFascnDigits, validateFascn } from "./fascn.js";
 export { type CardPersonalization, personalizeCard } from "./personalize.js";
 export { validatePin, validatePuk } from "./pin.js";
 export {
   cardIdentifiers,
+  type PivAuthPathResult,
   type PkiAuthFailureReason,
   type PkiAuthOptions,
+  type PkiAuthResponse,
   type PkiAuthResult,
   type PkiAuthStep,
   type PkiAuthStepName,
+  type PkiAuthVerification,
   pkiAuth,
+  validatePivAuthPath,
+  verifyChallengeSignature,
+  verifyPkiAuthResponse,
 } from "./pki-auth.js";
 export {
   JsonFilePinRetryStore,
@@ -37,4 +44,3 @@ export {
 } from "./retry-counter.js";
 export { PIV_KEY_SLOT_NAMES, PIV_KEY_SLOTS, type PinPolicy, type PivKeySlot, type PivKeySlotInfo } from "./slots.js";
 export { decodeTlvs, encodeTlv, encodeTlvs, type Tlv } from "./tlv.js";
-export { ecdsaDerToRaw, ecdsaRawToDer } from "./ecdsa-signature.js";

@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
+import { createPublicKey, verify as nodeVerify, randomBytes } from "node:crypto";
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { SubjectAlternativeName } from "@peculiar/asn1-x509";
 import { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../clock.js";
 import { DpclabError } from "../errors.js";
-import { type KeyAlgorithm, OIDS, type PathFailureReason, type RevocationChecker, signParams, validatePath } from "../pki/index.js";
+import { hashFor, type KeyAlgorithm, OIDS, type PathFailureReason, type RevocationChecker, validatePath } from "../pki/index.js";
 import type { PivCard } from "./card.js";
 
 /**
@@ -48,6 +48,93 @@ export interface PkiAuthOptions {
 /** The PIV Authentication policy (id-fpki-common-authentication) the 9A certificate must assert. */
 const PIV_AUTH_POLICIES = [OIDS.pivAuthentication];
 
+/**
+ * The verifier's half of PKI-AUTH, as a kiosk runs it over HTTP: the kiosk handed out `challenge`, the client's card
+ * signed it with the 9A key after the PIN; this validates the certificate's path (RFC 5280, revocation included) and
+ * the signature over the challenge with the certificate's key.
+ */
+export interface PkiAuthResponse {
+  certificate: X509Certificate;
+  challenge: Uint8Array;
+  /** ECDSA as raw r||s (PKCS#11, WebCrypto) or DER ECDSA-Sig-Value; RSA PKCS#1 v1.5 over SHA-256. */
+  signature: Uint8Array;
+  trustAnchors: X509Certificate[];
+  intermediates: X509Certificate[];
+  revocation?: RevocationChecker;
+  clock: Clock;
+  /** Policies the certificate must assert (any one); default id-fpki-common-authentication (.13). */
+  requiredPolicyOids?: string[];
+}
+
+export type PkiAuthVerification =
+  | { ok: true; certificate: X509Certificate; fascn?: string; cardUuid?: string; revocationSource?: "ocsp" | "crl" }
+  | { ok: false; reason: PkiAuthFailureReason; detail: string };
+
+export type PivAuthPathResult =
+  | { ok: true; anchorSubject: string; revocationSource?: "ocsp" | "crl" }
+  | { ok: false; reason: PkiAuthFailureReason; detail: string };
+
+/** Smallest challenge a verifier accepts: a fresh random one is 32 bytes. */
+const MIN_CHALLENGE_BYTES = 16;
+
+export async function verifyPkiAuthResponse(input: PkiAuthResponse): Promise<PkiAuthVerification> {
+  if (!(input.challenge instanceof Uint8Array) || input.challenge.length < MIN_CHALLENGE_BYTES) {
+    return { ok: false, reason: "challenge-signature-invalid", detail: `the challenge must be at least ${MIN_CHALLENGE_BYTES} bytes` };
+  }
+  const path = await validatePivAuthPath(input);
+  if (!path.ok) return path;
+  if (!verifyChallengeSignature(input.certificate, input.challenge, input.signature)) {
+    return {
+      ok: false,
+      reason: "challenge-signature-invalid",
+      detail: "the card's signature over the challenge does not verify with the certificate's key",
+    };
+  }
+  return {
+    ok: true,
+    certificate: input.certificate,
+    ...cardIdentifiers(input.certificate),
+    ...(path.revocationSource ? { revocationSource: path.revocationSource } : {}),
+  };
+}
+
+/** Path validation of a PIV Authentication certificate at the clock's time (FIPS 201-3 §6.2.3.1 step 2). */
+export async function validatePivAuthPath(
+  input: Pick<PkiAuthResponse, "certificate" | "trustAnchors" | "intermediates" | "revocation" | "clock" | "requiredPolicyOids">,
+): Promise<PivAuthPathResult> {
+  const path = await validatePath({
+    leaf: input.certificate,
+    intermediates: input.intermediates,
+    trustAnchors: input.trustAnchors,
+    at: input.clock.now(),
+    requiredPolicyOids: input.requiredPolicyOids ?? PIV_AUTH_POLICIES,
+    leafKeyUsage: ["digitalSignature"],
+    revocation: input.revocation,
+  });
+  if (!path.ok) return path;
+  const anchorSubject = path.path[path.path.length - 1]?.subject ?? "";
+  return { ok: true, anchorSubject, ...(path.revocation ? { revocationSource: path.revocation.source } : {}) };
+}
+
+/** Verifies the 9A signature over a challenge with the certificate's public key; false for anything malformed. */
+export function verifyChallengeSignature(certificate: X509Certificate, challenge: Uint8Array, signature: Uint8Array): boolean {
+  if (!(signature instanceof Uint8Array) || signature.length === 0) return false;
+  try {
+    const alg = keyAlgorithmOf(certificate);
+    const key = createPublicKey({ key: Buffer.from(certificate.publicKey.rawData), format: "der", type: "spki" });
+    const hash = hashFor(alg).replace("-", "").toLowerCase();
+    if (alg === "p256" || alg === "p384") {
+      // PKCS#11 CKM_ECDSA and WebCrypto give raw r||s; X.509-style clients give DER.
+      const size = alg === "p256" ? 32 : 48;
+      if (signature.length === 2 * size && nodeVerify(hash, challenge, { key, dsaEncoding: "ieee-p1363" }, signature)) return true;
+      return signature[0] === 0x30 && nodeVerify(hash, challenge, { key, dsaEncoding: "der" }, signature);
+    }
+    return nodeVerify(hash, challenge, key, signature);
+  } catch {
+    return false;
+  }
+}
+
 export async function pkiAuth(opts: PkiAuthOptions): Promise<PkiAuthResult> {
   const steps: PkiAuthStep[] = [];
   const note = (step: PkiAuthStepName, ok: boolean, detail: string) => {
@@ -71,22 +158,10 @@ export async function pkiAuth(opts: PkiAuthOptions): Promise<PkiAuthResult> {
   }
   note("read-certificate", true, `${certificate.subject} (serial ${certificate.serialNumber})`);
 
-  // 2. Path validation to the trusted root, at the clock's time, with revocation checking.
-  const path = await validatePath({
-    leaf: certificate,
-    intermediates: opts.intermediates,
-    trustAnchors: opts.trustAnchors,
-    at: opts.clock.now(),
-    requiredPolicyOids: PIV_AUTH_POLICIES,
-    leafKeyUsage: ["digitalSignature"],
-    revocation: opts.revocation,
-  });
+  // 2. Path validation to the trusted root, at the clock's time, with revocation checking — before the PIN.
+  const path = await validatePivAuthPath({ ...opts, certificate });
   if (!path.ok) return fail("validate-path", path.reason, path.detail, certificate);
-  note(
-    "validate-path",
-    true,
-    `chains to ${path.path[path.path.length - 1]?.subject}${path.revocation ? `; status good by ${path.revocation.source.toUpperCase()}` : ""}`,
-  );
+  note("validate-path", true, `chains to ${path.anchorSubject}${path.revocationSource ? `; status good by ${path.revocationSource.toUpperCase()}` : ""}`);
 
   // 3. The cardholder proves possession of the card with the PIN (the card enforces the retry counter).
   try {
@@ -96,18 +171,15 @@ export async function pkiAuth(opts: PkiAuthOptions): Promise<PkiAuthResult> {
   }
   note("verify-pin", true, "PIN accepted");
 
-  // 4. Challenge-response with the 9A key: a fresh random challenge, signed on the card, verified off it.
+  // 4. Challenge-response with the 9A key: a fresh random challenge, signed on the card, verified off it (the verifier's half).
   const challenge = randomBytes(32);
-  let valid: boolean;
+  let signature: Uint8Array;
   try {
-    const signature = opts.card.sign("9A", challenge);
-    const alg = keyAlgorithmOf(certificate);
-    const publicKey = await certificate.publicKey.export(importParams(alg), ["verify"]);
-    valid = await crypto.subtle.verify(signParams(alg), publicKey, signature, challenge);
+    signature = opts.card.sign("9A", challenge);
   } catch (error) {
     return fail("challenge-response", cardReason(error, "card-error"), message(error), certificate);
   }
-  if (!valid)
+  if (!verifyChallengeSignature(certificate, challenge, signature))
     return fail(
       "challenge-response",
       "challenge-signature-invalid",
@@ -133,11 +205,6 @@ function keyAlgorithmOf(cert: X509Certificate): KeyAlgorithm {
   const alg = cert.publicKey.algorithm as EcKeyAlgorithm & RsaHashedKeyAlgorithm;
   if (alg.name === "ECDSA" || alg.name === "EC") return alg.namedCurve === "P-384" ? "p384" : "p256";
   return alg.modulusLength >= 3072 ? "rsa3072" : "rsa2048";
-}
-
-function importParams(alg: KeyAlgorithm): EcKeyImportParams | RsaHashedImportParams {
-  if (alg === "p256" || alg === "p384") return { name: "ECDSA", namedCurve: alg === "p256" ? "P-256" : "P-384" };
-  return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
 }
 
 /** The FASC-N (hex) and card UUID from the SAN of a PIV Authentication certificate (FIPS 201-3 §4.2.2.1). */

@@ -10,6 +10,19 @@ export type { KeyUsageName } from "./certificate-facts.js";
 export { KEY_USAGE_NAMES } from "./certificate-facts.js";
 export type { CrlEntry, CrlOptions } from "./crl.js";
 export { createCrl } from "./crl.js";
+export type { CsrInput, VerifiedCsr } from "./csr.js";
+export { createCsr, createCsrWithKey, derEcdsaSignature, verifyCsr } from "./csr.js";
+export type { DerivedCertificateRequest, DerivedKeystore, DerivedPivAuthRequest, DerivedSubscriber } from "./derived-certificates.js";
+export {
+  DEFAULT_DERIVED_VALIDITY_DAYS,
+  derivedKeyManagementRequest,
+  derivedPivAuthPolicy,
+  derivedPivAuthRequest,
+  derivedSigningRequest,
+  derivedValidity,
+  issueDerivedPivAuthCertificate,
+  MAX_DERIVED_VALIDITY_DAYS,
+} from "./derived-certificates.js";
 export { exportSpki, generateKeyPair, importPrivateKey } from "./keys.js";
 export type { CertStatus, OcspResponder, OcspResponderOptions, OcspResult } from "./ocsp.js";
 export { createOcspRequest, newOcspNonce, ocspResponseStatus, readOcspResponse, respondToOcsp } from "./ocsp.js";

@@ -1,0 +1,78 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { AuthorityKeyIdentifierExtension } from "@peculiar/x509";
+import type { Clock } from "../../src/clock.js";
+import { DpclabError } from "../../src/errors.js";
+import { CertificateAuthority, type KeyAlgorithm } from "../../src/pki/index.js";
+import { IssuingAuthority } from "../shared/issuing-authority.js";
+import { publicationUrls } from "../shared/publication-routes.js";
+import type { IssuerName } from "./types.js";
+
+const YEAR_MS = 365 * 86_400_000;
+/** How long an issuer's CA lives: long enough for every derived certificate (≤3 years, DC-LIFE-02) it signs. */
+const ISSUER_CA_YEARS = 10;
+
+const DISPLAY: Record<IssuerName, string> = { purebred: "Purebred", entrust: "Entrust", intercede: "Intercede" };
+
+export interface IssuerAuthorityOptions {
+  alg: KeyAlgorithm;
+  /** Where the issuer publishes (CRL, OCSP, .p7c), e.g. http://127.0.0.1:7801. */
+  baseUrl: string;
+  clock: Clock;
+  /** Keep the CA here as PEM (<ca>.pem, <ca>.key.pem) and reload it when present. */
+  dir?: string;
+}
+
+/** The publication name of an issuer's CA in URLs: "purebred-ca", "entrust-ca", "intercede-ca". */
+export function issuerCaName(name: IssuerName): string {
+  return `${name}-ca`;
+}
+
+/**
+ * An issuer's own TEST intermediate CA under the lab's TEST root ("DPCLAB TEST Purebred Derived PIV CA"), which signs
+ * its derived PIV credentials. The root's registry records it, so the root's OCSP/CRL know it.
+ */
+export async function createIssuerAuthority(root: IssuingAuthority, name: IssuerName, opts: IssuerAuthorityOptions): Promise<IssuingAuthority> {
+  if (!(name in DISPLAY)) throw new DpclabError(`unknown issuer "${String(name)}" (purebred, entrust or intercede)`, "bad-issuer");
+  const caName = issuerCaName(name);
+  const publication = publicationUrls(opts.baseUrl, caName);
+  const certPath = opts.dir ? join(opts.dir, `${caName}.pem`) : undefined;
+  const keyPath = opts.dir ? join(opts.dir, `${caName}.key.pem`) : undefined;
+  let ca: CertificateAuthority;
+  if (certPath && keyPath && existsSync(certPath) && existsSync(keyPath)) {
+    ca = CertificateAuthority.load({
+      certificatePem: readFileSync(certPath, "utf8"),
+      privateKeyPem: readFileSync(keyPath, "utf8"),
+      alg: opts.alg,
+      publication,
+    });
+    // A CA saved under another lab's root would chain nowhere: refuse rather than issue dead certificates.
+    if (Buffer.compare(Buffer.from(issuerKeyId(ca)), Buffer.from(root.ca.keyId)) !== 0 || ca.certificate.issuer !== root.certificate.subject) {
+      throw new DpclabError(`the ${caName} saved in ${opts.dir} was not issued by this lab's root`, "issuer-ca-mismatch", 409);
+    }
+  } else {
+    const now = opts.clock.now();
+    ca = await root.ca.createSubordinate({
+      commonName: `CN=DPCLAB TEST ${DISPLAY[name]} Derived PIV CA,OU=TEST PKI,O=DPCLAB TEST,C=US`,
+      alg: opts.alg,
+      notBefore: now,
+      notAfter: new Date(Math.min(now.getTime() + ISSUER_CA_YEARS * YEAR_MS, root.certificate.notAfter.getTime())),
+      publication,
+      pathLength: 0,
+    });
+    if (certPath && keyPath && opts.dir) {
+      mkdirSync(opts.dir, { recursive: true });
+      const material = ca.export();
+      writeFileSync(certPath, material.certificatePem);
+      writeFileSync(keyPath, material.privateKeyPem, { mode: 0o600 });
+    }
+  }
+  root.record(ca.certificate, `ca:${caName}`);
+  return new IssuingAuthority(caName, ca, opts.clock);
+}
+
+/** The keyIdentifier of a CA certificate's AKI (CERT-07 form). */
+function issuerKeyId(ca: CertificateAuthority): Uint8Array {
+  const aki = ca.certificate.getExtension(AuthorityKeyIdentifierExtension);
+  return aki?.keyId ? Buffer.from(aki.keyId, "hex") : new Uint8Array();
+}
