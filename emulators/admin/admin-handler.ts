@@ -13,6 +13,8 @@ export interface AdminContext {
   /** The tenant's notification outbox (and any other notices), newest last. */
   outbox: () => unknown[];
   faults: FaultInjector;
+  /** Runs after the clock moved: what became due (seven-day rechecks, expiries) happens now, not at the next request. */
+  onClockChange?: () => void;
 }
 
 /**
@@ -33,6 +35,7 @@ export function adminHandler(ctx: AdminContext): FetchHandler {
         if (at.getTime() < ctx.clock.now().getTime())
           throw new DpclabError("the lab clock only moves forward (certificates, notices and rechecks already happened)", "clock-backwards", 409);
         ctx.clock.set(at);
+        ctx.onClockChange?.();
         return Response.json(clockBody());
       },
     },
@@ -49,6 +52,7 @@ export function adminHandler(ctx: AdminContext): FetchHandler {
         }
         if (!(ms >= 0) || !Number.isFinite(ms)) throw new DpclabError('"by" must be a positive duration such as "8d" or milliseconds', "bad-duration");
         ctx.clock.advance(ms);
+        ctx.onClockChange?.();
         return Response.json(clockBody());
       },
     },
