@@ -1,0 +1,175 @@
+import { execFile, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { X509Certificate } from "@peculiar/x509";
+import { expect } from "vitest";
+import { DerivedIssuance } from "../../emulators/derived/index.js";
+import { createPurebredEmulator, type PurebredEmulator } from "../../emulators/purebred/index.js";
+import { type FetchHandler, inProcessFetch, problem, publicationRoutes, type RunningServer, router, serve } from "../../emulators/shared/index.js";
+import { Tenant } from "../../emulators/tenant/index.js";
+import type { PurebredHttp } from "../../fleet/clients/purebred-client.js";
+import type { SimulatedDevice } from "../../fleet/device.js";
+import { HardwareKeystore, SoftwareKeystore } from "../../fleet/keystore/index.js";
+import { openLabCard } from "../../src/lab/index.js";
+import { type PivCard, Pkcs11Library } from "../../src/piv/index.js";
+import { type DerivedLab, makeDerivedLab } from "../derived/lab.js";
+
+/**
+ * A Purebred lab: real SoftHSM cards (test/derived/lab.ts), the real Tenant as DeviceApprover (DC-ISS-02), the
+ * Purebred emulator and the issuer CA's publication routes (OCSP, CRL, .p7c) on one handler, reachable in-process and
+ * over a real loopback socket. The clock starts an hour ago in real time so that openssl agrees with OCSP times.
+ */
+export interface PurebredLab {
+  l: DerivedLab;
+  tenant: Tenant;
+  issuance: DerivedIssuance;
+  emulator: PurebredEmulator;
+  server: RunningServer;
+  /** In-process dispatch. */
+  http: PurebredHttp;
+  /** The same handler over node:http on 127.0.0.1. */
+  socket: PurebredHttp;
+  card(index: number): { card: PivCard; pin: string };
+  device(platform: "ios" | "android", opts?: { keystore?: "software" | "hardware"; onPremisesNetwork?: boolean; enrol?: boolean }): SimulatedDevice;
+  close(): Promise<void>;
+}
+
+export const AGENT = 0;
+export const OTHER_AGENT = 1;
+const BASE_IN_PROCESS = "http://purebred.test";
+
+export async function makePurebredLab(seed: string, cards: number): Promise<PurebredLab> {
+  let handler: FetchHandler = async () => problem(503, "lab not ready");
+  const server = await serve((req) => handler(req));
+  const start = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000);
+  const l = await makeDerivedLab({ cards, seed, start, issuerBaseUrl: server.url });
+  const tenant = new Tenant(l.clock);
+  const issuance = new DerivedIssuance({ name: "purebred", authority: l.authority, cardIssuer: l.cardIssuer, clock: l.clock, approver: tenant });
+  const emulator = createPurebredEmulator({
+    issuance,
+    authenticator: l.authenticator,
+    clock: l.clock,
+    agentCardIndices: [AGENT, OTHER_AGENT],
+    trustAnchor: l.cardIssuer.root.certificate,
+  });
+  handler = router([...emulator.routes, ...publicationRoutes((name) => (name === l.authority.name ? l.authority : undefined))]);
+  const opened: PivCard[] = [];
+  let seq = 0;
+  return {
+    l,
+    tenant,
+    issuance,
+    emulator,
+    server,
+    http: { fetch: inProcessFetch(handler, BASE_IN_PROCESS), baseUrl: BASE_IN_PROCESS },
+    socket: { fetch, baseUrl: server.url },
+    card(index) {
+      const record = l.deck[index];
+      if (!record) throw new Error(`no card ${index}`);
+      const card = openLabCard(l.lab, record.tokenLabel);
+      opened.push(card);
+      return { card, pin: record.pin };
+    },
+    device(platform, opts = {}) {
+      const enrol = opts.enrol ?? true;
+      const deviceId = enrol
+        ? tenant.enrolDevice(
+            platform === "ios"
+              ? { platform, osVersion: "17.4", ownership: "corporate", userPrincipalName: "alice@test.example", compliant: true }
+              : { platform, osVersion: "14", ownership: "fullyManaged", userPrincipalName: "bob@test.example", compliant: true },
+          ).id
+        : `not-enrolled-${++seq}`;
+      const keystore =
+        opts.keystore === "hardware"
+          ? HardwareKeystore.provision(Pkcs11Library.open({ softhsmConf: l.lab.ensureSoftHsmConf() }), `${seed}-${deviceId}`)
+          : new SoftwareKeystore();
+      return {
+        deviceId,
+        platform,
+        osVersion: platform === "ios" ? "17.4" : "14",
+        keystore,
+        cameraAllowed: true,
+        onPremisesNetwork: opts.onPremisesNetwork ?? true,
+      };
+    },
+    async close() {
+      for (const c of opened) {
+        try {
+          c.close();
+        } catch {
+          // already closed
+        }
+      }
+      await server.close();
+      l.remove();
+    },
+  };
+}
+
+export interface Answer {
+  status: number;
+  type: string | null;
+  headers: Headers;
+  body: Record<string, unknown>;
+  text: string;
+}
+
+/** A raw request to the emulator (for refusals): JSON body unless `raw` is given; zone "on-premises" unless told. */
+export async function call(
+  http: PurebredHttp,
+  method: string,
+  path: string,
+  opts: { json?: unknown; raw?: { body: string; type?: string }; zone?: string | null; bearer?: string } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = {};
+  const zone = opts.zone === undefined ? "on-premises" : opts.zone;
+  if (zone !== null) headers["x-dpclab-network-zone"] = zone;
+  if (opts.bearer) headers.authorization = `Bearer ${opts.bearer}`;
+  let body: string | undefined;
+  if (opts.raw) {
+    body = opts.raw.body;
+    if (opts.raw.type) headers["content-type"] = opts.raw.type;
+  } else if (opts.json !== undefined) {
+    body = JSON.stringify(opts.json);
+    headers["content-type"] = "application/json";
+  }
+  const res = await http.fetch(new URL(path, http.baseUrl), { method, headers, body });
+  const text = await res.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // a profile, not JSON
+  }
+  return { status: res.status, type: res.headers.get("content-type"), headers: res.headers, body: parsed, text };
+}
+
+/** Asserts a problem+json answer with this status and code; returns its detail. */
+export function expectProblem(a: Answer, status: number, code: string | undefined): string {
+  expect({ status: a.status, code: a.body.code }, a.text).toEqual({ status, code });
+  expect(a.type).toBe("application/problem+json");
+  expect(a.body.status).toBe(status);
+  expect(typeof a.body.title).toBe("string");
+  expect(a.text).not.toContain("BEGIN CERTIFICATE");
+  return String(a.body.detail);
+}
+
+export function ossl(args: string[]): { status: number; out: string } {
+  const r = spawnSync("openssl", args, { encoding: "utf8" });
+  return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+/** openssl against our own server in this process: must not block the event loop (spawnSync would deadlock it). */
+export function osslAsync(args: string[]): Promise<{ status: number; out: string }> {
+  return new Promise((done) => {
+    execFile("openssl", args, { timeout: 30_000 }, (error, stdout, stderr) => {
+      done({ status: error ? (typeof error.code === "number" ? error.code : -1) : 0, out: `${stdout}${stderr}` });
+    });
+  });
+}
+
+export function writePem(dir: string, name: string, der: Uint8Array): string {
+  const path = join(dir, `${name}.pem`);
+  writeFileSync(path, new X509Certificate(new Uint8Array(der)).toString("pem"));
+  return path;
+}
