@@ -2,8 +2,10 @@ import { DpclabError } from "../errors.js";
 import { accountsCommand } from "./commands/accounts.js";
 import { cardsCommand } from "./commands/cards.js";
 import { demoCommand } from "./commands/demo.js";
+import { enrollCommand } from "./commands/enroll.js";
 import { pkiCommand } from "./commands/pki.js";
 import { pkiAuthCommand } from "./commands/pki-auth.js";
+import { serveCommand } from "./commands/serve.js";
 
 const HELP = `dpclab — Derived PIV Credential lab (TEST PKI only)
 
@@ -15,6 +17,9 @@ const HELP = `dpclab — Derived PIV Credential lab (TEST PKI only)
   dpclab accounts terminate [--dir D] --card I
   dpclab pki serve [--dir D] [--host 127.0.0.1] [--port 7800]
   dpclab pki-auth [--dir D] --card I [--pin P] [--online] [--json]
+  dpclab serve [--dir D] [--host 127.0.0.1] [--port 7800]
+  dpclab enroll [--dir D] --issuer purebred|entrust|intercede --card I --platform ios|android
+                [--keystore software|hardware] [--agent-card J] [--url URL] [--out O]
 
 The lab directory (--dir, default ./.dpclab) holds all state.`;
 
@@ -24,6 +29,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   accounts: accountsCommand,
   pki: pkiCommand,
   "pki-auth": pkiAuthCommand,
+  serve: serveCommand,
+  enroll: enrollCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,1 @@
+export { createLabStack, ISSUERS, type IssuerStack, type LabStack, type LabStackOptions } from "./lab-stack.js";

@@ -1,0 +1,81 @@
+import { join } from "node:path";
+import type { AdjustableClock } from "../../src/clock.js";
+import type { LabDir } from "../../src/lab/index.js";
+import { adminHandler, FaultInjector } from "../admin/index.js";
+import { ApplicantAuthenticator, createIssuerAuthority, DerivedIssuance, type IssuerName } from "../derived/index.js";
+import { createEntrustEmulator } from "../entrust/index.js";
+import { createIntercedeEmulator } from "../intercede/index.js";
+import { CardIssuer, pivCaHandler } from "../piv-ca/index.js";
+import { createPurebredEmulator } from "../purebred/index.js";
+import { type FetchHandler, type IssuingAuthority, mount, NoticeOutbox, publicationRoutes, router } from "../shared/index.js";
+import { Tenant, tenantHandler } from "../tenant/index.js";
+
+export const ISSUERS: readonly IssuerName[] = ["purebred", "entrust", "intercede"];
+
+export interface IssuerStack {
+  issuance: DerivedIssuance;
+  handler: FetchHandler;
+}
+
+export interface LabStack {
+  cardIssuer: CardIssuer;
+  tenant: Tenant;
+  issuers: Record<IssuerName, IssuerStack>;
+  notices: NoticeOutbox;
+  faults: FaultInjector;
+  clock: AdjustableClock;
+  /** Everything under one origin: /tenant, /issuers/<name>, /pki, /__admin. */
+  handler: FetchHandler;
+  /** Every CA of the lab, root first. */
+  authorities(): IssuingAuthority[];
+  /** Runs what is due at the clock's time: each issuer's seven-day rechecks and identity-account monitoring. */
+  tick(): void;
+}
+
+export interface LabStackOptions {
+  clock: AdjustableClock;
+  /** Purebred registration agents: cards of the deck that may supervise (default: card 0). */
+  purebredAgents?: number[];
+}
+
+/**
+ * The whole emulated world of one lab, wired once: the card issuer (PIV PKI), the three derived-credential issuers
+ * each with its own TEST CA under the lab's root, and the Intune-like tenant that approves devices (DC-ISS-02).
+ * Mounted on a socket by `dpclab serve`, dispatched in-process by `dpclab enroll` and the fleet.
+ */
+export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promise<LabStack> {
+  const { clock } = opts;
+  const cardIssuer = await CardIssuer.open(lab, clock);
+  const tenant = new Tenant(clock);
+  const notices = new NoticeOutbox();
+  const faults = new FaultInjector();
+  const authenticator = new ApplicantAuthenticator({ cardIssuer, clock });
+  const issuers = {} as Record<IssuerName, IssuerStack>;
+  for (const name of ISSUERS) {
+    const authority = await createIssuerAuthority(cardIssuer.root, name, {
+      alg: cardIssuer.config.alg,
+      baseUrl: cardIssuer.config.baseUrl,
+      clock,
+      dir: join(lab.root, "issuers"),
+    });
+    const issuance = new DerivedIssuance({ name, authority, cardIssuer, clock, approver: tenant, notifier: notices });
+    const emulator =
+      name === "purebred"
+        ? createPurebredEmulator({ issuance, authenticator, clock, agentCardIndices: opts.purebredAgents ?? [0], trustAnchor: cardIssuer.root.certificate })
+        : name === "entrust"
+          ? createEntrustEmulator({ issuance, authenticator, clock, trustAnchor: cardIssuer.root.certificate })
+          : createIntercedeEmulator({ issuance, authenticator, clock });
+    issuers[name] = { issuance, handler: emulator.handler };
+  }
+  cardIssuer.save(); // the root's registry now knows the issuer CAs
+  const authorities = () => [cardIssuer.root, cardIssuer.pivCa, ...ISSUERS.map((n) => issuers[n].issuance.authority)];
+  const publication = router(publicationRoutes((name) => authorities().find((a) => a.name === name)));
+  const tick = () => {
+    for (const name of ISSUERS) issuers[name].issuance.runDueChecks();
+  };
+  const admin = adminHandler({ clock, authorities, outbox: () => [...tenant.outbox(), ...notices.list()], faults, onClockChange: tick });
+  const emulators = mount(tenantHandler(tenant), ...ISSUERS.map((n) => issuers[n].handler), publication, pivCaHandler(cardIssuer));
+  const faulty = faults.wrap(emulators);
+  const handler: FetchHandler = (request) => (new URL(request.url).pathname.startsWith("/__admin") ? admin(request) : faulty(request));
+  return { cardIssuer, tenant, issuers, notices, faults, clock, handler, authorities, tick };
+}

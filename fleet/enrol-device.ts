@@ -1,0 +1,105 @@
+import { X509Certificate } from "@peculiar/x509";
+import { GRAPH_ISSUER, type IssuerName, type Platform } from "../emulators/derived/types.js";
+import type { PivCard } from "../src/piv/index.js";
+import { enrolWithEntrust } from "./clients/entrust-client.js";
+import { JsonClient } from "./clients/http-json.js";
+import { enrolWithIntercede } from "./clients/intercede-client.js";
+import { enrolWithPurebred } from "./clients/purebred-client.js";
+import type { SimulatedDevice } from "./device.js";
+import type { Keystore } from "./keystore/index.js";
+
+export interface EnrolmentStep {
+  step: string;
+  detail: string;
+}
+
+export interface DeviceEnrolment {
+  deviceId: string;
+  issuer: IssuerName;
+  certificates: { pivAuth: Uint8Array; signing?: Uint8Array; encryption?: Uint8Array };
+  encryptionKeyPkcs8?: Uint8Array;
+  chain: Uint8Array[];
+  credentialId: string;
+  checkIn: { policies: unknown[]; derivedCredential: { state: string } };
+}
+
+export interface EnrolDeviceOptions {
+  fetch: typeof fetch;
+  baseUrl: string;
+  issuer: IssuerName;
+  platform: Platform;
+  keystore: Keystore;
+  card: PivCard;
+  pin: string;
+  cardIndex: number;
+  email: string;
+  /** Purebred's registration agent (card + PIN). */
+  agent?: { card: PivCard; pin: string };
+  cameraAllowed?: boolean;
+  onPremisesNetwork?: boolean;
+  onStep?: (step: EnrolmentStep) => void;
+}
+
+/**
+ * One user's phone from MDM enrolment to a working derived credential, as intune.md §2 tells it: the device enrols
+ * in the tenant (Company Portal on iOS, the Intune app on Android), runs the issuer's workflow with the user's PIV
+ * card at the kiosk, hands the credential to the tenant, and checks in for the policies that use it.
+ */
+export async function enrolDevice(opts: EnrolDeviceOptions): Promise<DeviceEnrolment> {
+  const step = (s: string, detail: string) => opts.onStep?.({ step: s, detail });
+  const tenant = new JsonClient(opts.fetch, opts.baseUrl);
+  const ios = opts.platform === "ios";
+  const managed = await tenant.post<{ id: string }>("/tenant/beta/deviceManagement/managedDevices", {
+    platform: opts.platform,
+    osVersion: ios ? "17.5" : "14",
+    ownership: ios ? "corporate" : "fullyManaged",
+    userPrincipalName: opts.email,
+    cardIndex: opts.cardIndex,
+    compliant: true,
+  });
+  step("mdm-enrol", `${ios ? "Company Portal" : "Intune app"}: device ${managed.id} enrolled in the tenant`);
+  const device: SimulatedDevice = {
+    deviceId: managed.id,
+    platform: opts.platform,
+    osVersion: ios ? "17.5" : "14",
+    keystore: opts.keystore,
+    cameraAllowed: opts.cameraAllowed ?? true,
+    onPremisesNetwork: opts.onPremisesNetwork ?? true,
+  };
+  const issuerClient = new JsonClient(opts.fetch, opts.baseUrl);
+  const onStep = (s: EnrolmentStep) => step(s.step, s.detail);
+  const result =
+    opts.issuer === "purebred"
+      ? await enrolWithPurebred({
+          http: { fetch: opts.fetch, baseUrl: opts.baseUrl },
+          agentCard: required(opts.agent, "Purebred needs a registration agent").card,
+          agentPin: (opts.agent as { pin: string }).pin,
+          card: opts.card,
+          pin: opts.pin,
+          device,
+          onStep,
+        })
+      : opts.issuer === "entrust"
+        ? await enrolWithEntrust({ client: issuerClient, card: opts.card, pin: opts.pin, device, onStep })
+        : await enrolWithIntercede({ client: issuerClient, card: opts.card, pin: opts.pin, device, onStep });
+  const cert = new X509Certificate(result.certificates.pivAuth.slice());
+  await tenant.post(`/tenant/beta/deviceManagement/managedDevices/${managed.id}/derivedCredential`, {
+    issuer: GRAPH_ISSUER[opts.issuer],
+    certificate: Buffer.from(result.certificates.pivAuth).toString("base64"),
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+    serialNumber: cert.serialNumber,
+  });
+  step("register-credential", `the tenant accepted derived credential ${cert.serialNumber} from ${GRAPH_ISSUER[opts.issuer]}`);
+  const checkIn = await tenant.post<DeviceEnrolment["checkIn"]>(`/tenant/beta/deviceManagement/managedDevices/${managed.id}/checkIn`, {});
+  step(
+    "check-in",
+    `derived credential ${checkIn.derivedCredential.state}; ${checkIn.policies.length} polic${checkIn.policies.length === 1 ? "y" : "ies"} to apply`,
+  );
+  return { deviceId: managed.id, issuer: opts.issuer, ...result, checkIn };
+}
+
+function required<T>(value: T | undefined, message: string): T {
+  if (value === undefined) throw new Error(message);
+  return value;
+}

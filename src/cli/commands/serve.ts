@@ -1,0 +1,43 @@
+import { serve } from "../../../emulators/shared/index.js";
+import { createLabStack, ISSUERS } from "../../../emulators/stack/index.js";
+import { OffsetClock } from "../../clock.js";
+import { DpclabError } from "../../errors.js";
+import { LabDir } from "../../lab/index.js";
+import { intFlag, parseFlags } from "../args.js";
+
+const USAGE = "dpclab serve [--dir D] [--host 127.0.0.1] [--port 7800]";
+/** How often the issuers run their due checks (seven-day rechecks, identity-account monitoring) in real time. */
+const DUE_CHECK_INTERVAL_MS = 5_000;
+
+/** Everything under one origin: /tenant, /issuers/{purebred,entrust,intercede}, /pki, /__admin. */
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, { dir: { type: "string" }, host: { type: "string" }, port: { type: "string" } }, USAGE);
+  const lab = new LabDir(values.dir);
+  const port = intFlag(values.port, "--port", { min: 0, max: 65_535, fallback: 7800 });
+  const host = values.host ?? "127.0.0.1";
+  const stack = await createLabStack(lab, { clock: new OffsetClock() });
+  let server: Awaited<ReturnType<typeof serve>>;
+  try {
+    server = await serve(stack.handler, { host, port });
+  } catch (error) {
+    throw new DpclabError(`cannot listen on ${host}:${port}: ${(error as Error).message}`, "listen-failed");
+  }
+  const timer = setInterval(() => stack.tick(), DUE_CHECK_INTERVAL_MS);
+  console.log(`dpclab TEST lab serving on ${server.url}`);
+  console.log(`  tenant     ${server.url}/tenant/beta/deviceManagement/derivedCredentials`);
+  for (const name of ISSUERS) console.log(`  ${name.padEnd(10)} ${server.url}/issuers/${name}/`);
+  console.log(`  pki        ${server.url}/pki`);
+  console.log(`  admin      ${server.url}/__admin/clock`);
+  if (stack.cardIssuer.config.baseUrl !== server.url) console.log(`note: certificates in this lab point at ${stack.cardIssuer.config.baseUrl}`);
+  console.log("ready");
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      clearInterval(timer);
+      stack.cardIssuer.save();
+      void server.close().then(resolve);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  return 0;
+}
