@@ -17,10 +17,10 @@ if (problem) console.warn(`container stack test SKIPPED: ${problem}`);
 
 describe("container stack (testcontainers)", () => {
   it.skipIf(Boolean(problem))(
-    `pki service answers its CRL URL${problem ? ` — SKIPPED: ${problem}` : ""}`,
+    `lab service answers its CRL URL${problem ? ` — SKIPPED: ${problem}` : ""}`,
     async () => {
       const { DockerComposeEnvironment, Wait } = await import("testcontainers");
-      const env = await new DockerComposeEnvironment(".", "docker-compose.yml").withWaitStrategy("pki-1", Wait.forHealthCheck()).up();
+      const env = await new DockerComposeEnvironment(".", "docker-compose.yml").withWaitStrategy("lab-1", Wait.forHealthCheck()).up();
       try {
         const res = await fetch("http://127.0.0.1:7800/pki/crl/piv-ca.crl");
         expect(res.status).toBe(200);

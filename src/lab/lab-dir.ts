@@ -15,7 +15,8 @@ export interface LabConfig {
   createdAt: string;
 }
 
-export const DEFAULT_LAB_DIR = ".dpclab";
+/** ./.dpclab unless DPCLAB_LAB_DIR says otherwise (containers set it). */
+export const DEFAULT_LAB_DIR = process.env.DPCLAB_LAB_DIR ?? ".dpclab";
 export const DEFAULT_BASE_URL = "http://127.0.0.1:7800";
 
 /**
