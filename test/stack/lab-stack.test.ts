@@ -126,6 +126,25 @@ describe("the lab stack", () => {
     expect(checkIn.derivedCredential.state).not.toBe("valid");
   });
 
+  it("a blocked PIV card cannot sign in at any kiosk: nothing is issued", async () => {
+    await useIssuer("intercede");
+    const record = stack.cardIssuer.cards()[3]!;
+    const card = openLabCard(lab, record.tokenLabel);
+    try {
+      const wrong = record.pin === "000000" ? "111111" : "000000";
+      for (let i = 0; i < 10; i++) expect(() => card.verifyPin(wrong)).toThrow(/tr(y|ies) left|blocked/);
+    } finally {
+      card.close();
+    }
+    const before = stack.issuers.intercede.issuance.credentials().length;
+    const error = await enrol("intercede", 3, "ios").then(
+      () => undefined,
+      (e: DpclabError) => e,
+    );
+    expect(error?.code).toBe("card-blocked");
+    expect(stack.issuers.intercede.issuance.credentials().length).toBe(before);
+  });
+
   it("the admin clock moves the whole stack and runs the issuers' due checks", async () => {
     const before = await api.get<{ now: string }>("/__admin/clock");
     const after = await api.post<{ now: string }>("/__admin/clock/advance", { by: "8d" });
