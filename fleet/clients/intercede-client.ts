@@ -5,7 +5,8 @@ import type { PivCard } from "../../src/piv/index.js";
 import { createCsr, type KeyAlgorithm } from "../../src/pki/index.js";
 import { describeDevice, type SimulatedDevice } from "../device.js";
 import type { DeviceKey } from "../keystore/index.js";
-import { JsonClient } from "./http-json.js";
+import { deviceClient } from "./device-client.js";
+import type { JsonClient } from "./http-json.js";
 import { kioskLogin } from "./kiosk-login.js";
 
 /**
@@ -90,7 +91,7 @@ export async function enrolWithIntercede(input: EnrolWithIntercedeInput): Promis
     csr: b64(await csrFor(pivAuth)),
     ...(signing ? { smimeSigningCsr: b64(await csrFor(signing)) } : {}),
   };
-  const delivered = await phone(client, device).post<DeliveredCredential>(`${qr.url}/device/activations`, body);
+  const delivered = await deviceClient(client, device).post<DeliveredCredential>(`${qr.url}/device/activations`, body);
   step("phone.certificates-installed", `credential ${delivered.credentialId} installed, valid until ${delivered.notAfter}; rekey due ${delivered.rekeyDueAt}`);
   return credentialOf(delivered, { pivAuth, ...(signing ? { signing } : {}) }, steps);
 }
@@ -117,7 +118,7 @@ export async function rekeyWithIntercede(
     steps.push(s);
     input.onStep?.(s);
   };
-  const agent = phone(client, device);
+  const agent = deviceClient(client, device);
   const path = `/issuers/intercede/device/credentials/${encodeURIComponent(credential.credentialId)}/rekey`;
   const poll = await agent.get<RekeyPoll>(path);
   if (!poll.due) {
@@ -139,16 +140,6 @@ export async function rekeyWithIntercede(
   });
   step("agent.rekeyed", `credential ${delivered.credentialId} replaces ${credential.credentialId}, valid until ${delivered.notAfter}`);
   return { due: true, ...credentialOf(delivered, { pivAuth, ...(signing ? { signing } : {}) }, steps) };
-}
-
-/** The phone's requests say which network the device is on (x-dpclab-network-zone). */
-function phone(client: JsonClient, device: SimulatedDevice): JsonClient {
-  const zone = device.onPremisesNetwork ? "on-premises" : "internet";
-  const c = client as JsonClient & { withHeaders?: (h: Record<string, string>) => JsonClient };
-  if (typeof c.withHeaders === "function") return c.withHeaders({ "x-dpclab-network-zone": zone });
-  // JsonClient has no withHeaders yet (requested): rebuild one with the same fetch and headers plus the zone.
-  const inner = client as unknown as { fetchFn: typeof fetch; headers: Record<string, string> };
-  return new JsonClient(inner.fetchFn, client.baseUrl, { ...inner.headers, "x-dpclab-network-zone": zone });
 }
 
 function csrFor(key: DeviceKey): Promise<Uint8Array> {

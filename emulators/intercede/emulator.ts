@@ -1,0 +1,158 @@
+import type { X509Certificate } from "@peculiar/x509";
+import type { Clock } from "../../src/clock.js";
+import { DpclabError } from "../../src/errors.js";
+import type { ApplicantAuthenticator } from "../derived/applicant-auth.js";
+import type { DerivedIssuance } from "../derived/issuance.js";
+import { kioskRoutes, kioskSession } from "../derived/kiosk-routes.js";
+import { DEFAULT_SECRET_TTL_MS, OneTimeSecrets, TooManyAttemptsError } from "../derived/one-time-secrets.js";
+import { type FetchHandler, type Route, router } from "../shared/handler.js";
+import { readJsonObject } from "../shared/json-body.js";
+import { problem } from "../shared/problem.js";
+import { qrPng, qrSvg } from "../shared/qr-code.js";
+import { AutomaticRekey, DEFAULT_REKEY_BEFORE_MS } from "./automatic-rekey.js";
+import { deliveredCredential } from "./credential-response.js";
+import { MOBILE_CREDENTIAL_PROFILE, MobileCredentialRequests } from "./mobile-credential-requests.js";
+import { base64Field, deviceField, networkZone, requiredString } from "./wire.js";
+
+/**
+ * The Intercede MyID emulator (intune.md §2.3, §2.7; anchors.md §5): MyID at the computer or self-service kiosk
+ * (PKI-AUTH sign-in, "request your ID", profile "activate with a mobile credential" → a QR code, no password) and the
+ * mobile Identity Agent's side (scan → certificates; automatic rekey before expiry).
+ */
+export interface IntercedeEmulatorOptions {
+  /** The issuance core, created with name "intercede" and the tenant as approver (DC-ISS-02). */
+  issuance: DerivedIssuance;
+  /** The kiosk half of PKI-AUTH (DC-ISS-04). */
+  authenticator: ApplicantAuthenticator;
+  clock: Clock;
+  /** Lifetime of a QR code (single use); default 10 minutes — the docs give none (intune.md §2). */
+  qrTtlMs?: number;
+  /** How long before notAfter MyID requests a rekey; default 28 days (anchors.md §5). */
+  rekeyBeforeMs?: number;
+  /** The lab's TEST root, appended to the chain handed to the device (else the chain is the issuer CA only). */
+  trustAnchor?: X509Certificate;
+  /** The MyID URL put in QR codes; default the origin the kiosk request arrived at + /issuers/intercede. */
+  publicUrl?: string;
+  /** Wrong QR secrets per device before it is locked out (429); default 5. */
+  maxQrFailures?: number;
+}
+
+export interface IntercedeEmulator {
+  handler: FetchHandler;
+  /** For tests and the admin API: the rekey policy in force. */
+  readonly rekeyBeforeMs: number;
+  readonly qrTtlMs: number;
+}
+
+export const DEFAULT_QR_TTL_MS = DEFAULT_SECRET_TTL_MS["qr-session"];
+const BASE = "/issuers/intercede";
+
+export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): IntercedeEmulator {
+  const { issuance, authenticator, clock } = opts;
+  if (issuance.name !== "intercede") throw new DpclabError(`the MyID emulator needs the "intercede" issuance core, got "${issuance.name}"`, "bad-issuer");
+  const qrTtlMs = opts.qrTtlMs ?? DEFAULT_QR_TTL_MS;
+  if (!Number.isFinite(qrTtlMs) || qrTtlMs <= 0) throw new RangeError(`qrTtlMs must be a positive number of ms, got ${qrTtlMs}`);
+  const secrets = new OneTimeSecrets<string>({ clock, ...(opts.maxQrFailures ? { maxFailures: opts.maxQrFailures } : {}) });
+  const requests = new MobileCredentialRequests(issuance, secrets, clock, qrTtlMs);
+  const rekey = new AutomaticRekey(issuance, clock, opts.rekeyBeforeMs ?? DEFAULT_REKEY_BEFORE_MS);
+  const chain = [issuance.authority.certificate, ...(opts.trustAnchor ? [opts.trustAnchor] : [])];
+  const myidUrl = (url: URL) => (opts.publicUrl ? opts.publicUrl.replace(/\/+$/, "") : `${url.origin}${BASE}`);
+
+  const qrView = (kind: "svg" | "png"): Route => ({
+    method: "GET",
+    path: `${BASE}/kiosk/requests/:id/qr.${kind}`,
+    handle: async (req, p) => {
+      const payload = requests.qrPayload(p.id as string, kioskSession(req, authenticator));
+      return kind === "svg"
+        ? new Response(await qrSvg(payload), { headers: { "content-type": "image/svg+xml", "cache-control": "no-store" } })
+        : new Response(new Uint8Array(await qrPng(payload)), { headers: { "content-type": "image/png", "cache-control": "no-store" } });
+    },
+  });
+
+  const routes: Route[] = [
+    ...kioskRoutes("intercede", authenticator),
+    {
+      // "request your ID" → profile "activate with a mobile credential" → a QR code (§2.3 step 6). No password.
+      method: "POST",
+      path: `${BASE}/kiosk/requests`,
+      handle: async (req, _p, url) => {
+        const session = kioskSession(req, authenticator);
+        const body = await readJsonObject(req, ["profile"]);
+        const profile = requiredString(body, "profile", 64);
+        if (profile !== MOBILE_CREDENTIAL_PROFILE) {
+          throw new DpclabError(
+            `this MyID offers the profile "${MOBILE_CREDENTIAL_PROFILE}" (activate with a mobile credential) only`,
+            "unsupported-profile",
+            400,
+          );
+        }
+        const { view, qrPayload } = requests.create(session, myidUrl(url));
+        const at = `${BASE}/kiosk/requests/${view.requestId}`;
+        return Response.json({ ...view, qr: { payload: qrPayload, svg: `${at}/qr.svg`, png: `${at}/qr.png` } }, { status: 201 });
+      },
+    },
+    {
+      method: "GET",
+      path: `${BASE}/kiosk/requests/:id`,
+      handle: (req, p) => Response.json(requests.view(p.id as string, kioskSession(req, authenticator))),
+    },
+    qrView("svg"),
+    qrView("png"),
+    {
+      // The Identity Agent's scan (§2.3 step 8, §2.7): QR secret + DeviceDescriptor + CSR(s) → certificates.
+      method: "POST",
+      path: `${BASE}/device/activations`,
+      handle: async (req) => {
+        networkZone(req);
+        const body = await readJsonObject(req, ["qrSession", "device", "csr", "smimeSigningCsr"]);
+        const qrSession = requiredString(body, "qrSession", 128);
+        const device = deviceField(body);
+        const csr = base64Field(body, "csr") as Uint8Array;
+        const smimeSigningCsr = base64Field(body, "smimeSigningCsr", { optional: true });
+        const { result, session } = await requests.activate({ qrSession, device, csr, ...(smimeSigningCsr ? { smimeSigningCsr } : {}) });
+        rekey.track(result.record.id, session);
+        return Response.json(deliveredCredential(result, chain, rekey.dueAt(result.record)), { status: 201 });
+      },
+    },
+    {
+      method: "GET",
+      path: `${BASE}/device/credentials/:id/rekey`,
+      handle: (req, p) => {
+        networkZone(req);
+        return Response.json(rekey.poll(p.id as string));
+      },
+    },
+    {
+      method: "POST",
+      path: `${BASE}/device/credentials/:id/rekey`,
+      handle: async (req, p) => {
+        networkZone(req);
+        const body = await readJsonObject(req, ["rekeyId", "signature", "device", "csr", "smimeSigningCsr"]);
+        const rekeyId = requiredString(body, "rekeyId", 128);
+        const signature = base64Field(body, "signature") as Uint8Array;
+        const device = deviceField(body);
+        const csr = base64Field(body, "csr") as Uint8Array;
+        const smimeSigningCsr = base64Field(body, "smimeSigningCsr", { optional: true });
+        const result = await rekey.rekey(p.id as string, { rekeyId, signature, device, csr, ...(smimeSigningCsr ? { smimeSigningCsr } : {}) });
+        return Response.json(deliveredCredential(result, chain, rekey.dueAt(result.record), p.id), { status: 201 });
+      },
+    },
+  ];
+  return { handler: router(routes.map(withRetryAfter)), rekeyBeforeMs: rekey.rekeyBeforeMs, qrTtlMs };
+}
+
+/** A QR lockout (429) carries Retry-After, and retryAfterSeconds in the problem body. */
+function withRetryAfter(route: Route): Route {
+  return {
+    ...route,
+    handle: async (req, params, url) => {
+      try {
+        return await route.handle(req, params, url);
+      } catch (error) {
+        if (!(error instanceof TooManyAttemptsError)) throw error;
+        const seconds = error.retryAfterSeconds;
+        return problem(429, error.message, { code: error.code, retryAfterSeconds: seconds }, { "retry-after": String(seconds) });
+      }
+    },
+  };
+}
