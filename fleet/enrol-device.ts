@@ -1,10 +1,7 @@
 import { X509Certificate } from "@peculiar/x509";
 import { GRAPH_ISSUER, type IssuerName, type Platform } from "../emulators/derived/types.js";
 import type { PivCard } from "../src/piv/index.js";
-import { enrolWithEntrust } from "./clients/entrust-client.js";
-import { JsonClient } from "./clients/http-json.js";
-import { enrolWithIntercede } from "./clients/intercede-client.js";
-import { enrolWithPurebred } from "./clients/purebred-client.js";
+import { enrolWithEntrust, enrolWithIntercede, enrolWithPurebred, JsonClient } from "./clients/index.js";
 import type { SimulatedDevice } from "./device.js";
 import type { Keystore } from "./keystore/index.js";
 

@@ -2,6 +2,7 @@ import { DpclabError } from "../../src/errors.js";
 import { verifyCsr } from "../../src/pki/index.js";
 import type { DeviceDescriptor } from "../derived/index.js";
 import { readJsonObject } from "../shared/index.js";
+import { type NetworkZone, networkZone } from "../shared/network-zone.js";
 
 /**
  * The phone's activation request after "Password required" (intune.md §2.2 step 8, §2.6 step 5): the scanned QR
@@ -19,11 +20,6 @@ export interface ActivationRequest {
   networkZone?: NetworkZone;
 }
 
-export type NetworkZone = "on-premises" | "internet";
-
-/** Our simulation of where a device's request comes from (the client sets it from device.onPremisesNetwork). */
-export const NETWORK_ZONE_HEADER = "x-dpclab-network-zone";
-
 const QR_SESSION = /^[A-Za-z0-9_-]{16,64}$/;
 const PASSWORD = /^\d{6,12}$/;
 const DEVICE_ID = /^[\x21-\x7e]{1,128}$/;
@@ -31,10 +27,7 @@ const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const MAX_CSR_BASE64 = 22 * 1024;
 
 export async function readActivationRequest(req: Request): Promise<ActivationRequest> {
-  const zone = req.headers.get(NETWORK_ZONE_HEADER);
-  if (zone !== null && zone !== "on-premises" && zone !== "internet") {
-    throw new DpclabError(`${NETWORK_ZONE_HEADER} is "on-premises" or "internet"`, "bad-network-zone", 400);
-  }
+  const zone = networkZone(req);
   const body = await readJsonObject(req, ["qrSession", "password", "device", "csr", "smime"]);
   if (typeof body.qrSession !== "string" || !QR_SESSION.test(body.qrSession)) {
     throw new DpclabError("qrSession must be the session secret read from the QR code", "bad-secret", 400);

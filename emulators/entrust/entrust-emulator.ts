@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import { type ApplicantAuthenticator, type DerivedIssuance, kioskRoutes, kioskSession, OneTimeSecrets, TooManyAttemptsError } from "../derived/index.js";
+import { type ApplicantAuthenticator, type DerivedIssuance, kioskRoutes, kioskSession, OneTimeSecrets } from "../derived/index.js";
 import { type FetchHandler, problem, qrPng, qrSvg, type Route, readJsonObject, router } from "../shared/index.js";
 import { readActivationRequest } from "./activation-request.js";
 import type { Enrolment } from "./enrolment.js";
@@ -295,10 +295,6 @@ function withProblems(route: Route): Route {
         return await route.handle(req, params, url);
       } catch (error) {
         if (error instanceof EntrustProblem) return problem(error.status, error.message, { code: error.code, ...error.extra }, error.headers);
-        if (error instanceof TooManyAttemptsError) {
-          const s = error.retryAfterSeconds;
-          return problem(429, error.message, { code: error.code, retryAfterSeconds: s }, { "retry-after": String(s) });
-        }
         throw error;
       }
     },

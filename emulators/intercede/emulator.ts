@@ -4,15 +4,15 @@ import { DpclabError } from "../../src/errors.js";
 import type { ApplicantAuthenticator } from "../derived/applicant-auth.js";
 import type { DerivedIssuance } from "../derived/issuance.js";
 import { kioskRoutes, kioskSession } from "../derived/kiosk-routes.js";
-import { DEFAULT_SECRET_TTL_MS, OneTimeSecrets, TooManyAttemptsError } from "../derived/one-time-secrets.js";
+import { DEFAULT_SECRET_TTL_MS, OneTimeSecrets } from "../derived/one-time-secrets.js";
 import { type FetchHandler, type Route, router } from "../shared/handler.js";
 import { readJsonObject } from "../shared/json-body.js";
-import { problem } from "../shared/problem.js";
+import { networkZone } from "../shared/network-zone.js";
 import { qrPng, qrSvg } from "../shared/qr-code.js";
 import { AutomaticRekey, DEFAULT_REKEY_BEFORE_MS } from "./automatic-rekey.js";
 import { deliveredCredential } from "./credential-response.js";
 import { MOBILE_CREDENTIAL_PROFILE, MobileCredentialRequests } from "./mobile-credential-requests.js";
-import { base64Field, deviceField, networkZone, requiredString } from "./wire.js";
+import { base64Field, deviceField, requiredString } from "./wire.js";
 
 /**
  * The Intercede MyID emulator (intune.md §2.3, §2.7; anchors.md §5): MyID at the computer or self-service kiosk
@@ -138,21 +138,5 @@ export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): Interce
       },
     },
   ];
-  return { handler: router(routes.map(withRetryAfter)), rekeyBeforeMs: rekey.rekeyBeforeMs, qrTtlMs };
-}
-
-/** A QR lockout (429) carries Retry-After, and retryAfterSeconds in the problem body. */
-function withRetryAfter(route: Route): Route {
-  return {
-    ...route,
-    handle: async (req, params, url) => {
-      try {
-        return await route.handle(req, params, url);
-      } catch (error) {
-        if (!(error instanceof TooManyAttemptsError)) throw error;
-        const seconds = error.retryAfterSeconds;
-        return problem(429, error.message, { code: error.code, retryAfterSeconds: seconds }, { "retry-after": String(seconds) });
-      }
-    },
-  };
+  return { handler: router(routes), rekeyBeforeMs: rekey.rekeyBeforeMs, qrTtlMs };
 }

@@ -37,18 +37,6 @@ export function deviceField(body: Record<string, unknown>): DeviceDescriptor {
   return { deviceId: d.deviceId, platform: d.platform, osVersion: d.osVersion, keystore: d.keystore };
 }
 
-export type NetworkZone = "on-premises" | "internet";
-
-/** `x-dpclab-network-zone` (the lab's simulation of where a request comes from); MyID does not gate on it. */
-export function networkZone(req: Request): NetworkZone | undefined {
-  const v = req.headers.get("x-dpclab-network-zone");
-  if (v === null) return undefined;
-  if (v !== "on-premises" && v !== "internet") {
-    throw new DpclabError(`x-dpclab-network-zone must be "on-premises" or "internet" (got "${v.slice(0, 40)}")`, "bad-network-zone", 400);
-  }
-  return v;
-}
-
 export function b64(bytes: Uint8Array | ArrayBuffer): string {
   return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("base64");
 }

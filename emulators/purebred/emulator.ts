@@ -4,11 +4,10 @@ import { DpclabError } from "../../src/errors.js";
 import type { ApplicantAuthenticator } from "../derived/applicant-auth.js";
 import type { DerivedIssuance } from "../derived/issuance.js";
 import { kioskRoutes, kioskSession } from "../derived/kiosk-routes.js";
-import { OneTimeSecrets, TooManyAttemptsError } from "../derived/one-time-secrets.js";
+import { OneTimeSecrets } from "../derived/one-time-secrets.js";
 import type { ApplicantSession, KeystoreKind } from "../derived/types.js";
 import { type FetchHandler, type Route, router } from "../shared/handler.js";
 import { readJsonObject } from "../shared/json-body.js";
-import { problem } from "../shared/problem.js";
 import { credentialProfile, MOBILECONFIG_CONTENT_TYPE, preEnrolmentProfile } from "./mobileconfig.js";
 import { requireOnPremises } from "./network-zone.js";
 import { type OtpPayload, PurebredRegistrations } from "./registration.js";
@@ -252,31 +251,9 @@ export function createPurebredEmulator(opts: PurebredEmulatorOptions): PurebredE
       },
     },
   ];
-  const routes = [...kioskRoutes("purebred", authenticator), ...workflow.map(withRetryAfter)];
+  const routes = [...kioskRoutes("purebred", authenticator), ...workflow];
 
   return { handler: router(routes), routes, registrations };
-}
-
-/** 429 answers carry Retry-After (OneTimeSecrets lockout), which the shared error mapping does not add. */
-function withRetryAfter(route: Route): Route {
-  return {
-    ...route,
-    handle: async (req, params, url) => {
-      try {
-        return await route.handle(req, params, url);
-      } catch (error) {
-        if (error instanceof TooManyAttemptsError) {
-          return problem(
-            429,
-            error.message,
-            { code: error.code, retryAfterSeconds: error.retryAfterSeconds },
-            { "retry-after": String(error.retryAfterSeconds) },
-          );
-        }
-        throw error;
-      }
-    },
-  };
 }
 
 function bearer(req: Request): string | undefined {

@@ -1,4 +1,6 @@
 /** The DISA Purebred emulator (intune.md §1.7, §1.8, §2.1, §2.5; anchors.md §5): agent-supervised derived PIV credential enrolment. */
+
+export { NETWORK_ZONE_HEADER, type NetworkZone } from "../shared/network-zone.js";
 export {
   createPurebredEmulator,
   DEFAULT_PUREBRED_OTP_TTL_MS,
@@ -7,5 +9,4 @@ export {
   type PurebredEmulatorOptions,
 } from "./emulator.js";
 export { CREDENTIAL_PACKAGE_PAYLOAD, MOBILECONFIG_CONTENT_TYPE, REGISTRATION_PAYLOAD } from "./mobileconfig.js";
-export { NETWORK_ZONE_HEADER, type NetworkZone } from "./network-zone.js";
 export type { RegistrationState, RegistrationView } from "./registration.js";

@@ -1,12 +1,11 @@
 import { DpclabError } from "../../src/errors.js";
+import { NETWORK_ZONE_HEADER } from "../shared/network-zone.js";
 
 /**
  * Where a simulated request comes from. A device reaches Purebred only over the on-premises network: the 2019–2020
  * docs required a per-app VPN for the Purebred app, the 2022+ docs only on-premises access through corporate Wi-Fi or
- * a VPN, the per-app VPN being optional (intune.md §1.8, §0). The simulated device says its zone in this header.
+ * a VPN, the per-app VPN being optional (intune.md §1.8, §0). The simulated device says its zone in a header.
  */
-export const NETWORK_ZONE_HEADER = "x-dpclab-network-zone";
-export type NetworkZone = "on-premises" | "internet";
 
 /** 403 "no-on-premises-network" unless the request says it comes from the on-premises network. */
 export function requireOnPremises(req: Request): void {

@@ -64,7 +64,7 @@ export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promis
         ? createPurebredEmulator({ issuance, authenticator, clock, agentCardIndices: opts.purebredAgents ?? [0], trustAnchor: cardIssuer.root.certificate })
         : name === "entrust"
           ? createEntrustEmulator({ issuance, authenticator, clock, trustAnchor: cardIssuer.root.certificate })
-          : createIntercedeEmulator({ issuance, authenticator, clock });
+          : createIntercedeEmulator({ issuance, authenticator, clock, trustAnchor: cardIssuer.root.certificate });
     issuers[name] = { issuance, handler: emulator.handler };
   }
   cardIssuer.save(); // the root's registry now knows the issuer CAs

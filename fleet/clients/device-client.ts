@@ -1,8 +1,6 @@
+import { NETWORK_ZONE_HEADER } from "../../emulators/shared/network-zone.js";
 import type { SimulatedDevice } from "../device.js";
 import type { JsonClient } from "./http-json.js";
-
-/** The header through which a simulated device says where its request comes from (on-premises network or not). */
-export const NETWORK_ZONE_HEADER = "x-dpclab-network-zone";
 
 /**
  * The phone's own HTTP client: it carries no kiosk session (the kiosk is another machine) and it says which network

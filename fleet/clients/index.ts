@@ -1,4 +1,6 @@
-export { deviceClient, NETWORK_ZONE_HEADER } from "./device-client.js";
+export { deviceClient } from "./device-client.js";
 export { enrolWithEntrust } from "./entrust-client.js";
 export { JsonClient } from "./http-json.js";
+export { enrolWithIntercede, rekeyWithIntercede } from "./intercede-client.js";
 export { type KioskSession, kioskLogin } from "./kiosk-login.js";
+export { enrolWithPurebred, PurebredAgentConsole, PurebredDeviceApp, recoverPurebredKey, registerWithPurebredAgent } from "./purebred-client.js";

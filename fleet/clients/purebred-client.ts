@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import type { RegistrationState } from "../../emulators/purebred/index.js";
-import { NETWORK_ZONE_HEADER } from "../../emulators/purebred/network-zone.js";
+import { NETWORK_ZONE_HEADER } from "../../emulators/shared/network-zone.js";
 import { DpclabError } from "../../src/errors.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { createCsr, type KeyAlgorithm } from "../../src/pki/index.js";

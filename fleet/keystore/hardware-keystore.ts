@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { ecdsaRawToDer, type Pkcs11Library } from "../../src/piv/index.js";
+import { ecdsaRawToDer, type Pkcs11Library, type Pkcs11Session } from "../../src/piv/index.js";
 import type { KeyAlgorithm } from "../../src/pki/index.js";
 import type { DeviceKey, Keystore } from "./keystore.js";
 
@@ -10,11 +10,25 @@ import type { DeviceKey, Keystore } from "./keystore.js";
 export class HardwareKeystore implements Keystore {
   readonly kind = "hardware" as const;
 
+  #session?: Pkcs11Session;
+
   private constructor(
     private readonly lib: Pkcs11Library,
     readonly tokenLabel: string,
     private readonly pin: string,
   ) {}
+
+  /** One logged-in session per secure element: SoftHSM shares the login across a token's sessions. */
+  #open(): Pkcs11Session {
+    if (!this.#session) {
+      const slot = this.lib.findSlotByLabel(this.tokenLabel);
+      if (!slot) throw new Error(`secure element token "${this.tokenLabel}" is gone`);
+      const session = this.lib.openSession(slot, { readWrite: true });
+      session.login("user", this.pin);
+      this.#session = session;
+    }
+    return this.#session;
+  }
 
   /** Initialises a token for one device; the label is what later sessions find it by (never the slot id). */
   static provision(lib: Pkcs11Library, deviceId: string): HardwareKeystore {
@@ -25,10 +39,7 @@ export class HardwareKeystore implements Keystore {
   }
 
   async generateKey(alg: KeyAlgorithm): Promise<DeviceKey> {
-    const slot = this.lib.findSlotByLabel(this.tokenLabel);
-    if (!slot) throw new Error(`secure element token "${this.tokenLabel}" is gone`);
-    const session = this.lib.openSession(slot, { readWrite: true });
-    session.login("user", this.pin);
+    const session = this.#open();
     const id = randomBytes(8);
     const { publicKey, privateKey } = session.generateKeyPair(alg, {
       id,
