@@ -51,6 +51,11 @@ export interface IssueInput {
   csr: Uint8Array;
   /** iOS only: S/MIME — the device's digital-signature key CSR; the key-management key is made here and escrowed. */
   smime?: { signingCsr: Uint8Array };
+  /**
+   * A rekey: the id of the active credential this one replaces. It does not count against the cap while the new one
+   * is minted, and is revoked as "superseded" once the new one exists (DC-MNT-06: new key, new serial).
+   */
+  supersedes?: string;
 }
 
 export interface IssueResult {
@@ -173,8 +178,12 @@ export class DerivedIssuance {
     if (this.#keys.has(authKey) || (signKey && (this.#keys.has(signKey) || signKey === authKey))) {
       throw new DpclabError("this public key was already certified: a new credential needs a new key (DC-MNT-06)", "key-reused", 409);
     }
-    // DC-ISS-11: cap the active credentials per card (in-flight issuances count).
-    const active = this.#activeFor(session.cardIndex) + (this.#pending.get(session.cardIndex) ?? 0);
+    // DC-ISS-11: cap the active credentials per card (in-flight issuances count; a rekey's predecessor does not).
+    const replaced = input.supersedes !== undefined ? this.credential(input.supersedes) : undefined;
+    if (replaced && (replaced.status !== "active" || replaced.cardIndex !== session.cardIndex)) {
+      throw new DpclabError(`credential ${replaced.id} is not an active credential of card ${session.cardIndex}`, "cannot-supersede", 409);
+    }
+    const active = this.#activeFor(session.cardIndex) + (this.#pending.get(session.cardIndex) ?? 0) - (replaced ? 1 : 0);
     if (active >= this.#maxActivePerCard) {
       throw new DpclabError(
         `card ${session.cardIndex} already has ${active} active derived credentials (cap ${this.#maxActivePerCard}, DC-ISS-11)`,
@@ -267,6 +276,10 @@ export class DerivedIssuance {
       );
       step("cardholder.notified", ["DC-ISS-09"], { email: account.cardholder.email });
       step("recheck.scheduled", ["DC-ISS-06"], { dueAt: record.recheckDueAt });
+      if (replaced) {
+        this.#revoke(replaced, "superseded", "credential.superseded", ["DC-MNT-06", "DC-TRM-03"], `replaced by credential ${record.id}`);
+        step("credential.superseded", ["DC-MNT-06"], { supersedes: replaced.id });
+      }
       return {
         record,
         certificates: { pivAuth: pivAuth.der, ...(signing ? { signing: signing.der } : {}), ...(encryption ? { encryption: encryption.der } : {}) },

@@ -133,6 +133,7 @@ export class AutomaticRekey {
         device: d,
         csr: input.csr,
         ...(input.smimeSigningCsr ? { smime: { signingCsr: input.smimeSigningCsr } } : {}),
+        supersedes: record.id,
       });
     } catch (error) {
       open.inFlight = false;
@@ -146,7 +147,6 @@ export class AutomaticRekey {
       rules: ["DC-MNT-01", "DC-MNT-03", "DC-MNT-04", "DC-MNT-06"],
       detail: { supersedes: record.id, proofBy: record.pivAuth.serialNumber, rekeyBeforeMs: this.rekeyBeforeMs },
     });
-    this.#supersede(record, result.record);
     return result;
   }
 
@@ -169,22 +169,6 @@ export class AutomaticRekey {
       throw new DpclabError(`the PIV identity account of card ${record.cardIndex} is ${origin.account.status} (DC-MNT-03)`, "account-terminated", 403);
     }
     return { record, origin };
-  }
-
-  /**
-   * Revokes the old credential as superseded (its PIV Auth and S/MIME certificates), in the record, the identity
-   * account and the CA's OCSP/CRL. The core has no per-credential revoke yet, so this is done here on its record.
-   */
-  #supersede(old: DerivedCredentialRecord, next: DerivedCredentialRecord): void {
-    const at = this.clock.now().toISOString();
-    const serials = [old.pivAuth.serialNumber, old.smime?.signing.serialNumber, old.smime?.encryption.serialNumber].filter((s): s is string => !!s);
-    for (const s of serials) this.issuance.authority.revoke(s, "superseded");
-    old.status = "revoked";
-    old.revokedAt = at;
-    old.revocationReason = "superseded";
-    old.transcript.push({ at, event: "rekey.superseded", rules: ["DC-MNT-06", "DC-TRM-03"], detail: { reason: "superseded", by: next.id, serials } });
-    const entry = this.#origin.get(next.id)?.account.derivedCredentials.find((c) => c.issuer === old.issuer && c.serialNumber === old.pivAuth.serialNumber);
-    if (entry) entry.status = "revoked";
   }
 }
 
