@@ -1,9 +1,18 @@
-import { rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { CardIssuer, createCards, pivCaHandler } from "../../../emulators/piv-ca/index.js";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CertificatePolicyExtension, X509Certificate } from "@peculiar/x509";
+import { GRAPH_ISSUER, type IssuerName, type Platform } from "../../../emulators/derived/index.js";
+import { CardIssuer, createCards } from "../../../emulators/piv-ca/index.js";
 import { serve } from "../../../emulators/shared/index.js";
-import { systemClock } from "../../clock.js";
-import { LabDir } from "../../lab/index.js";
+import { createLabStack } from "../../../emulators/stack/index.js";
+import { JsonClient } from "../../../fleet/clients/index.js";
+import { enrolDevice } from "../../../fleet/enrol-device.js";
+import { SoftwareKeystore } from "../../../fleet/keystore/index.js";
+import { OffsetClock } from "../../clock.js";
+import { LabDir, openLabCard } from "../../lab/index.js";
 import { intFlag, parseFlags } from "../args.js";
 import { progressBar } from "../progress.js";
 import { formatStep, runPkiAuth } from "../run-pki-auth.js";
@@ -12,57 +21,138 @@ import { table } from "../table.js";
 const USAGE = "dpclab demo [--dir D] [--cards N] [--seed S]";
 
 /**
- * The main job at this stage: a fresh lab with a few virtual PIV cards, its PKI served over real HTTP, and PKI-AUTH
- * run with each card — then the cases a kiosk must refuse: a revoked card and a mistyped PIN.
+ * The main job: a fresh lab of virtual PIV cards, the whole emulated world served over real HTTP, PKI-AUTH with each
+ * card (and the cases a kiosk must refuse), then derived PIV credentials from each issuer to simulated phones,
+ * through an issuer change in the tenant — with OpenSSL judging every chain.
  */
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { dir: { type: "string" }, cards: { type: "string" }, seed: { type: "string" } }, USAGE);
-  const count = intFlag(values.cards, "--cards", { min: 3, max: 1000, fallback: 4 });
+  const count = intFlag(values.cards, "--cards", { min: 4, max: 1000, fallback: 4 });
   const seed = values.seed ?? "dpclab-demo";
   const lab = new LabDir(values.dir ?? ".dpclab-demo");
   rmSync(lab.root, { recursive: true, force: true });
 
+  const clock = new OffsetClock();
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const issuer = await CardIssuer.create(lab, { version: 1, alg: "p256", seed, baseUrl, createdAt: systemClock.now().toISOString() }, systemClock);
+  const created = await CardIssuer.create(lab, { version: 1, alg: "p256", seed, baseUrl, createdAt: clock.now().toISOString() }, clock);
   console.log(`dpclab demo — lab ${lab.root}, seed ${seed}`);
-  console.log(`test PKI: ${issuer.root.certificate.subject}  →  ${issuer.pivCa.certificate.subject}`);
+  console.log(`test PKI: ${created.root.certificate.subject}  →  ${created.pivCa.certificate.subject}`);
 
   const bar = progressBar(`personalising ${count} virtual PIV cards in SoftHSM`);
   const started = performance.now();
-  await createCards(lab, issuer, { count, seed, clock: systemClock, onProgress: (d, t) => bar.update(d, t) });
+  await createCards(lab, created, { count, seed, clock, onProgress: (d, t) => bar.update(d, t) });
   bar.done(`personalised ${count} cards in ${((performance.now() - started) / 1000).toFixed(1)} s (keys generated inside the tokens)`);
 
-  const server = await serve(pivCaHandler(issuer), { port });
-  console.log(`CRL, OCSP and caIssuers served on ${server.url}\n`);
+  const stack = await createLabStack(lab, { clock, purebredAgents: [0] });
+  const issuer = stack.cardIssuer;
+  const server = await serve(stack.handler, { port });
+  console.log(`tenant, issuers (Purebred, Entrust, Intercede), CRL/OCSP/caIssuers and /__admin served on ${server.url}\n`);
   const outcome: (string | number)[][] = [];
+  const derived: (string | number)[][] = [];
   try {
+    // 1. PKI-AUTH (FIPS 201-3 §6.2.3.1) with every card, revocation over real HTTP.
     for (const card of issuer.cards()) {
       console.log(`PKI-AUTH, card ${card.index} (${card.tokenLabel})`);
-      const r = await runPkiAuth(lab, issuer, card, { online: true, clock: systemClock, onStep: (s) => console.log(formatStep(s)) });
+      const r = await runPkiAuth(lab, issuer, card, { online: true, clock, onStep: (s) => console.log(formatStep(s)) });
       outcome.push([card.index, card.tokenLabel, "correct PIN", r.ok ? "AUTHENTICATED" : `REJECTED ${r.reason}`]);
     }
+    const [agent, revoked, mistyped, holder] = issuer.cards();
+    if (!agent || !revoked || !mistyped || !holder) throw new Error("the demo needs four cards");
+    issuer.revokeCard(revoked.index, "keyCompromise");
+    issuer.save();
+    console.log(`\ncard ${revoked.index} reported compromised: its certificates are revoked (keyCompromise)`);
+    const r1 = await runPkiAuth(lab, issuer, revoked, { online: true, clock, onStep: (s) => console.log(formatStep(s)) });
+    outcome.push([revoked.index, revoked.tokenLabel, "after revocation", r1.ok ? "AUTHENTICATED" : `REJECTED ${r1.reason}`]);
+    console.log(`\ncard ${mistyped.index}: the cardholder mistypes the PIN`);
+    const wrongPin = mistyped.pin === "000000" ? "111111" : "000000";
+    const r2 = await runPkiAuth(lab, issuer, mistyped, { pin: wrongPin, online: true, clock, onStep: (s) => console.log(formatStep(s)) });
+    outcome.push([mistyped.index, mistyped.tokenLabel, "wrong PIN", r2.ok ? "AUTHENTICATED" : `REJECTED ${r2.reason}: ${r2.detail}`]);
 
-    const revoked = issuer.cards()[1];
-    const mistyped = issuer.cards()[2];
-    if (revoked && mistyped) {
-      issuer.revokeCard(revoked.index, "keyCompromise");
-      issuer.save();
-      console.log(`\ncard ${revoked.index} reported compromised: its certificates are revoked (keyCompromise)`);
-      const r1 = await runPkiAuth(lab, issuer, revoked, { online: true, clock: systemClock, onStep: (s) => console.log(formatStep(s)) });
-      outcome.push([revoked.index, revoked.tokenLabel, "after revocation", r1.ok ? "AUTHENTICATED" : `REJECTED ${r1.reason}`]);
-
-      console.log(`\ncard ${mistyped.index}: the cardholder mistypes the PIN`);
-      const wrongPin = mistyped.pin === "000000" ? "111111" : "000000";
-      const r2 = await runPkiAuth(lab, issuer, mistyped, { pin: wrongPin, online: true, clock: systemClock, onStep: (s) => console.log(formatStep(s)) });
-      outcome.push([mistyped.index, mistyped.tokenLabel, "wrong PIN", r2.ok ? "AUTHENTICATED" : `REJECTED ${r2.reason}: ${r2.detail}`]);
+    // 2. Derived PIV credentials (SP 800-157) from each issuer, one issuer at a time in the tenant (intune.md §1.3).
+    const tenant = new JsonClient(fetch, server.url);
+    const runs: [IssuerName, Platform][] = [
+      ["entrust", "ios"],
+      ["intercede", "android"],
+      ["purebred", "ios"],
+    ];
+    let previousDevice: string | undefined;
+    for (const [name, platform] of runs) {
+      const { value } = await tenant.get<{ value: { id: string; issuer: string }[] }>("/tenant/beta/deviceManagement/derivedCredentials");
+      for (const s of value) await tenant.delete(`/tenant/beta/deviceManagement/derivedCredentials/${s.id}`);
+      await tenant.post("/tenant/beta/deviceManagement/derivedCredentials", {
+        displayName: "DPCLAB TEST",
+        issuer: GRAPH_ISSUER[name],
+        notificationType: "companyPortal,email",
+      });
+      if (previousDevice) {
+        const before = await tenant.post<{ derivedCredential: { state: string } }>(
+          `/tenant/beta/deviceManagement/managedDevices/${previousDevice}/checkIn`,
+          {},
+        );
+        console.log(
+          `\nissuer changed to ${GRAPH_ISSUER[name]}: the earlier device's credential is now "${before.derivedCredential.state}" — its user must enrol again`,
+        );
+      }
+      console.log(`\nderived credential: ${name} on ${platform}, card ${holder.index} (${holder.tokenLabel})`);
+      const cards = [openLabCard(lab, holder.tokenLabel), ...(name === "purebred" ? [openLabCard(lab, agent.tokenLabel)] : [])];
+      try {
+        const result = await enrolDevice({
+          fetch,
+          baseUrl: server.url,
+          issuer: name,
+          platform,
+          keystore: new SoftwareKeystore(),
+          card: cards[0] as NonNullable<(typeof cards)[0]>,
+          pin: holder.pin,
+          cardIndex: holder.index,
+          email: holder.cardholder.email,
+          agent: name === "purebred" ? { card: cards[1] as NonNullable<(typeof cards)[1]>, pin: agent.pin } : undefined,
+          onStep: (s) => console.log(`  ✓ ${s.step.padEnd(26)} ${s.detail}`),
+        });
+        previousDevice = result.deviceId;
+        const cert = new X509Certificate(result.certificates.pivAuth.slice());
+        const policy = cert.getExtension(CertificatePolicyExtension)?.policies.join(", ") ?? "none";
+        derived.push([
+          name,
+          platform,
+          cert.serialNumber.slice(0, 16),
+          policy,
+          Object.keys(result.certificates).length,
+          judge(result.certificates.pivAuth, result.chain, issuer.root.certificate),
+        ]);
+      } finally {
+        for (const c of cards) c.close();
+      }
     }
   } finally {
     await server.close();
+    issuer.save();
   }
   console.log(`\n${table(["card", "token label", "case", "PKI-AUTH"], outcome)}`);
+  console.log(`\n${table(["issuer", "platform", "derived PIV Auth serial", "policy", "certificates", "openssl verify"], derived)}`);
   console.log(`\nthe lab stays in ${lab.root}: try  node bin/dpclab.js cards list --dir ${lab.root}`);
   return 0;
+}
+
+/** OpenSSL as the independent judge of an issued chain; says so when it is not installed. */
+function judge(leaf: Uint8Array, chain: Uint8Array[], root: X509Certificate): string {
+  const dir = mkdtempSync(join(tmpdir(), "dpclab-demo-"));
+  try {
+    const pem = (der: Uint8Array) => new X509Certificate(der.slice()).toString("pem");
+    writeFileSync(join(dir, "leaf.pem"), pem(leaf));
+    writeFileSync(join(dir, "root.pem"), root.toString("pem"));
+    const intermediates = chain.map((c) => new X509Certificate(c.slice())).filter((c) => c.subject !== c.issuer);
+    writeFileSync(join(dir, "chain.pem"), intermediates.map((c) => c.toString("pem")).join("\n"));
+    const out = execFileSync("openssl", ["verify", "-CAfile", join(dir, "root.pem"), "-untrusted", join(dir, "chain.pem"), join(dir, "leaf.pem")], {
+      encoding: "utf8",
+    });
+    return out.includes(": OK") ? "OK" : out.trim();
+  } catch (error) {
+    return `not verified (${(error as Error).message.split("\n")[0]})`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function freePort(): Promise<number> {
