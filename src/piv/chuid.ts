@@ -16,8 +16,8 @@ import {
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier, Certificate } from "@peculiar/asn1-x509";
 import { cryptoProvider, X509Certificate } from "@peculiar/x509";
+import { derOctetString, derOid, derRead } from "../der.js";
 import { DpclabError } from "../errors.js";
-import { derOctetString, derOid, derRead } from "../pkcs11/der.js";
 import { hashFor, type KeyAlgorithm } from "../pki/algorithms.js";
 import { ecdsaDerToRaw, ecdsaRawToDer } from "./ecdsa-signature.js";
 import { decodeFascn, encodeFascn, type FascN } from "./fascn.js";

@@ -1,4 +1,4 @@
-import { concatBytes, derRead, derSequence, derUnsignedInteger } from "../pkcs11/der.js";
+import { concatBytes, derRead, derSequence, derUnsignedInteger } from "../der.js";
 
 /** WebCrypto/PKCS#11 raw r||s → DER Ecdsa-Sig-Value (RFC 5480 §2.2.3), as CMS carries it. */
 export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {

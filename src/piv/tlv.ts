@@ -1,3 +1,4 @@
+import { concatBytes } from "../der.js";
 import { DpclabError } from "../errors.js";
 
 /** One BER-TLV element as PIV uses them (73-4 Pt1 §3: tags up to 3 bytes, lengths up to 3 bytes). */
@@ -39,14 +40,7 @@ export function encodeTlv(tag: number, value: Uint8Array = new Uint8Array(0)): U
 }
 
 export function encodeTlvs(items: [tag: number, value?: Uint8Array][]): Uint8Array {
-  const parts = items.map(([t, v]) => encodeTlv(t, v));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(...items.map(([t, v]) => encodeTlv(t, v)));
 }
 
 /** Decodes a run of BER-TLV elements (not recursively). Throws DpclabError on truncated or malformed input. */

@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import pkcs11js from "pkcs11js";
+import { derOid, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
 import { hashFor, type KeyAlgorithm } from "../pki/algorithms.js";
-import { derOid, derTlv } from "./der.js";
 import { p11 } from "./errors.js";
 import { CURVE_OIDS, ecSpki, rsaSpki } from "./spki.js";
 

@@ -1,4 +1,4 @@
-import { derBitString, derNull, derOid, derRead, derSequence, derUnsignedInteger } from "./der.js";
+import { derBitString, derNull, derOid, derRead, derSequence, derUnsignedInteger } from "../der.js";
 
 /** Named curves PIV keys may use (78-5: P-256, P-384), keyed by their OID. */
 export const CURVE_OIDS = { p256: "1.2.840.10045.3.1.7", p384: "1.3.132.0.34" } as const;

@@ -12,10 +12,10 @@ import {
   Name,
   X509Certificate,
 } from "@peculiar/x509";
+import { derInteger, derOid, derTime, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
 import { type KeyAlgorithm, keyGenParams } from "./algorithms.js";
 import { crypto } from "./crypto.js";
-import { derInteger, derOid, derTime, derTlv } from "./der.js";
 import { OIDS } from "./oids.js";
 import { randomSerial, serialFromHex, serialToHex } from "./serial.js";
 import { signatureAlgorithmFor, signData } from "./signature.js";

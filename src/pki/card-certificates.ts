@@ -1,10 +1,20 @@
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
-import { CertificatePolicyExtension, ExtendedKeyUsageExtension, Extension, KeyUsageFlags, KeyUsagesExtension, type X509Certificate } from "@peculiar/x509";
+import { CertificatePolicyExtension, ExtendedKeyUsageExtension, Extension, type X509Certificate } from "@peculiar/x509";
+import { derName } from "../der.js";
 import { DpclabError } from "../errors.js";
 import type { CertificateAuthority, IssueRequest } from "./ca.js";
-import { derName } from "./der.js";
 import { OIDS } from "./oids.js";
+import {
+  EKU_EMAIL,
+  emailSan,
+  KU_NON_REPUDIATION,
+  KU_SIGN,
+  keyManagementUsage,
+  POLICY_HARDWARE,
+  POLICY_SOFTWARE,
+  pivInterimExtension,
+} from "./profile-extensions.js";
 
 /**
  * The four PIV Card certificates (FIPS 201-3 §4.2.2, SP 800-73-4 key references) and the card's content-signing
@@ -50,26 +60,17 @@ export interface ContentSigningRequest {
 }
 
 // Extensions that are the same for every certificate of a kind: built once (issuance is benchmarked).
-const KU_SIGN = new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true);
-const KU_NON_REPUDIATION = new KeyUsagesExtension(KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation, true);
-const KU_KEY_ENCIPHERMENT = new KeyUsagesExtension(KeyUsageFlags.keyEncipherment, true);
-const KU_KEY_AGREEMENT = new KeyUsagesExtension(KeyUsageFlags.keyAgreement, true);
 const POLICY = (oid: string) => new CertificatePolicyExtension([oid], false);
 const POLICY_PIV_AUTH = POLICY(OIDS.commonAuthentication);
 const POLICY_CARD_AUTH = POLICY(OIDS.commonCardAuth);
-const POLICY_HARDWARE = POLICY(OIDS.commonHardware);
-const POLICY_SOFTWARE = POLICY(OIDS.commonPolicy);
 const POLICY_CONTENT_SIGNING = POLICY(OIDS.commonPivContentSigning);
 // ssp-06: EKU present, non-critical; clientAuth, smartcardLogon and pkinit-KPClientAuth are the permitted purposes.
 const EKU_PIV_AUTH = new ExtendedKeyUsageExtension([OIDS.clientAuth, OIDS.smartcardLogon, OIDS.pkinitClientAuth], false);
 // ssp-07: EKU required and critical, id-PIV-cardAuth only.
 const EKU_CARD_AUTH = new ExtendedKeyUsageExtension([OIDS.pivCardAuth], true);
-// ssp-08: emailProtection is an allowed purpose of the digital signature certificate (S/MIME signing).
-const EKU_EMAIL = new ExtendedKeyUsageExtension([OIDS.emailProtection], false);
 // ssp-05: id-PIV-content-signing required; criticality optional, left non-critical.
 const EKU_CONTENT_SIGNING = new ExtendedKeyUsageExtension([OIDS.pivContentSigning], false);
 
-const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
 // X.520 attribute types
 const AT_C = "2.5.4.6";
 const AT_O = "2.5.4.10";
@@ -129,12 +130,7 @@ export function cardCertificateRequest(req: CardCertificateRequest): IssueReques
       break;
     case "9D": // Key Management (ssp-09): keyEncipherment for RSA, keyAgreement for EC
       subject = personName;
-      extensions = [
-        hardware ? POLICY_HARDWARE : POLICY_SOFTWARE,
-        isRsa(req.publicKey) ? KU_KEY_ENCIPHERMENT : KU_KEY_AGREEMENT,
-        emailSan(cardholder.email),
-        ...interim,
-      ];
+      extensions = [hardware ? POLICY_HARDWARE : POLICY_SOFTWARE, keyManagementUsage(req.publicKey), emailSan(cardholder.email), ...interim];
       break;
     default:
       throw new DpclabError(`unknown PIV key slot "${String(req.slot)}" (9A, 9C, 9D or 9E)`, "bad-slot");
@@ -169,22 +165,4 @@ function cardSan(fascn: Uint8Array, cardUuid: string): Extension {
     new asn1X509.GeneralName({ uniformResourceIdentifier: `urn:uuid:${cardUuid.toLowerCase()}` }),
   ]);
   return new Extension(OIDS.subjectAltName, false, AsnConvert.serialize(san));
-}
-
-function emailSan(email: string): Extension {
-  const san = new asn1X509.SubjectAlternativeName([new asn1X509.GeneralName({ rfc822Name: email })]);
-  return new Extension(OIDS.subjectAltName, false, AsnConvert.serialize(san));
-}
-
-function pivInterimExtension(interim: boolean): Extension {
-  // PIVInterim ::= SEQUENCE { interim_indicator BOOLEAN }
-  return new Extension(OIDS.pivInterim, false, Uint8Array.of(0x30, 0x03, 0x01, 0x01, interim ? 0xff : 0x00));
-}
-
-function isRsa(spki: Uint8Array): boolean {
-  try {
-    return AsnConvert.parse(spki, asn1X509.SubjectPublicKeyInfo).algorithm.algorithm === RSA_ENCRYPTION;
-  } catch {
-    throw new DpclabError("publicKey is not a DER SubjectPublicKeyInfo", "bad-public-key");
-  }
 }

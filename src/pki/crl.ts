@@ -1,7 +1,7 @@
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
+import { signedEnvelope } from "../der.js";
 import type { CertificateAuthority } from "./ca.js";
-import { signedEnvelope } from "./der.js";
 import { OIDS } from "./oids.js";
 import { type RevocationReason, revocationReasonCode } from "./revocation-reason.js";
 import { serialFromHex } from "./serial.js";

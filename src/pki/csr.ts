@@ -2,10 +2,10 @@ import { createPublicKey, type KeyObject, verify as nodeVerify } from "node:cryp
 import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
 import { Name } from "@peculiar/x509";
+import { derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
 import { type KeyAlgorithm, signParams } from "./algorithms.js";
 import { crypto } from "./crypto.js";
-import { derTlv } from "./der.js";
 import { OIDS } from "./oids.js";
 import { signatureAlgorithmFor } from "./signature.js";
 

@@ -1,11 +1,21 @@
 import { randomUUID } from "node:crypto";
-import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
-import { CertificatePolicyExtension, ExtendedKeyUsageExtension, Extension, KeyUsageFlags, KeyUsagesExtension } from "@peculiar/x509";
+import { CertificatePolicyExtension, ExtendedKeyUsageExtension, type Extension } from "@peculiar/x509";
+import { derName } from "../der.js";
 import { DpclabError } from "../errors.js";
 import type { CertificateAuthority, IssueRequest } from "./ca.js";
-import { derName } from "./der.js";
 import { OIDS } from "./oids.js";
+import {
+  EKU_EMAIL,
+  emailSan,
+  KU_NON_REPUDIATION,
+  KU_SIGN,
+  keyManagementUsage,
+  POLICY_HARDWARE,
+  POLICY_SOFTWARE,
+  pivInterimExtension,
+  sanExtension,
+} from "./profile-extensions.js";
 
 /**
  * The Derived PIV Authentication certificate (sp800-157.md §2, CERT-01…CERT-14; fpkilint common-ssp 2.2 ssp-10) and
@@ -49,22 +59,14 @@ export const DEFAULT_DERIVED_VALIDITY_DAYS = 365;
 export const MAX_DERIVED_VALIDITY_DAYS = 1096;
 const DAY_MS = 86_400_000;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
 const AT_C = "2.5.4.6";
 const AT_O = "2.5.4.10";
 const AT_OU = "2.5.4.11";
 const AT_CN = "2.5.4.3";
 
 // Built once: issuance is benchmarked.
-const KU_SIGN = new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true); // CERT-02
-const KU_NON_REPUDIATION = new KeyUsagesExtension(KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation, true);
-const KU_KEY_ENCIPHERMENT = new KeyUsagesExtension(KeyUsageFlags.keyEncipherment, true);
-const KU_KEY_AGREEMENT = new KeyUsagesExtension(KeyUsageFlags.keyAgreement, true);
 const POLICY_DERIVED = new CertificatePolicyExtension([OIDS.commonDerivedPivAuth], false);
 const POLICY_DERIVED_HARDWARE = new CertificatePolicyExtension([OIDS.commonDerivedPivAuthHardware], false);
-const POLICY_SOFTWARE = new CertificatePolicyExtension([OIDS.commonPolicy], false);
-const POLICY_HARDWARE = new CertificatePolicyExtension([OIDS.commonHardware], false);
-const EKU_EMAIL = new ExtendedKeyUsageExtension([OIDS.emailProtection], false);
 
 /** The certificate policy of a derived PIV Authentication certificate (CERT-01). */
 export function derivedPivAuthPolicy(keystore: DerivedKeystore): string {
@@ -98,7 +100,7 @@ export function derivedSigningRequest(req: DerivedCertificateRequest): IssueRequ
 
 /** iOS S/MIME key-management certificate (DC-KEY-03): keyEncipherment for RSA, keyAgreement for EC; emailProtection. */
 export function derivedKeyManagementRequest(req: DerivedCertificateRequest): IssueRequest {
-  const ku = isRsa(req.publicKey) ? KU_KEY_ENCIPHERMENT : KU_KEY_AGREEMENT;
+  const ku = keyManagementUsage(req.publicKey);
   return baseRequest(req, [smimePolicy(req.keystore), ku, EKU_EMAIL, emailSan(req.subscriber.email)]);
 }
 
@@ -135,25 +137,4 @@ function baseRequest(req: DerivedCertificateRequest, extensions: Extension[]): I
 
 function smimePolicy(keystore: DerivedKeystore): Extension {
   return keystore === "hardware" ? POLICY_HARDWARE : POLICY_SOFTWARE;
-}
-
-function emailSan(email: string | undefined): Extension {
-  if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new DpclabError(`an S/MIME certificate needs an e-mail address, got "${email ?? ""}"`, "bad-email");
-  return sanExtension([new asn1X509.GeneralName({ rfc822Name: email })]);
-}
-
-function sanExtension(names: asn1X509.GeneralName[]): Extension {
-  return new Extension(OIDS.subjectAltName, false, AsnConvert.serialize(new asn1X509.SubjectAlternativeName(names)));
-}
-
-function pivInterimExtension(interim: boolean): Extension {
-  return new Extension(OIDS.pivInterim, false, Uint8Array.of(0x30, 0x03, 0x01, 0x01, interim ? 0xff : 0x00));
-}
-
-function isRsa(spki: Uint8Array): boolean {
-  try {
-    return AsnConvert.parse(spki, asn1X509.SubjectPublicKeyInfo).algorithm.algorithm === RSA_ENCRYPTION;
-  } catch {
-    throw new DpclabError("publicKey is not a DER SubjectPublicKeyInfo", "bad-public-key");
-  }
 }

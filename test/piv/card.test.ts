@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import pkcs11js from "pkcs11js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { derOid } from "../../src/der.js";
 import {
   buildCcc,
   buildChuid,
@@ -18,7 +19,6 @@ import {
   resolveModulePath,
   verifyChuidSignature,
 } from "../../src/piv/index.js";
-import { derOid } from "../../src/pkcs11/der.js";
 import { type KeyAlgorithm, signParams } from "../../src/pki/algorithms.js";
 import { makeTempSoftHsm, type TempSoftHsm } from "../helpers/softhsm.js";
 import { crypto, importParams, testIssuer } from "./fixtures.js";

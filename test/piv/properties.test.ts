@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { derRead } from "../../src/der.js";
 import { DpclabError } from "../../src/errors.js";
 import {
   buildChuid,
@@ -16,7 +17,6 @@ import {
   parseFascnDigits,
   verifyChuidSignature,
 } from "../../src/piv/index.js";
-import { derRead } from "../../src/pkcs11/der.js";
 import { CertificateAuthority, generateKeyPair, issueContentSigningCertificate } from "../../src/pki/index.js";
 
 // Properties of the PIV data encodings. A failing property prints fast-check's seed and counterexample path;
