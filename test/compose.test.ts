@@ -8,8 +8,8 @@ const composeMissing = compose.error ? "docker-compose is not installed (apt-get
 describe("docker-compose.yml", () => {
   it.skipIf(Boolean(composeMissing))(`is valid per \`docker-compose config\`${composeMissing ? ` — SKIPPED: ${composeMissing}` : ""}`, () => {
     const config = execFileSync("docker-compose", ["-f", "docker-compose.yml", "config"], { encoding: "utf8" });
-    expect(config).toMatch(/\n  lab-init:\n/);
-    expect(config).toMatch(/\n  lab:\n/);
+    expect(config).toMatch(/\n {2}lab-init:\n/);
+    expect(config).toMatch(/\n {2}lab:\n/);
     expect(config).toContain("serve");
     expect(config).toContain("127.0.0.1");
   });

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { pivCaHandler } from "../../emulators/piv-ca/index.js";
 import { inProcessFetch } from "../../emulators/shared/index.js";
 import { DAY_MS } from "../../src/clock.js";
-import { DpclabError } from "../../src/errors.js";
 import { verifyPkiAuthResponse } from "../../src/piv/index.js";
 import { createHttpRevocationChecker } from "../../src/pki/index.js";
+import { refusal } from "../helpers/refusal.js";
 import { authenticate, certOf, type DerivedLab, makeDerivedLab, signChallenge } from "./lab.js";
 
 // The issuer's kiosk PKI-AUTH (DC-ISS-04, DC-LNK-01..03, DC-ISS-05) over real SoftHSM cards: the kiosk only runs the
@@ -16,16 +16,6 @@ const GOOD = 0;
 const REVOKED = 1;
 const TERMINATED = 2;
 let l: DerivedLab;
-
-async function refusal(p: Promise<unknown>): Promise<DpclabError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DpclabError);
-    return e as DpclabError;
-  }
-  throw new Error("expected a refusal");
-}
 
 beforeAll(async () => {
   l = await makeDerivedLab({ cards: 3, seed: "applicant-auth", start: START });

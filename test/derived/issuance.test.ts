@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CardholderNotice, createIssuerAuthority, DerivedIssuance, type DeviceDescriptor, type IssueInput } from "../../emulators/derived/index.js";
 import { publicationRoutes, type RunningServer, router, serve } from "../../emulators/shared/index.js";
 import { DAY_MS } from "../../src/clock.js";
-import { DpclabError } from "../../src/errors.js";
 import { OIDS } from "../../src/pki/index.js";
+import { refusal } from "../helpers/refusal.js";
 import { authenticate, certOf, type DerivedLab, deviceCsr, makeDerivedLab } from "./lab.js";
 
 // The issuance core on a real lab: SoftHSM cards, kiosk PKI-AUTH, the issuer's own CA under the TEST root, judged by
@@ -28,16 +28,6 @@ function device(over: Partial<DeviceDescriptor> = {}): DeviceDescriptor {
 
 function newIssuance(over: Partial<ConstructorParameters<typeof DerivedIssuance>[0]> = {}): DerivedIssuance {
   return new DerivedIssuance({ name: "purebred", authority: l.authority, cardIssuer: l.cardIssuer, clock: l.clock, notifier, ...over });
-}
-
-async function refusal(p: Promise<unknown> | (() => unknown)): Promise<DpclabError> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    expect(e).toBeInstanceOf(DpclabError);
-    return e as DpclabError;
-  }
-  throw new Error("expected a refusal");
 }
 
 function ossl(args: string[]): { status: number; out: string } {

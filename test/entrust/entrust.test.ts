@@ -8,9 +8,9 @@ import { inProcessFetch } from "../../emulators/shared/index.js";
 import { enrolWithEntrust } from "../../fleet/clients/entrust-client.js";
 import { kioskLogin } from "../../fleet/clients/index.js";
 import { describeDevice, type SimulatedDevice } from "../../fleet/device.js";
-import { DpclabError } from "../../src/errors.js";
 import { createCsr, OIDS } from "../../src/pki/index.js";
 import { openssl } from "../helpers/openssl.js";
+import { refusal } from "../helpers/refusal.js";
 import { type EntrustLab, IN_PROCESS_BASE, makeEntrustLab } from "./lab.js";
 
 // Entrust IdentityGuard + Mobile Smart Credential (intune.md §2.2 steps 6–8, §2.6) on a real lab: SoftHSM cards,
@@ -71,16 +71,6 @@ function expectProblem(a: Answer, status: number, code: string | undefined): voi
   expect(a.type).toBe("application/problem+json");
   expect(a.body.status).toBe(status);
   expect(a.body.certificates).toBeUndefined();
-}
-
-async function refusal(p: Promise<unknown>): Promise<DpclabError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DpclabError);
-    return e as DpclabError;
-  }
-  throw new Error("expected a refusal");
 }
 
 interface KioskEnrolment {

@@ -6,9 +6,9 @@ import { DEFAULT_QR_TTL_MS } from "../../emulators/intercede/index.js";
 import { JsonClient, kioskLogin } from "../../fleet/clients/index.js";
 import { type EnrolmentStep, enrolWithIntercede } from "../../fleet/clients/intercede-client.js";
 import { describeDevice } from "../../fleet/device.js";
-import { DpclabError } from "../../src/errors.js";
 import { createCsrWithKey, generateKeyPair, OIDS } from "../../src/pki/index.js";
 import { openssl } from "../helpers/openssl.js";
+import { refusal } from "../helpers/refusal.js";
 import { type IntercedeLab, makeIntercedeLab } from "./lab.js";
 
 // Intercede MyID end to end (intune.md §2.3 iOS, §2.7 Android): kiosk PKI-AUTH with real SoftHSM cards, QR code only,
@@ -23,16 +23,6 @@ let myid: IntercedeEmulator;
 function ossl(args: string[]): string {
   const r = spawnSync("openssl", args, { encoding: "utf8" });
   return `${r.stdout}${r.stderr}`;
-}
-
-async function refusal(p: Promise<unknown>): Promise<DpclabError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DpclabError);
-    return e as DpclabError;
-  }
-  throw new Error("expected a refusal");
 }
 
 /** Raw HTTP to MyID in-process, for the negative paths: status, content type and parsed body. */

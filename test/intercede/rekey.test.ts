@@ -5,9 +5,9 @@ import type { IntercedeEmulator } from "../../emulators/intercede/index.js";
 import { enrolWithIntercede, type IntercedeCredential, rekeyWithIntercede } from "../../fleet/clients/intercede-client.js";
 import { describeDevice, type SimulatedDevice } from "../../fleet/device.js";
 import { DAY_MS } from "../../src/clock.js";
-import { DpclabError } from "../../src/errors.js";
 import { createCsr } from "../../src/pki/index.js";
 import { openssl } from "../helpers/openssl.js";
+import { refusal } from "../helpers/refusal.js";
 import { type IntercedeLab, makeIntercedeLab } from "./lab.js";
 
 // MyID automatic rekey (anchors.md §5; DC-MNT-01/03/04/06). Credentials live 30 days here so that "28 days before
@@ -20,16 +20,6 @@ const VALIDITY_DAYS = 30;
 let l: IntercedeLab;
 let issuance: DerivedIssuance;
 let myid: IntercedeEmulator;
-
-async function refusal(p: Promise<unknown>): Promise<DpclabError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DpclabError);
-    return e as DpclabError;
-  }
-  throw new Error("expected a refusal");
-}
 
 async function call(method: string, path: string, body?: unknown, type = "application/json") {
   const res = await myid.handler(

@@ -3,8 +3,8 @@ import { JsonClient } from "../../fleet/clients/http-json.js";
 import { kioskLogin } from "../../fleet/clients/index.js";
 import { enrolWithPurebred, PurebredAgentConsole, type RegistrationTicket, registerWithPurebredAgent } from "../../fleet/clients/purebred-client.js";
 import type { SimulatedDevice } from "../../fleet/device.js";
-import { DpclabError } from "../../src/errors.js";
 import { createCsrWithKey, generateKeyPair } from "../../src/pki/index.js";
+import { refusal } from "../helpers/refusal.js";
 import { AGENT, type Answer, call, expectProblem, makePurebredLab, OTHER_AGENT, type PurebredLab } from "./lab.js";
 
 // Every refusal of the Purebred workflow, each asserted as problem+json status and code; state is unchanged after a
@@ -25,15 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await p?.close();
 });
-
-async function refusal(promise: Promise<unknown>): Promise<DpclabError> {
-  const e = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(e).toBeInstanceOf(DpclabError);
-  return e as DpclabError;
-}
 
 /** Agent + applicant PKI-AUTH, registration created: the ticket and the agent's bearer. */
 async function register(device: SimulatedDevice, applicant = APPLICANT, agent = AGENT): Promise<{ ticket: RegistrationTicket; agentToken: string }> {
