@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { constantArrivals, type SimEvent, Simulation } from "../../../fleet/sim/index.js";
 import { DAY_MS, VirtualClock } from "../../../src/clock.js";
 import { SeededRandom } from "../../../src/random.js";
-import { constantArrivals, type SimEvent, Simulation } from "../../../fleet/sim/index.js";
 import { params } from "./seed.js";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
@@ -54,7 +54,7 @@ describe("Simulation", () => {
 
     // Enrolments arrive over the first 60 days (open model), so every first renewal falls inside the year.
     const arrivals = constantArrivals({ start: T0, ratePerSecond: subjects / (60 * 86_400), count: subjects }, new SeededRandom("year"));
-    arrivals.forEach((at, subject) => sim.schedule(at, { kind: "enrol", subject }));
+    for (const [subject, at] of arrivals.entries()) sim.schedule(at, { kind: "enrol", subject });
     sim.schedule(T0, { kind: "tick", subject: 0 });
 
     const until = new Date(T0.getTime() + LIFETIME_MS);
@@ -91,7 +91,7 @@ describe("Simulation", () => {
         sim.on("e", (e) => {
           seen.push([e.subject, clock.now().getTime() - T0.getTime()]);
         });
-        offsets.forEach((o, subject) => sim.schedule(T0.getTime() + o, { kind: "e", subject }));
+        for (const [subject, o] of offsets.entries()) sim.schedule(T0.getTime() + o, { kind: "e", subject });
         await sim.run({ until: new Date(T0.getTime() + 50) });
         const expected = offsets.map((o, subject) => [subject, o] as [number, number]).sort((a, b) => a[1] - b[1] || a[0] - b[0]);
         expect(seen).toEqual(expected);
