@@ -1,0 +1,22 @@
+/** The flow steps the fleet times, in the order reports list them (other step names sort after these). */
+export const FLOW_STEPS = ["pki-auth", "enrol", "issue", "profile-apply", "renew", "end-to-end"] as const;
+
+/** Series the reports chart; bucket = simDay(simulated time). */
+export const SERIES = {
+  /** label "renewals": renewals completed that simulated day. */
+  renewalsPerSimDay: "renewals-per-sim-day",
+  /** labels are fleet states (enrolled, renewal-due, expired, failed, …): devices in that state at the end of the day. */
+  fleetStatePerSimDay: "fleet-state-per-sim-day",
+} as const;
+
+/** Counter prefix for failures by reason: `failed:<reason>`; `failed` alone is their sum. */
+export const FAILED_PREFIX = "failed:";
+
+/** Orders step names: known flow steps first, in flow order, then the rest alphabetically. */
+export function compareSteps(a: string, b: string): number {
+  const order = (s: string) => {
+    const i = (FLOW_STEPS as readonly string[]).indexOf(s);
+    return i < 0 ? FLOW_STEPS.length : i;
+  };
+  return order(a) - order(b) || (a < b ? -1 : a > b ? 1 : 0);
+}

@@ -1,0 +1,45 @@
+import type { MetricsSnapshot, ThresholdResult } from "../metrics/index.js";
+
+/**
+ * Counts that describe how a run ended, and nothing time-dependent: two runs with the same seed and options must
+ * produce identical outcomes (reports sort its keys so the JSON is byte-identical too).
+ */
+export interface RunOutcome {
+  devices: number;
+  enrolled: number;
+  renewed: number;
+  /** Devices that ended without a valid credential, by reason. */
+  failed: Record<string, number>;
+  /** Any other end-state counts the runner keeps (e.g. lost, unenrolled, issuer-changed, ios, android). */
+  counts: Record<string, number>;
+}
+
+/** What a fleet run hands the reports. Checks are in `metrics.checks`, errors by reason in `failed:<reason>` counters. */
+export interface RunResult {
+  seed: number | string;
+  /** The command line that replays this run (same seed, same options). */
+  command: string;
+  options: Record<string, unknown>;
+  /** Wall-clock start and end, ISO 8601. */
+  wall: { startedAt: string; finishedAt: string };
+  /** Simulated start and end, ISO 8601. */
+  simulated: { start: string; end: string };
+  outcome: RunOutcome;
+  metrics: MetricsSnapshot;
+  thresholds: ThresholdResult[];
+}
+
+/** Wall-clock duration of the run in seconds (at least 1 ms, so rates stay finite). */
+export function wallSeconds(r: RunResult): number {
+  return Math.max(0.001, (Date.parse(r.wall.finishedAt) - Date.parse(r.wall.startedAt)) / 1000);
+}
+
+/** Simulated duration in days. */
+export function simulatedDays(r: RunResult): number {
+  return (Date.parse(r.simulated.end) - Date.parse(r.simulated.start)) / 86_400_000;
+}
+
+/** True when every threshold held (a breach means a non-zero exit). */
+export function thresholdsHeld(r: RunResult): boolean {
+  return r.thresholds.every((t) => t.ok);
+}

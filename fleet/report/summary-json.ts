@@ -1,0 +1,114 @@
+import type { ThresholdResult } from "../metrics/index.js";
+import { type JsonSchema, validateJson } from "./json-schema.js";
+import { type RunOutcome, type RunResult, thresholdsHeld, wallSeconds } from "./run-result.js";
+import { errorsByReason, stepStats } from "./step-stats.js";
+
+export const SUMMARY_FORMAT = "dpclab.fleet.summary/1";
+
+export interface StepLatency {
+  count: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** The shape of `summary.json`; SUMMARY_SCHEMA documents it and `validateSummary` checks it. */
+export interface Summary {
+  format: typeof SUMMARY_FORMAT;
+  seed: number | string;
+  command: string;
+  options: Record<string, unknown>;
+  /** True when every threshold held. */
+  ok: boolean;
+  wall: { startedAt: string; finishedAt: string; seconds: number };
+  simulated: { start: string; end: string };
+  /** Counts only, nothing time-dependent: identical for runs with the same seed and options. */
+  outcome: RunOutcome;
+  /** Per flow step, milliseconds, from histograms merged across workers. */
+  latency: Record<string, StepLatency>;
+  /** Completed steps per wall-clock second. */
+  throughput: Record<string, number>;
+  errors: Record<string, number>;
+  checks: Record<string, { passes: number; fails: number }>;
+  thresholds: ThresholdResult[];
+}
+
+const count: JsonSchema = { type: "integer", minimum: 0 };
+const ms: JsonSchema = { type: "number", minimum: 0 };
+const counts: JsonSchema = { type: "object", additionalProperties: count };
+const closed = (properties: Record<string, JsonSchema>, optional: string[] = []): JsonSchema => ({
+  type: "object",
+  properties,
+  required: Object.keys(properties).filter((k) => !optional.includes(k)),
+  additionalProperties: false,
+});
+
+export const SUMMARY_SCHEMA: JsonSchema = closed({
+  format: { type: "string" },
+  seed: {},
+  command: { type: "string" },
+  options: { type: "object" },
+  ok: { type: "boolean" },
+  wall: closed({ startedAt: { type: "string" }, finishedAt: { type: "string" }, seconds: ms }),
+  simulated: closed({ start: { type: "string" }, end: { type: "string" } }),
+  outcome: closed({ devices: count, enrolled: count, renewed: count, failed: counts, counts }),
+  latency: { type: "object", additionalProperties: closed({ count, p50: ms, p90: ms, p95: ms, p99: ms, max: ms }) },
+  throughput: { type: "object", additionalProperties: ms },
+  errors: counts,
+  checks: { type: "object", additionalProperties: closed({ passes: count, fails: count }) },
+  thresholds: {
+    type: "array",
+    items: closed(
+      { expression: { type: "string" }, ok: { type: "boolean" }, actual: { type: ["number", "null"] }, unit: { type: "string" }, detail: { type: "string" } },
+      ["detail"],
+    ),
+  },
+});
+
+/** Checks an object against the documented `summary.json` shape; returns the violations (empty when valid). */
+export function validateSummary(obj: unknown): { ok: boolean; errors: string[] } {
+  const errors = validateJson(obj, SUMMARY_SCHEMA);
+  if (errors.length === 0 && (obj as Summary).format !== SUMMARY_FORMAT) errors.push(`$.format: expected ${SUMMARY_FORMAT}`);
+  return { ok: errors.length === 0, errors };
+}
+
+const sortedRecord = (r: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/** The outcome with a fixed key order, so equal runs serialise byte for byte the same. */
+export function canonicalOutcome(o: RunOutcome): RunOutcome {
+  return { devices: o.devices, enrolled: o.enrolled, renewed: o.renewed, failed: sortedRecord(o.failed), counts: sortedRecord(o.counts) };
+}
+
+export function buildSummary(r: RunResult): Summary {
+  const seconds = wallSeconds(r);
+  const latency: Record<string, StepLatency> = {};
+  const throughput: Record<string, number> = {};
+  for (const s of stepStats(r.metrics)) {
+    latency[s.step] = { count: s.count, p50: s.p50, p90: s.p90, p95: s.p95, p99: s.p99, max: s.max };
+    throughput[s.step] = Math.round((s.count / seconds) * 100) / 100;
+  }
+  return {
+    format: SUMMARY_FORMAT,
+    seed: r.seed,
+    command: r.command,
+    options: r.options,
+    ok: thresholdsHeld(r),
+    wall: { startedAt: r.wall.startedAt, finishedAt: r.wall.finishedAt, seconds: Math.round(seconds * 1000) / 1000 },
+    simulated: { ...r.simulated },
+    outcome: canonicalOutcome(r.outcome),
+    latency,
+    throughput,
+    errors: errorsByReason(r.metrics),
+    checks: r.metrics.checks,
+    // null survives JSON; NaN would not.
+    thresholds: r.thresholds.map((t) => ({ ...t, actual: t.actual !== null && Number.isFinite(t.actual) ? t.actual : null })),
+  };
+}
+
+/** `summary.json` text. */
+export function summaryJson(r: RunResult): string {
+  return `${JSON.stringify(buildSummary(r), null, 2)}\n`;
+}
