@@ -34,7 +34,6 @@ export async function createCards(lab: LabDir, issuer: CardIssuer, opts: CreateC
   const scratchConf = join(scratch, "softhsm2.conf");
   writeSoftHsmConf(scratchConf, scratchTokens);
   const lib = Pkcs11Library.open({ softhsmConf: scratchConf });
-  lib.reinitialize({ softhsmConf: scratchConf });
   const created: CardRecord[] = [];
   try {
     const first = issuer.cards().length;
