@@ -1,3 +1,4 @@
+import { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import type { DeviceApprover } from "../derived/types.js";
@@ -250,12 +251,25 @@ export class Tenant implements DeviceApprover {
     onlyKnown(input, ["issuer", "certificate", "notBefore", "notAfter", "serialNumber"], "derivedCredential");
     const issuer = parseIssuer(input.issuer);
     const der = base64(input, "certificate");
-    if (der.length < 16 || der[0] !== 0x30) throw bad(`"certificate" is not a base64 DER certificate (no SEQUENCE)`, "invalid-certificate");
+    // The certificate is the authority on its own serial and validity; the stated values must agree with it.
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(der.slice());
+    } catch {
+      throw bad(`"certificate" is not a base64 DER X.509 certificate`, "invalid-certificate");
+    }
     const notBefore = instant(input, "notBefore");
     const notAfter = instant(input, "notAfter");
     const serial = str(input, "serialNumber", { required: true, max: 64 }) as string;
     if (!/^[0-9A-Fa-f]{1,40}$/.test(serial)) throw bad(`"serialNumber" must be hex (got "${serial}")`);
     const serialNumber = serial.toLowerCase();
+    if (
+      serialNumber !== cert.serialNumber.toLowerCase() ||
+      notBefore.getTime() !== cert.notBefore.getTime() ||
+      notAfter.getTime() !== cert.notAfter.getTime()
+    ) {
+      throw bad('"serialNumber", "notBefore" and "notAfter" must be those of "certificate"', "certificate-mismatch");
+    }
     const now = this.clock.now();
     if (notAfter.getTime() <= notBefore.getTime()) throw bad(`"notAfter" must be after "notBefore"`);
     if (notAfter.getTime() <= now.getTime()) throw bad(`the credential expired at ${notAfter.toISOString()}: register a current one`, "credential-expired");

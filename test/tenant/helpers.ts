@@ -2,7 +2,7 @@ import { expect } from "vitest";
 import { inProcessFetch } from "../../emulators/shared/index.js";
 import { Tenant, type TenantOptions, tenantHandler } from "../../emulators/tenant/index.js";
 import { DAY_MS, VirtualClock } from "../../src/clock.js";
-import { CertificateAuthority } from "../../src/pki/index.js";
+import { CertificateAuthority, exportSpki, generateKeyPair } from "../../src/pki/index.js";
 
 export const START = new Date("2026-01-01T00:00:00Z");
 export const DM = "/tenant/beta/deviceManagement";
@@ -92,32 +92,46 @@ export interface CheckIn {
   notifications: { channel: string; kind: string; delivered: boolean; reason?: string; message: string; recipient: string }[];
 }
 
-let rootDer: string | undefined;
-/** A real DER certificate (a TEST root), base64: stands in for certificates the tenant only stores. */
-export async function testCertificate(): Promise<string> {
-  if (!rootDer) {
-    const root = await CertificateAuthority.createRoot({
-      commonName: "DPCLAB TEST Tenant Root CA",
-      notBefore: START,
-      notAfter: new Date(START.getTime() + 3650 * DAY_MS),
-    });
-    rootDer = Buffer.from(root.certificate.rawData).toString("base64");
-  }
-  return rootDer;
+let root: CertificateAuthority | undefined;
+async function testRoot(): Promise<CertificateAuthority> {
+  root ??= await CertificateAuthority.createRoot({
+    commonName: "DPCLAB TEST Tenant Root CA",
+    notBefore: START,
+    notAfter: new Date(START.getTime() + 3650 * DAY_MS),
+  });
+  return root;
 }
 
-let serial = 0x1000;
+/** A real DER certificate (a TEST root), base64: for trusted-root profiles. */
+export async function testCertificate(): Promise<string> {
+  return Buffer.from((await testRoot()).certificate.rawData).toString("base64");
+}
+
+/** The body registering a derived credential: a real certificate with these dates; serial and dates are its own. */
+export async function credentialBody(issuer: string, notBefore: Date, notAfter: Date): Promise<Json> {
+  const ca = await testRoot();
+  const keys = await generateKeyPair("p256");
+  const cert = await ca.issue({
+    subject: "CN=DPCLAB TEST derived credential",
+    publicKey: await exportSpki(keys.publicKey),
+    notBefore,
+    notAfter,
+    extensions: [],
+  });
+  return {
+    issuer,
+    certificate: Buffer.from(cert.rawData).toString("base64"),
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+    serialNumber: cert.serialNumber,
+  };
+}
+
 /** Registers a derived credential valid for `days` from now on the device. */
 export async function registerCredential(l: Lab, deviceId: string, issuer = "entrustDatacard", days = 100): Promise<Json> {
   const now = l.clock.now();
   return ok(
-    l.call("POST", `${DM}/managedDevices/${deviceId}/derivedCredential`, {
-      issuer,
-      certificate: await testCertificate(),
-      notBefore: now.toISOString(),
-      notAfter: new Date(now.getTime() + days * DAY_MS).toISOString(),
-      serialNumber: (serial++).toString(16),
-    }),
+    l.call("POST", `${DM}/managedDevices/${deviceId}/derivedCredential`, await credentialBody(issuer, now, new Date(now.getTime() + days * DAY_MS))),
     201,
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addIssuer, checkIn, DM, enrol, expectProblem, group, lab, ok, profile, registerCredential, testCertificate } from "./helpers.js";
+import { addIssuer, checkIn, credentialBody, DM, enrol, expectProblem, group, lab, ok, profile, registerCredential } from "./helpers.js";
 
 describe("managed devices", () => {
   it("enrols iOS (Company Portal) and Android fully managed/COPE (Intune app) devices", async () => {
@@ -77,26 +77,21 @@ describe("managed devices", () => {
   it("registers a derived credential only from the configured issuer", async () => {
     const l = lab();
     const id = await enrol(l);
-    const body = {
-      issuer: "intercede",
-      certificate: await testCertificate(),
-      notBefore: "2026-01-01T00:00:00Z",
-      notAfter: "2027-01-01T00:00:00Z",
-      serialNumber: "0A1B",
-    };
+    const body = await credentialBody("intercede", new Date("2026-01-01T00:00:00Z"), new Date("2027-01-01T00:00:00Z"));
     expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, body), 409, /no derived credential issuer/);
     await addIssuer(l, "entrustDatacard");
     expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, body), 409, /issuer mismatch/);
     expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, { ...body, issuer: "xTec" }), 400, /xTec/);
     const good = { ...body, issuer: "entrustDatacard" };
     expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, { ...good, certificate: "AAAA" }), 400, /certificate/);
+    expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, { ...good, serialNumber: "0A1B" }), 400, /those of "certificate"/);
     expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, { ...good, notAfter: "2025-06-01T00:00:00Z" }), 400, /notAfter/);
     expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, { ...good, notBefore: "yesterday" }), 400, /ISO 8601/);
     expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, { ...good, serialNumber: "xyz" }), 400, /hex/);
     expectProblem(await l.call("POST", `${DM}/managedDevices/nope/derivedCredential`, good), 404);
     expect((await ok(l.call("GET", `${DM}/managedDevices/${id}`))).derivedCredential).toBeUndefined();
     const reg = await ok(l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, good), 201);
-    expect(reg.device).toMatchObject({ derivedCredential: { issuer: "entrustDatacard", serialNumber: "0a1b", state: "valid" } });
+    expect(reg.device).toMatchObject({ derivedCredential: { issuer: "entrustDatacard", serialNumber: String(good.serialNumber).toLowerCase(), state: "valid" } });
     expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, good), 409, /already registered/);
   });
 
