@@ -36,6 +36,8 @@ export interface LabStackOptions {
   clock: AdjustableClock;
   /** Purebred registration agents: cards of the deck that may supervise (default: card 0). */
   purebredAgents?: number[];
+  /** Lifetime of the derived credentials the issuers mint, in days (default 365, at most 1096: DC-LIFE-02). */
+  validityDays?: number;
 }
 
 /**
@@ -58,7 +60,7 @@ export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promis
       clock,
       dir: join(lab.root, "issuers"),
     });
-    const issuance = new DerivedIssuance({ name, authority, cardIssuer, clock, approver: tenant, notifier: notices });
+    const issuance = new DerivedIssuance({ name, authority, cardIssuer, clock, approver: tenant, notifier: notices, validityDays: opts.validityDays });
     const emulator =
       name === "purebred"
         ? createPurebredEmulator({ issuance, authenticator, clock, agentCardIndices: opts.purebredAgents ?? [0], trustAnchor: cardIssuer.root.certificate })

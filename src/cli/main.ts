@@ -20,6 +20,8 @@ const HELP = `dpclab — Derived PIV Credential lab (TEST PKI only)
   dpclab serve [--dir D] [--host 127.0.0.1] [--port 7800]
   dpclab enroll [--dir D] --issuer purebred|entrust|intercede --card I --platform ios|android
                 [--keystore software|hardware] [--agent-card J] [--url URL] [--out O]
+  dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed]
+                [--lifetime 365d] [--duration 400d] [--seed S] [--faults SPEC] [--threshold EXPR]... [--report DIR]
 
 The lab directory (--dir, default ./.dpclab) holds all state.`;
 
@@ -31,6 +33,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   "pki-auth": pkiAuthCommand,
   serve: serveCommand,
   enroll: enrollCommand,
+  fleet: (argv) => import("./commands/fleet.js").then((m) => m.fleetCommand(argv)),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,317 @@
+import { X509Certificate } from "@peculiar/x509";
+import { GRAPH_ISSUER, type IssuerName, type Platform } from "../../emulators/derived/types.js";
+import type { CheckInResult } from "../../emulators/tenant/check-in.js";
+import type { AdjustableClock } from "../../src/clock.js";
+import { DpclabError } from "../../src/errors.js";
+import type { PivCard } from "../../src/piv/index.js";
+import type { SeededRandom } from "../../src/random.js";
+import { enrolWithEntrust, enrolWithIntercede, enrolWithPurebred, JsonClient, rekeyWithIntercede } from "../clients/index.js";
+import type { SimulatedDevice } from "../device.js";
+import { enrolDevice } from "../enrol-device.js";
+import { type DeviceKey, type Keystore, SoftwareKeystore } from "../keystore/index.js";
+import type { FleetMetrics } from "../metrics/index.js";
+import { applyProfiles, type HeldCredential, type ProfileResult } from "./profile-apply.js";
+import { RecordingKeystore } from "./recording-keystore.js";
+import { AGENT_RETRY_POLICY, retryingFetch } from "./retrying-fetch.js";
+
+/**
+ * none → enrolled → renewal-due → renewed (→ renewal-due → renewed …); expired when the credential lapsed; failed with
+ * a reason when the device gave up.
+ */
+export type AgentState = "none" | "enrolled" | "renewal-due" | "renewed" | "expired" | "failed";
+
+export const AGENT_STATES: readonly AgentState[] = ["none", "enrolled", "renewal-due", "renewed", "expired", "failed"];
+
+/** The cardholder: a card of the deck with its PIN. Several devices may share one user (and card). */
+export interface DeviceUser {
+  cardIndex: number;
+  card: PivCard;
+  pin: string;
+  email: string;
+}
+
+/** What every agent of one lab stack shares. */
+export interface AgentEnvironment {
+  /** The stack, in-process (faults included). */
+  fetch: typeof fetch;
+  baseUrl: string;
+  clock: AdjustableClock;
+  metrics: FleetMetrics;
+  /** The lab's root (DER), the trust anchor when no trusted root profile is deployed. */
+  trustedRoot: Uint8Array;
+  /** Purebred's registration agent. */
+  purebredAgent?: { card: PivCard; pin: string };
+  /** The admin puts a freshly enrolled managed device in the fleet's group, so the fleet's policies target it. */
+  assign(managedDeviceId: string): void;
+}
+
+export interface DeviceAgentOptions {
+  index: number;
+  issuer: IssuerName;
+  platform: Platform;
+  user: DeviceUser;
+  /** This device's own random stream (retry jitter). */
+  random: SeededRandom;
+  env: AgentEnvironment;
+  keystore?: Keystore;
+}
+
+/** What a step did; `retryable` failures are worth another attempt later (the network or the server was busy). */
+export type StepOutcome = { ok: true } | { ok: false; reason: string; retryable: boolean };
+
+interface Credential extends HeldCredential {
+  credentialId: string;
+  notAfter: number;
+  /** The current derived PIV Authentication key (Intercede's rekey proof). */
+  key?: DeviceKey;
+}
+
+/** Where a device ended, for the run's outcome. */
+export interface AgentEnd {
+  category: "enrolled" | "renewed" | "failed";
+  reason?: string;
+}
+
+/**
+ * One simulated phone's life against the lab: MDM enrolment and the issuer workflow (enrolDevice), daily check-ins,
+ * profile apply, and renewal when the tenant says it is due (intune.md §1.4: a new enrolment through the issuer's
+ * workflow, with a new key; Intercede's Identity Agent rekeys instead).
+ */
+export class DeviceAgent {
+  readonly index: number;
+  readonly issuer: IssuerName;
+  readonly platform: Platform;
+  state: AgentState = "none";
+  failure: string | undefined;
+  managedDeviceId: string | undefined;
+  renewals = 0;
+  /** The latest result per profile. */
+  readonly profiles = new Map<string, ProfileResult>();
+  /** When the first enrolment attempt started (wall ms), for end-to-end latency. */
+  #firstAttemptWallMs: number | undefined;
+  #endToEndPending = false;
+  #credential: Credential | undefined;
+  #lastRenewError: string | undefined;
+  readonly #applied = new Map<string, number>();
+  readonly #keystore: RecordingKeystore;
+  readonly #fetch: typeof fetch;
+  readonly #user: DeviceUser;
+  readonly #env: AgentEnvironment;
+
+  constructor(opts: DeviceAgentOptions) {
+    this.index = opts.index;
+    this.issuer = opts.issuer;
+    this.platform = opts.platform;
+    this.#user = opts.user;
+    this.#env = opts.env;
+    this.#keystore = new RecordingKeystore(opts.keystore ?? new SoftwareKeystore());
+    this.#fetch = retryingFetch(opts.env.fetch, {
+      clock: opts.env.clock,
+      random: opts.random,
+      policy: AGENT_RETRY_POLICY,
+      onRetry: (n) => opts.env.metrics.increment(`retry:${n.reason}`),
+    });
+  }
+
+  get hasValidCredential(): boolean {
+    return this.#credential !== undefined && this.#credential.notAfter > this.#env.clock.now().getTime();
+  }
+
+  /** MDM enrolment, the issuer workflow, registration with the tenant, group assignment, first check-in and profile apply. */
+  async enrol(): Promise<StepOutcome> {
+    if (this.state !== "none") return { ok: true };
+    this.#firstAttemptWallMs ??= wallNow();
+    const started = performance.now();
+    let enrolment: Awaited<ReturnType<typeof enrolDevice>>;
+    try {
+      enrolment = await enrolDevice({
+        fetch: this.#fetch,
+        baseUrl: this.#env.baseUrl,
+        issuer: this.issuer,
+        platform: this.platform,
+        keystore: this.#keystore,
+        card: this.#user.card,
+        pin: this.#user.pin,
+        cardIndex: this.#user.cardIndex,
+        email: this.#user.email,
+        ...(this.#env.purebredAgent ? { agent: this.#env.purebredAgent } : {}),
+      });
+    } catch (error) {
+      return this.#stepFailed("enrol", error);
+    }
+    this.#record("enrol", started);
+    this.managedDeviceId = enrolment.deviceId;
+    this.#credential = this.#held(enrolment);
+    this.state = "enrolled";
+    this.#env.metrics.increment("enrolled");
+    this.#env.assign(enrolment.deviceId);
+    this.#endToEndPending = true;
+    await this.checkIn();
+    return { ok: true };
+  }
+
+  /** A daily check-in: policies to apply, and the tenant's view of the credential (renewal due at 80 % of its life). */
+  async checkIn(): Promise<void> {
+    if (!this.managedDeviceId || this.state === "failed") return;
+    const started = performance.now();
+    let result: CheckInResult;
+    try {
+      result = await this.#tenant().post<CheckInResult>(`/tenant/beta/deviceManagement/managedDevices/${this.managedDeviceId}/checkIn`, {});
+    } catch (error) {
+      this.#stepFailed("check-in", error);
+      return;
+    }
+    this.#record("check-in", started);
+    const credentialState = result.derivedCredential.state;
+    if (credentialState === "renewal-due" || credentialState === "expired") {
+      this.state = credentialState;
+      await this.renew(credentialState === "expired");
+    }
+    await this.#applyProfiles(result);
+  }
+
+  /** Renewal: a new credential through the same issuer workflow, a new key, registered with the tenant (§1.4). */
+  async renew(expired: boolean): Promise<StepOutcome> {
+    const credential = this.#credential;
+    const device = this.#device();
+    const started = performance.now();
+    let renewed: Credential | undefined;
+    try {
+      if (this.issuer === "intercede" && credential?.key && !expired) {
+        const rekey = await rekeyWithIntercede({
+          client: new JsonClient(this.#fetch, this.#env.baseUrl),
+          device,
+          credential: { credentialId: credential.credentialId, key: credential.key },
+        });
+        if (!rekey.due) {
+          this.#env.metrics.increment("rekey-not-yet-due");
+          return { ok: false, reason: "rekey-not-yet-due", retryable: true };
+        }
+        renewed = this.#held(rekey);
+      } else {
+        renewed = this.#held(await this.#issuerWorkflow(device));
+      }
+      await this.#register(renewed.pivAuth);
+    } catch (error) {
+      const failed = this.#stepFailed("renew", error);
+      if (!failed.ok) this.#lastRenewError = failed.reason;
+      return failed;
+    }
+    this.#lastRenewError = undefined;
+    this.#record("renew", started);
+    this.#credential = renewed;
+    this.renewals++;
+    this.state = "renewed";
+    this.#env.metrics.increment("renewed");
+    return { ok: true };
+  }
+
+  /** Gives up: the reason is kept for the outcome. */
+  fail(reason: string): void {
+    this.state = "failed";
+    this.failure = reason;
+  }
+
+  /** Where this device ended at `at`: a valid credential (enrolled or renewed), or a failure reason. */
+  end(at: Date): AgentEnd {
+    if (this.state === "failed") return { category: "failed", reason: this.failure ?? "unknown" };
+    if (this.state === "none") return { category: "failed", reason: "never-enrolled" };
+    if (!this.#credential || this.#credential.notAfter <= at.getTime())
+      return { category: "failed", reason: this.#lastRenewError ? `renew:${this.#lastRenewError}` : "expired" };
+    return { category: this.renewals > 0 ? "renewed" : "enrolled" };
+  }
+
+  async #applyProfiles(result: CheckInResult): Promise<void> {
+    const fresh = result.policies.filter((p) => this.#applied.get(p.id) !== p.deployment);
+    if (fresh.length === 0) return;
+    const started = performance.now();
+    const results = await applyProfiles(fresh, this.hasValidCredential ? this.#credential : undefined, this.#env.trustedRoot, this.#env.clock.now());
+    this.#record("profile-apply", started);
+    for (const r of results) {
+      this.profiles.set(r.policyId, r);
+      this.#env.metrics.check(`profile ${r.family}`, r.ok);
+    }
+    for (const p of fresh) this.#applied.set(p.id, p.deployment);
+    if (this.#endToEndPending && this.#firstAttemptWallMs !== undefined) {
+      this.#endToEndPending = false;
+      const now = wallNow();
+      this.#env.metrics.recordLatency("end-to-end", now - this.#firstAttemptWallMs, now);
+    }
+  }
+
+  #issuerWorkflow(device: SimulatedDevice) {
+    const client = new JsonClient(this.#fetch, this.#env.baseUrl);
+    const { card, pin } = this.#user;
+    if (this.issuer === "entrust") return enrolWithEntrust({ client, card, pin, device });
+    if (this.issuer === "intercede") return enrolWithIntercede({ client, card, pin, device });
+    const agent = this.#env.purebredAgent;
+    if (!agent) throw new DpclabError("Purebred needs a registration agent", "no-purebred-agent");
+    return enrolWithPurebred({ http: { fetch: this.#fetch, baseUrl: this.#env.baseUrl }, agentCard: agent.card, agentPin: agent.pin, card, pin, device });
+  }
+
+  async #register(pivAuth: Uint8Array): Promise<void> {
+    const cert = new X509Certificate(pivAuth.slice());
+    await this.#tenant().post(`/tenant/beta/deviceManagement/managedDevices/${this.managedDeviceId}/derivedCredential`, {
+      issuer: GRAPH_ISSUER[this.issuer],
+      certificate: Buffer.from(pivAuth).toString("base64"),
+      notBefore: cert.notBefore.toISOString(),
+      notAfter: cert.notAfter.toISOString(),
+      serialNumber: cert.serialNumber,
+    });
+  }
+
+  #held(r: { certificates: { pivAuth: Uint8Array; signing?: Uint8Array }; chain: Uint8Array[]; credentialId: string }): Credential {
+    const cert = new X509Certificate(r.certificates.pivAuth.slice());
+    const key = this.#keystore.take(new Uint8Array(cert.publicKey.rawData));
+    return {
+      pivAuth: r.certificates.pivAuth,
+      ...(r.certificates.signing ? { signing: r.certificates.signing } : {}),
+      chain: r.chain,
+      credentialId: r.credentialId,
+      notAfter: cert.notAfter.getTime(),
+      ...(key ? { key } : {}),
+    };
+  }
+
+  #device(): SimulatedDevice {
+    const ios = this.platform === "ios";
+    return {
+      deviceId: this.managedDeviceId ?? `device-${this.index}`,
+      platform: this.platform,
+      osVersion: ios ? "17.5" : "14",
+      keystore: this.#keystore,
+      cameraAllowed: true,
+      onPremisesNetwork: true,
+    };
+  }
+
+  #tenant(): JsonClient {
+    return new JsonClient(this.#fetch, this.#env.baseUrl);
+  }
+
+  #record(step: string, started: number): void {
+    this.#env.metrics.recordLatency(step, performance.now() - started, wallNow());
+  }
+
+  #stepFailed(step: string, error: unknown): StepOutcome {
+    const reason = reasonOf(error);
+    this.#env.metrics.increment(`step-error:${step}:${reason}`);
+    return { ok: false, reason, retryable: isTransient(error) };
+  }
+}
+
+/** A stable reason code for an error: the server's problem code, or what the network did. */
+export function reasonOf(error: unknown): string {
+  if (error instanceof DpclabError) return error.code;
+  if (error instanceof TypeError && error.message === "fetch failed") return "connection-dropped";
+  return error instanceof Error ? error.name || "error" : "error";
+}
+
+function isTransient(error: unknown): boolean {
+  if (error instanceof DpclabError) return error.status === 408 || error.status === 429 || error.status >= 500;
+  return error instanceof TypeError && error.message === "fetch failed";
+}
+
+function wallNow(): number {
+  return performance.timeOrigin + performance.now();
+}

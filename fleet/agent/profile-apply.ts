@@ -1,0 +1,82 @@
+import { X509Certificate } from "@peculiar/x509";
+import type { CheckInPolicy } from "../../emulators/tenant/check-in.js";
+import { familyOf, type ProfileFamily } from "../../emulators/tenant/device-configuration.js";
+import { validatePath } from "../../src/pki/index.js";
+
+/** The credential a device holds, as profile apply needs it (DER). */
+export interface HeldCredential {
+  pivAuth: Uint8Array;
+  signing?: Uint8Array;
+  /** Issuer CA certificate, then the root. */
+  chain: Uint8Array[];
+}
+
+export interface ProfileResult {
+  policyId: string;
+  family: ProfileFamily;
+  ok: boolean;
+  /** Why not, or what was checked. */
+  detail: string;
+}
+
+/**
+ * Applies the policies of one check-in, one result per profile (issue 4 §1): a profile that takes its certificate from
+ * the derived credential needs the credential to be there, its chain to validate to the trusted root the tenant
+ * deployed (a trusted root profile; else the lab root the device was given), and its key usage to fit the profile
+ * (digitalSignature for PIV Authentication, and for the S/MIME signing certificate of an email profile).
+ */
+export async function applyProfiles(
+  policies: readonly CheckInPolicy[],
+  credential: HeldCredential | undefined,
+  fallbackRoot: Uint8Array,
+  at: Date,
+): Promise<ProfileResult[]> {
+  const rootProfiles = policies.filter((p) => familyOf(p.type) === "trustedRoot");
+  const anchors = rootProfiles.length
+    ? rootProfiles.map((p) => new X509Certificate(Buffer.from(String(p.settings.trustedRootCertificate), "base64")))
+    : [new X509Certificate(fallbackRoot.slice())];
+  const results: ProfileResult[] = [];
+  for (const policy of policies) {
+    const family = familyOf(policy.type);
+    const result = (ok: boolean, detail: string) => results.push({ policyId: policy.id, family, ok, detail });
+    if (family === "trustedRoot") {
+      result(true, `trusted root ${anchors[0]?.subject ?? ""} installed`);
+      continue;
+    }
+    if (!policy.usesDerivedCredential) {
+      result(true, "does not use the derived credential");
+      continue;
+    }
+    if (policy.needsEdit) {
+      result(false, "profile-needs-edit");
+      continue;
+    }
+    if (!credential) {
+      result(false, "credential-missing");
+      continue;
+    }
+    const wanted: [string, Uint8Array | undefined][] = [["pivAuth", credential.pivAuth]];
+    if (family === "email" && policy.settings.signingCertificateType === "derivedCredential") wanted.push(["signing", credential.signing]);
+    let failure: string | undefined;
+    for (const [name, der] of wanted) {
+      if (!der) {
+        failure = `${name}-missing`;
+        break;
+      }
+      const checked = await validatePath({
+        leaf: new X509Certificate(der.slice()),
+        intermediates: credential.chain.map((c) => new X509Certificate(c.slice())),
+        trustAnchors: anchors,
+        at,
+        leafKeyUsage: ["digitalSignature"],
+      });
+      if (!checked.ok) {
+        failure = `${name}-${checked.reason}`;
+        break;
+      }
+    }
+    if (failure) result(false, failure);
+    else result(true, `${wanted.map(([n]) => n).join(" + ")} chains to the trusted root; key usage fits`);
+  }
+  return results;
+}

@@ -1,0 +1,142 @@
+import { type FaultKnobs, NO_FAULTS } from "../../emulators/admin/faults.js";
+import type { IssuerName } from "../../emulators/derived/types.js";
+import { DAY_MS, parseDuration } from "../../src/clock.js";
+import { DpclabError } from "../../src/errors.js";
+import { DEFAULT_MIX, type PlatformMix, parseMix } from "../agent/index.js";
+import { parseThreshold } from "../metrics/index.js";
+
+export type IssuerChoice = IssuerName | "mixed";
+
+/** What `runFleet` takes: the CLI flags, typed. Strings are accepted where the CLI passes text. */
+export interface FleetOptions {
+  devices: number;
+  /** `ios:60,android:40` or parsed weights (default 60/40). */
+  mix?: string | PlatformMix;
+  /** default "mixed": users spread over the three issuers, one stack (tenant) per issuer. */
+  issuer?: IssuerChoice;
+  /** Lifetime of the derived credentials, whole days from 1d to 1096d (DC-LIFE-02); default 365d. */
+  lifetime?: string;
+  /** Simulated duration (default "400d"). */
+  duration?: string;
+  seed?: string;
+  /** Enrolment arrivals per simulated second (default: the whole fleet over the first two days). */
+  arrivalRate?: number;
+  /** e.g. "429:0.05,503:0.02,drop:0.01,slow:0.01,slow-ms:20,retry-after:1". */
+  faults?: string;
+  thresholds?: readonly string[];
+  /** Lab directory (must not hold a lab yet); default a temporary one, removed afterwards. */
+  dir?: string;
+  /** Simulated start (default 2026-01-01T00:00:00Z): a fixed start keeps runs identical. */
+  start?: string;
+  /** Called at each simulated day. */
+  onProgress?: (progress: FleetProgress) => void;
+}
+
+export interface FleetProgress {
+  day: number;
+  days: number;
+  simulatedNow: Date;
+  enrolled: number;
+  renewed: number;
+  failed: number;
+}
+
+/** FleetOptions checked and with defaults: what a run is a pure function of (plus the seed). */
+export interface FleetPlan {
+  devices: number;
+  mix: PlatformMix;
+  issuer: IssuerChoice;
+  lifetimeDays: number;
+  durationMs: number;
+  seed: string;
+  arrivalRate: number;
+  faults: Partial<FaultKnobs>;
+  faultSpec: string | undefined;
+  thresholds: string[];
+  start: Date;
+}
+
+const ISSUER_CHOICES: readonly IssuerChoice[] = ["entrust", "purebred", "intercede", "mixed"];
+
+function usage(message: string): DpclabError {
+  return new DpclabError(message, "usage");
+}
+
+export function planFleet(o: FleetOptions): FleetPlan {
+  if (!Number.isInteger(o.devices) || o.devices < 1 || o.devices > 100_000) throw usage(`--devices must be a whole number from 1 to 100000 (got ${o.devices})`);
+  const mix = typeof o.mix === "string" ? parseMix(o.mix) : (o.mix ?? DEFAULT_MIX);
+  const issuer = o.issuer ?? "mixed";
+  if (!ISSUER_CHOICES.includes(issuer)) throw usage(`--issuer must be one of ${ISSUER_CHOICES.join(", ")} (got ${JSON.stringify(issuer)})`);
+  const lifetimeMs = duration(o.lifetime ?? "365d", "--lifetime");
+  const lifetimeDays = lifetimeMs / DAY_MS;
+  if (!Number.isInteger(lifetimeDays) || lifetimeDays < 1 || lifetimeDays > 1096) {
+    throw usage(`--lifetime must be whole days from 1d to 1096d (DC-LIFE-02: at most 3 years; got ${o.lifetime})`);
+  }
+  const durationMs = duration(o.duration ?? "400d", "--duration");
+  if (durationMs < DAY_MS || durationMs > 1100 * DAY_MS) throw usage(`--duration must be from 1d to 1100d (got ${o.duration})`);
+  const seed = o.seed ?? "dpclab-fleet";
+  if (seed.length === 0) throw usage("--seed must not be empty");
+  const arrivalRate = o.arrivalRate ?? o.devices / (2 * 86_400);
+  if (!(arrivalRate > 0) || !Number.isFinite(arrivalRate))
+    throw usage(`--arrival-rate must be a positive number of arrivals per second (got ${o.arrivalRate})`);
+  const thresholds = [...(o.thresholds ?? [])];
+  for (const t of thresholds) {
+    try {
+      parseThreshold(t);
+    } catch (error) {
+      throw usage((error as Error).message);
+    }
+  }
+  const start = new Date(o.start ?? "2026-01-01T00:00:00Z");
+  if (Number.isNaN(start.getTime())) throw usage(`bad start instant ${JSON.stringify(o.start)}`);
+  return {
+    devices: o.devices,
+    mix,
+    issuer,
+    lifetimeDays,
+    durationMs,
+    seed,
+    arrivalRate,
+    faults: parseFaults(o.faults, seed),
+    faultSpec: o.faults,
+    thresholds,
+    start,
+  };
+}
+
+function duration(text: string, flag: string): number {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    throw usage(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+const FAULT_KEYS: Record<string, keyof FaultKnobs> = {
+  "429": "rate429",
+  "503": "rate503",
+  drop: "dropRate",
+  slow: "slowRate",
+  "slow-ms": "slowMs",
+  "retry-after": "retryAfterSeconds",
+};
+
+/** `429:0.05,503:0.02,drop:0.01` → fault knobs (seeded from the run's seed); a bad spec is a usage error. */
+export function parseFaults(spec: string | undefined, seed: string): Partial<FaultKnobs> {
+  if (spec === undefined || spec.trim() === "" || spec === "none") return {};
+  const knobs: Partial<FaultKnobs> = {};
+  for (const part of spec.split(",")) {
+    const m = /^\s*([a-z0-9-]+)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+    const key = m ? FAULT_KEYS[m[1] as string] : undefined;
+    if (!m || !key) throw usage(`bad --faults part ${JSON.stringify(part)} (use e.g. 429:0.05,503:0.02,drop:0.01,slow:0.01,slow-ms:20,retry-after:1)`);
+    (knobs as Record<string, number>)[key] = Number(m[2]);
+  }
+  // Checked the way the injector checks them, so a bad rate is refused before any lab is built.
+  const probe = { ...NO_FAULTS, ...knobs };
+  for (const k of ["rate429", "rate503", "dropRate", "slowRate"] as const)
+    if (!(probe[k] >= 0 && probe[k] <= 1)) throw usage(`--faults: ${k} must be a rate between 0 and 1`);
+  if (probe.rate429 + probe.rate503 + probe.dropRate > 1) throw usage("--faults: 429 + 503 + drop must not exceed 1");
+  for (const k of ["slowMs", "retryAfterSeconds"] as const)
+    if (!Number.isInteger(probe[k]) || probe[k] > 60_000) throw usage(`--faults: ${k} must be a whole number from 0 to 60000`);
+  return { ...knobs, seed: `${seed}/faults` };
+}

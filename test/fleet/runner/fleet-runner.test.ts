@@ -1,0 +1,116 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SERIES } from "../../../fleet/metrics/index.js";
+import { validateSummary } from "../../../fleet/report/index.js";
+import { runFleet } from "../../../fleet/runner/index.js";
+import { dpclab, tempDir } from "../../helpers/cli.js";
+import { findAll, parseXml } from "../report/xml-check.js";
+
+const accounted = (o: { devices: number; enrolled: number; renewed: number; failed: Record<string, number> }) =>
+  o.enrolled + o.renewed + Object.values(o.failed).reduce((a, b) => a + b, 0);
+
+describe("fleet runner", () => {
+  it("24 devices, both platforms, all three issuers, 400 simulated days: every device accounted for, renewals done", async () => {
+    const r = await runFleet({ devices: 24, issuer: "mixed", seed: "runner-24" });
+    const o = r.outcome;
+    expect(o.devices).toBe(24);
+    expect(accounted(o)).toBe(24);
+    expect(o.failed).toEqual({});
+    expect(o.renewed).toBeGreaterThan(0);
+    expect(o.counts.ios).toBeGreaterThan(0);
+    expect(o.counts.android).toBeGreaterThan(0);
+    for (const issuer of ["purebred", "entrust", "intercede"]) expect(o.counts[`issuer:${issuer}`]).toBeGreaterThan(0);
+    expect(o.counts["profiles:failed"]).toBeUndefined();
+    expect(Object.values(r.metrics.checks).every((c) => c.fails === 0 && c.passes > 0)).toBe(true);
+    // latency per step, renewals per simulated day and fleet state per day for the report
+    for (const step of ["enrol", "renew", "profile-apply", "check-in", "end-to-end"]) expect(r.metrics.latency[step]).toBeDefined();
+    const perDay = Object.values(r.metrics.series[SERIES.renewalsPerSimDay] ?? {}).reduce((s, row) => s + (row.renewals ?? 0), 0);
+    expect(perDay).toBe(o.counts.renewals);
+    const lastDay = Object.values(r.metrics.series[SERIES.fleetStatePerSimDay] ?? {}).at(-1) ?? {};
+    expect((lastDay.renewed ?? 0) + (lastDay.enrolled ?? 0) + (lastDay["renewal-due"] ?? 0)).toBe(24);
+    expect(r.simulated).toEqual({ start: "2026-01-01T00:00:00.000Z", end: "2027-02-05T00:00:00.000Z" });
+  });
+
+  it("faults (429 at 0.2 with Retry-After, 503, dropped connections) lose no device, and the same seed gives the same outcome", async () => {
+    const options = { devices: 9, issuer: "mixed" as const, seed: "runner-faults", faults: "429:0.2,503:0.05,drop:0.02,retry-after:2" };
+    const a = await runFleet(options);
+    const b = await runFleet(options);
+    expect(b.outcome).toEqual(a.outcome);
+    expect(a.outcome.failed).toEqual({});
+    expect(a.outcome.enrolled + a.outcome.renewed).toBe(9);
+    expect(a.outcome.counts["faults:429"]).toBeGreaterThan(50);
+    expect(a.outcome.counts["faults:drop"]).toBeGreaterThan(0);
+    // every injected 429 was retried by the device (after the server's Retry-After, in virtual time)
+    expect(a.metrics.counters["retry:http-429"]).toBe(a.outcome.counts["faults:429"]);
+    expect(b.metrics.counters).toEqual(a.metrics.counters);
+  });
+
+  it("refuses bad options before building a lab", async () => {
+    await expect(runFleet({ devices: 0 })).rejects.toMatchObject({ code: "usage" });
+    await expect(runFleet({ devices: 2, mix: "ios:sixty" })).rejects.toMatchObject({ code: "usage" });
+    await expect(runFleet({ devices: 2, faults: "429:2" })).rejects.toMatchObject({ code: "usage" });
+    await expect(runFleet({ devices: 2, lifetime: "2000d" })).rejects.toMatchObject({ code: "usage", message: /1096d/ });
+    await expect(runFleet({ devices: 2, thresholds: ["renew.p95"] })).rejects.toMatchObject({ code: "usage" });
+  });
+});
+
+describe("dpclab fleet run", () => {
+  it("prints the summary and writes summary.json (valid), junit.xml and report.html", async () => {
+    const dir = tempDir();
+    try {
+      const report = join(dir.path, "report");
+      const r = await dpclab([
+        "fleet",
+        "run",
+        "--devices",
+        "6",
+        "--issuer",
+        "entrust",
+        "--duration",
+        "30d",
+        "--seed",
+        "cli",
+        "--threshold",
+        "enrol.p95<60s",
+        "--report",
+        report,
+      ]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("dpclab fleet run --devices 6");
+      const summary = JSON.parse(readFileSync(join(report, "summary.json"), "utf8"));
+      expect(validateSummary(summary)).toEqual({ ok: true, errors: [] });
+      expect(summary.outcome).toMatchObject({ devices: 6, enrolled: 6, renewed: 0, failed: {} });
+      const junit = parseXml(readFileSync(join(report, "junit.xml"), "utf8"));
+      expect(findAll(junit, "testcase").length).toBeGreaterThan(0);
+      expect(existsSync(join(report, "report.html"))).toBe(true);
+      expect(readFileSync(join(report, "report.html"), "utf8")).toContain("<svg");
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("exits 1 when a threshold is breached", async () => {
+    const r = await dpclab(["fleet", "run", "--devices", "2", "--issuer", "intercede", "--duration", "2d", "--threshold", "enrol.p95<1us"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/enrol\.p95<1us/);
+  });
+
+  it("bad flags: one line, exit 2", async () => {
+    for (const args of [
+      ["run"],
+      ["run", "--devices", "many"],
+      ["run", "--devices", "3", "--bogus"],
+      ["run", "--devices", "3", "--issuer", "acme"],
+      ["run", "--devices", "3", "--faults", "429:0.9,503:0.9"],
+      ["run", "--devices", "3", "--mix", "windows:10"],
+      ["run", "--devices", "3", "--workers", "4"],
+      ["walk", "--devices", "3"],
+    ]) {
+      const r = await dpclab(["fleet", ...args]);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+});
