@@ -1,6 +1,7 @@
 import { X509Certificate } from "@peculiar/x509";
 import { GRAPH_ISSUER, type IssuerName, type Platform } from "../../emulators/derived/types.js";
 import type { CheckInResult } from "../../emulators/tenant/check-in.js";
+import { DEFAULT_RENEWAL_THRESHOLD_PERCENTAGE } from "../../emulators/tenant/derived-credential-settings.js";
 import type { AdjustableClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import type { PivCard } from "../../src/piv/index.js";
@@ -32,7 +33,7 @@ export interface DeviceUser {
 
 /** What every agent of one lab stack shares. */
 export interface AgentEnvironment {
-  /** The stack, in-process (faults included). */
+  /** Reaches the stack: in-process, or over HTTP (faults included either way). */
   fetch: typeof fetch;
   baseUrl: string;
   clock: AdjustableClock;
@@ -41,8 +42,10 @@ export interface AgentEnvironment {
   trustedRoot: Uint8Array;
   /** Purebred's registration agent. */
   purebredAgent?: { card: PivCard; pin: string };
+  /** The tenant's renewalThresholdPercentage (default 20: due at 80 % of the lifetime). */
+  renewalThresholdPercentage?: number;
   /** The admin puts a freshly enrolled managed device in the fleet's group, so the fleet's policies target it. */
-  assign(managedDeviceId: string): void;
+  assign(managedDeviceId: string): void | Promise<void>;
 }
 
 export interface DeviceAgentOptions {
@@ -62,6 +65,8 @@ export type StepOutcome = { ok: true } | { ok: false; reason: string; retryable:
 interface Credential extends HeldCredential {
   credentialId: string;
   notAfter: number;
+  /** When renewal is due on every side: the tenant's threshold and, for Intercede, the Identity Agent's rekey time. */
+  renewalDueAt: number;
   /** The current derived PIV Authentication key (Intercede's rekey proof). */
   key?: DeviceKey;
 }
@@ -113,6 +118,11 @@ export class DeviceAgent {
     });
   }
 
+  /** When the current credential's renewal is due (tenant threshold, and Intercede's rekey time); undefined without one. */
+  get renewalDueAt(): number | undefined {
+    return this.#credential?.renewalDueAt;
+  }
+
   get hasValidCredential(): boolean {
     return this.#credential !== undefined && this.#credential.notAfter > this.#env.clock.now().getTime();
   }
@@ -144,7 +154,7 @@ export class DeviceAgent {
     this.#credential = this.#held(enrolment);
     this.state = "enrolled";
     this.#env.metrics.increment("enrolled");
-    this.#env.assign(enrolment.deviceId);
+    await this.#env.assign(enrolment.deviceId);
     this.#endToEndPending = true;
     await this.checkIn();
     return { ok: true };
@@ -260,10 +270,17 @@ export class DeviceAgent {
     });
   }
 
-  #held(r: { certificates: { pivAuth: Uint8Array; signing?: Uint8Array }; chain: Uint8Array[]; credentialId: string }): Credential {
+  #held(r: { certificates: { pivAuth: Uint8Array; signing?: Uint8Array }; chain: Uint8Array[]; credentialId: string; rekeyDueAt?: string }): Credential {
     const cert = new X509Certificate(r.certificates.pivAuth.slice());
     const key = this.#keystore.take(new Uint8Array(cert.publicKey.rawData));
+    const notBefore = cert.notBefore.getTime();
+    const notAfter = cert.notAfter.getTime();
+    const percentage = this.#env.renewalThresholdPercentage ?? DEFAULT_RENEWAL_THRESHOLD_PERCENTAGE;
+    // As the tenant computes it (emulators/tenant/credential-state.ts renewalDueAt).
+    const tenantDue = notAfter - Math.round(((notAfter - notBefore) * percentage) / 100);
+    const rekeyDue = r.rekeyDueAt !== undefined ? Date.parse(r.rekeyDueAt) : Number.NEGATIVE_INFINITY;
     return {
+      renewalDueAt: Math.max(tenantDue, rekeyDue),
       pivAuth: r.certificates.pivAuth,
       ...(r.certificates.signing ? { signing: r.certificates.signing } : {}),
       chain: r.chain,

@@ -6,6 +6,8 @@ import { DEFAULT_MIX, type PlatformMix, parseMix } from "../agent/index.js";
 import { parseThreshold } from "../metrics/index.js";
 
 export type IssuerChoice = IssuerName | "mixed";
+export type FleetPreset = "none" | "renewal-storm";
+export type FleetTransport = "inprocess" | "http";
 
 /** What `runFleet` takes: the CLI flags, typed. Strings are accepted where the CLI passes text. */
 export interface FleetOptions {
@@ -19,8 +21,20 @@ export interface FleetOptions {
   /** Simulated duration (default "400d"). */
   duration?: string;
   seed?: string;
-  /** Enrolment arrivals per simulated second (default: the whole fleet over the first two days). */
+  /**
+   * Enrolment arrivals per simulated second (default: the whole fleet over the first two days); with the
+   * renewal-storm preset, renewal starts per simulated second (default: the whole fleet in ten minutes).
+   */
   arrivalRate?: number;
+  /** "inprocess" (default) or "http": the same agents over real sockets. */
+  transport?: string;
+  /**
+   * With transport "http": a running `dpclab serve` to drive (its clock through /__admin/clock); `dir` must then be
+   * the served lab. Without it the runner serves its own stacks on loopback.
+   */
+  url?: string;
+  /** "renewal-storm": the fleet enrols, then reaches its renewal threshold at one instant and renews (open model). */
+  preset?: string;
   /** e.g. "429:0.05,503:0.02,drop:0.01,slow:0.01,slow-ms:20,retry-after:1". */
   faults?: string;
   thresholds?: readonly string[];
@@ -49,7 +63,13 @@ export interface FleetPlan {
   lifetimeDays: number;
   durationMs: number;
   seed: string;
+  /** Enrolment arrivals per second. */
   arrivalRate: number;
+  preset: FleetPreset;
+  transport: FleetTransport;
+  url: string | undefined;
+  /** Renewal starts per second in a renewal storm (the `--arrival-rate` of that preset). */
+  stormRate: number;
   faults: Partial<FaultKnobs>;
   faultSpec: string | undefined;
   thresholds: string[];
@@ -57,6 +77,9 @@ export interface FleetPlan {
 }
 
 const ISSUER_CHOICES: readonly IssuerChoice[] = ["entrust", "purebred", "intercede", "mixed"];
+export const PRESETS: readonly FleetPreset[] = ["none", "renewal-storm"];
+/** Enrolments retry for up to a few hours after the two-day window; the storm then waits for the last threshold. */
+const STORM_SLACK_DAYS = 5;
 
 function usage(message: string): DpclabError {
   return new DpclabError(message, "usage");
@@ -72,13 +95,32 @@ export function planFleet(o: FleetOptions): FleetPlan {
   if (!Number.isInteger(lifetimeDays) || lifetimeDays < 1 || lifetimeDays > 1096) {
     throw usage(`--lifetime must be whole days from 1d to 1096d (DC-LIFE-02: at most 3 years; got ${o.lifetime})`);
   }
-  const durationMs = duration(o.duration ?? "400d", "--duration");
+  const preset = (o.preset ?? "none") as FleetPreset;
+  if (!PRESETS.includes(preset)) throw usage(`--preset must be one of ${PRESETS.join(", ")} (got ${JSON.stringify(o.preset)})`);
+  const storm = preset === "renewal-storm";
+  const transport = (o.transport ?? "inprocess") as FleetTransport;
+  if (transport !== "inprocess" && transport !== "http") throw usage(`--transport must be inprocess or http (got ${JSON.stringify(o.transport)})`);
+  if (o.url !== undefined) {
+    if (transport !== "http") throw usage("--url needs --transport http");
+    let url: URL;
+    try {
+      url = new URL(o.url);
+    } catch {
+      throw usage(`--url must be an http:// URL (got ${JSON.stringify(o.url)})`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw usage(`--url must be an http:// URL (got ${JSON.stringify(o.url)})`);
+    if (o.dir === undefined) throw usage("--url needs --dir: the lab that `dpclab serve` serves there (the fleet uses its cards)");
+    if ((o.issuer ?? "mixed") === "mixed") throw usage("--url drives one served tenant, so one issuer: give --issuer entrust|purebred|intercede");
+  }
+  const durationMs = duration(o.duration ?? (storm ? `${lifetimeDays + STORM_SLACK_DAYS}d` : "400d"), "--duration");
   if (durationMs < DAY_MS || durationMs > 1100 * DAY_MS) throw usage(`--duration must be from 1d to 1100d (got ${o.duration})`);
   const seed = o.seed ?? "dpclab-fleet";
   if (seed.length === 0) throw usage("--seed must not be empty");
-  const arrivalRate = o.arrivalRate ?? o.devices / (2 * 86_400);
-  if (!(arrivalRate > 0) || !Number.isFinite(arrivalRate))
+  if (o.arrivalRate !== undefined && (!(o.arrivalRate > 0) || !Number.isFinite(o.arrivalRate)))
     throw usage(`--arrival-rate must be a positive number of arrivals per second (got ${o.arrivalRate})`);
+  const defaultEnrolRate = o.devices / (2 * 86_400);
+  const arrivalRate = storm ? defaultEnrolRate : (o.arrivalRate ?? defaultEnrolRate);
+  const stormRate = o.arrivalRate ?? o.devices / 600;
   const thresholds = [...(o.thresholds ?? [])];
   for (const t of thresholds) {
     try {
@@ -97,6 +139,10 @@ export function planFleet(o: FleetOptions): FleetPlan {
     durationMs,
     seed,
     arrivalRate,
+    preset,
+    transport,
+    url: o.url?.replace(/\/+$/, ""),
+    stormRate,
     faults: parseFaults(o.faults, seed),
     faultSpec: o.faults,
     thresholds,

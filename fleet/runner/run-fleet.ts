@@ -1,20 +1,21 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { X509Certificate } from "@peculiar/x509";
 import { GRAPH_ISSUER, type IssuerName } from "../../emulators/derived/types.js";
 import { CardIssuer, createCards } from "../../emulators/piv-ca/index.js";
-import { inProcessFetch } from "../../emulators/shared/index.js";
-import { createLabStack, ISSUERS, type LabStack } from "../../emulators/stack/index.js";
+import { inProcessFetch, serve } from "../../emulators/shared/index.js";
+import { createLabStack, ISSUERS } from "../../emulators/stack/index.js";
 import { DAY_MS, VirtualClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { LabDir, openLabCard } from "../../src/lab/index.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { SeededRandom } from "../../src/random.js";
-import { AGENT_STATES, type AgentEnvironment, type AgentState, DeviceAgent, pickPlatform } from "../agent/index.js";
+import { AGENT_STATES, type AgentEnvironment, type AgentState, DeviceAgent, pickPlatform, retryingFetch } from "../agent/index.js";
 import { JsonClient } from "../clients/index.js";
 import { evaluateThresholds, FleetMetrics, SERIES, simDay } from "../metrics/index.js";
 import type { RunOutcome, RunResult } from "../report/index.js";
-import { constantArrivals, deviceRandom, Simulation } from "../sim/index.js";
+import { constantArrivals, deviceRandom, renewalStorm, Simulation } from "../sim/index.js";
 import { type FleetOptions, type FleetPlan, planFleet } from "./fleet-options.js";
 
 const BASE_URL = "http://127.0.0.1:7800";
@@ -64,21 +65,30 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
   const plan = planFleet(options);
   const wallStart = new Date();
   const { users, devices } = planDevices(plan);
+  const remote = plan.transport === "http" && plan.url !== undefined;
   const temp = options.dir === undefined;
   const root = options.dir ?? mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "dpclab-fleet-"));
   const lab = new LabDir(root);
-  if (!temp && existsSync(lab.configPath)) throw new DpclabError(`${lab.root} already holds a lab: give --dir a new directory`, "usage");
-  const clock = new VirtualClock(plan.start);
+  if (remote && !existsSync(lab.configPath))
+    throw new DpclabError(`${lab.root} holds no lab: with --url, --dir must be the lab that dpclab serve serves`, "usage");
+  if (!remote && !temp && existsSync(lab.configPath)) throw new DpclabError(`${lab.root} already holds a lab: give --dir a new directory`, "usage");
+  // Against a served lab the run starts at the next midnight of the server's clock (it only moves forward).
+  const start = remote ? await servedStart(plan.url!, plan.start) : plan.start;
+  const clock = new VirtualClock(start);
   const metrics = new FleetMetrics();
   const cards: PivCard[] = [];
+  const links: IssuerLink[] = [];
   try {
-    const cardIssuer = await CardIssuer.create(
-      lab,
-      { version: 1, alg: "p256", seed: plan.seed, baseUrl: BASE_URL, createdAt: plan.start.toISOString() },
-      clock,
-    );
-    await createCards(lab, cardIssuer, { count: users.length + 1, seed: plan.seed, clock });
+    const cardIssuer = remote
+      ? await CardIssuer.open(lab, clock)
+      : await CardIssuer.create(lab, { version: 1, alg: "p256", seed: plan.seed, baseUrl: BASE_URL, createdAt: start.toISOString() }, clock);
+    if (!remote) await createCards(lab, cardIssuer, { count: users.length + 1, seed: plan.seed, clock });
     const records = cardIssuer.cards();
+    if (records.length < users.length + 1)
+      throw new DpclabError(
+        `the lab at ${lab.root} has ${records.length} cards; this fleet needs ${users.length + 1} (one per user and Purebred's agent, card 0)`,
+        "usage",
+      );
     const open = (index: number) => {
       const record = records[index];
       if (!record) throw new Error(`card ${index} is missing from the deck`);
@@ -88,26 +98,22 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
     };
     const agentCard = open(0);
     const purebredAgent = { card: agentCard.card, pin: agentCard.record.pin };
+    const trustedRoot = new Uint8Array(cardIssuer.root.certificate.rawData);
 
     // One stack (so one tenant, one issuer) per issuer in use (intune.md §1.2: one issuer per tenant).
     const used = ISSUERS.filter((name) => users.some((u) => u.issuer === name));
     const envs = new Map<IssuerName, AgentEnvironment>();
-    const stacks: LabStack[] = [];
     for (const name of used) {
-      const stack = await createLabStack(lab, { clock, purebredAgents: [0], validityDays: plan.lifetimeDays });
-      stacks.push(stack);
-      const groupId = await configureTenant(stack, name);
-      if (Object.keys(plan.faults).length) stack.faults.set({ ...plan.faults, seed: `${plan.faults.seed}/${name}` });
+      const link = remote ? await remoteLink(plan.url!, name, clock, plan) : await localLink(lab, name, clock, plan, plan.transport === "http");
+      links.push(link);
       envs.set(name, {
-        fetch: inProcessFetch(stack.handler, BASE_URL),
-        baseUrl: BASE_URL,
+        fetch: link.fetch,
+        baseUrl: link.baseUrl,
         clock,
         metrics,
-        trustedRoot: new Uint8Array(stack.cardIssuer.root.certificate.rawData),
+        trustedRoot,
         ...(name === "purebred" ? { purebredAgent } : {}),
-        assign: (deviceId) => {
-          stack.tenant.addGroupMember(groupId, { deviceId });
-        },
+        assign: link.assign,
       });
     }
 
@@ -136,20 +142,55 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
         if (agent && event.kind !== "day") agent.fail(`internal:${error instanceof Error ? error.message.slice(0, 80) : String(error)}`);
       },
     });
-    const end = new Date(plan.start.getTime() + plan.durationMs);
+    const end = new Date(start.getTime() + plan.durationMs);
     const days = Math.ceil(plan.durationMs / DAY_MS);
     const renewalsSeries = metrics.series(SERIES.renewalsPerSimDay);
     const stateSeries = metrics.series(SERIES.fleetStatePerSimDay);
     const enrolAttempts = new Uint8Array(agents.length);
+    let stormDay: number | undefined;
 
+    const storm = plan.preset === "renewal-storm";
+    let unsettled = agents.length; // devices whose first enrolment has not yet succeeded or given up
+    const settled = (s: Simulation) => {
+      if (--unsettled === 0 && storm) scheduleStorm(s);
+    };
     sim.on("enrol", async (event, s) => {
       const agent = agents[event.subject]!;
       enrolAttempts[event.subject]! += 1;
       const r = await agent.enrol();
-      if (r.ok) s.schedule({ after: DAY_MS }, { kind: "check-in", subject: event.subject });
-      else if (r.retryable && enrolAttempts[event.subject]! < ENROL_ATTEMPTS)
+      if (r.ok) {
+        // In a storm the devices stay quiet until the storm (each day's check-in would renew them one by one).
+        if (!storm) s.schedule({ after: DAY_MS }, { kind: "check-in", subject: event.subject });
+        settled(s);
+      } else if (r.retryable && enrolAttempts[event.subject]! < ENROL_ATTEMPTS)
         s.schedule({ after: ENROL_RETRY_MS * enrolAttempts[event.subject]! }, { kind: "enrol", subject: event.subject });
-      else agent.fail(`enrol:${r.reason}`);
+      else {
+        agent.fail(`enrol:${r.reason}`);
+        settled(s);
+      }
+    });
+    // renewal-storm: once the whole fleet is enrolled, every device is due by the next simulated midnight after the
+    // last one's threshold; from that instant the renewals start at the storm's rate (open model: whatever latency).
+    const stormAttempts = new Uint8Array(agents.length);
+    const scheduleStorm = (s: Simulation) => {
+      let due = s.now().getTime();
+      for (const a of agents) if (a.state !== "failed" && a.renewalDueAt !== undefined) due = Math.max(due, a.renewalDueAt);
+      const at = Math.ceil(due / DAY_MS) * DAY_MS;
+      const subjects = agents.filter((a) => a.state !== "failed").map((a) => a.index);
+      const arrivals = renewalStorm({ at, count: subjects.length, ratePerSecond: plan.stormRate }, new SeededRandom(`${plan.seed}/storm`));
+      metrics.increment("storm:devices", subjects.length);
+      stormDay = simDay(at);
+      for (const { subject, at: when } of arrivals) s.schedule(when, { kind: "storm-renew", subject: subjects[subject]! });
+    };
+    sim.on("storm-renew", async (event, s) => {
+      const agent = agents[event.subject]!;
+      stormAttempts[event.subject]! += 1;
+      const before = agent.renewals;
+      await agent.checkIn(); // the tenant says renewal is due → the device renews
+      const renewed = agent.renewals - before;
+      if (renewed > 0) renewalsSeries.tally(simDay(s.now().getTime()), "renewals", renewed);
+      else if (agent.state !== "failed" && stormAttempts[event.subject]! < ENROL_ATTEMPTS)
+        s.schedule({ after: ENROL_RETRY_MS * stormAttempts[event.subject]! }, { kind: "storm-renew", subject: event.subject });
     });
     sim.on("check-in", async (event, s) => {
       const agent = agents[event.subject]!;
@@ -163,8 +204,8 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
       for (const a of agents) byState[a.state]++;
       return byState;
     };
-    sim.on("day", (event, s) => {
-      for (const stack of stacks) stack.tick();
+    sim.on("day", async (event, s) => {
+      for (const link of links) await link.tick();
       const byState = census();
       const day = simDay(s.now().getTime());
       for (const st of AGENT_STATES) stateSeries.sample(day, st, byState[st]);
@@ -176,18 +217,25 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
         renewed: byState.renewed,
         failed: byState.failed + byState.expired,
       });
-      if (event.subject < days) s.schedule(plan.start.getTime() + (event.subject + 1) * DAY_MS, { kind: "day", subject: event.subject + 1 });
+      if (event.subject < days) s.schedule(start.getTime() + (event.subject + 1) * DAY_MS, { kind: "day", subject: event.subject + 1 });
     });
 
-    sim.schedule(plan.start, { kind: "day", subject: 0 });
+    sim.schedule(start, { kind: "day", subject: 0 });
     const arrivals = constantArrivals(
-      { start: plan.start.getTime() + 60_000, ratePerSecond: plan.arrivalRate, count: agents.length },
+      { start: start.getTime() + 60_000, ratePerSecond: plan.arrivalRate, count: agents.length },
       new SeededRandom(`${plan.seed}/arrivals`),
     );
     for (const [subject, at] of arrivals.entries()) sim.schedule(at, { kind: "enrol", subject });
     await sim.run({ until: end });
 
-    const outcome = outcomeOf(agents, end, stacks);
+    const injected: Record<string, number>[] = [];
+    for (const link of links) injected.push(await link.injected());
+    const outcome = outcomeOf(agents, end, injected);
+    if (storm) {
+      // Counts only, so the outcome stays comparable: the storm's simulated day (from the start) and its renewals.
+      outcome.counts["storm:day"] = stormDay === undefined ? -1 : stormDay - simDay(start.getTime());
+      outcome.counts["storm:renewals"] = stormDay === undefined ? 0 : renewalsSeries.value(stormDay, "renewals");
+    }
     for (const [reason, n] of Object.entries(outcome.failed)) metrics.increment(`failed:${reason}`, n);
     const wallEnd = new Date();
     return {
@@ -200,17 +248,21 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
         lifetime: `${plan.lifetimeDays}d`,
         duration: `${plan.durationMs / DAY_MS}d`,
         arrivalRate: plan.arrivalRate,
+        preset: plan.preset,
+        ...(plan.preset === "renewal-storm" ? { stormRate: plan.stormRate } : {}),
         faults: plan.faultSpec ?? "none",
-        transport: "inprocess",
+        transport: plan.transport,
+        ...(plan.url ? { url: plan.url } : {}),
         workers: 1,
       },
       wall: { startedAt: wallStart.toISOString(), finishedAt: wallEnd.toISOString() },
-      simulated: { start: plan.start.toISOString(), end: end.toISOString() },
+      simulated: { start: start.toISOString(), end: end.toISOString() },
       outcome,
       metrics: metrics.snapshot(),
       thresholds: evaluateThresholds(plan.thresholds, metrics),
     };
   } finally {
+    for (const link of links) await link.close().catch(() => undefined);
     for (const card of cards) {
       try {
         card.close();
@@ -223,7 +275,7 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
 }
 
 /** Counts only (issue 4 §4): the same for every run with the same seed and options. */
-function outcomeOf(agents: DeviceAgent[], end: Date, stacks: LabStack[]): RunOutcome {
+function outcomeOf(agents: DeviceAgent[], end: Date, injected: Record<string, number>[]): RunOutcome {
   const failed: Record<string, number> = {};
   const counts: Record<string, number> = {};
   const add = (rec: Record<string, number>, key: string, by = 1) => {
@@ -241,7 +293,7 @@ function outcomeOf(agents: DeviceAgent[], end: Date, stacks: LabStack[]): RunOut
     add(counts, "renewals", a.renewals);
     for (const p of a.profiles.values()) add(counts, p.ok ? "profiles:ok" : "profiles:failed");
   }
-  for (const stack of stacks) for (const [kind, n] of Object.entries(stack.faults.injected)) if (n) add(counts, `faults:${kind}`, n);
+  for (const faults of injected) for (const [kind, n] of Object.entries(faults)) if (n) add(counts, `faults:${kind}`, n);
   return { devices: agents.length, enrolled, renewed, failed, counts };
 }
 
@@ -255,20 +307,123 @@ function replayCommand(plan: FleetPlan, dir: string | undefined): string {
     `--lifetime ${plan.lifetimeDays}d`,
     `--duration ${plan.durationMs / DAY_MS}d`,
     `--seed ${plan.seed}`,
-    `--arrival-rate ${plan.arrivalRate}`,
+    ...(plan.preset !== "none" ? [`--preset ${plan.preset}`] : []),
+    ...(plan.transport !== "inprocess" ? [`--transport ${plan.transport}`] : []),
+    ...(plan.url ? [`--url ${plan.url}`] : []),
+    `--arrival-rate ${plan.preset === "renewal-storm" ? plan.stormRate : plan.arrivalRate}`,
     ...(plan.faultSpec ? [`--faults ${plan.faultSpec}`] : []),
     ...plan.thresholds.map((t) => `--threshold '${t}'`),
   ];
   return parts.join(" ");
 }
 
+/** How the runner reaches one issuer's stack (tenant + issuer): in-process, self-served over HTTP, or a served lab. */
+interface IssuerLink {
+  fetch: typeof fetch;
+  baseUrl: string;
+  /** The admin puts a freshly enrolled device in the fleet's group. */
+  assign(deviceId: string): void | Promise<void>;
+  /** The day's due checks (seven-day rechecks, identity-account monitoring) at the clock's time. */
+  tick(): Promise<void>;
+  /** Faults injected so far in this run, by kind. */
+  injected(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+/** A stack built here on the run's clock; with `http`, mounted on a loopback socket the agents reach by real HTTP. */
+async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, plan: FleetPlan, http: boolean): Promise<IssuerLink> {
+  const stack = await createLabStack(lab, { clock, purebredAgents: [0], validityDays: plan.lifetimeDays });
+  const groupId = await configureTenant(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), stack.cardIssuer.root.certificate.rawData, name);
+  if (Object.keys(plan.faults).length) stack.faults.set({ ...plan.faults, seed: `${plan.faults.seed}/${name}` });
+  const server = http ? await serve(stack.handler, { host: "127.0.0.1", port: 0 }) : undefined;
+  return {
+    fetch: server ? globalThis.fetch : inProcessFetch(stack.handler, BASE_URL),
+    baseUrl: server ? server.url : BASE_URL,
+    assign: (deviceId) => {
+      stack.tenant.addGroupMember(groupId, { deviceId });
+    },
+    tick: async () => stack.tick(),
+    injected: async () => ({ ...stack.faults.injected }),
+    close: async () => server?.close(),
+  };
+}
+
+/**
+ * A running `dpclab serve`: its clock follows the run's VirtualClock (PUT /__admin/clock before any request once the
+ * local clock moved, so both agree whenever the server looks), its due checks run server-side on each clock change
+ * (the admin clock hook), faults go through /__admin/faults and are restored afterwards.
+ */
+async function remoteLink(url: string, name: IssuerName, clock: VirtualClock, plan: FleetPlan): Promise<IssuerLink> {
+  const admin = new JsonClient(globalThis.fetch, url);
+  const put = async (path: string, body: unknown) => {
+    const res = await globalThis.fetch(new URL(path, url), { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw new DpclabError(`PUT ${path}: ${res.status} ${text.slice(0, 200)}`, `http-${res.status}`, res.status);
+  };
+  let synced = -1;
+  const sync = async () => {
+    const now = clock.now().getTime();
+    if (now === synced) return;
+    await put("/__admin/clock", { now: new Date(now).toISOString() });
+    synced = now;
+  };
+  const agentFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    await sync();
+    return globalThis.fetch(input, init);
+  }) as typeof fetch;
+  await sync();
+  const pki = await admin.get<{ roots: { pem: string }[] }>("/__admin/pki");
+  const rootPem = pki.roots[0]?.pem;
+  if (!rootPem) throw new DpclabError(`${url} publishes no root (GET /__admin/pki)`, "bad-server");
+  const groupId = await configureTenant(admin, new X509Certificate(rootPem).rawData, name);
+  const knobsBefore = await admin.get<Record<string, unknown> & { injected: Record<string, number> }>("/__admin/faults");
+  const { injected: injectedBefore, ...restore } = knobsBefore;
+  if (Object.keys(plan.faults).length) await put("/__admin/faults", { ...plan.faults, seed: `${plan.faults.seed}/${name}` });
+  // Group assignment is the admin's call: retried on injected faults with its own random stream (not a device's).
+  const adminRetrying = new JsonClient(retryingFetch(agentFetch, { clock, random: new SeededRandom(`${plan.seed}/admin/${name}`) }), url);
+  return {
+    fetch: agentFetch,
+    baseUrl: url,
+    assign: async (deviceId) => {
+      await adminRetrying.post(`/tenant/beta/groups/${groupId}/members`, { deviceId });
+    },
+    tick: async () => {
+      await sync();
+      await admin.post("/__admin/clock/advance", { by: 0 }); // the clock hook runs the server's due checks
+    },
+    injected: async () => {
+      const now = await admin.get<{ injected: Record<string, number> }>("/__admin/faults");
+      return Object.fromEntries(Object.entries(now.injected).map(([k, n]) => [k, n - (injectedBefore[k] ?? 0)]));
+    },
+    close: async () => {
+      if (Object.keys(plan.faults).length) await put("/__admin/faults", restore);
+    },
+  };
+}
+
+/** The first midnight (UTC) at or after both the served clock and the fleet's nominal start. */
+async function servedStart(url: string, nominal: Date): Promise<Date> {
+  let now: string;
+  try {
+    ({ now } = await new JsonClient(globalThis.fetch, url).get<{ now: string }>("/__admin/clock"));
+  } catch (error) {
+    throw new DpclabError(`cannot reach the lab at ${url} (GET /__admin/clock): ${(error as Error).message}`, "unreachable");
+  }
+  const at = Math.max(Date.parse(now), nominal.getTime());
+  return new Date(Math.ceil(at / DAY_MS) * DAY_MS);
+}
+
 /** The tenant of one stack: its issuer, a fleet group, and the profiles that use the derived credential (intune.md §1.6). */
-async function configureTenant(stack: LabStack, issuer: IssuerName): Promise<string> {
-  const api = new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL);
+async function configureTenant(api: JsonClient, rootDer: ArrayBuffer, issuer: IssuerName): Promise<string> {
   const DM = "/tenant/beta/deviceManagement";
-  await api.post(`${DM}/derivedCredentials`, { displayName: "TEST fleet issuer", issuer: GRAPH_ISSUER[issuer], notificationType: "companyPortal" });
+  const existing = await api.get<{ value: { issuer: string }[] }>(`${DM}/derivedCredentials`);
+  const current = existing.value[0]?.issuer;
+  if (current === undefined)
+    await api.post(`${DM}/derivedCredentials`, { displayName: "TEST fleet issuer", issuer: GRAPH_ISSUER[issuer], notificationType: "companyPortal" });
+  else if (current !== GRAPH_ISSUER[issuer])
+    throw new DpclabError(`the tenant's derived credential issuer is ${current}, not ${GRAPH_ISSUER[issuer]}: run the fleet with that --issuer`, "usage");
   const group = await api.post<{ id: string }>("/tenant/beta/groups", { displayName: "TEST fleet devices" });
-  const root = Buffer.from(stack.cardIssuer.root.certificate.rawData).toString("base64");
+  const root = Buffer.from(rootDer).toString("base64");
   const profiles: Record<string, unknown>[] = [
     { type: "iosTrustedRootCertificate", trustedRootCertificate: root, certFileName: "dpclab-test-root.cer" },
     { type: "androidDeviceOwnerTrustedRootCertificate", trustedRootCertificate: root, certFileName: "dpclab-test-root.cer" },

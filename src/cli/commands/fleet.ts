@@ -1,4 +1,6 @@
 import { join } from "node:path";
+import { SERIES } from "../../../fleet/metrics/index.js";
+import type { RunResult } from "../../../fleet/report/index.js";
 import { summaryText, thresholdsHeld, writeReport } from "../../../fleet/report/index.js";
 import { type IssuerChoice, runFleet } from "../../../fleet/runner/index.js";
 import { DpclabError } from "../../errors.js";
@@ -6,7 +8,7 @@ import { intFlag, parseFlags } from "../args.js";
 import { progressBar } from "../progress.js";
 
 const USAGE =
-  "dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed] [--lifetime 365d] [--duration 400d] [--seed S] [--arrival-rate R] [--faults SPEC] [--threshold EXPR]... [--report DIR]";
+  "dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed] [--lifetime 365d] [--duration 400d] [--seed S] [--arrival-rate R] [--preset renewal-storm] [--transport inprocess|http] [--url URL] [--faults SPEC] [--threshold EXPR]... [--report DIR]";
 
 /**
  * `dpclab fleet run`: a simulated fleet lives through its credentials' lifetime on a virtual clock (in-process, one
@@ -29,15 +31,15 @@ export async function fleetCommand(argv: string[]): Promise<number> {
       faults: { type: "string" },
       threshold: { type: "string", multiple: true },
       report: { type: "string" },
+      preset: { type: "string" },
       transport: { type: "string" },
+      url: { type: "string" },
       workers: { type: "string" },
     },
     USAGE,
   );
   if (positionals.length) throw new DpclabError(`unexpected argument "${positionals[0]}" (usage: ${USAGE})`, "usage");
   const devices = intFlag(values.devices, "--devices", { min: 1, max: 100_000 });
-  if (values.transport !== undefined && values.transport !== "inprocess")
-    throw new DpclabError(`--transport ${values.transport} is not supported yet (only inprocess)`, "usage");
   if (values.workers !== undefined && intFlag(values.workers, "--workers", { min: 1, max: 1 }) !== 1)
     throw new DpclabError("--workers: only 1 for now", "usage");
   let arrivalRate: number | undefined;
@@ -57,15 +59,33 @@ export async function fleetCommand(argv: string[]): Promise<number> {
     ...(values.seed !== undefined ? { seed: values.seed } : {}),
     ...(arrivalRate !== undefined ? { arrivalRate } : {}),
     ...(values.faults !== undefined ? { faults: values.faults } : {}),
+    ...(values.preset !== undefined ? { preset: values.preset } : {}),
+    ...(values.transport !== undefined ? { transport: values.transport } : {}),
+    ...(values.url !== undefined ? { url: values.url } : {}),
     ...(values.dir !== undefined ? { dir: values.dir } : {}),
     thresholds: values.threshold ?? [],
     onProgress: (p) => bar.update(p.day, p.days, `sim day ${p.day} · enrolled ${p.enrolled} · renewed ${p.renewed} · failed ${p.failed}`),
   });
   bar.done();
   console.log(summaryText(result));
+  console.log(renewalsPerDayText(result));
   if (values.report !== undefined) {
     const files = await writeReport(values.report, result);
     console.log(`report: ${files.reportHtml} (summary.json, junit.xml beside it in ${join(values.report)})`);
   }
   return thresholdsHeld(result) ? 0 : 1;
+}
+
+/** Renewals per simulated day (the days that had any), e.g. a renewal storm's single day. */
+export function renewalsPerDayText(r: RunResult): string {
+  const start = Math.floor(Date.parse(r.simulated.start) / 86_400_000);
+  const rows = Object.entries(r.metrics.series[SERIES.renewalsPerSimDay] ?? {})
+    .map(([day, row]) => [Number(day) - start, row.renewals ?? 0] as const)
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => a - b);
+  if (rows.length === 0) return "  renewals per simulated day: none";
+  const shown = rows.length > 12 ? [...rows.slice(0, 6), ...rows.slice(-6)] : rows;
+  const cells = shown.map(([day, n]) => `day ${day}: ${n}`);
+  if (rows.length > 12) cells.splice(6, 0, `… (${rows.length - 12} more days)`);
+  return `  renewals per simulated day: ${cells.join(" · ")}`;
 }

@@ -1,9 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CardIssuer, createCards } from "../../../emulators/piv-ca/index.js";
+import { serve } from "../../../emulators/shared/index.js";
+import { createLabStack } from "../../../emulators/stack/index.js";
 import { SERIES } from "../../../fleet/metrics/index.js";
 import { validateSummary } from "../../../fleet/report/index.js";
 import { runFleet } from "../../../fleet/runner/index.js";
+import { VirtualClock } from "../../../src/clock.js";
+import { LabDir } from "../../../src/lab/index.js";
 import { dpclab, tempDir } from "../../helpers/cli.js";
 import { findAll, parseXml } from "../report/xml-check.js";
 
@@ -46,12 +51,75 @@ describe("fleet runner", () => {
     expect(b.metrics.counters).toEqual(a.metrics.counters);
   });
 
+  it("renewal storm: 20 devices enrol, all reach the threshold at one instant, each renews exactly once in one simulated day", async () => {
+    const r = await runFleet({ devices: 20, issuer: "mixed", seed: "storm-20", preset: "renewal-storm", lifetime: "30d", arrivalRate: 0.5 });
+    const o = r.outcome;
+    expect(accounted(o)).toBe(20);
+    expect(o.failed).toEqual({});
+    expect(o.renewed).toBe(20);
+    expect(o.counts.renewals).toBe(20); // exactly once each
+    const days = Object.entries(r.metrics.series[SERIES.renewalsPerSimDay] ?? {}).filter(([, row]) => (row.renewals ?? 0) > 0);
+    expect(days).toHaveLength(1); // the storm falls in one simulated day
+    expect(days[0]?.[1].renewals).toBe(20);
+    expect(o.counts["storm:renewals"]).toBe(20);
+    // 30d credentials: the tenant's threshold is day 24 after issuance (80 %), Intercede's rekey 28 days before expiry
+    expect(o.counts["storm:day"]).toBeGreaterThanOrEqual(24);
+    expect(o.counts["storm:day"]).toBeLessThanOrEqual(27);
+    expect(r.metrics.latency.renew?.count).toBe(20);
+    expect(r.command).toContain("--preset renewal-storm --arrival-rate 0.5");
+  });
+
+  it("over real HTTP (a loopback server the runner starts) a fleet has the same outcome as in-process with the same seed", async () => {
+    const options = { devices: 6, issuer: "intercede" as const, seed: "http-6", lifetime: "10d", duration: "12d" };
+    const [inProcess, http] = [await runFleet(options), await runFleet({ ...options, transport: "http" })];
+    expect(http.outcome).toEqual(inProcess.outcome);
+    expect(http.outcome).toMatchObject({ devices: 6, failed: {} });
+    expect(http.outcome.renewed).toBe(6);
+    expect(http.options.transport).toBe("http");
+    expect(http.command).toContain("--transport http");
+  });
+
+  it("--url drives a running server: its clock follows the run through /__admin/clock, the devices enrol over HTTP", async () => {
+    const dir = tempDir();
+    const clock = new VirtualClock(new Date("2026-03-01T10:00:00Z"));
+    const lab = new LabDir(dir.path);
+    const issuer = await CardIssuer.create(
+      lab,
+      { version: 1, alg: "p256", seed: "served", baseUrl: "http://127.0.0.1:7800", createdAt: clock.now().toISOString() },
+      clock,
+    );
+    await createCards(lab, issuer, { count: 4, seed: "served", clock });
+    const stack = await createLabStack(lab, { clock });
+    const server = await serve(stack.handler);
+    try {
+      const r = await runFleet({ devices: 3, issuer: "entrust", seed: "served", duration: "3d", transport: "http", url: server.url, dir: dir.path });
+      expect(r.outcome).toMatchObject({ devices: 3, enrolled: 3, failed: {} });
+      expect(r.simulated).toEqual({ start: "2026-03-02T00:00:00.000Z", end: "2026-03-05T00:00:00.000Z" });
+      expect(clock.now().getTime()).toBeGreaterThanOrEqual(Date.parse("2026-03-04T00:00:00Z")); // the server's clock moved with the run
+      expect(stack.tenant.listDevices()).toHaveLength(3);
+      await expect(runFleet({ devices: 9, issuer: "entrust", transport: "http", url: server.url, dir: dir.path })).rejects.toMatchObject({
+        code: "usage",
+        message: /has 4 cards/,
+      });
+    } finally {
+      await server.close();
+      dir.remove();
+    }
+  });
+
   it("refuses bad options before building a lab", async () => {
     await expect(runFleet({ devices: 0 })).rejects.toMatchObject({ code: "usage" });
     await expect(runFleet({ devices: 2, mix: "ios:sixty" })).rejects.toMatchObject({ code: "usage" });
     await expect(runFleet({ devices: 2, faults: "429:2" })).rejects.toMatchObject({ code: "usage" });
     await expect(runFleet({ devices: 2, lifetime: "2000d" })).rejects.toMatchObject({ code: "usage", message: /1096d/ });
     await expect(runFleet({ devices: 2, thresholds: ["renew.p95"] })).rejects.toMatchObject({ code: "usage" });
+    await expect(runFleet({ devices: 2, preset: "hurricane" })).rejects.toMatchObject({ code: "usage" });
+    await expect(runFleet({ devices: 2, transport: "carrier-pigeon" })).rejects.toMatchObject({ code: "usage" });
+    await expect(runFleet({ devices: 2, url: "http://127.0.0.1:1" })).rejects.toMatchObject({ code: "usage", message: /--transport http/ });
+    await expect(runFleet({ devices: 2, transport: "http", url: "http://127.0.0.1:1", issuer: "entrust" })).rejects.toMatchObject({
+      code: "usage",
+      message: /--dir/,
+    });
   });
 });
 
