@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import * as asn1X509 from "@peculiar/asn1-x509";
 import { CertificatePolicyExtension, ExtendedKeyUsageExtension, type Extension } from "@peculiar/x509";
-import { derName } from "../der.js";
+import { derName, derOid, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
-import type { CertificateAuthority, IssueRequest } from "./ca.js";
+import type { CertificateAuthority, IssueRequest, RawExtension } from "./ca.js";
 import { OIDS } from "./oids.js";
 import {
   EKU_EMAIL,
@@ -14,7 +13,6 @@ import {
   POLICY_HARDWARE,
   POLICY_SOFTWARE,
   pivInterimExtension,
-  sanExtension,
 } from "./profile-extensions.js";
 
 /**
@@ -68,6 +66,25 @@ const AT_CN = "2.5.4.3";
 const POLICY_DERIVED = new CertificatePolicyExtension([OIDS.commonDerivedPivAuth], false);
 const POLICY_DERIVED_HARDWARE = new CertificatePolicyExtension([OIDS.commonDerivedPivAuthHardware], false);
 
+const ekuByPurposes = new Map<string, ExtendedKeyUsageExtension>();
+/** The EKU extension for a set of purposes, built once per set (each build serialises and re-parses ASN.1). */
+function derivedEku(purposes: string[]): ExtendedKeyUsageExtension {
+  const key = purposes.join(",");
+  let eku = ekuByPurposes.get(key);
+  if (!eku) {
+    eku = new ExtendedKeyUsageExtension(purposes, false);
+    ekuByPurposes.set(key, eku);
+  }
+  return eku;
+}
+
+const SAN_OID = derOid(OIDS.subjectAltName);
+const ascii = new TextEncoder();
+/** subjectAltName { uniformResourceIdentifier [6] "urn:uuid:…" } written as DER: one per certificate, on the hot path. */
+function uuidSan(uuid: string): RawExtension {
+  return { type: OIDS.subjectAltName, rawData: derTlv(0x30, SAN_OID, derTlv(0x04, derTlv(0x30, derTlv(0x86, ascii.encode(`urn:uuid:${uuid}`))))) };
+}
+
 /** The certificate policy of a derived PIV Authentication certificate (CERT-01). */
 export function derivedPivAuthPolicy(keystore: DerivedKeystore): string {
   return keystore === "hardware" ? OIDS.commonDerivedPivAuthHardware : OIDS.commonDerivedPivAuth;
@@ -81,13 +98,13 @@ export function derivedPivAuthRequest(req: DerivedPivAuthRequest): { request: Is
   for (const p of purposes) {
     if (p === undefined) throw new DpclabError("unknown extra key purpose (CERT-03: smartcardLogon or pkinitClientAuth)", "bad-key-purpose");
   }
-  const extensions: Extension[] = [
+  const extensions: (Extension | RawExtension)[] = [
     req.keystore === "hardware" ? POLICY_DERIVED_HARDWARE : POLICY_DERIVED,
     KU_SIGN,
     // CERT-03: required, non-critical, id-kp-clientAuth; never serverAuth, emailProtection, anyEKU…
-    new ExtendedKeyUsageExtension(purposes, false),
+    derivedEku(purposes),
     // CERT-04: a UUID per certificate, as urn:uuid (the card's CHUID GUID is not reused).
-    sanExtension([new asn1X509.GeneralName({ uniformResourceIdentifier: `urn:uuid:${uuid}` })]),
+    uuidSan(uuid),
   ];
   if (req.pivInterim !== undefined) extensions.push(pivInterimExtension(req.pivInterim));
   return { request: baseRequest(req, extensions), uuid };
@@ -122,7 +139,7 @@ export function derivedValidity(notBefore: Date, validityDays = DEFAULT_DERIVED_
   return { notBefore, notAfter: new Date(notBefore.getTime() + validityDays * DAY_MS) };
 }
 
-function baseRequest(req: DerivedCertificateRequest, extensions: Extension[]): IssueRequest {
+function baseRequest(req: DerivedCertificateRequest, extensions: (Extension | RawExtension)[]): IssueRequest {
   const { commonName, agency } = req.subscriber ?? {};
   if (!commonName || !agency) throw new DpclabError("a derived certificate needs the cardholder's CN and agency (CERT-11)", "bad-subject");
   // CERT-11: C=US, O=U.S. Government, OU=<agency>, CN=<cardholder CN>, in DER order.
