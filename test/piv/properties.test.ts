@@ -18,21 +18,12 @@ import {
   verifyChuidSignature,
 } from "../../src/piv/index.js";
 import { CertificateAuthority, generateKeyPair, issueContentSigningCertificate } from "../../src/pki/index.js";
+import { propertySeed } from "../helpers/fast-check-seed.js";
 
 // Properties of the PIV data encodings. A failing property prints fast-check's seed and counterexample path;
 // rerun with DPCLAB_SEED=<seed> to replay the same run.
 
-const SEED = seedFromEnv();
-console.log(`[properties] fast-check seed ${SEED}${process.env.DPCLAB_SEED ? " (from DPCLAB_SEED)" : " (random; set DPCLAB_SEED to replay)"}`);
-const params = <T>(numRuns: number): fc.Parameters<T> => ({ seed: SEED, verbose: true, numRuns });
-
-function seedFromEnv(): number {
-  const raw = process.env.DPCLAB_SEED;
-  if (raw === undefined || raw === "") return (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
-  const n = Number(raw);
-  if (!Number.isInteger(n)) throw new Error(`DPCLAB_SEED must be an integer (got "${raw}")`);
-  return n | 0;
-}
+const { params } = propertySeed("properties");
 
 const DAY = 86_400_000;
 const FASCN_FIELDS: [keyof FascN, number][] = [

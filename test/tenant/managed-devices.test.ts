@@ -91,7 +91,9 @@ describe("managed devices", () => {
     expectProblem(await l.call("POST", `${DM}/managedDevices/nope/derivedCredential`, good), 404);
     expect((await ok(l.call("GET", `${DM}/managedDevices/${id}`))).derivedCredential).toBeUndefined();
     const reg = await ok(l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, good), 201);
-    expect(reg.device).toMatchObject({ derivedCredential: { issuer: "entrustDatacard", serialNumber: String(good.serialNumber).toLowerCase(), state: "valid" } });
+    expect(reg.device).toMatchObject({
+      derivedCredential: { issuer: "entrustDatacard", serialNumber: String(good.serialNumber).toLowerCase(), state: "valid" },
+    });
     expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, good), 409, /already registered/);
   });
 
