@@ -35,6 +35,19 @@ export async function applyProfiles(
   const anchors = rootProfiles.length
     ? rootProfiles.map((p) => new X509Certificate(Buffer.from(String(p.settings.trustedRootCertificate), "base64")))
     : [new X509Certificate(fallbackRoot.slice())];
+  // Each certificate is parsed and its path validated once per check-in, however many profiles use it.
+  const intermediates = credential ? credential.chain.map((c) => new X509Certificate(c.slice())) : [];
+  const verdicts = new Map<string, Promise<string | undefined>>();
+  const verdictOf = (name: string, der: Uint8Array): Promise<string | undefined> => {
+    let verdict = verdicts.get(name);
+    if (!verdict) {
+      verdict = validatePath({ leaf: new X509Certificate(der.slice()), intermediates, trustAnchors: anchors, at, leafKeyUsage: ["digitalSignature"] }).then(
+        (checked) => (checked.ok ? undefined : `${name}-${checked.reason}`),
+      );
+      verdicts.set(name, verdict);
+    }
+    return verdict;
+  };
   const results: ProfileResult[] = [];
   for (const policy of policies) {
     const family = familyOf(policy.type);
@@ -63,17 +76,8 @@ export async function applyProfiles(
         failure = `${name}-missing`;
         break;
       }
-      const checked = await validatePath({
-        leaf: new X509Certificate(der.slice()),
-        intermediates: credential.chain.map((c) => new X509Certificate(c.slice())),
-        trustAnchors: anchors,
-        at,
-        leafKeyUsage: ["digitalSignature"],
-      });
-      if (!checked.ok) {
-        failure = `${name}-${checked.reason}`;
-        break;
-      }
+      failure = await verdictOf(name, der);
+      if (failure) break;
     }
     if (failure) result(false, failure);
     else result(true, `${wanted.map(([n]) => n).join(" + ")} chains to the trusted root; key usage fits`);
