@@ -3,7 +3,7 @@ import { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { verifyPkiAuthResponse } from "../../src/piv/index.js";
-import { createHttpRevocationChecker } from "../../src/pki/index.js";
+import { CaStatusCache, createHttpRevocationChecker } from "../../src/pki/index.js";
 import { type CardIssuer, type CardRecord, pivCaHandler } from "../piv-ca/index.js";
 import { inProcessFetch } from "../shared/handler.js";
 import type { ApplicantSession } from "./types.js";
@@ -58,6 +58,8 @@ export class ApplicantAuthenticator {
   readonly #sessionTtlMs: number;
   readonly #challenges = new Map<string, { challenge: Uint8Array; expiresAt: number }>();
   readonly #sessions = new Map<string, { session: ApplicantSession; expiresAt: number }>();
+  /** Good answers about the PIV CA itself are reused until their nextUpdate; each applicant's card is asked fresh. */
+  readonly #caStatus = new CaStatusCache();
 
   constructor(opts: ApplicantAuthenticatorOptions) {
     this.#issuer = opts.cardIssuer;
@@ -104,8 +106,8 @@ export class ApplicantAuthenticator {
       signature: new Uint8Array(Buffer.from(sigB64, "base64")),
       trustAnchors: [this.#issuer.root.certificate],
       intermediates: [this.#issuer.pivCa.certificate],
-      // A fresh checker: no CRL cached between applicants.
-      revocation: createHttpRevocationChecker(this.#fetch),
+      // A fresh checker: no CRL cached between applicants; only the CA's own good status is shared.
+      revocation: createHttpRevocationChecker(this.#fetch, { caStatusCache: this.#caStatus }),
       clock: this.#clock,
     });
     if (!result.ok) throw failed(result.reason, result.detail, result.reason === "revocation-unavailable" ? 503 : 401);

@@ -32,7 +32,7 @@ export type { PathFailureReason, PathValidationInput, PathValidationResult, Revo
 export { validatePath } from "./path-validation.js";
 export { fromPem, toPem } from "./pem.js";
 export type { HttpRevocationOptions, RevocationCheck, RevocationChecker } from "./revocation.js";
-export { createHttpRevocationChecker } from "./revocation.js";
+export { CaStatusCache, createHttpRevocationChecker } from "./revocation.js";
 export type { RevocationReason } from "./revocation-reason.js";
 export {
   parseRevocationReason,

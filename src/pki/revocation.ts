@@ -22,6 +22,25 @@ export interface HttpRevocationOptions {
   nonce?: boolean;
   /** Skip OCSP and go to the CRL directly. */
   crlOnly?: boolean;
+  /**
+   * Where "good" OCSP answers about *CA* certificates are kept until their nextUpdate (RFC 5019 §6 caching), so a
+   * busy relying party does not ask about the same intermediate for every applicant. Leaf status is always fresh.
+   */
+  caStatusCache?: CaStatusCache;
+}
+
+/** Good OCSP answers about CA certificates, reusable until their nextUpdate; share one across checkers. */
+export class CaStatusCache {
+  readonly #entries = new Map<string, { answer: RevocationCheck; until: number }>();
+
+  get(facts: CertificateFacts, at: Date): RevocationCheck | undefined {
+    const hit = this.#entries.get(caKey(facts));
+    return hit && at.getTime() <= hit.until ? hit.answer : undefined;
+  }
+
+  set(facts: CertificateFacts, answer: RevocationCheck, until: Date): void {
+    this.#entries.set(caKey(facts), { answer, until: until.getTime() });
+  }
 }
 
 interface CachedCrl {
@@ -43,6 +62,7 @@ const SKEW_MS = 5 * 60_000;
 export function createHttpRevocationChecker(fetchFn: typeof fetch, options: HttpRevocationOptions = {}): RevocationChecker {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const crlCache = new Map<string, CachedCrl>();
+  const caStatusCache = options.caStatusCache;
 
   async function viaOcsp(facts: CertificateFacts, cert: X509Certificate, issuer: X509Certificate, at: Date): Promise<RevocationCheck> {
     const url = facts.ocspUrls.find((u) => /^http:/i.test(u));
@@ -58,7 +78,9 @@ export function createHttpRevocationChecker(fetchFn: typeof fetch, options: Http
       if (res.status !== 200) return { error: `OCSP ${url} answered HTTP ${res.status}` };
       const result = readOcspResponse(new Uint8Array(await res.arrayBuffer()), { cert, issuer, now: at, ...(nonce ? { nonce } : {}) });
       if (result.status.status === "unknown") return { error: `OCSP ${url} does not know this certificate` };
-      return { status: result.status, source: "ocsp" };
+      const answer: RevocationCheck = { status: result.status, source: "ocsp" };
+      if (caStatusCache && facts.isCa && result.status.status === "good" && result.nextUpdate) caStatusCache.set(facts, answer, result.nextUpdate);
+      return answer;
     } catch (e) {
       return { error: `OCSP ${url}: ${(e as Error).message}` };
     }
@@ -89,6 +111,8 @@ export function createHttpRevocationChecker(fetchFn: typeof fetch, options: Http
     async check(cert, issuer, at) {
       const facts = CertificateFacts.of(cert);
       const issuerFacts = CertificateFacts.of(issuer);
+      const cached = facts.isCa ? caStatusCache?.get(facts, at) : undefined;
+      if (cached) return cached;
       const ocsp = options.crlOnly ? { error: "OCSP skipped" } : await viaOcsp(facts, cert, issuer, at);
       if (!("error" in ocsp)) return ocsp;
       const crl = await viaCrl(facts, issuerFacts, at);
@@ -96,6 +120,10 @@ export function createHttpRevocationChecker(fetchFn: typeof fetch, options: Http
       return { error: `${ocsp.error}; ${crl.error}` };
     },
   };
+}
+
+function caKey(facts: CertificateFacts): string {
+  return `${facts.authorityKeyId ?? facts.issuerHex} ${facts.serialHex}`;
 }
 
 /** Parses and verifies a CRL (DER or PEM) issued by `issuer`; throws with a reason when it is not acceptable. */
