@@ -42,7 +42,12 @@ export interface FleetOptions {
   dir?: string;
   /** Simulated start (default 2026-01-01T00:00:00Z): a fixed start keeps runs identical. */
   start?: string;
-  /** Called at each simulated day. */
+  /**
+   * Worker threads (default 1: this thread). Devices are split over them in contiguous ranges; the outcome is the
+   * same for any count. In-process transport only, and not with the renewal-storm preset (its instant is fleet-wide).
+   */
+  workers?: number;
+  /** Called at each simulated day (with several workers: once every worker reached that day, their sum). */
   onProgress?: (progress: FleetProgress) => void;
 }
 
@@ -74,6 +79,7 @@ export interface FleetPlan {
   faultSpec: string | undefined;
   thresholds: string[];
   start: Date;
+  workers: number;
 }
 
 const ISSUER_CHOICES: readonly IssuerChoice[] = ["entrust", "purebred", "intercede", "mixed"];
@@ -129,6 +135,11 @@ export function planFleet(o: FleetOptions): FleetPlan {
       throw usage((error as Error).message);
     }
   }
+  const workers = o.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1 || workers > o.devices)
+    throw usage(`--workers must be a whole number from 1 to the number of devices, ${o.devices} (got ${o.workers})`);
+  if (workers > 1 && transport !== "inprocess") throw usage("--workers above 1 needs --transport inprocess");
+  if (workers > 1 && storm) throw usage("--workers above 1 does not run --preset renewal-storm yet (the storm's instant is fleet-wide)");
   const start = new Date(o.start ?? "2026-01-01T00:00:00Z");
   if (Number.isNaN(start.getTime())) throw usage(`bad start instant ${JSON.stringify(o.start)}`);
   return {
@@ -147,6 +158,7 @@ export function planFleet(o: FleetOptions): FleetPlan {
     faultSpec: o.faults,
     thresholds,
     start,
+    workers,
   };
 }
 

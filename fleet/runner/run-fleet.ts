@@ -15,8 +15,9 @@ import { AGENT_STATES, type AgentEnvironment, type AgentState, DeviceAgent, pick
 import { JsonClient } from "../clients/index.js";
 import { evaluateThresholds, FleetMetrics, SERIES, simDay } from "../metrics/index.js";
 import type { RunOutcome, RunResult } from "../report/index.js";
-import { constantArrivals, deviceRandom, renewalStorm, Simulation } from "../sim/index.js";
-import { type FleetOptions, type FleetPlan, planFleet } from "./fleet-options.js";
+import { constantArrivals, type DeviceRange, deviceRandom, renewalStorm, Simulation } from "../sim/index.js";
+import { type FleetOptions, type FleetPlan, type FleetProgress, planFleet } from "./fleet-options.js";
+import { runWorkers } from "./parallel.js";
 
 const BASE_URL = "http://127.0.0.1:7800";
 /** Whole-workflow attempts for a first enrolment whose requests kept failing (each attempt retries its requests too). */
@@ -60,11 +61,13 @@ export function planDevices(plan: FleetPlan): { users: UserPlan[]; devices: Devi
  * One fleet run, in-process: a lab with a card per user, one lab stack (tenant + issuers + PKI) per issuer in use on a
  * shared VirtualClock, arrivals at the given rate, a check-in per device per simulated day, the stacks' due checks
  * once a day, faults from the spec. Returns the RunResult the reports take; `outcome` depends only on seed + options.
+ * With `workers` > 1 the devices are split over worker threads (contiguous ranges), each with its own stacks and
+ * VirtualClock over the same simulated timeline; their metrics and outcome counts are merged here.
  */
 export async function runFleet(options: FleetOptions): Promise<RunResult> {
   const plan = planFleet(options);
   const wallStart = new Date();
-  const { users, devices } = planDevices(plan);
+  const { users } = planDevices(plan);
   const remote = plan.transport === "http" && plan.url !== undefined;
   const temp = options.dir === undefined;
   const root = options.dir ?? mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "dpclab-fleet-"));
@@ -75,7 +78,6 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
   // Against a served lab the run starts at the next midnight of the server's clock (it only moves forward).
   const start = remote ? await servedStart(plan.url!, plan.start) : plan.start;
   const clock = new VirtualClock(start);
-  const metrics = new FleetMetrics();
   const cards: PivCard[] = [];
   const links: IssuerLink[] = [];
   try {
@@ -89,154 +91,25 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
         `the lab at ${lab.root} has ${records.length} cards; this fleet needs ${users.length + 1} (one per user and Purebred's agent, card 0)`,
         "usage",
       );
-    const open = (index: number) => {
-      const record = records[index];
-      if (!record) throw new Error(`card ${index} is missing from the deck`);
-      const card = openLabCard(lab, record.tokenLabel);
-      cards.push(card);
-      return { card, record };
-    };
-    const agentCard = open(0);
-    const purebredAgent = { card: agentCard.card, pin: agentCard.record.pin };
-    const trustedRoot = new Uint8Array(cardIssuer.root.certificate.rawData);
-
-    // One stack (so one tenant, one issuer) per issuer in use (intune.md §1.2: one issuer per tenant).
-    const used = ISSUERS.filter((name) => users.some((u) => u.issuer === name));
-    const envs = new Map<IssuerName, AgentEnvironment>();
-    for (const name of used) {
-      const link = remote ? await remoteLink(plan.url!, name, clock, plan) : await localLink(lab, name, clock, plan, plan.transport === "http");
-      links.push(link);
-      envs.set(name, {
-        fetch: link.fetch,
-        baseUrl: link.baseUrl,
-        clock,
-        metrics,
-        trustedRoot,
-        ...(name === "purebred" ? { purebredAgent } : {}),
-        assign: link.assign,
-      });
-    }
-
-    const userCards = users.map((u) => {
-      const { card, record } = open(u.cardIndex);
-      return { cardIndex: u.cardIndex, card, pin: record.pin, email: record.cardholder.email };
-    });
-    const agents = devices.map(
-      (d, index) =>
-        new DeviceAgent({
-          index,
-          issuer: d.issuer,
-          platform: d.platform,
-          user: userCards[d.user]!,
-          random: deviceRandom(plan.seed, index).fork("retry"),
-          env: envs.get(d.issuer)!,
-        }),
-    );
-    metrics.increment("devices", agents.length);
-
-    const sim = new Simulation({
-      clock,
-      onError: (error, event) => {
-        metrics.increment(`handler-error:${event.kind}`);
-        const agent = agents[event.subject];
-        if (agent && event.kind !== "day") agent.fail(`internal:${error instanceof Error ? error.message.slice(0, 80) : String(error)}`);
-      },
-    });
     const end = new Date(start.getTime() + plan.durationMs);
-    const days = Math.ceil(plan.durationMs / DAY_MS);
-    const renewalsSeries = metrics.series(SERIES.renewalsPerSimDay);
-    const stateSeries = metrics.series(SERIES.fleetStatePerSimDay);
-    const enrolAttempts = new Uint8Array(agents.length);
-    let stormDay: number | undefined;
-
-    const storm = plan.preset === "renewal-storm";
-    let unsettled = agents.length; // devices whose first enrolment has not yet succeeded or given up
-    const settled = (s: Simulation) => {
-      if (--unsettled === 0 && storm) scheduleStorm(s);
-    };
-    sim.on("enrol", async (event, s) => {
-      const agent = agents[event.subject]!;
-      enrolAttempts[event.subject]! += 1;
-      const r = await agent.enrol();
-      if (r.ok) {
-        // In a storm the devices stay quiet until the storm (each day's check-in would renew them one by one).
-        if (!storm) s.schedule({ after: DAY_MS }, { kind: "check-in", subject: event.subject });
-        settled(s);
-      } else if (r.retryable && enrolAttempts[event.subject]! < ENROL_ATTEMPTS)
-        s.schedule({ after: ENROL_RETRY_MS * enrolAttempts[event.subject]! }, { kind: "enrol", subject: event.subject });
-      else {
-        agent.fail(`enrol:${r.reason}`);
-        settled(s);
-      }
-    });
-    // renewal-storm: once the whole fleet is enrolled, every device is due by the next simulated midnight after the
-    // last one's threshold; from that instant the renewals start at the storm's rate (open model: whatever latency).
-    const stormAttempts = new Uint8Array(agents.length);
-    const scheduleStorm = (s: Simulation) => {
-      let due = s.now().getTime();
-      for (const a of agents) if (a.state !== "failed" && a.renewalDueAt !== undefined) due = Math.max(due, a.renewalDueAt);
-      const at = Math.ceil(due / DAY_MS) * DAY_MS;
-      const subjects = agents.filter((a) => a.state !== "failed").map((a) => a.index);
-      const arrivals = renewalStorm({ at, count: subjects.length, ratePerSecond: plan.stormRate }, new SeededRandom(`${plan.seed}/storm`));
-      metrics.increment("storm:devices", subjects.length);
-      stormDay = simDay(at);
-      for (const { subject, at: when } of arrivals) s.schedule(when, { kind: "storm-renew", subject: subjects[subject]! });
-    };
-    sim.on("storm-renew", async (event, s) => {
-      const agent = agents[event.subject]!;
-      stormAttempts[event.subject]! += 1;
-      const before = agent.renewals;
-      await agent.checkIn(); // the tenant says renewal is due → the device renews
-      const renewed = agent.renewals - before;
-      if (renewed > 0) renewalsSeries.tally(simDay(s.now().getTime()), "renewals", renewed);
-      else if (agent.state !== "failed" && stormAttempts[event.subject]! < ENROL_ATTEMPTS)
-        s.schedule({ after: ENROL_RETRY_MS * stormAttempts[event.subject]! }, { kind: "storm-renew", subject: event.subject });
-    });
-    sim.on("check-in", async (event, s) => {
-      const agent = agents[event.subject]!;
-      const before = agent.renewals;
-      await agent.checkIn();
-      if (agent.renewals > before) renewalsSeries.tally(simDay(s.now().getTime()), "renewals", agent.renewals - before);
-      if (agent.state !== "failed") s.schedule({ after: DAY_MS }, { kind: "check-in", subject: event.subject });
-    });
-    const census = () => {
-      const byState = Object.fromEntries(AGENT_STATES.map((st) => [st, 0])) as Record<AgentState, number>;
-      for (const a of agents) byState[a.state]++;
-      return byState;
-    };
-    sim.on("day", async (event, s) => {
-      for (const link of links) await link.tick();
-      const byState = census();
-      const day = simDay(s.now().getTime());
-      for (const st of AGENT_STATES) stateSeries.sample(day, st, byState[st]);
-      options.onProgress?.({
-        day: event.subject,
-        days,
-        simulatedNow: s.now(),
-        enrolled: byState.enrolled + byState["renewal-due"],
-        renewed: byState.renewed,
-        failed: byState.failed + byState.expired,
+    let shard: ShardRun;
+    if (plan.workers > 1) {
+      shard = await runWorkers(plan, options, lab, start, options.onProgress);
+    } else {
+      shard = await runShard({
+        plan,
+        lab,
+        cardIssuer,
+        start,
+        clock,
+        range: { worker: 0, start: 0, end: plan.devices },
+        remote,
+        cards,
+        links,
+        onDay: options.onProgress,
       });
-      if (event.subject < days) s.schedule(start.getTime() + (event.subject + 1) * DAY_MS, { kind: "day", subject: event.subject + 1 });
-    });
-
-    sim.schedule(start, { kind: "day", subject: 0 });
-    const arrivals = constantArrivals(
-      { start: start.getTime() + 60_000, ratePerSecond: plan.arrivalRate, count: agents.length },
-      new SeededRandom(`${plan.seed}/arrivals`),
-    );
-    for (const [subject, at] of arrivals.entries()) sim.schedule(at, { kind: "enrol", subject });
-    await sim.run({ until: end });
-
-    const injected: Record<string, number>[] = [];
-    for (const link of links) injected.push(await link.injected());
-    const outcome = outcomeOf(agents, end, injected);
-    if (storm) {
-      // Counts only, so the outcome stays comparable: the storm's simulated day (from the start) and its renewals.
-      outcome.counts["storm:day"] = stormDay === undefined ? -1 : stormDay - simDay(start.getTime());
-      outcome.counts["storm:renewals"] = stormDay === undefined ? 0 : renewalsSeries.value(stormDay, "renewals");
     }
-    for (const [reason, n] of Object.entries(outcome.failed)) metrics.increment(`failed:${reason}`, n);
+    const { outcome, metrics } = shard;
     const wallEnd = new Date();
     return {
       seed: plan.seed,
@@ -253,7 +126,7 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
         faults: plan.faultSpec ?? "none",
         transport: plan.transport,
         ...(plan.url ? { url: plan.url } : {}),
-        workers: 1,
+        workers: plan.workers,
       },
       wall: { startedAt: wallStart.toISOString(), finishedAt: wallEnd.toISOString() },
       simulated: { start: start.toISOString(), end: end.toISOString() },
@@ -272,6 +145,232 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
     }
     if (temp) rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** One shard's (or the whole fleet's) result: outcome counts and metrics, both mergeable by addition. */
+export interface ShardRun {
+  outcome: RunOutcome;
+  metrics: FleetMetrics;
+}
+
+/** A simulated day's census of one shard (or, summed, of the fleet). */
+export type DayCensus = FleetProgress;
+
+export interface ShardArgs {
+  plan: FleetPlan;
+  lab: LabDir;
+  cardIssuer: CardIssuer;
+  start: Date;
+  clock: VirtualClock;
+  /** The devices [start, end) this shard simulates (global indices). */
+  range: DeviceRange;
+  remote: boolean;
+  /** Filled with what the caller must close (cards, links), even if the run throws. */
+  cards: PivCard[];
+  links: IssuerLink[];
+  /** With several workers, a tag that keeps each worker's fault streams apart. */
+  faultTag?: string;
+  /** Called once the stacks are built and before the simulation starts. */
+  onReady?: () => void;
+  onDay?: ((census: DayCensus) => void) | undefined;
+}
+
+/**
+ * Simulates devices [range.start, range.end) of the plan on `clock`, with this shard's own stacks. Every device's
+ * randomness comes from (seed, device index) and the arrival schedule is the fleet's, so a device's fate does not
+ * depend on which shard runs it.
+ */
+export async function runShard(a: ShardArgs): Promise<ShardRun> {
+  const { plan, lab, cardIssuer, start, clock, range, cards, links } = a;
+  const { users, devices } = planDevices(plan);
+  const metrics = new FleetMetrics();
+  const records = cardIssuer.cards();
+  const open = (index: number) => {
+    const record = records[index];
+    if (!record) throw new Error(`card ${index} is missing from the deck`);
+    const card = openLabCard(lab, record.tokenLabel);
+    cards.push(card);
+    return { card, record };
+  };
+  const mine = devices.slice(range.start, range.end);
+  const trustedRoot = new Uint8Array(cardIssuer.root.certificate.rawData);
+
+  // One stack (so one tenant, one issuer) per issuer in use (intune.md §1.2: one issuer per tenant).
+  const used = ISSUERS.filter((name) => mine.some((d) => d.issuer === name));
+  const purebredAgent = used.includes("purebred")
+    ? (() => {
+        const agentCard = open(0);
+        return { card: agentCard.card, pin: agentCard.record.pin };
+      })()
+    : undefined;
+  const envs = new Map<IssuerName, AgentEnvironment>();
+  for (const name of used) {
+    const link = a.remote ? await remoteLink(plan.url!, name, clock, plan) : await localLink(lab, name, clock, plan, plan.transport === "http", a.faultTag);
+    links.push(link);
+    envs.set(name, {
+      fetch: link.fetch,
+      baseUrl: link.baseUrl,
+      clock,
+      metrics,
+      trustedRoot,
+      ...(name === "purebred" && purebredAgent ? { purebredAgent } : {}),
+      assign: link.assign,
+    });
+  }
+
+  const userCards = new Map<number, { cardIndex: number; card: PivCard; pin: string; email: string }>();
+  const userCard = (u: number) => {
+    let c = userCards.get(u);
+    if (!c) {
+      const plan = users[u]!;
+      const { card, record } = open(plan.cardIndex);
+      c = { cardIndex: plan.cardIndex, card, pin: record.pin, email: record.cardholder.email };
+      userCards.set(u, c);
+    }
+    return c;
+  };
+  const local = mine.map(
+    (d, i) =>
+      new DeviceAgent({
+        index: range.start + i,
+        issuer: d.issuer,
+        platform: d.platform,
+        user: userCard(d.user),
+        random: deviceRandom(plan.seed, range.start + i).fork("retry"),
+        env: envs.get(d.issuer)!,
+      }),
+  );
+  /** Events carry global device indices. */
+  const agentOf = (subject: number) => local[subject - range.start];
+  metrics.increment("devices", local.length);
+  a.onReady?.();
+
+  const sim = new Simulation({
+    clock,
+    onError: (error, event) => {
+      metrics.increment(`handler-error:${event.kind}`);
+      const agent = agentOf(event.subject);
+      if (agent && event.kind !== "day") agent.fail(`internal:${error instanceof Error ? error.message.slice(0, 80) : String(error)}`);
+    },
+  });
+  const end = new Date(start.getTime() + plan.durationMs);
+  const days = Math.ceil(plan.durationMs / DAY_MS);
+  const renewalsSeries = metrics.series(SERIES.renewalsPerSimDay);
+  const stateSeries = metrics.series(SERIES.fleetStatePerSimDay);
+  const enrolAttempts = new Uint8Array(local.length);
+  let stormDay: number | undefined;
+
+  const storm = plan.preset === "renewal-storm";
+  let unsettled = local.length; // devices whose first enrolment has not yet succeeded or given up
+  const settled = (s: Simulation) => {
+    if (--unsettled === 0 && storm) scheduleStorm(s);
+  };
+  sim.on("enrol", async (event, s) => {
+    const agent = agentOf(event.subject)!;
+    const k = event.subject - range.start;
+    enrolAttempts[k]! += 1;
+    const r = await agent.enrol();
+    if (r.ok) {
+      // In a storm the devices stay quiet until the storm (each day's check-in would renew them one by one).
+      if (!storm) s.schedule({ after: DAY_MS }, { kind: "check-in", subject: event.subject });
+      settled(s);
+    } else if (r.retryable && enrolAttempts[k]! < ENROL_ATTEMPTS)
+      s.schedule({ after: ENROL_RETRY_MS * enrolAttempts[k]! }, { kind: "enrol", subject: event.subject });
+    else {
+      agent.fail(`enrol:${r.reason}`);
+      settled(s);
+    }
+  });
+  // renewal-storm: once the whole fleet is enrolled, every device is due by the next simulated midnight after the
+  // last one's threshold; from that instant the renewals start at the storm's rate (open model: whatever latency).
+  // (A storm runs in one shard: planFleet refuses it with several workers.)
+  const stormAttempts = new Uint8Array(local.length);
+  const scheduleStorm = (s: Simulation) => {
+    let due = s.now().getTime();
+    for (const ag of local) if (ag.state !== "failed" && ag.renewalDueAt !== undefined) due = Math.max(due, ag.renewalDueAt);
+    const at = Math.ceil(due / DAY_MS) * DAY_MS;
+    const subjects = local.filter((ag) => ag.state !== "failed").map((ag) => ag.index);
+    const arrivals = renewalStorm({ at, count: subjects.length, ratePerSecond: plan.stormRate }, new SeededRandom(`${plan.seed}/storm`));
+    metrics.increment("storm:devices", subjects.length);
+    stormDay = simDay(at);
+    for (const { subject, at: when } of arrivals) s.schedule(when, { kind: "storm-renew", subject: subjects[subject]! });
+  };
+  sim.on("storm-renew", async (event, s) => {
+    const agent = agentOf(event.subject)!;
+    const k = event.subject - range.start;
+    stormAttempts[k]! += 1;
+    const before = agent.renewals;
+    await agent.checkIn(); // the tenant says renewal is due → the device renews
+    const renewed = agent.renewals - before;
+    if (renewed > 0) renewalsSeries.tally(simDay(s.now().getTime()), "renewals", renewed);
+    else if (agent.state !== "failed" && stormAttempts[k]! < ENROL_ATTEMPTS)
+      s.schedule({ after: ENROL_RETRY_MS * stormAttempts[k]! }, { kind: "storm-renew", subject: event.subject });
+  });
+  sim.on("check-in", async (event, s) => {
+    const agent = agentOf(event.subject)!;
+    const before = agent.renewals;
+    await agent.checkIn();
+    if (agent.renewals > before) renewalsSeries.tally(simDay(s.now().getTime()), "renewals", agent.renewals - before);
+    if (agent.state !== "failed") s.schedule({ after: DAY_MS }, { kind: "check-in", subject: event.subject });
+  });
+  const census = () => {
+    const byState = Object.fromEntries(AGENT_STATES.map((st) => [st, 0])) as Record<AgentState, number>;
+    for (const ag of local) byState[ag.state]++;
+    return byState;
+  };
+  sim.on("day", async (event, s) => {
+    for (const link of links) await link.tick();
+    const byState = census();
+    const day = simDay(s.now().getTime());
+    for (const st of AGENT_STATES) stateSeries.sample(day, st, byState[st]);
+    a.onDay?.({
+      day: event.subject,
+      days,
+      simulatedNow: s.now(),
+      enrolled: byState.enrolled + byState["renewal-due"],
+      renewed: byState.renewed,
+      failed: byState.failed + byState.expired,
+    });
+    if (event.subject < days) s.schedule(start.getTime() + (event.subject + 1) * DAY_MS, { kind: "day", subject: event.subject + 1 });
+  });
+
+  sim.schedule(start, { kind: "day", subject: 0 });
+  // The fleet's arrival schedule (all devices), of which this shard takes its own.
+  const arrivals = constantArrivals(
+    { start: start.getTime() + 60_000, ratePerSecond: plan.arrivalRate, count: plan.devices },
+    new SeededRandom(`${plan.seed}/arrivals`),
+  );
+  for (let subject = range.start; subject < range.end; subject++) sim.schedule(arrivals[subject]!, { kind: "enrol", subject });
+  await sim.run({ until: end });
+
+  const injected: Record<string, number>[] = [];
+  for (const link of links) injected.push(await link.injected());
+  const outcome = outcomeOf(local, end, injected);
+  if (storm) {
+    // Counts only, so the outcome stays comparable: the storm's simulated day (from the start) and its renewals.
+    outcome.counts["storm:day"] = stormDay === undefined ? -1 : stormDay - simDay(start.getTime());
+    outcome.counts["storm:renewals"] = stormDay === undefined ? 0 : renewalsSeries.value(stormDay, "renewals");
+  }
+  for (const [reason, n] of Object.entries(outcome.failed)) metrics.increment(`failed:${reason}`, n);
+  return { outcome, metrics };
+}
+
+/** Outcome counts of several shards, added up (every field is a count). */
+export function mergeOutcomes(parts: readonly RunOutcome[]): RunOutcome {
+  const failed: Record<string, number> = {};
+  const counts: Record<string, number> = {};
+  let devices = 0;
+  let enrolled = 0;
+  let renewed = 0;
+  for (const p of parts) {
+    devices += p.devices;
+    enrolled += p.enrolled;
+    renewed += p.renewed;
+    for (const [k, n] of Object.entries(p.failed)) failed[k] = (failed[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(p.counts)) counts[k] = (counts[k] ?? 0) + n;
+  }
+  const sorted = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  return { devices, enrolled, renewed, failed: sorted(failed), counts: sorted(counts) };
 }
 
 /** Counts only (issue 4 §4): the same for every run with the same seed and options. */
@@ -318,7 +417,7 @@ function replayCommand(plan: FleetPlan, dir: string | undefined): string {
 }
 
 /** How the runner reaches one issuer's stack (tenant + issuer): in-process, self-served over HTTP, or a served lab. */
-interface IssuerLink {
+export interface IssuerLink {
   fetch: typeof fetch;
   baseUrl: string;
   /** The admin puts a freshly enrolled device in the fleet's group. */
@@ -331,10 +430,10 @@ interface IssuerLink {
 }
 
 /** A stack built here on the run's clock; with `http`, mounted on a loopback socket the agents reach by real HTTP. */
-async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, plan: FleetPlan, http: boolean): Promise<IssuerLink> {
+async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, plan: FleetPlan, http: boolean, faultTag?: string): Promise<IssuerLink> {
   const stack = await createLabStack(lab, { clock, purebredAgents: [0], validityDays: plan.lifetimeDays });
   const groupId = await configureTenant(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), stack.cardIssuer.root.certificate.rawData, name);
-  if (Object.keys(plan.faults).length) stack.faults.set({ ...plan.faults, seed: `${plan.faults.seed}/${name}` });
+  if (Object.keys(plan.faults).length) stack.faults.set({ ...plan.faults, seed: `${plan.faults.seed}/${name}${faultTag ?? ""}` });
   const server = http ? await serve(stack.handler, { host: "127.0.0.1", port: 0 }) : undefined;
   return {
     fetch: server ? globalThis.fetch : inProcessFetch(stack.handler, BASE_URL),

@@ -146,7 +146,9 @@ export class Pkcs11Library implements SessionHost {
     if (softhsmConf !== undefined) process.env.SOFTHSM2_CONF = softhsmConf;
     this.#softhsmConf = softhsmConf;
     try {
-      this.#module.C_Initialize();
+      // OS locking: the module is one per process, and fleet worker threads share it (SoftHSM serialises nothing
+      // unless asked to).
+      this.#module.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
     } catch (e) {
       const err = toPkcs11Error(e, "C_Initialize");
       // Another user of the same module in this process already initialised it: that is the same state.

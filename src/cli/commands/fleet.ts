@@ -8,11 +8,11 @@ import { intFlag, parseFlags } from "../args.js";
 import { progressBar } from "../progress.js";
 
 const USAGE =
-  "dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed] [--lifetime 365d] [--duration 400d] [--seed S] [--arrival-rate R] [--preset renewal-storm] [--transport inprocess|http] [--url URL] [--faults SPEC] [--threshold EXPR]... [--report DIR]";
+  "dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed] [--lifetime 365d] [--duration 400d] [--seed S] [--arrival-rate R] [--preset renewal-storm] [--transport inprocess|http] [--url URL] [--workers K] [--faults SPEC] [--threshold EXPR]... [--report DIR]";
 
 /**
- * `dpclab fleet run`: a simulated fleet lives through its credentials' lifetime on a virtual clock (in-process, one
- * thread for now), prints a k6-style summary, writes the report files, and exits 1 when a threshold is breached.
+ * `dpclab fleet run`: a simulated fleet lives through its credentials' lifetime on a virtual clock (in-process, on
+ * `--workers K` threads: default 1), prints a k6-style summary, writes the report files, and exits 1 when a threshold is breached.
  */
 export async function fleetCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -40,8 +40,7 @@ export async function fleetCommand(argv: string[]): Promise<number> {
   );
   if (positionals.length) throw new DpclabError(`unexpected argument "${positionals[0]}" (usage: ${USAGE})`, "usage");
   const devices = intFlag(values.devices, "--devices", { min: 1, max: 100_000 });
-  if (values.workers !== undefined && intFlag(values.workers, "--workers", { min: 1, max: 1 }) !== 1)
-    throw new DpclabError("--workers: only 1 for now", "usage");
+  const workers = values.workers === undefined ? undefined : intFlag(values.workers, "--workers", { min: 1, max: devices });
   let arrivalRate: number | undefined;
   if (values["arrival-rate"] !== undefined) {
     arrivalRate = Number(values["arrival-rate"]);
@@ -63,6 +62,7 @@ export async function fleetCommand(argv: string[]): Promise<number> {
     ...(values.transport !== undefined ? { transport: values.transport } : {}),
     ...(values.url !== undefined ? { url: values.url } : {}),
     ...(values.dir !== undefined ? { dir: values.dir } : {}),
+    ...(workers !== undefined ? { workers } : {}),
     thresholds: values.threshold ?? [],
     onProgress: (p) => bar.update(p.day, p.days, `sim day ${p.day} · enrolled ${p.enrolled} · renewed ${p.renewed} · failed ${p.failed}`),
   });

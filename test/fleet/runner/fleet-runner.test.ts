@@ -107,7 +107,31 @@ describe("fleet runner", () => {
     }
   });
 
+  it("--workers 2 (worker threads) gives the same outcome as one thread, every device accounted for, metrics merged", async () => {
+    const options = { devices: 8, issuer: "mixed" as const, seed: "workers-8", lifetime: "60d", duration: "80d" };
+    const one = await runFleet(options);
+    const progress: { day: number; enrolled: number; renewed: number; failed: number }[] = [];
+    const two = await runFleet({ ...options, workers: 2, onProgress: (p) => progress.push(p) });
+    expect(two.outcome).toEqual(one.outcome);
+    expect(accounted(two.outcome)).toBe(8);
+    expect(two.outcome.failed).toEqual({});
+    expect(two.outcome.renewed).toBeGreaterThan(0);
+    expect(two.options.workers).toBe(2);
+    // histograms merged (never averaged): as many samples as one thread recorded
+    expect(two.metrics.latency.renew?.count).toBe(one.metrics.latency.renew?.count);
+    expect(two.metrics.latency.enrol?.count).toBe(one.metrics.latency.enrol?.count);
+    expect(two.metrics.counters.devices).toBe(8);
+    expect(two.metrics.series[SERIES.renewalsPerSimDay]).toEqual(one.metrics.series[SERIES.renewalsPerSimDay]);
+    // progress: one call per simulated day, the workers' sum
+    expect(progress.map((p) => p.day)).toEqual(Array.from({ length: 81 }, (_, i) => i));
+    const last = progress.at(-1)!;
+    expect(last.enrolled + last.renewed + last.failed).toBe(8);
+  });
+
   it("refuses bad options before building a lab", async () => {
+    for (const workers of [0, 9, 1.5]) await expect(runFleet({ devices: 8, workers })).rejects.toMatchObject({ code: "usage", message: /--workers/ });
+    await expect(runFleet({ devices: 8, workers: 2, preset: "renewal-storm" })).rejects.toMatchObject({ code: "usage", message: /--workers/ });
+    await expect(runFleet({ devices: 8, workers: 2, transport: "http" })).rejects.toMatchObject({ code: "usage", message: /--workers/ });
     await expect(runFleet({ devices: 0 })).rejects.toMatchObject({ code: "usage" });
     await expect(runFleet({ devices: 2, mix: "ios:sixty" })).rejects.toMatchObject({ code: "usage" });
     await expect(runFleet({ devices: 2, faults: "429:2" })).rejects.toMatchObject({ code: "usage" });
@@ -159,6 +183,13 @@ describe("dpclab fleet run", () => {
     }
   });
 
+  it("--workers 2 runs the fleet on two threads", async () => {
+    const r = await dpclab(["fleet", "run", "--devices", "4", "--issuer", "entrust", "--duration", "2d", "--seed", "cli-workers", "--workers", "2"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/enrol/);
+  });
+
   it("exits 1 when a threshold is breached", async () => {
     const r = await dpclab(["fleet", "run", "--devices", "2", "--issuer", "intercede", "--duration", "2d", "--threshold", "enrol.p95<1us"]);
     expect(r.code).toBe(1);
@@ -174,6 +205,9 @@ describe("dpclab fleet run", () => {
       ["run", "--devices", "3", "--faults", "429:0.9,503:0.9"],
       ["run", "--devices", "3", "--mix", "windows:10"],
       ["run", "--devices", "3", "--workers", "4"],
+      ["run", "--devices", "3", "--workers", "0"],
+      ["run", "--devices", "3", "--workers", "1.5"],
+      ["run", "--devices", "3", "--workers", "two"],
       ["walk", "--devices", "3"],
     ]) {
       const r = await dpclab(["fleet", ...args]);

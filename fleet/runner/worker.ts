@@ -1,0 +1,53 @@
+// A fleet worker thread: simulates one contiguous range of devices with its own stacks and VirtualClock.
+import { parentPort, workerData } from "node:worker_threads";
+import { CardIssuer } from "../../emulators/piv-ca/index.js";
+import { VirtualClock } from "../../src/clock.js";
+import { LabDir } from "../../src/lab/index.js";
+import type { PivCard } from "../../src/piv/index.js";
+import { planFleet } from "./fleet-options.js";
+import type { WorkerInput, WorkerMessage } from "./parallel.js";
+import { type IssuerLink, runShard } from "./run-fleet.js";
+
+const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+
+async function main(input: WorkerInput): Promise<void> {
+  const plan = planFleet(input.options);
+  const lab = new LabDir(input.root);
+  const start = new Date(input.start);
+  const clock = new VirtualClock(start);
+  const cards: PivCard[] = [];
+  const links: IssuerLink[] = [];
+  try {
+    const cardIssuer = await CardIssuer.open(lab, clock);
+    const { outcome, metrics } = await runShard({
+      plan,
+      lab,
+      cardIssuer,
+      start,
+      clock,
+      range: input.range,
+      remote: false,
+      cards,
+      links,
+      faultTag: `/worker/${input.range.worker}`,
+      onReady: () => post({ type: "ready" }),
+      onDay: (p) => post({ type: "day", ...p, simulatedNow: p.simulatedNow.toISOString() }),
+    });
+    post({ type: "done", outcome, metrics: metrics.snapshot() });
+  } finally {
+    for (const link of links) await link.close().catch(() => undefined);
+    // Sessions only: the PKCS#11 library is the process's (C_Finalize here would end the other threads' sessions).
+    for (const card of cards) {
+      try {
+        card.close();
+      } catch {
+        // already closed
+      }
+    }
+  }
+}
+
+main(workerData as WorkerInput).catch((error: unknown) => {
+  const e = error as { message?: string; code?: string };
+  post({ type: "error", message: e?.message ?? String(error), ...(typeof e?.code === "string" ? { code: e.code } : {}) });
+});
