@@ -40,23 +40,12 @@ export interface Registration {
   cancelledAt?: string;
 }
 
-/** What the agent console shows: no passcodes, no device token. */
-export interface RegistrationView {
+/** What the agent console shows: no passcodes, no device token, no applicant session. */
+export type RegistrationView = Omit<Registration, "id" | "agentCardIndex" | "applicant"> & {
   registrationId: string;
-  state: RegistrationState;
-  deviceId: string;
-  platform: Platform;
   cardIndex: number;
   cardholder: string;
-  createdAt: string;
-  preEnrolmentProfileAt?: string;
-  otp1EnteredAt?: string;
-  confirmedAt?: string;
-  expiresAt?: string;
-  issuedAt?: string;
-  credentialId?: string;
-  cancelledAt?: string;
-}
+};
 
 export interface OtpPayload {
   registrationId: string;

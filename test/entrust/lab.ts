@@ -22,6 +22,7 @@ import { VirtualClock } from "../../src/clock.js";
 import { LabDir, openLabCard } from "../../src/lab/index.js";
 import { type PivCard, Pkcs11Library } from "../../src/piv/index.js";
 import { tempDir } from "../helpers/cli.js";
+import { closeCards } from "../helpers/close-cards.js";
 
 /**
  * An Entrust lab: card issuer + real SoftHSM cards, the Entrust issuer CA under the TEST root, the real Tenant as the
@@ -122,13 +123,7 @@ export async function makeEntrustLab(opts: { cards: number; seed: string; start:
       return path;
     },
     async close() {
-      for (const c of opened) {
-        try {
-          c.close();
-        } catch {
-          // already closed
-        }
-      }
+      closeCards(opened);
       await server.close();
       tmp.remove();
     },

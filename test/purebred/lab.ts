@@ -13,6 +13,7 @@ import { HardwareKeystore, SoftwareKeystore } from "../../fleet/keystore/index.j
 import { openLabCard } from "../../src/lab/index.js";
 import { type PivCard, Pkcs11Library } from "../../src/piv/index.js";
 import { type DerivedLab, makeDerivedLab } from "../derived/lab.js";
+import { closeCards } from "../helpers/close-cards.js";
 
 /**
  * A Purebred lab: real SoftHSM cards (test/derived/lab.ts), the real Tenant as DeviceApprover (DC-ISS-02), the
@@ -93,13 +94,7 @@ export async function makePurebredLab(seed: string, cards: number): Promise<Pure
       };
     },
     async close() {
-      for (const c of opened) {
-        try {
-          c.close();
-        } catch {
-          // already closed
-        }
-      }
+      closeCards(opened);
       await server.close();
       l.remove();
     },
