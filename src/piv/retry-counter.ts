@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { updateJson } from "../lab/json-file.js";
 
 /** FIPS 201-3 §4.3.1 / DC-ACT-07: at most 10 consecutive wrong PINs, then the card blocks. */
 export const MAX_PIN_TRIES = 10;
@@ -27,8 +27,9 @@ export class MemoryPinRetryStore implements PinRetryStore {
 }
 
 /**
- * All cards' counters in one JSON file. Every save re-reads the file and replaces it atomically (temp file +
- * rename), so a crash never leaves half a file and a counter survives a restart (no free retries).
+ * All cards' counters in one JSON file. Every save re-reads the file under a lock and replaces it atomically (temp
+ * file + rename): a crash never leaves half a file, a counter survives a restart (no free retries), and processes or
+ * fleet threads saving different cards' counters never undo each other's.
  */
 export class JsonFilePinRetryStore implements PinRetryStore {
   constructor(readonly path: string) {}
@@ -39,12 +40,7 @@ export class JsonFilePinRetryStore implements PinRetryStore {
   }
 
   save(cardId: string, s: PinRetryState): void {
-    const all = this.#read();
-    all[cardId] = { triesLeft: s.triesLeft, maxTries: s.maxTries };
-    mkdirSync(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(all, null, 2)}\n`);
-    renameSync(tmp, this.path);
+    updateJson<Record<string, PinRetryState>>(this.path, (all = {}) => ({ ...all, [cardId]: { triesLeft: s.triesLeft, maxTries: s.maxTries } }));
   }
 
   #read(): Record<string, PinRetryState> {
