@@ -24,9 +24,17 @@ export interface FaultKnobs {
 
 export const NO_FAULTS: FaultKnobs = { rate429: 0, rate503: 0, dropRate: 0, slowRate: 0, slowMs: 0, retryAfterSeconds: 1, seed: "faults" };
 
+/**
+ * A client that names itself here gets its own fault stream: what happens to its requests then depends only on the
+ * seed and its own request sequence, not on other clients' traffic — so a fleet split over worker threads (each with
+ * its own stack) meets the same faults as on one thread. Requests without it share one stream.
+ */
+export const FAULT_CLIENT_HEADER = "x-dpclab-client";
+
 export class FaultInjector {
   #knobs: FaultKnobs = { ...NO_FAULTS };
   #random = new SeededRandom(NO_FAULTS.seed);
+  readonly #clientRandom = new Map<string, SeededRandom>();
   /** How many of each fault were injected, for reports. */
   readonly injected = { "429": 0, "503": 0, drop: 0, slow: 0 };
 
@@ -51,7 +59,10 @@ export class FaultInjector {
     if (typeof next.seed !== "string" || next.seed.length === 0) throw new DpclabError("seed must be a non-empty string", "bad-fault-knob");
     const unknown = Object.keys(update).filter((k) => !(k in NO_FAULTS));
     if (unknown.length) throw new DpclabError(`unknown fault knob(s): ${unknown.join(", ")}`, "bad-fault-knob");
-    if (next.seed !== this.#knobs.seed) this.#random = new SeededRandom(next.seed);
+    if (next.seed !== this.#knobs.seed) {
+      this.#random = new SeededRandom(next.seed);
+      this.#clientRandom.clear();
+    }
     this.#knobs = next;
     return this.knobs;
   }
@@ -61,7 +72,8 @@ export class FaultInjector {
     return async (request) => {
       const k = this.#knobs;
       if (k.rate429 + k.rate503 + k.dropRate + k.slowRate > 0) {
-        const draw = this.#random.next();
+        const random = this.#streamOf(request);
+        const draw = random.next();
         const retryAfter = { "retry-after": String(k.retryAfterSeconds) };
         if (draw < k.rate429) {
           this.injected["429"]++;
@@ -75,12 +87,23 @@ export class FaultInjector {
           this.injected.drop++;
           throw new DroppedConnection();
         }
-        if (this.#random.next() < k.slowRate && k.slowMs > 0) {
+        if (random.next() < k.slowRate && k.slowMs > 0) {
           this.injected.slow++;
           await new Promise((r) => setTimeout(r, k.slowMs));
         }
       }
       return handler(request);
     };
+  }
+
+  #streamOf(request: Request): SeededRandom {
+    const client = request.headers.get(FAULT_CLIENT_HEADER);
+    if (client === null || client.length === 0 || client.length > 64) return this.#random;
+    let random = this.#clientRandom.get(client);
+    if (!random) {
+      random = new SeededRandom(`${this.#knobs.seed}/client/${client}`);
+      this.#clientRandom.set(client, random);
+    }
+    return random;
   }
 }

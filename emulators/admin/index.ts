@@ -1,2 +1,2 @@
 export { type AdminContext, adminHandler } from "./admin-handler.js";
-export { FaultInjector, type FaultKnobs, NO_FAULTS } from "./faults.js";
+export { FAULT_CLIENT_HEADER, FaultInjector, type FaultKnobs, NO_FAULTS } from "./faults.js";

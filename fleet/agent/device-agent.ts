@@ -11,6 +11,7 @@ import type { SimulatedDevice } from "../device.js";
 import { enrolDevice } from "../enrol-device.js";
 import { type DeviceKey, type Keystore, SoftwareKeystore } from "../keystore/index.js";
 import type { FleetMetrics } from "../metrics/index.js";
+import { namedClientFetch } from "./client-identity.js";
 import { applyProfiles, type HeldCredential, type ProfileResult } from "./profile-apply.js";
 import { RecordingKeystore } from "./recording-keystore.js";
 import { AGENT_RETRY_POLICY, retryingFetch } from "./retrying-fetch.js";
@@ -110,7 +111,7 @@ export class DeviceAgent {
     this.#user = opts.user;
     this.#env = opts.env;
     this.#keystore = new RecordingKeystore(opts.keystore ?? new SoftwareKeystore());
-    this.#fetch = retryingFetch(opts.env.fetch, {
+    this.#fetch = retryingFetch(namedClientFetch(opts.env.fetch, `device-${opts.index}`), {
       clock: opts.env.clock,
       random: opts.random,
       policy: AGENT_RETRY_POLICY,

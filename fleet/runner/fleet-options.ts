@@ -43,8 +43,8 @@ export interface FleetOptions {
   /** Simulated start (default 2026-01-01T00:00:00Z): a fixed start keeps runs identical. */
   start?: string;
   /**
-   * Worker threads (default 1: this thread). Devices are split over them in contiguous ranges; the outcome is the
-   * same for any count. In-process transport only, and not with the renewal-storm preset (its instant is fleet-wide).
+   * Worker threads (default 1: this thread). Devices are split over them in contiguous ranges (a user's devices
+   * together); the outcome is the same for any count. Not with --url (one served clock).
    */
   workers?: number;
   /** Called at each simulated day (with several workers: once every worker reached that day, their sum). */
@@ -138,8 +138,7 @@ export function planFleet(o: FleetOptions): FleetPlan {
   const workers = o.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1 || workers > o.devices)
     throw usage(`--workers must be a whole number from 1 to the number of devices, ${o.devices} (got ${o.workers})`);
-  if (workers > 1 && transport !== "inprocess") throw usage("--workers above 1 needs --transport inprocess");
-  if (workers > 1 && storm) throw usage("--workers above 1 does not run --preset renewal-storm yet (the storm's instant is fleet-wide)");
+  if (workers > 1 && o.url !== undefined) throw usage("--workers above 1 cannot drive one served lab (--url): its clock is one timeline");
   const start = new Date(o.start ?? "2026-01-01T00:00:00Z");
   if (Number.isNaN(start.getTime())) throw usage(`bad start instant ${JSON.stringify(o.start)}`);
   return {

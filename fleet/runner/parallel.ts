@@ -7,9 +7,9 @@ import type { LabDir } from "../../src/lab/index.js";
 import { Pkcs11Library } from "../../src/pkcs11/index.js";
 import { FleetMetrics, type MetricsSnapshot } from "../metrics/index.js";
 import type { RunOutcome } from "../report/index.js";
-import { contiguousRanges, type DeviceRange } from "../sim/index.js";
+import type { DeviceRange } from "../sim/index.js";
 import type { FleetOptions, FleetPlan, FleetProgress } from "./fleet-options.js";
-import { mergeOutcomes, type ShardRun } from "./run-fleet.js";
+import { mergeOutcomes, planDevices, type ShardRun, stormInstant } from "./run-fleet.js";
 
 /** What the main thread gives a worker (structured-clone data only). */
 export interface WorkerInput {
@@ -25,8 +25,13 @@ export interface WorkerInput {
 export type WorkerMessage =
   | { type: "ready" }
   | { type: "day"; day: number; days: number; simulatedNow: string; enrolled: number; renewed: number; failed: number }
-  | { type: "done"; outcome: RunOutcome; metrics: MetricsSnapshot }
+  /** Its devices all settled (latest renewal due time), or null: its run ended first. */
+  | { type: "storm-due"; due: number | null }
+  | { type: "done"; outcome: RunOutcome; metrics: MetricsSnapshot; stormAt?: number }
   | { type: "error"; message: string; code?: string };
+
+/** What the main thread posts to a worker: the fleet-wide renewal storm instant. */
+export type MainMessage = { type: "storm-at"; at: number };
 
 /**
  * The compiled worker entry. From dist/ it sits beside this module; when this module runs from TypeScript source
@@ -55,9 +60,26 @@ function initialiseForThreads(lab: LabDir): void {
 }
 
 /**
- * Runs the plan's devices over `plan.workers` threads (contiguous ranges). Workers are started one after another
+ * Contiguous, near-equal ranges of devices that never split a user's devices: a card (and its PIN counter) is then
+ * used by one thread only. Empty ranges are dropped.
+ */
+export function userAlignedRanges(users: readonly number[], workers: number): DeviceRange[] {
+  const out: DeviceRange[] = [];
+  let start = 0;
+  for (let w = 0; w < workers && start < users.length; w++) {
+    let end = w === workers - 1 ? users.length : Math.max(start + 1, Math.round(((w + 1) * users.length) / workers));
+    while (end < users.length && users[end] === users[end - 1]) end++;
+    out.push({ worker: out.length, start, end });
+    start = end;
+  }
+  return out;
+}
+
+/**
+ * Runs the plan's devices over `plan.workers` threads (user-aligned ranges). Workers are started one after another
  * (each builds its stacks on the shared lab, which writes the lab's CA files), then run concurrently; their metrics
- * snapshots are merged and their outcome counts added.
+ * snapshots are merged and their outcome counts added. A renewal storm is coordinated here: once every worker's
+ * devices settled, all get the same instant.
  */
 export async function runWorkers(
   plan: FleetPlan,
@@ -68,7 +90,19 @@ export async function runWorkers(
 ): Promise<ShardRun> {
   initialiseForThreads(lab);
   const { onProgress: _p, dir: _d, ...rest } = options;
-  const ranges = contiguousRanges(plan.devices, plan.workers);
+  const ranges = userAlignedRanges(
+    planDevices(plan).devices.map((d) => d.user),
+    plan.workers,
+  );
+  const stormDues: (number | null)[] = [];
+  const stormDue = (due: number | null) => {
+    stormDues.push(due);
+    if (stormDues.length < ranges.length) return;
+    const dues = stormDues.filter((d): d is number => d !== null);
+    if (dues.length === 0) return;
+    const at = stormInstant(dues);
+    for (const w of workers) w.postMessage({ type: "storm-at", at } satisfies MainMessage);
+  };
   const entry = workerEntry();
   const days = new Map<number, { n: number; p: FleetProgress }>();
   const day = (m: Extract<WorkerMessage, { type: "day" }>) => {
@@ -83,7 +117,7 @@ export async function runWorkers(
     } else days.set(m.day, cur);
   };
   const workers: Worker[] = [];
-  const results: Promise<{ outcome: RunOutcome; metrics: MetricsSnapshot }>[] = [];
+  const results: Promise<{ outcome: RunOutcome; metrics: MetricsSnapshot; stormAt?: number }>[] = [];
   try {
     for (const range of ranges) {
       const input: WorkerInput = { options: { ...rest, start: start.toISOString() }, root: lab.root, start: start.toISOString(), range, workers: plan.workers };
@@ -104,7 +138,8 @@ export async function runWorkers(
           worker.on("message", (m: WorkerMessage) => {
             if (m.type === "ready") ready();
             else if (m.type === "day") day(m);
-            else if (m.type === "done") resolve({ outcome: m.outcome, metrics: m.metrics });
+            else if (m.type === "storm-due") stormDue(m.due);
+            else if (m.type === "done") resolve(m);
             else fail(new DpclabError(`fleet worker ${range.worker}: ${m.message}`, m.code ?? "worker-failed"));
           });
           worker.on("error", (e) => fail(new DpclabError(`fleet worker ${range.worker}: ${e.message}`, "worker-failed")));
@@ -117,7 +152,8 @@ export async function runWorkers(
     const parts = await Promise.all(results);
     const metrics = new FleetMetrics();
     for (const p of parts) metrics.mergeSnapshot(p.metrics);
-    return { outcome: mergeOutcomes(parts.map((p) => p.outcome)), metrics };
+    const stormAt = parts.find((p) => p.stormAt !== undefined)?.stormAt;
+    return { outcome: mergeOutcomes(parts.map((p) => p.outcome)), metrics, ...(stormAt !== undefined ? { stormAt } : {}) };
   } finally {
     await Promise.all(workers.map((w) => w.terminate().catch(() => undefined)));
   }

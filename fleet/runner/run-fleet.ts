@@ -109,7 +109,9 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
         onDay: options.onProgress,
       });
     }
-    const { outcome, metrics } = shard;
+    const { metrics } = shard;
+    // mergeOutcomes also sorts the keys, so one thread's outcome and many threads' read alike.
+    const outcome = plan.preset === "renewal-storm" ? withStormDay(shard.outcome, shard.stormAt, start) : mergeOutcomes([shard.outcome]);
     const wallEnd = new Date();
     return {
       seed: plan.seed,
@@ -151,6 +153,8 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
 export interface ShardRun {
   outcome: RunOutcome;
   metrics: FleetMetrics;
+  /** The renewal storm's instant (epoch ms), when one was scheduled. */
+  stormAt?: number;
 }
 
 /** A simulated day's census of one shard (or, summed, of the fleet). */
@@ -168,8 +172,11 @@ export interface ShardArgs {
   /** Filled with what the caller must close (cards, links), even if the run throws. */
   cards: PivCard[];
   links: IssuerLink[];
-  /** With several workers, a tag that keeps each worker's fault streams apart. */
-  faultTag?: string;
+  /**
+   * The renewal storm's coordinator (several workers): takes this shard's latest due time once all its devices
+   * settled (undefined: none settled before the run ended) and resolves to the fleet-wide storm instant.
+   */
+  stormAt?: (localDue: number | undefined) => Promise<number>;
   /** Called once the stacks are built and before the simulation starts. */
   onReady?: () => void;
   onDay?: ((census: DayCensus) => void) | undefined;
@@ -205,7 +212,7 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
     : undefined;
   const envs = new Map<IssuerName, AgentEnvironment>();
   for (const name of used) {
-    const link = a.remote ? await remoteLink(plan.url!, name, clock, plan) : await localLink(lab, name, clock, plan, plan.transport === "http", a.faultTag);
+    const link = a.remote ? await remoteLink(plan.url!, name, clock, plan) : await localLink(lab, name, clock, plan, plan.transport === "http");
     links.push(link);
     envs.set(name, {
       fetch: link.fetch,
@@ -258,12 +265,12 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
   const renewalsSeries = metrics.series(SERIES.renewalsPerSimDay);
   const stateSeries = metrics.series(SERIES.fleetStatePerSimDay);
   const enrolAttempts = new Uint8Array(local.length);
-  let stormDay: number | undefined;
 
   const storm = plan.preset === "renewal-storm";
   let unsettled = local.length; // devices whose first enrolment has not yet succeeded or given up
-  const settled = (s: Simulation) => {
-    if (--unsettled === 0 && storm) scheduleStorm(s);
+  let stormAt: number | undefined;
+  const settled = async (s: Simulation) => {
+    if (--unsettled === 0 && storm) await scheduleStorm(s);
   };
   sim.on("enrol", async (event, s) => {
     const agent = agentOf(event.subject)!;
@@ -273,27 +280,33 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
     if (r.ok) {
       // In a storm the devices stay quiet until the storm (each day's check-in would renew them one by one).
       if (!storm) s.schedule({ after: DAY_MS }, { kind: "check-in", subject: event.subject });
-      settled(s);
+      await settled(s);
     } else if (r.retryable && enrolAttempts[k]! < ENROL_ATTEMPTS)
       s.schedule({ after: ENROL_RETRY_MS * enrolAttempts[k]! }, { kind: "enrol", subject: event.subject });
     else {
       agent.fail(`enrol:${r.reason}`);
-      settled(s);
+      await settled(s);
     }
   });
   // renewal-storm: once the whole fleet is enrolled, every device is due by the next simulated midnight after the
-  // last one's threshold; from that instant the renewals start at the storm's rate (open model: whatever latency).
-  // (A storm runs in one shard: planFleet refuses it with several workers.)
+  // last one's threshold (fleet-wide: with several workers the coordinator takes the latest of theirs); from that
+  // instant the renewals start at the storm's rate (open model: whatever latency), in an order drawn for the whole
+  // fleet, so a device's slot does not depend on the worker that simulates it.
   const stormAttempts = new Uint8Array(local.length);
-  const scheduleStorm = (s: Simulation) => {
+  const scheduleStorm = async (s: Simulation) => {
     let due = s.now().getTime();
     for (const ag of local) if (ag.state !== "failed" && ag.renewalDueAt !== undefined) due = Math.max(due, ag.renewalDueAt);
-    const at = Math.ceil(due / DAY_MS) * DAY_MS;
-    const subjects = local.filter((ag) => ag.state !== "failed").map((ag) => ag.index);
-    const arrivals = renewalStorm({ at, count: subjects.length, ratePerSecond: plan.stormRate }, new SeededRandom(`${plan.seed}/storm`));
-    metrics.increment("storm:devices", subjects.length);
-    stormDay = simDay(at);
-    for (const { subject, at: when } of arrivals) s.schedule(when, { kind: "storm-renew", subject: subjects[subject]! });
+    const at = a.stormAt ? await a.stormAt(due) : stormInstant([due]);
+    stormAt = at;
+    const arrivals = renewalStorm({ at, count: plan.devices, ratePerSecond: plan.stormRate }, new SeededRandom(`${plan.seed}/storm`));
+    let scheduled = 0;
+    for (const { subject, at: when } of arrivals) {
+      const agent = agentOf(subject);
+      if (subject < range.start || subject >= range.end || !agent || agent.state === "failed") continue;
+      s.schedule(Math.max(when, s.now().getTime()), { kind: "storm-renew", subject });
+      scheduled++;
+    }
+    metrics.increment("storm:devices", scheduled);
   };
   sim.on("storm-renew", async (event, s) => {
     const agent = agentOf(event.subject)!;
@@ -342,17 +355,27 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
   );
   for (let subject = range.start; subject < range.end; subject++) sim.schedule(arrivals[subject]!, { kind: "enrol", subject });
   await sim.run({ until: end });
+  // A shard that never settled (a run too short for its arrivals) still answers the storm's coordinator.
+  if (storm && stormAt === undefined) await a.stormAt?.(undefined);
 
   const injected: Record<string, number>[] = [];
   for (const link of links) injected.push(await link.injected());
   const outcome = outcomeOf(local, end, injected);
-  if (storm) {
-    // Counts only, so the outcome stays comparable: the storm's simulated day (from the start) and its renewals.
-    outcome.counts["storm:day"] = stormDay === undefined ? -1 : stormDay - simDay(start.getTime());
-    outcome.counts["storm:renewals"] = stormDay === undefined ? 0 : renewalsSeries.value(stormDay, "renewals");
-  }
+  // Counts only, so the outcome stays comparable: the storm's renewals (its day is set once, fleet-wide: stormOutcome).
+  if (storm) outcome.counts["storm:renewals"] = stormAt === undefined ? 0 : renewalsSeries.value(simDay(stormAt), "renewals");
   for (const [reason, n] of Object.entries(outcome.failed)) metrics.increment(`failed:${reason}`, n);
-  return { outcome, metrics };
+  return { outcome, metrics, ...(stormAt !== undefined ? { stormAt } : {}) };
+}
+
+/** The storm's instant from the shards' latest due times: the first simulated midnight at or after all of them. */
+export function stormInstant(dues: readonly number[]): number {
+  return Math.ceil(Math.max(...dues) / DAY_MS) * DAY_MS;
+}
+
+/** The storm's simulated day, counted from the start (-1: no storm happened), among the sorted counts. */
+function withStormDay(outcome: RunOutcome, stormAt: number | undefined, start: Date): RunOutcome {
+  const day = stormAt === undefined ? -1 : simDay(stormAt) - simDay(start.getTime());
+  return mergeOutcomes([outcome, { devices: 0, enrolled: 0, renewed: 0, failed: {}, counts: { "storm:day": day } }]);
 }
 
 /** Outcome counts of several shards, added up (every field is a count). */
@@ -430,10 +453,10 @@ export interface IssuerLink {
 }
 
 /** A stack built here on the run's clock; with `http`, mounted on a loopback socket the agents reach by real HTTP. */
-async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, plan: FleetPlan, http: boolean, faultTag?: string): Promise<IssuerLink> {
+async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, plan: FleetPlan, http: boolean): Promise<IssuerLink> {
   const stack = await createLabStack(lab, { clock, purebredAgents: [0], validityDays: plan.lifetimeDays });
   const groupId = await configureTenant(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), stack.cardIssuer.root.certificate.rawData, name);
-  if (Object.keys(plan.faults).length) stack.faults.set({ ...plan.faults, seed: `${plan.faults.seed}/${name}${faultTag ?? ""}` });
+  if (Object.keys(plan.faults).length) stack.faults.set({ ...plan.faults, seed: `${plan.faults.seed}/${name}` });
   const server = http ? await serve(stack.handler, { host: "127.0.0.1", port: 0 }) : undefined;
   return {
     fetch: server ? globalThis.fetch : inProcessFetch(stack.handler, BASE_URL),

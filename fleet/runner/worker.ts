@@ -5,7 +5,7 @@ import { VirtualClock } from "../../src/clock.js";
 import { LabDir } from "../../src/lab/index.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { planFleet } from "./fleet-options.js";
-import type { WorkerInput, WorkerMessage } from "./parallel.js";
+import type { MainMessage, WorkerInput, WorkerMessage } from "./parallel.js";
 import { type IssuerLink, runShard } from "./run-fleet.js";
 
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
@@ -19,7 +19,7 @@ async function main(input: WorkerInput): Promise<void> {
   const links: IssuerLink[] = [];
   try {
     const cardIssuer = await CardIssuer.open(lab, clock);
-    const { outcome, metrics } = await runShard({
+    const { outcome, metrics, stormAt } = await runShard({
       plan,
       lab,
       cardIssuer,
@@ -29,11 +29,26 @@ async function main(input: WorkerInput): Promise<void> {
       remote: false,
       cards,
       links,
-      faultTag: `/worker/${input.range.worker}`,
+      stormAt: (due) => {
+        if (due === undefined) {
+          post({ type: "storm-due", due: null });
+          return Promise.resolve(Number.NaN);
+        }
+        const answer = new Promise<number>((resolve) => {
+          const listen = (m: MainMessage) => {
+            if (m.type !== "storm-at") return;
+            parentPort!.off("message", listen);
+            resolve(m.at);
+          };
+          parentPort!.on("message", listen);
+        });
+        post({ type: "storm-due", due });
+        return answer;
+      },
       onReady: () => post({ type: "ready" }),
       onDay: (p) => post({ type: "day", ...p, simulatedNow: p.simulatedNow.toISOString() }),
     });
-    post({ type: "done", outcome, metrics: metrics.snapshot() });
+    post({ type: "done", outcome, metrics: metrics.snapshot(), ...(stormAt !== undefined ? { stormAt } : {}) });
   } finally {
     for (const link of links) await link.close().catch(() => undefined);
     // Sessions only: the PKCS#11 library is the process's (C_Finalize here would end the other threads' sessions).

@@ -128,10 +128,37 @@ describe("fleet runner", () => {
     expect(last.enrolled + last.renewed + last.failed).toBe(8);
   });
 
+  it("a renewal storm and injected faults over two worker threads (faults over real HTTP) give one thread's outcome", async () => {
+    const storm = { devices: 12, issuer: "mixed" as const, seed: "storm-workers", preset: "renewal-storm", lifetime: "30d", arrivalRate: 0.5 };
+    const [stormOne, stormTwo] = [await runFleet(storm), await runFleet({ ...storm, workers: 2 })];
+    expect(stormTwo.outcome).toEqual(stormOne.outcome);
+    expect(stormTwo.outcome).toMatchObject({ renewed: 12, failed: {} });
+    expect(stormTwo.outcome.counts["storm:renewals"]).toBe(12); // one fleet-wide instant: all in one simulated day
+    expect(Object.values(stormTwo.metrics.series[SERIES.renewalsPerSimDay] ?? {}).filter((row) => (row.renewals ?? 0) > 0)).toHaveLength(1);
+
+    const faulty = {
+      devices: 10,
+      issuer: "mixed" as const,
+      seed: "faults-workers",
+      faults: "429:0.2,503:0.05,drop:0.02,retry-after:2",
+      lifetime: "40d",
+      duration: "50d",
+    };
+    const [faultsOne, faultsTwoHttp] = [await runFleet(faulty), await runFleet({ ...faulty, workers: 2, transport: "http" })];
+    expect(faultsTwoHttp.outcome).toEqual(faultsOne.outcome); // fault draws are per device, not per thread or stack
+    expect(faultsOne.outcome.counts["faults:429"]).toBeGreaterThan(50);
+    expect(faultsOne.outcome.counts["faults:drop"]).toBeGreaterThan(0);
+    expect(faultsOne.outcome.failed).toEqual({});
+  });
+
   it("refuses bad options before building a lab", async () => {
     for (const workers of [0, 9, 1.5]) await expect(runFleet({ devices: 8, workers })).rejects.toMatchObject({ code: "usage", message: /--workers/ });
-    await expect(runFleet({ devices: 8, workers: 2, preset: "renewal-storm" })).rejects.toMatchObject({ code: "usage", message: /--workers/ });
-    await expect(runFleet({ devices: 8, workers: 2, transport: "http" })).rejects.toMatchObject({ code: "usage", message: /--workers/ });
+    await expect(
+      runFleet({ devices: 8, workers: 2, transport: "http", url: "http://127.0.0.1:1", issuer: "entrust", dir: "/nonexistent" }),
+    ).rejects.toMatchObject({
+      code: "usage",
+      message: /--workers/,
+    });
     await expect(runFleet({ devices: 0 })).rejects.toMatchObject({ code: "usage" });
     await expect(runFleet({ devices: 2, mix: "ios:sixty" })).rejects.toMatchObject({ code: "usage" });
     await expect(runFleet({ devices: 2, faults: "429:2" })).rejects.toMatchObject({ code: "usage" });
