@@ -15,6 +15,8 @@ export interface AdminContext {
   faults: FaultInjector;
   /** Runs after the clock moved: what became due (seven-day rechecks, expiries) happens now, not at the next request. */
   onClockChange?: () => void;
+  /** The operator reports a device lost (DC-TRM-01): its derived credentials are revoked and the tenant retires it. */
+  reportLost?: (deviceId: string) => { revoked: { issuer: string; serialNumber: string }[] };
 }
 
 /**
@@ -80,6 +82,14 @@ export function adminHandler(ctx: AdminContext): FetchHandler {
       },
     },
     { method: "GET", path: "/__admin/outbox", handle: () => Response.json({ value: ctx.outbox() }) },
+    {
+      method: "POST",
+      path: "/__admin/devices/:deviceId/lost",
+      handle: (_req, p) => {
+        if (!ctx.reportLost) throw new DpclabError("this lab has no devices to report lost", "not-found", 404);
+        return Response.json(ctx.reportLost(String(p.deviceId)));
+      },
+    },
     { method: "GET", path: "/__admin/faults", handle: () => Response.json({ ...ctx.faults.knobs, injected: ctx.faults.injected }) },
     {
       method: "PUT",

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { AdjustableClock } from "../../src/clock.js";
+import type { DpclabError } from "../../src/errors.js";
 import type { LabDir } from "../../src/lab/index.js";
 import { adminHandler, FaultInjector } from "../admin/index.js";
 import { ApplicantAuthenticator, createIssuerAuthority, DerivedIssuance, type IssuerName } from "../derived/index.js";
@@ -30,6 +31,8 @@ export interface LabStack {
   authorities(): IssuingAuthority[];
   /** Runs what is due at the clock's time: each issuer's seven-day rechecks and identity-account monitoring. */
   tick(): void;
+  /** DC-TRM-01: a lost device's derived credentials are revoked at every issuer, and the tenant retires it. */
+  reportLost(deviceId: string): { revoked: { issuer: string; serialNumber: string }[] };
 }
 
 export interface LabStackOptions {
@@ -75,9 +78,21 @@ export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promis
   const tick = () => {
     for (const name of ISSUERS) issuers[name].issuance.runDueChecks();
   };
-  const admin = adminHandler({ clock, authorities, outbox: () => [...tenant.outbox(), ...notices.list()], faults, onClockChange: tick });
+  const reportLost = (deviceId: string) => {
+    const revoked: { issuer: string; serialNumber: string }[] = [];
+    for (const name of ISSUERS) {
+      try {
+        for (const r of issuers[name].issuance.revokeDevice(deviceId)) revoked.push({ issuer: name, serialNumber: r.pivAuth.serialNumber });
+      } catch (error) {
+        if ((error as DpclabError).code !== "device-unknown") throw error; // this issuer never served the device
+      }
+    }
+    tenant.retireDevice(deviceId); // 404 when the tenant does not know it either
+    return { revoked };
+  };
+  const admin = adminHandler({ clock, authorities, outbox: () => [...tenant.outbox(), ...notices.list()], faults, onClockChange: tick, reportLost });
   const emulators = mount(tenantHandler(tenant), ...ISSUERS.map((n) => issuers[n].handler), publication, pivCaHandler(cardIssuer));
   const faulty = faults.wrap(emulators);
   const handler: FetchHandler = (request) => (new URL(request.url).pathname.startsWith("/__admin") ? admin(request) : faulty(request));
-  return { cardIssuer, tenant, issuers, notices, faults, clock, handler, authorities, tick };
+  return { cardIssuer, tenant, issuers, notices, faults, clock, handler, authorities, tick, reportLost };
 }

@@ -68,6 +68,15 @@ export function tenantHandler(tenant: Tenant): FetchHandler {
     { method: "GET", path: `${DM}/managedDevices`, handle: () => list(tenant.listDevices()) },
     { method: "POST", path: `${DM}/managedDevices`, handle: async (r) => json(201, tenant.enrolDevice(await readJson(r))) },
     { method: "GET", path: `${DM}/managedDevices/:id`, handle: (_r, p) => json(200, tenant.getDevice(id(p))) },
+    {
+      method: "POST",
+      path: `${DM}/managedDevices/:id/retire`,
+      handle: async (r, p) => {
+        await readJson(r, { emptyObjectOnly: true });
+        tenant.retireDevice(id(p));
+        return new Response(null, { status: 204 });
+      },
+    },
     { method: "PATCH", path: `${DM}/managedDevices/:id`, handle: async (r, p) => json(200, tenant.updateDevice(id(p), await readJson(r))) },
     {
       method: "POST",

@@ -225,6 +225,16 @@ export class Tenant implements DeviceApprover {
     return this.#view(device);
   }
 
+  /**
+   * Graph `retire` (the device leaves management: unenrolled, or lost and retired by the admin): its company data,
+   * the derived credential included, is removed from the device; the device leaves every group and the tenant.
+   */
+  retireDevice(id: string): void {
+    this.#device(id);
+    for (const group of Object.values(this.#state.groups)) group.members = group.members.filter((m) => m !== id);
+    delete this.#state.devices[id];
+  }
+
   /** Compliance state (and OS updates). */
   updateDevice(id: string, body: GraphBody): ManagedDeviceView {
     const next = patchDevice(this.#device(id), body);

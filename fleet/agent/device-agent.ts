@@ -8,21 +8,25 @@ import type { PivCard } from "../../src/piv/index.js";
 import type { SeededRandom } from "../../src/random.js";
 import { enrolWithEntrust, enrolWithIntercede, enrolWithPurebred, JsonClient, rekeyWithIntercede } from "../clients/index.js";
 import type { SimulatedDevice } from "../device.js";
-import { enrolDevice } from "../enrol-device.js";
 import { type DeviceKey, type Keystore, SoftwareKeystore } from "../keystore/index.js";
 import type { FleetMetrics } from "../metrics/index.js";
 import { namedClientFetch } from "./client-identity.js";
 import { applyProfiles, type HeldCredential, type ProfileResult } from "./profile-apply.js";
 import { RecordingKeystore } from "./recording-keystore.js";
 import { AGENT_RETRY_POLICY, retryingFetch } from "./retrying-fetch.js";
+import { isUserRecoverable, type UserSlips } from "./user-slips.js";
 
 /**
  * none → enrolled → renewal-due → renewed (→ renewal-due → renewed …); expired when the credential lapsed; failed with
- * a reason when the device gave up.
+ * a reason when the device gave up; lost (reported, credentials revoked) or unenrolled (retired by its user) when it
+ * left the fleet. After an issuer change the device is back to none until it enrols with the new issuer.
  */
-export type AgentState = "none" | "enrolled" | "renewal-due" | "renewed" | "expired" | "failed";
+export type AgentState = "none" | "enrolled" | "renewal-due" | "renewed" | "expired" | "failed" | "lost" | "unenrolled";
 
-export const AGENT_STATES: readonly AgentState[] = ["none", "enrolled", "renewal-due", "renewed", "expired", "failed"];
+export const AGENT_STATES: readonly AgentState[] = ["none", "enrolled", "renewal-due", "renewed", "expired", "failed", "lost", "unenrolled"];
+
+/** States in which a device has left the fleet on purpose (not a failure). */
+const RETIRED: ReadonlySet<AgentState> = new Set(["lost", "unenrolled"]);
 
 /** The cardholder: a card of the deck with its PIN. Several devices may share one user (and card). */
 export interface DeviceUser {
@@ -58,6 +62,8 @@ export interface DeviceAgentOptions {
   random: SeededRandom;
   env: AgentEnvironment;
   keystore?: Keystore;
+  /** The user's slips (mistyped PIN, card errors, slow with a one-time secret); default none. */
+  slips?: UserSlips;
 }
 
 /** What a step did; `retryable` failures are worth another attempt later (the network or the server was busy). */
@@ -72,11 +78,16 @@ interface Credential extends HeldCredential {
   key?: DeviceKey;
 }
 
-/** Where a device ended, for the run's outcome. */
+/** Where a device ended, for the run's outcome: `retired` with reason lost or unenrolled. */
 export interface AgentEnd {
-  category: "enrolled" | "renewed" | "failed";
+  category: "enrolled" | "renewed" | "failed" | "retired";
   reason?: string;
 }
+
+/** A user starts the issuer's workflow over at most this often within one step (expired secret, card error). */
+const USER_ATTEMPTS = 3;
+
+const ISSUER_OF_GRAPH: Record<string, IssuerName> = Object.fromEntries(Object.entries(GRAPH_ISSUER).map(([name, graph]) => [graph, name as IssuerName]));
 
 /**
  * One simulated phone's life against the lab: MDM enrolment and the issuer workflow (enrolDevice), daily check-ins,
@@ -85,12 +96,15 @@ export interface AgentEnd {
  */
 export class DeviceAgent {
   readonly index: number;
-  readonly issuer: IssuerName;
+  /** The issuer the device enrols with: the tenant's, so it changes when the tenant's issuer does. */
+  issuer: IssuerName;
   readonly platform: Platform;
   state: AgentState = "none";
   failure: string | undefined;
   managedDeviceId: string | undefined;
   renewals = 0;
+  /** Enrolments after an issuer change (intune.md §1.3: credentials of a deleted issuer are invalid). */
+  reEnrolments = 0;
   /** The latest result per profile. */
   readonly profiles = new Map<string, ProfileResult>();
   /** When the first enrolment attempt started (wall ms), for end-to-end latency. */
@@ -103,6 +117,7 @@ export class DeviceAgent {
   readonly #fetch: typeof fetch;
   readonly #user: DeviceUser;
   readonly #env: AgentEnvironment;
+  readonly #slips: UserSlips | undefined;
 
   constructor(opts: DeviceAgentOptions) {
     this.index = opts.index;
@@ -111,6 +126,7 @@ export class DeviceAgent {
     this.#user = opts.user;
     this.#env = opts.env;
     this.#keystore = new RecordingKeystore(opts.keystore ?? new SoftwareKeystore());
+    this.#slips = opts.slips?.any ? opts.slips : undefined;
     this.#fetch = retryingFetch(namedClientFetch(opts.env.fetch, `device-${opts.index}`), {
       clock: opts.env.clock,
       random: opts.random,
@@ -128,42 +144,66 @@ export class DeviceAgent {
     return this.#credential !== undefined && this.#credential.notAfter > this.#env.clock.now().getTime();
   }
 
-  /** MDM enrolment, the issuer workflow, registration with the tenant, group assignment, first check-in and profile apply. */
+  /**
+   * MDM enrolment (once) and group assignment, then the issuer workflow, registration of the credential with the
+   * tenant, a check-in and profile apply (intune.md §2). A retry after a failed attempt keeps the managed device.
+   */
   async enrol(): Promise<StepOutcome> {
     if (this.state !== "none") return { ok: true };
     this.#firstAttemptWallMs ??= wallNow();
     const started = performance.now();
-    let enrolment: Awaited<ReturnType<typeof enrolDevice>>;
+    let credential: Credential;
     try {
-      enrolment = await enrolDevice({
-        fetch: this.#fetch,
-        baseUrl: this.#env.baseUrl,
-        issuer: this.issuer,
-        platform: this.platform,
-        keystore: this.#keystore,
-        card: this.#user.card,
-        pin: this.#user.pin,
-        cardIndex: this.#user.cardIndex,
-        email: this.#user.email,
-        ...(this.#env.purebredAgent ? { agent: this.#env.purebredAgent } : {}),
-      });
+      if (!this.managedDeviceId) {
+        const ios = this.platform === "ios";
+        const managed = await this.#tenant().post<{ id: string }>("/tenant/beta/deviceManagement/managedDevices", {
+          platform: this.platform,
+          osVersion: ios ? "17.5" : "14",
+          ownership: ios ? "corporate" : "fullyManaged",
+          userPrincipalName: this.#user.email,
+          cardIndex: this.#user.cardIndex,
+          compliant: true,
+        });
+        this.managedDeviceId = managed.id;
+        await this.#env.assign(managed.id);
+      }
+      credential = this.#held(await this.#withUserRetries(() => this.#issuerWorkflow(this.#device())));
+      await this.#register(credential.pivAuth);
     } catch (error) {
       return this.#stepFailed("enrol", error);
     }
     this.#record("enrol", started);
-    this.managedDeviceId = enrolment.deviceId;
-    this.#credential = this.#held(enrolment);
+    this.#credential = credential;
     this.state = "enrolled";
     this.#env.metrics.increment("enrolled");
-    await this.#env.assign(enrolment.deviceId);
     this.#endToEndPending = true;
     await this.checkIn();
     return { ok: true };
   }
 
-  /** A daily check-in: policies to apply, and the tenant's view of the credential (renewal due at 80 % of its life). */
+  /** The user removed the device from management (Company Portal / Intune app): Graph retire, credential gone. */
+  async unenrol(): Promise<StepOutcome> {
+    if (!this.managedDeviceId || RETIRED.has(this.state)) return { ok: true };
+    try {
+      await this.#tenant().post(`/tenant/beta/deviceManagement/managedDevices/${this.managedDeviceId}/retire`, {});
+    } catch (error) {
+      return this.#stepFailed("unenrol", error);
+    }
+    this.#retire("unenrolled");
+    return { ok: true };
+  }
+
+  /** The device was reported lost (the operator revoked its credentials and retired it): it is out of the fleet. */
+  markLost(): void {
+    this.#retire("lost");
+  }
+
+  /**
+   * A daily check-in: policies to apply, and the tenant's view of the credential (renewal due at 80 % of its life;
+   * invalid once the tenant's issuer was deleted, when the device enrols again with the tenant's new issuer).
+   */
   async checkIn(): Promise<void> {
-    if (!this.managedDeviceId || this.state === "failed") return;
+    if (!this.managedDeviceId || this.state === "failed" || RETIRED.has(this.state)) return;
     const started = performance.now();
     let result: CheckInResult;
     try {
@@ -174,11 +214,37 @@ export class DeviceAgent {
     }
     this.#record("check-in", started);
     const credentialState = result.derivedCredential.state;
+    if (credentialState === "invalid-issuer-deleted" && this.state !== "none") {
+      await this.#followIssuerChange();
+      return;
+    }
     if (credentialState === "renewal-due" || credentialState === "expired") {
       this.state = credentialState;
       await this.renew(credentialState === "expired");
     }
     await this.#applyProfiles(result);
+  }
+
+  /** The tenant's issuer changed (intune.md §1.3): drop the invalid credential and enrol with the new issuer. */
+  async #followIssuerChange(): Promise<void> {
+    let current: string | undefined;
+    try {
+      const settings = await this.#tenant().get<{ value: { issuer: string }[] }>("/tenant/beta/deviceManagement/derivedCredentials");
+      current = settings.value[0]?.issuer;
+    } catch (error) {
+      this.#stepFailed("issuer-change", error);
+      return; // tomorrow's check-in tries again
+    }
+    const next = current === undefined ? undefined : ISSUER_OF_GRAPH[current];
+    if (!next) return; // no issuer configured (yet): nothing to enrol with
+    this.issuer = next;
+    this.#credential = undefined;
+    this.#applied.clear();
+    this.state = "none";
+    this.reEnrolments++;
+    this.#env.metrics.increment("re-enrolments");
+    const r = await this.enrol();
+    if (!r.ok && !r.retryable) this.fail(`re-enrol:${r.reason}`);
   }
 
   /** Renewal: a new credential through the same issuer workflow, a new key, registered with the tenant (§1.4). */
@@ -200,7 +266,7 @@ export class DeviceAgent {
         }
         renewed = this.#held(rekey);
       } else {
-        renewed = this.#held(await this.#issuerWorkflow(device));
+        renewed = this.#held(await this.#withUserRetries(() => this.#issuerWorkflow(device)));
       }
       await this.#register(renewed.pivAuth);
     } catch (error) {
@@ -223,8 +289,9 @@ export class DeviceAgent {
     this.failure = reason;
   }
 
-  /** Where this device ended at `at`: a valid credential (enrolled or renewed), or a failure reason. */
+  /** Where this device ended at `at`: a valid credential (enrolled or renewed), retired, or a failure reason. */
   end(at: Date): AgentEnd {
+    if (RETIRED.has(this.state)) return { category: "retired", reason: this.state };
     if (this.state === "failed") return { category: "failed", reason: this.failure ?? "unknown" };
     if (this.state === "none") return { category: "failed", reason: "never-enrolled" };
     if (!this.#credential || this.#credential.notAfter <= at.getTime())
@@ -252,12 +319,34 @@ export class DeviceAgent {
 
   #issuerWorkflow(device: SimulatedDevice) {
     const client = new JsonClient(this.#fetch, this.#env.baseUrl);
-    const { card, pin } = this.#user;
-    if (this.issuer === "entrust") return enrolWithEntrust({ client, card, pin, device });
-    if (this.issuer === "intercede") return enrolWithIntercede({ client, card, pin, device });
+    const slips = this.#slips;
+    const card = slips ? slips.card(this.#user.card) : this.#user.card;
+    const { pin } = this.#user;
+    const onSecretShown = slips ? (expiresAt: string) => slips.secretShown(expiresAt, this.#env.clock) : undefined;
+    const user = { card, pin, device, ...(onSecretShown ? { onSecretShown } : {}) };
+    if (this.issuer === "entrust") return enrolWithEntrust({ client, ...user });
+    if (this.issuer === "intercede") return enrolWithIntercede({ client, ...user });
     const agent = this.#env.purebredAgent;
     if (!agent) throw new DpclabError("Purebred needs a registration agent", "no-purebred-agent");
-    return enrolWithPurebred({ http: { fetch: this.#fetch, baseUrl: this.#env.baseUrl }, agentCard: agent.card, agentPin: agent.pin, card, pin, device });
+    return enrolWithPurebred({ http: { fetch: this.#fetch, baseUrl: this.#env.baseUrl }, agentCard: agent.card, agentPin: agent.pin, ...user });
+  }
+
+  /** The user starts the workflow over after a slip they can recover from (an expired secret, a card error). */
+  async #withUserRetries<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (n >= USER_ATTEMPTS || !(error instanceof DpclabError) || !isUserRecoverable(error.code)) throw error;
+        this.#env.metrics.increment(`user-retry:${error.code}`);
+      }
+    }
+  }
+
+  #retire(state: "lost" | "unenrolled"): void {
+    this.state = state;
+    this.#credential = undefined;
+    this.#env.metrics.increment(state);
   }
 
   async #register(pivAuth: Uint8Array): Promise<void> {

@@ -1,4 +1,6 @@
 // Simulated iOS/Android agents: one state machine per device, driven by the fleet runner's events.
+
+export { namedClientFetch } from "./client-identity.js";
 export {
   AGENT_STATES,
   type AgentEnd,
@@ -14,3 +16,4 @@ export { DEFAULT_MIX, type PlatformMix, parseMix, pickPlatform } from "./platfor
 export { applyProfiles, type HeldCredential, type ProfileResult } from "./profile-apply.js";
 export { RecordingKeystore } from "./recording-keystore.js";
 export { AGENT_RETRY_POLICY, type RetryingFetchOptions, type RetryNotice, retryingFetch } from "./retrying-fetch.js";
+export { NO_SLIPS, type SlipKind, type SlipRates, UserSlips } from "./user-slips.js";

@@ -29,6 +29,8 @@ export interface EnrolWithEntrustOptions {
   /** Any name the user types at the kiosk (intune.md §2.2 step 6); default "Entrust Derived Cred". */
   identityName?: string;
   onStep?: (step: EntrustEnrolmentStep) => void;
+  /** Called when the kiosk shows the one-time secret, before the phone uses it (a simulated user may dawdle past expiresAt). */
+  onSecretShown?: (expiresAt: string) => void;
 }
 
 export interface EntrustEnrolmentResult {
@@ -87,6 +89,7 @@ export async function enrolWithEntrust(opts: EnrolWithEntrustOptions): Promise<E
     credentialType: ENTRUST_CREDENTIAL_TYPE,
   });
   report("kiosk.qr-code", `enrolled "${identityName}" for an ${ENTRUST_CREDENTIAL_TYPE}: QR code and numeric password shown until ${enrolment.expiresAt}`);
+  opts.onSecretShown?.(enrolment.expiresAt);
 
   // §2.2 steps 7–8 / §2.6 steps 4–5, on the phone.
   report("device.get-qr-code", `${app}: "Get QR code", ${device.platform === "ios" ? "Continue" : "NEXT"}; camera allowed`);

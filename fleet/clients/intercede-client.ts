@@ -43,6 +43,8 @@ export interface EnrolWithIntercedeInput {
   /** Derived key algorithm; default P-256. */
   alg?: KeyAlgorithm;
   onStep?: (step: EnrolmentStep) => void;
+  /** Called when the kiosk shows the one-time secret, before the phone uses it (a simulated user may dawdle past expiresAt). */
+  onSecretShown?: (expiresAt: string) => void;
 }
 
 export async function enrolWithIntercede(input: EnrolWithIntercedeInput): Promise<IntercedeCredential> {
@@ -64,6 +66,7 @@ export async function enrolWithIntercede(input: EnrolWithIntercedeInput): Promis
   });
   step("kiosk.request-your-id", 'chose "request your ID", profile "activate with a mobile credential"');
   step("kiosk.qr-shown", `QR code shown (no password), valid until ${request.expiresAt}`);
+  input.onSecretShown?.(request.expiresAt);
 
   // On the phone (§2.3 steps 7–8, §2.7).
   step(

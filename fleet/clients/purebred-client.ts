@@ -221,6 +221,8 @@ export async function enrolWithPurebred(input: {
   device: SimulatedDevice;
   alg?: KeyAlgorithm;
   onStep?: (step: EnrolmentStep) => void;
+  /** Called when the kiosk shows the one-time secret, before the phone uses it (a simulated user may dawdle past expiresAt). */
+  onSecretShown?: (expiresAt: string) => void;
 }): Promise<PurebredEnrolmentResult> {
   const { http, device } = input;
   const alg = input.alg ?? "p256";
@@ -247,6 +249,7 @@ export async function enrolWithPurebred(input: {
       `installed "${String(profile.PayloadDisplayName)}" (${String(profile.PayloadIdentifier)}), Settings > Install (§2.1 step 7)`,
     );
   }
+  input.onSecretShown?.(ticket.otp1ExpiresAt);
   const stage1 = await app.enterOtp1(ticket.registrationId, ticket.otp1);
   report("otp1", "the user typed the OTP-1 the agent read out into the Purebred app; the app shows OTP-2 (§2.1 step 8)");
   await agentConsole.confirmOtp2(ticket.registrationId, stage1.otp2);

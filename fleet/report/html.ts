@@ -86,6 +86,7 @@ ${table(
     ["enrolled", o.enrolled],
     ["renewed", o.renewed],
     ...Object.entries(o.failed).map(([k, v]) => [`failed: ${k}`, v]),
+    ...Object.entries(o.retired).map(([k, v]) => [`retired: ${k}`, v]),
     ...Object.entries(o.counts),
   ],
 )}

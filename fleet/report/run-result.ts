@@ -10,7 +10,9 @@ export interface RunOutcome {
   renewed: number;
   /** Devices that ended without a valid credential, by reason. */
   failed: Record<string, number>;
-  /** Any other end-state counts the runner keeps (e.g. lost, unenrolled, issuer-changed, ios, android). */
+  /** Devices that left the fleet on purpose, by reason (lost, unenrolled): accounted for, not failed. */
+  retired: Record<string, number>;
+  /** Any other counts the runner keeps (platforms, issuers, renewals, re-enrolments, faults by kind, …). */
   counts: Record<string, number>;
 }
 

@@ -53,7 +53,7 @@ export const SUMMARY_SCHEMA: JsonSchema = closed({
   ok: { type: "boolean" },
   wall: closed({ startedAt: { type: "string" }, finishedAt: { type: "string" }, seconds: ms }),
   simulated: closed({ start: { type: "string" }, end: { type: "string" } }),
-  outcome: closed({ devices: count, enrolled: count, renewed: count, failed: counts, counts }),
+  outcome: closed({ devices: count, enrolled: count, renewed: count, failed: counts, retired: counts, counts }),
   latency: { type: "object", additionalProperties: closed({ count, p50: ms, p90: ms, p95: ms, p99: ms, max: ms }) },
   throughput: { type: "object", additionalProperties: ms },
   errors: counts,
@@ -79,7 +79,14 @@ const sortedRecord = (r: Record<string, number>): Record<string, number> =>
 
 /** The outcome with a fixed key order, so equal runs serialise byte for byte the same. */
 export function canonicalOutcome(o: RunOutcome): RunOutcome {
-  return { devices: o.devices, enrolled: o.enrolled, renewed: o.renewed, failed: sortedRecord(o.failed), counts: sortedRecord(o.counts) };
+  return {
+    devices: o.devices,
+    enrolled: o.enrolled,
+    renewed: o.renewed,
+    failed: sortedRecord(o.failed),
+    retired: sortedRecord(o.retired),
+    counts: sortedRecord(o.counts),
+  };
 }
 
 export function buildSummary(r: RunResult): Summary {

@@ -52,7 +52,12 @@ function throughputLines(r: RunResult): string[] {
   const lines = [
     `${INDENT}wall ${secs.toFixed(1)}s · simulated ${days.toFixed(0)} days (${r.simulated.start} → ${r.simulated.end})`,
     `${INDENT}devices ${number(o.devices)} · enrolled ${number(o.enrolled)} · renewed ${number(o.renewed)} · ` +
-      `failed ${number(Object.values(o.failed).reduce((a, b) => a + b, 0))}`,
+      `failed ${number(Object.values(o.failed).reduce((a, b) => a + b, 0))}` +
+      (Object.keys(o.retired).length
+        ? ` · ${Object.entries(o.retired)
+            .map(([k, n]) => `${k} ${number(n)}`)
+            .join(" · ")}`
+        : ""),
   ];
   for (const s of stepStats(r.metrics)) lines.push(`${INDENT}${dotted(s.step, 30)} ${(s.count / secs).toFixed(1).padStart(10)}/s wall`);
   const renewals = Object.values(r.metrics.series[SERIES.renewalsPerSimDay] ?? {}).map((row) => row.renewals ?? 0);

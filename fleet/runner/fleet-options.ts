@@ -2,7 +2,7 @@ import { type FaultKnobs, NO_FAULTS } from "../../emulators/admin/faults.js";
 import type { IssuerName } from "../../emulators/derived/types.js";
 import { DAY_MS, parseDuration } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import { DEFAULT_MIX, type PlatformMix, parseMix } from "../agent/index.js";
+import { DEFAULT_MIX, NO_SLIPS, type PlatformMix, parseMix, type SlipRates } from "../agent/index.js";
 import { parseThreshold } from "../metrics/index.js";
 
 export type IssuerChoice = IssuerName | "mixed";
@@ -35,8 +35,15 @@ export interface FleetOptions {
   url?: string;
   /** "renewal-storm": the fleet enrols, then reaches its renewal threshold at one instant and renews (open model). */
   preset?: string;
-  /** e.g. "429:0.05,503:0.02,drop:0.01,slow:0.01,slow-ms:20,retry-after:1". */
+  /**
+   * Server-side faults (rates per request) and user slips (rates per occasion), e.g.
+   * "429:0.05,503:0.02,drop:0.01,slow:0.01,slow-ms:20,retry-after:1,pin:0.05,pkcs11:0.02,expired:0.05".
+   */
   faults?: string;
+  /** Devices leaving the fleet, as shares of it: "lost:0.02,unenrol:0.03" (each at a day drawn per device). */
+  churn?: string;
+  /** The tenants switch to this issuer at this simulated time: "200d:intercede" (intune.md §1.3). */
+  issuerChange?: string;
   thresholds?: readonly string[];
   /** Lab directory (must not hold a lab yet); default a temporary one, removed afterwards. */
   dir?: string;
@@ -76,7 +83,12 @@ export interface FleetPlan {
   /** Renewal starts per second in a renewal storm (the `--arrival-rate` of that preset). */
   stormRate: number;
   faults: Partial<FaultKnobs>;
+  slips: SlipRates;
   faultSpec: string | undefined;
+  churn: ChurnRates;
+  churnSpec: string | undefined;
+  issuerChange: { afterMs: number; to: IssuerName } | undefined;
+  issuerChangeSpec: string | undefined;
   thresholds: string[];
   start: Date;
   workers: number;
@@ -135,6 +147,11 @@ export function planFleet(o: FleetOptions): FleetPlan {
       throw usage((error as Error).message);
     }
   }
+  const issuerChange = parseIssuerChange(o.issuerChange);
+  if (issuerChange && storm) throw usage("--issuer-change does not combine with --preset renewal-storm (stormed devices do not check in)");
+  if (issuerChange && issuerChange.afterMs >= durationMs) throw usage(`--issuer-change must fall inside the run's --duration`);
+  if (issuerChange && o.url !== undefined && issuerChange.to !== issuer)
+    throw usage("--issuer-change with --url would reconfigure the served tenant: run it in-process or self-served");
   const workers = o.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1 || workers > o.devices)
     throw usage(`--workers must be a whole number from 1 to the number of devices, ${o.devices} (got ${o.workers})`);
@@ -154,7 +171,12 @@ export function planFleet(o: FleetOptions): FleetPlan {
     url: o.url?.replace(/\/+$/, ""),
     stormRate,
     faults: parseFaults(o.faults, seed),
+    slips: parseSlips(o.faults),
     faultSpec: o.faults,
+    churn: parseChurn(o.churn),
+    churnSpec: o.churn,
+    issuerChange,
+    issuerChangeSpec: o.issuerChange,
     thresholds,
     start,
     workers,
@@ -168,6 +190,9 @@ function duration(text: string, flag: string): number {
     throw usage(`${flag}: ${(error as Error).message}`);
   }
 }
+
+/** User slips in the --faults spec (the rest are the server's fault knobs). */
+const SLIP_KEYS: Record<string, keyof SlipRates> = { pin: "pinTypo", pkcs11: "cardError", expired: "slowUser" };
 
 const FAULT_KEYS: Record<string, keyof FaultKnobs> = {
   "429": "rate429",
@@ -185,7 +210,11 @@ export function parseFaults(spec: string | undefined, seed: string): Partial<Fau
   for (const part of spec.split(",")) {
     const m = /^\s*([a-z0-9-]+)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
     const key = m ? FAULT_KEYS[m[1] as string] : undefined;
-    if (!m || !key) throw usage(`bad --faults part ${JSON.stringify(part)} (use e.g. 429:0.05,503:0.02,drop:0.01,slow:0.01,slow-ms:20,retry-after:1)`);
+    if (m && SLIP_KEYS[m[1] as string]) continue; // parseSlips takes these
+    if (!m || !key)
+      throw usage(
+        `bad --faults part ${JSON.stringify(part)} (use e.g. 429:0.05,503:0.02,drop:0.01,slow:0.01,slow-ms:20,retry-after:1,pin:0.05,pkcs11:0.02,expired:0.05)`,
+      );
     (knobs as Record<string, number>)[key] = Number(m[2]);
   }
   // Checked the way the injector checks them, so a bad rate is refused before any lab is built.
@@ -195,5 +224,48 @@ export function parseFaults(spec: string | undefined, seed: string): Partial<Fau
   if (probe.rate429 + probe.rate503 + probe.dropRate > 1) throw usage("--faults: 429 + 503 + drop must not exceed 1");
   for (const k of ["slowMs", "retryAfterSeconds"] as const)
     if (!Number.isInteger(probe[k]) || probe[k] > 60_000) throw usage(`--faults: ${k} must be a whole number from 0 to 60000`);
+  if (Object.keys(knobs).length === 0) return {};
   return { ...knobs, seed: `${seed}/faults` };
+}
+
+/** The user-slip part of a --faults spec: pin (mistyped PIN), pkcs11 (card error), expired (OTP/QR used too late). */
+export function parseSlips(spec: string | undefined): SlipRates {
+  const slips = { ...NO_SLIPS };
+  if (spec === undefined || spec === "none") return slips;
+  for (const part of spec.split(",")) {
+    const m = /^\s*([a-z0-9-]+)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+    const key = m ? SLIP_KEYS[m[1] as string] : undefined;
+    if (!m || !key) continue;
+    const rate = Number(m[2]);
+    if (!(rate >= 0 && rate <= 1)) throw usage(`--faults: ${m[1]} must be a rate between 0 and 1 (got ${m[2]})`);
+    slips[key] = rate;
+  }
+  return slips;
+}
+
+/** Shares of the fleet that get lost or unenrolled during the run. */
+export interface ChurnRates {
+  lost: number;
+  unenrol: number;
+}
+
+export function parseChurn(spec: string | undefined): ChurnRates {
+  const churn: ChurnRates = { lost: 0, unenrol: 0 };
+  if (spec === undefined || spec.trim() === "" || spec === "none") return churn;
+  for (const part of spec.split(",")) {
+    const m = /^\s*(lost|unenrol)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+    if (!m) throw usage(`bad --churn part ${JSON.stringify(part)} (use e.g. lost:0.02,unenrol:0.03)`);
+    churn[m[1] as keyof ChurnRates] = Number(m[2]);
+  }
+  if (!(churn.lost <= 1 && churn.unenrol <= 1 && churn.lost + churn.unenrol <= 1)) throw usage("--churn: lost + unenrol must not exceed 1");
+  return churn;
+}
+
+function parseIssuerChange(spec: string | undefined): FleetPlan["issuerChange"] {
+  if (spec === undefined) return undefined;
+  const m = /^\s*([^:]+):(purebred|entrust|intercede)\s*$/.exec(spec);
+  if (!m) throw usage(`--issuer-change must look like 200d:intercede (a simulated time, then purebred|entrust|intercede; got ${JSON.stringify(spec)})`);
+  const afterMs = duration(m[1] as string, "--issuer-change");
+  if (afterMs <= 0) throw usage("--issuer-change must come after the start");
+  return { afterMs, to: m[2] as IssuerName };
 }

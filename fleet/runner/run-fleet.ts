@@ -11,7 +11,7 @@ import { DpclabError } from "../../src/errors.js";
 import { LabDir, openLabCard } from "../../src/lab/index.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { SeededRandom } from "../../src/random.js";
-import { AGENT_STATES, type AgentEnvironment, type AgentState, DeviceAgent, pickPlatform, retryingFetch } from "../agent/index.js";
+import { AGENT_STATES, type AgentEnvironment, type AgentState, DeviceAgent, pickPlatform, retryingFetch, type SlipKind, UserSlips } from "../agent/index.js";
 import { JsonClient } from "../clients/index.js";
 import { evaluateThresholds, FleetMetrics, SERIES, simDay } from "../metrics/index.js";
 import type { RunOutcome, RunResult } from "../report/index.js";
@@ -126,6 +126,8 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
         preset: plan.preset,
         ...(plan.preset === "renewal-storm" ? { stormRate: plan.stormRate } : {}),
         faults: plan.faultSpec ?? "none",
+        ...(plan.churnSpec ? { churn: plan.churnSpec } : {}),
+        ...(plan.issuerChangeSpec ? { issuerChange: plan.issuerChangeSpec } : {}),
         transport: plan.transport,
         ...(plan.url ? { url: plan.url } : {}),
         workers: plan.workers,
@@ -204,16 +206,19 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
 
   // One stack (so one tenant, one issuer) per issuer in use (intune.md §1.2: one issuer per tenant).
   const used = ISSUERS.filter((name) => mine.some((d) => d.issuer === name));
-  const purebredAgent = used.includes("purebred")
-    ? (() => {
-        const agentCard = open(0);
-        return { card: agentCard.card, pin: agentCard.record.pin };
-      })()
-    : undefined;
+  const purebredAgent =
+    used.includes("purebred") || plan.issuerChange?.to === "purebred"
+      ? (() => {
+          const agentCard = open(0);
+          return { card: agentCard.card, pin: agentCard.record.pin };
+        })()
+      : undefined;
   const envs = new Map<IssuerName, AgentEnvironment>();
+  const linkByIssuer = new Map<IssuerName, IssuerLink>();
   for (const name of used) {
     const link = a.remote ? await remoteLink(plan.url!, name, clock, plan) : await localLink(lab, name, clock, plan, plan.transport === "http");
     links.push(link);
+    linkByIssuer.set(name, link);
     envs.set(name, {
       fetch: link.fetch,
       baseUrl: link.baseUrl,
@@ -236,6 +241,10 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
     }
     return c;
   };
+  const slipCounts: Record<string, number> = {};
+  const onSlip = (kind: SlipKind) => {
+    slipCounts[`faults:${kind}`] = (slipCounts[`faults:${kind}`] ?? 0) + 1;
+  };
   const local = mine.map(
     (d, i) =>
       new DeviceAgent({
@@ -245,10 +254,13 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
         user: userCard(d.user),
         random: deviceRandom(plan.seed, range.start + i).fork("retry"),
         env: envs.get(d.issuer)!,
+        slips: new UserSlips(plan.slips, deviceRandom(plan.seed, range.start + i).fork("slips"), onSlip),
       }),
   );
   /** Events carry global device indices. */
   const agentOf = (subject: number) => local[subject - range.start];
+  /** The stack (tenant) a device is managed by: its first issuer's, whatever issuer the tenant has now. */
+  const linkOf = (agent: DeviceAgent) => linkByIssuer.get(mine[agent.index - range.start]!.issuer)!;
   metrics.increment("devices", local.length);
   a.onReady?.();
 
@@ -347,6 +359,33 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
     if (event.subject < days) s.schedule(start.getTime() + (event.subject + 1) * DAY_MS, { kind: "day", subject: event.subject + 1 });
   });
 
+  // Churn: a device lost (the operator reports it: DC-TRM-01 revocation at the issuer, retired in the tenant) or
+  // unenrolled by its user, on a day drawn from the device's own stream.
+  sim.on("lost", async (event) => {
+    const agent = agentOf(event.subject)!;
+    if (!agent.managedDeviceId || agent.state === "failed" || agent.state === "lost" || agent.state === "unenrolled") return;
+    const hadCredential = agent.hasValidCredential;
+    const { revoked } = await linkOf(agent).reportLost(agent.managedDeviceId);
+    if (hadCredential) metrics.check("lost device: credential revoked (DC-TRM-01)", revoked.length > 0);
+    agent.markLost();
+  });
+  sim.on("unenrol", async (event) => {
+    const agent = agentOf(event.subject)!;
+    if (!agent.managedDeviceId || agent.state === "failed") return;
+    const r = await agent.unenrol();
+    if (!r.ok) agent.fail(`unenrol:${r.reason}`);
+  });
+  for (const agent of local) {
+    const churn = churnOf(plan, agent.index);
+    if (churn) sim.schedule(start.getTime() + churn.afterMs, { kind: churn.kind, subject: agent.index });
+  }
+  // Issuer change (intune.md §1.3): the admin deletes the tenant's issuer, adds the new one and edits the profiles
+  // that use the derived credential; devices find their credential invalid at check-in and enrol again.
+  sim.on("issuer-change", async () => {
+    for (const link of links) await link.changeIssuer(plan.issuerChange!.to);
+  });
+  if (plan.issuerChange) sim.schedule(start.getTime() + plan.issuerChange.afterMs, { kind: "issuer-change", subject: 0 });
+
   sim.schedule(start, { kind: "day", subject: 0 });
   // The fleet's arrival schedule (all devices), of which this shard takes its own.
   const arrivals = constantArrivals(
@@ -360,6 +399,7 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
 
   const injected: Record<string, number>[] = [];
   for (const link of links) injected.push(await link.injected());
+  injected.push(slipCounts);
   const outcome = outcomeOf(local, end, injected);
   // Counts only, so the outcome stays comparable: the storm's renewals (its day is set once, fleet-wide: stormOutcome).
   if (storm) outcome.counts["storm:renewals"] = stormAt === undefined ? 0 : renewalsSeries.value(simDay(stormAt), "renewals");
@@ -375,12 +415,13 @@ export function stormInstant(dues: readonly number[]): number {
 /** The storm's simulated day, counted from the start (-1: no storm happened), among the sorted counts. */
 function withStormDay(outcome: RunOutcome, stormAt: number | undefined, start: Date): RunOutcome {
   const day = stormAt === undefined ? -1 : simDay(stormAt) - simDay(start.getTime());
-  return mergeOutcomes([outcome, { devices: 0, enrolled: 0, renewed: 0, failed: {}, counts: { "storm:day": day } }]);
+  return mergeOutcomes([outcome, { devices: 0, enrolled: 0, renewed: 0, failed: {}, retired: {}, counts: { "storm:day": day } }]);
 }
 
 /** Outcome counts of several shards, added up (every field is a count). */
 export function mergeOutcomes(parts: readonly RunOutcome[]): RunOutcome {
   const failed: Record<string, number> = {};
+  const retired: Record<string, number> = {};
   const counts: Record<string, number> = {};
   let devices = 0;
   let enrolled = 0;
@@ -390,10 +431,24 @@ export function mergeOutcomes(parts: readonly RunOutcome[]): RunOutcome {
     enrolled += p.enrolled;
     renewed += p.renewed;
     for (const [k, n] of Object.entries(p.failed)) failed[k] = (failed[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(p.retired)) retired[k] = (retired[k] ?? 0) + n;
     for (const [k, n] of Object.entries(p.counts)) counts[k] = (counts[k] ?? 0) + n;
   }
   const sorted = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
-  return { devices, enrolled, renewed, failed: sorted(failed), counts: sorted(counts) };
+  return { devices, enrolled, renewed, failed: sorted(failed), retired: sorted(retired), counts: sorted(counts) };
+}
+
+/** When (after the start) and how a device leaves the fleet, if it does: a pure function of (seed, device). */
+export function churnOf(plan: FleetPlan, device: number): { kind: "lost" | "unenrol"; afterMs: number } | undefined {
+  const { lost, unenrol } = plan.churn;
+  if (lost + unenrol === 0) return undefined;
+  const random = deviceRandom(plan.seed, device).fork("churn");
+  const u = random.next();
+  const kind = u < lost ? "lost" : u < lost + unenrol ? "unenrol" : undefined;
+  if (!kind) return undefined;
+  // somewhere after the enrolment window (two days) and before the run ends, at a whole simulated day
+  const days = Math.max(1, Math.floor(plan.durationMs / DAY_MS) - 3);
+  return { kind, afterMs: (3 + random.int(0, days - 1)) * DAY_MS + 12 * 3_600_000 };
 }
 
 /** Counts only (issue 4 §4): the same for every run with the same seed and options. */
@@ -403,20 +458,23 @@ function outcomeOf(agents: DeviceAgent[], end: Date, injected: Record<string, nu
   const add = (rec: Record<string, number>, key: string, by = 1) => {
     rec[key] = (rec[key] ?? 0) + by;
   };
+  const retired: Record<string, number> = {};
   let enrolled = 0;
   let renewed = 0;
   for (const a of agents) {
     const e = a.end(end);
     if (e.category === "enrolled") enrolled++;
     else if (e.category === "renewed") renewed++;
+    else if (e.category === "retired") add(retired, e.reason ?? "unknown");
     else add(failed, e.reason ?? "unknown");
+    if (a.reEnrolments) add(counts, "re-enrolments", a.reEnrolments);
     add(counts, a.platform);
     add(counts, `issuer:${a.issuer}`);
     add(counts, "renewals", a.renewals);
     for (const p of a.profiles.values()) add(counts, p.ok ? "profiles:ok" : "profiles:failed");
   }
-  for (const faults of injected) for (const [kind, n] of Object.entries(faults)) if (n) add(counts, `faults:${kind}`, n);
-  return { devices: agents.length, enrolled, renewed, failed, counts };
+  for (const faults of injected) for (const [kind, n] of Object.entries(faults)) if (n) add(counts, kind.startsWith("faults:") ? kind : `faults:${kind}`, n);
+  return { devices: agents.length, enrolled, renewed, failed, retired, counts };
 }
 
 function replayCommand(plan: FleetPlan, dir: string | undefined): string {
@@ -434,6 +492,8 @@ function replayCommand(plan: FleetPlan, dir: string | undefined): string {
     ...(plan.url ? [`--url ${plan.url}`] : []),
     `--arrival-rate ${plan.preset === "renewal-storm" ? plan.stormRate : plan.arrivalRate}`,
     ...(plan.faultSpec ? [`--faults ${plan.faultSpec}`] : []),
+    ...(plan.churnSpec ? [`--churn ${plan.churnSpec}`] : []),
+    ...(plan.issuerChangeSpec ? [`--issuer-change ${plan.issuerChangeSpec}`] : []),
     ...plan.thresholds.map((t) => `--threshold '${t}'`),
   ];
   return parts.join(" ");
@@ -449,6 +509,10 @@ export interface IssuerLink {
   tick(): Promise<void>;
   /** Faults injected so far in this run, by kind. */
   injected(): Promise<Record<string, number>>;
+  /** The operator reports a device lost: its credentials revoked at the issuer (DC-TRM-01), retired in the tenant. */
+  reportLost(deviceId: string): Promise<{ revoked: unknown[] }>;
+  /** The admin switches the tenant to another issuer (delete, add, edit the derived-credential profiles). */
+  changeIssuer(to: IssuerName): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -466,6 +530,8 @@ async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, pla
     },
     tick: async () => stack.tick(),
     injected: async () => ({ ...stack.faults.injected }),
+    reportLost: async (deviceId) => stack.reportLost(deviceId),
+    changeIssuer: (to) => changeTenantIssuer(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), to),
     close: async () => server?.close(),
   };
 }
@@ -513,6 +579,14 @@ async function remoteLink(url: string, name: IssuerName, clock: VirtualClock, pl
       await sync();
       await admin.post("/__admin/clock/advance", { by: 0 }); // the clock hook runs the server's due checks
     },
+    reportLost: async (deviceId) => {
+      await sync();
+      return admin.post<{ revoked: unknown[] }>(`/__admin/devices/${encodeURIComponent(deviceId)}/lost`, {});
+    },
+    changeIssuer: async (to) => {
+      await sync();
+      await changeTenantIssuer(admin, to);
+    },
     injected: async () => {
       const now = await admin.get<{ injected: Record<string, number> }>("/__admin/faults");
       return Object.fromEntries(Object.entries(now.injected).map(([k, n]) => [k, n - (injectedBefore[k] ?? 0)]));
@@ -533,6 +607,22 @@ async function servedStart(url: string, nominal: Date): Promise<Date> {
   }
   const at = Math.max(Date.parse(now), nominal.getTime());
   return new Date(Math.ceil(at / DAY_MS) * DAY_MS);
+}
+
+/**
+ * The admin's issuer change (intune.md §1.3): delete the tenant's issuer (every credential under it becomes invalid,
+ * even if it is re-added), add the new one, and edit each profile that uses the derived credential, which waits for
+ * that edit before it is deployed again. A tenant already on `to` is left alone.
+ */
+async function changeTenantIssuer(api: JsonClient, to: IssuerName): Promise<void> {
+  const DM = "/tenant/beta/deviceManagement";
+  const existing = await api.get<{ value: { id: string; issuer: string }[] }>(`${DM}/derivedCredentials`);
+  const current = existing.value[0];
+  if (current?.issuer === GRAPH_ISSUER[to]) return;
+  if (current) await api.delete(`${DM}/derivedCredentials/${current.id}`);
+  await api.post(`${DM}/derivedCredentials`, { displayName: `TEST fleet issuer (${to})`, issuer: GRAPH_ISSUER[to], notificationType: "companyPortal" });
+  const profiles = await api.get<{ value: { id: string; displayName: string; needsEdit?: boolean }[] }>(`${DM}/deviceConfigurations`);
+  for (const p of profiles.value) if (p.needsEdit) await api.patch(`${DM}/deviceConfigurations/${p.id}`, { displayName: p.displayName });
 }
 
 /** The tenant of one stack: its issuer, a fleet group, and the profiles that use the derived credential (intune.md §1.6). */

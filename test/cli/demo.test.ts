@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { dpclab, tempDir } from "../helpers/cli.js";
@@ -6,8 +7,8 @@ const dir = tempDir();
 afterAll(() => dir.remove());
 
 describe("dpclab demo (the README's main job)", () => {
-  it("authenticates the cards, refuses the revoked card and the wrong PIN, and gets three derived credentials OpenSSL accepts", async () => {
-    const r = await dpclab(["demo", "--dir", join(dir.path, "demo")]);
+  it("authenticates the cards, refuses the revoked card and the wrong PIN, gets three derived credentials OpenSSL accepts, then runs a demo fleet", async () => {
+    const r = await dpclab(["demo", "--dir", join(dir.path, "demo"), "--devices", "18", "--workers", "2"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout.match(/\bAUTHENTICATED\b/g)?.length).toBe(4);
     expect(r.stdout).toMatch(/after revocation\s+REJECTED revoked/);
@@ -20,5 +21,15 @@ describe("dpclab demo (the README's main job)", () => {
     ] as const) {
       expect(r.stdout).toMatch(new RegExp(`${issuer}\\s+${platform}\\s+[0-9a-f]{16}\\s+2\\.16\\.840\\.1\\.101\\.3\\.2\\.1\\.3\\.40\\s+${certs}\\s+OK`));
     }
+    // the demo fleet: a simulated year with renewals and the issuer change, the summary, and where report.html is
+    expect(r.stdout).toContain("demo fleet: 18 devices");
+    expect(r.stdout).toMatch(/devices 18 · enrolled \d+ · renewed \d+ · failed 0/);
+    expect(r.stdout).toMatch(/re-enrolments \.+\s+\d+/);
+    const report = join(dir.path, "demo", "fleet-report", "report.html");
+    expect(r.stdout).toContain(`report: ${report}`);
+    expect(existsSync(report)).toBe(true);
+    const summary = JSON.parse(readFileSync(join(dir.path, "demo", "fleet-report", "summary.json"), "utf8"));
+    expect(summary.outcome.devices).toBe(18);
+    expect(summary.outcome.counts.renewals).toBeGreaterThan(0);
   });
 });

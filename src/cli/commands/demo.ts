@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { CertificatePolicyExtension, X509Certificate } from "@peculiar/x509";
 import { GRAPH_ISSUER, type IssuerName, type Platform } from "../../../emulators/derived/index.js";
@@ -17,17 +17,38 @@ import { intFlag, parseFlags } from "../args.js";
 import { progressBar } from "../progress.js";
 import { formatStep, runPkiAuth } from "../run-pki-auth.js";
 import { table } from "../table.js";
+import { runFleetAndReport } from "./fleet.js";
 
-const USAGE = "dpclab demo [--dir D] [--cards N] [--seed S]";
+const USAGE = "dpclab demo [--dir D] [--cards N] [--seed S] [--devices N] [--workers K]";
+
+/** The demo fleet's year: renewals at 80 % of 180 days, an issuer change, a little churn and a few faults and slips. */
+const DEMO_FLEET = {
+  issuer: "mixed",
+  mix: "ios:60,android:40",
+  lifetime: "180d",
+  duration: "365d",
+  issuerChange: "200d:entrust",
+  churn: "lost:0.01,unenrol:0.01",
+  faults: "429:0.01,503:0.005,drop:0.002,pin:0.03,expired:0.01",
+  thresholds: ["renew.p95<2000ms", "checks.rate>0.99"],
+} as const;
 
 /**
- * The main job: a fresh lab of virtual PIV cards, the whole emulated world served over real HTTP, PKI-AUTH with each
- * card (and the cases a kiosk must refuse), then derived PIV credentials from each issuer to simulated phones,
- * through an issuer change in the tenant — with OpenSSL judging every chain.
+ * The main job. First a walk-through: a fresh lab of virtual PIV cards, the whole emulated world served over real
+ * HTTP, PKI-AUTH with each card (and the cases a kiosk must refuse), derived PIV credentials from each issuer to
+ * simulated phones through an issuer change in the tenant, OpenSSL judging every chain. Then a demo fleet: a few
+ * hundred iOS and Android devices with all three issuers live a simulated year (renewals, an issuer change, lost and
+ * unenrolled devices, faults), with the k6-style summary and report.html.
  */
 export async function demoCommand(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { dir: { type: "string" }, cards: { type: "string" }, seed: { type: "string" } }, USAGE);
+  const { values } = parseFlags(
+    argv,
+    { dir: { type: "string" }, cards: { type: "string" }, seed: { type: "string" }, devices: { type: "string" }, workers: { type: "string" } },
+    USAGE,
+  );
   const count = intFlag(values.cards, "--cards", { min: 4, max: 1000, fallback: 4 });
+  const devices = intFlag(values.devices, "--devices", { min: 0, max: 100_000, fallback: 300 });
+  const workers = intFlag(values.workers, "--workers", { min: 1, max: 64, fallback: Math.min(4, availableParallelism()) });
   const seed = values.seed ?? "dpclab-demo";
   const lab = new LabDir(values.dir ?? ".dpclab-demo");
   rmSync(lab.root, { recursive: true, force: true });
@@ -132,7 +153,15 @@ export async function demoCommand(argv: string[]): Promise<number> {
   console.log(`\n${table(["card", "token label", "case", "PKI-AUTH"], outcome)}`);
   console.log(`\n${table(["issuer", "platform", "derived PIV Auth serial", "policy", "certificates", "openssl verify"], derived)}`);
   console.log(`\nthe lab stays in ${lab.root}: try  node bin/dpclab.js cards list --dir ${lab.root}`);
-  return 0;
+  if (devices === 0) return 0;
+
+  const fleetDir = join(lab.root, "fleet");
+  const reportDir = join(lab.root, "fleet-report");
+  console.log(
+    `\ndemo fleet: ${devices} devices (${DEMO_FLEET.mix}), all three issuers, ${DEMO_FLEET.duration} simulated on ${workers} worker thread(s); ` +
+      `credentials live ${DEMO_FLEET.lifetime}, the tenants switch to Entrust at ${DEMO_FLEET.issuerChange.split(":")[0]}`,
+  );
+  return runFleetAndReport({ ...DEMO_FLEET, devices, workers: Math.min(workers, devices), seed, dir: fleetDir }, reportDir);
 }
 
 /** OpenSSL as the independent judge of an issued chain; says so when it is not installed. */

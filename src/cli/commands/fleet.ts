@@ -2,13 +2,13 @@ import { join } from "node:path";
 import { SERIES } from "../../../fleet/metrics/index.js";
 import type { RunResult } from "../../../fleet/report/index.js";
 import { summaryText, thresholdsHeld, writeReport } from "../../../fleet/report/index.js";
-import { type IssuerChoice, runFleet } from "../../../fleet/runner/index.js";
+import { type FleetOptions, type IssuerChoice, runFleet } from "../../../fleet/runner/index.js";
 import { DpclabError } from "../../errors.js";
 import { intFlag, parseFlags } from "../args.js";
 import { progressBar } from "../progress.js";
 
 const USAGE =
-  "dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed] [--lifetime 365d] [--duration 400d] [--seed S] [--arrival-rate R] [--preset renewal-storm] [--transport inprocess|http] [--url URL] [--workers K] [--faults SPEC] [--threshold EXPR]... [--report DIR]";
+  "dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed] [--lifetime 365d] [--duration 400d] [--seed S] [--arrival-rate R] [--preset renewal-storm] [--transport inprocess|http] [--url URL] [--workers K] [--faults SPEC] [--churn lost:R,unenrol:R] [--issuer-change 200d:ISSUER] [--threshold EXPR]... [--report DIR]";
 
 /**
  * `dpclab fleet run`: a simulated fleet lives through its credentials' lifetime on a virtual clock (in-process, on
@@ -35,6 +35,8 @@ export async function fleetCommand(argv: string[]): Promise<number> {
       transport: { type: "string" },
       url: { type: "string" },
       workers: { type: "string" },
+      churn: { type: "string" },
+      "issuer-change": { type: "string" },
     },
     USAGE,
   );
@@ -48,30 +50,45 @@ export async function fleetCommand(argv: string[]): Promise<number> {
       throw new DpclabError(`--arrival-rate must be a positive number of arrivals per second (got "${values["arrival-rate"]}")`, "usage");
   }
 
-  const bar = progressBar(`fleet of ${devices}`);
+  return runFleetAndReport(
+    {
+      devices,
+      ...(values.mix !== undefined ? { mix: values.mix } : {}),
+      ...(values.issuer !== undefined ? { issuer: values.issuer as IssuerChoice } : {}),
+      ...(values.lifetime !== undefined ? { lifetime: values.lifetime } : {}),
+      ...(values.duration !== undefined ? { duration: values.duration } : {}),
+      ...(values.seed !== undefined ? { seed: values.seed } : {}),
+      ...(arrivalRate !== undefined ? { arrivalRate } : {}),
+      ...(values.faults !== undefined ? { faults: values.faults } : {}),
+      ...(values.churn !== undefined ? { churn: values.churn } : {}),
+      ...(values["issuer-change"] !== undefined ? { issuerChange: values["issuer-change"] } : {}),
+      ...(values.preset !== undefined ? { preset: values.preset } : {}),
+      ...(values.transport !== undefined ? { transport: values.transport } : {}),
+      ...(values.url !== undefined ? { url: values.url } : {}),
+      ...(values.dir !== undefined ? { dir: values.dir } : {}),
+      ...(workers !== undefined ? { workers } : {}),
+      thresholds: values.threshold ?? [],
+    },
+    values.report,
+  );
+}
+
+/**
+ * Runs a fleet with a progress bar, prints the k6-style summary and renewals per day, writes the report files when
+ * asked; 0 when every threshold held, else 1.
+ */
+export async function runFleetAndReport(options: Omit<FleetOptions, "onProgress">, reportDir: string | undefined): Promise<number> {
+  const bar = progressBar(`fleet of ${options.devices}`);
   const result = await runFleet({
-    devices,
-    ...(values.mix !== undefined ? { mix: values.mix } : {}),
-    ...(values.issuer !== undefined ? { issuer: values.issuer as IssuerChoice } : {}),
-    ...(values.lifetime !== undefined ? { lifetime: values.lifetime } : {}),
-    ...(values.duration !== undefined ? { duration: values.duration } : {}),
-    ...(values.seed !== undefined ? { seed: values.seed } : {}),
-    ...(arrivalRate !== undefined ? { arrivalRate } : {}),
-    ...(values.faults !== undefined ? { faults: values.faults } : {}),
-    ...(values.preset !== undefined ? { preset: values.preset } : {}),
-    ...(values.transport !== undefined ? { transport: values.transport } : {}),
-    ...(values.url !== undefined ? { url: values.url } : {}),
-    ...(values.dir !== undefined ? { dir: values.dir } : {}),
-    ...(workers !== undefined ? { workers } : {}),
-    thresholds: values.threshold ?? [],
+    ...options,
     onProgress: (p) => bar.update(p.day, p.days, `sim day ${p.day} · enrolled ${p.enrolled} · renewed ${p.renewed} · failed ${p.failed}`),
   });
   bar.done();
   console.log(summaryText(result));
   console.log(renewalsPerDayText(result));
-  if (values.report !== undefined) {
-    const files = await writeReport(values.report, result);
-    console.log(`report: ${files.reportHtml} (summary.json, junit.xml beside it in ${join(values.report)})`);
+  if (reportDir !== undefined) {
+    const files = await writeReport(reportDir, result);
+    console.log(`report: ${files.reportHtml} (summary.json, junit.xml beside it in ${join(reportDir)})`);
   }
   return thresholdsHeld(result) ? 0 : 1;
 }

@@ -70,7 +70,7 @@ export function fakeRun(seed: number, opts: { jitter?: number; thresholds?: stri
     options: { devices, duration: "400d", workers: 2 },
     wall: { startedAt: new Date(wallStart).toISOString(), finishedAt: new Date(wallStart + 9_000).toISOString() },
     simulated: { start: new Date(simStart).toISOString(), end: new Date(simStart + 400 * DAY).toISOString() },
-    outcome: { devices, enrolled, renewed, failed, counts: { android: 120, ios: 180 } },
+    outcome: { devices, enrolled, renewed, failed, retired: {}, counts: { android: 120, ios: 180 } },
     metrics,
     thresholds: evaluateThresholds(thresholds, metrics).map((t) => (opts.hostile ? { ...t, expression: `${t.expression} ${HOSTILE}` } : t)),
   };

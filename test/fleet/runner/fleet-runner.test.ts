@@ -12,8 +12,9 @@ import { LabDir } from "../../../src/lab/index.js";
 import { dpclab, tempDir } from "../../helpers/cli.js";
 import { findAll, parseXml } from "../report/xml-check.js";
 
-const accounted = (o: { devices: number; enrolled: number; renewed: number; failed: Record<string, number> }) =>
-  o.enrolled + o.renewed + Object.values(o.failed).reduce((a, b) => a + b, 0);
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+const accounted = (o: { devices: number; enrolled: number; renewed: number; failed: Record<string, number>; retired: Record<string, number> }) =>
+  o.enrolled + o.renewed + sum(o.failed) + sum(o.retired);
 
 describe("fleet runner", () => {
   it("24 devices, both platforms, all three issuers, 400 simulated days: every device accounted for, renewals done", async () => {
@@ -151,6 +152,34 @@ describe("fleet runner", () => {
     expect(faultsOne.outcome.failed).toEqual({});
   });
 
+  it("user slips (mistyped PIN, card errors, expired OTP/QR) and churn (lost, unenrolled) lose no device, on one thread or two", async () => {
+    const options = {
+      devices: 14,
+      issuer: "mixed" as const,
+      seed: "slips-churn",
+      lifetime: "40d",
+      duration: "60d",
+      faults: "pin:0.3,pkcs11:0.15,expired:0.2",
+      churn: "lost:0.2,unenrol:0.15",
+    };
+    const [one, two] = [await runFleet(options), await runFleet({ ...options, workers: 2 })];
+    expect(two.outcome).toEqual(one.outcome);
+    const o = one.outcome;
+    expect(accounted(o)).toBe(14);
+    expect(o.failed).toEqual({});
+    expect(o.retired.lost).toBeGreaterThan(0);
+    expect(o.retired.unenrolled).toBeGreaterThan(0);
+    for (const kind of ["pin", "pkcs11", "expired"]) expect(o.counts[`faults:${kind}`]).toBeGreaterThan(0);
+    // an expired secret is refused by the issuer (410) and the user starts over; so is a card error
+    expect(one.metrics.counters["user-retry:secret-expired"]).toBeGreaterThan(0);
+    expect(one.metrics.counters["user-retry:pkcs11-ckr_device_error"]).toBeGreaterThan(0);
+    // every lost device that held a credential had it revoked by its issuer (DC-TRM-01)
+    const revoked = one.metrics.checks["lost device: credential revoked (DC-TRM-01)"];
+    expect(revoked?.passes).toBeGreaterThan(0);
+    expect(revoked?.fails).toBe(0);
+    expect(one.command).toContain("--churn lost:0.2,unenrol:0.15");
+  });
+
   it("refuses bad options before building a lab", async () => {
     for (const workers of [0, 9, 1.5]) await expect(runFleet({ devices: 8, workers })).rejects.toMatchObject({ code: "usage", message: /--workers/ });
     await expect(
@@ -165,6 +194,11 @@ describe("fleet runner", () => {
     await expect(runFleet({ devices: 2, lifetime: "2000d" })).rejects.toMatchObject({ code: "usage", message: /1096d/ });
     await expect(runFleet({ devices: 2, thresholds: ["renew.p95"] })).rejects.toMatchObject({ code: "usage" });
     await expect(runFleet({ devices: 2, preset: "hurricane" })).rejects.toMatchObject({ code: "usage" });
+    await expect(runFleet({ devices: 2, faults: "pin:1.5" })).rejects.toMatchObject({ code: "usage", message: /pin/ });
+    await expect(runFleet({ devices: 2, churn: "stolen:0.1" })).rejects.toMatchObject({ code: "usage", message: /--churn/ });
+    await expect(runFleet({ devices: 2, churn: "lost:0.7,unenrol:0.7" })).rejects.toMatchObject({ code: "usage", message: /--churn/ });
+    await expect(runFleet({ devices: 2, issuerChange: "200d:xtec" })).rejects.toMatchObject({ code: "usage", message: /--issuer-change/ });
+    await expect(runFleet({ devices: 2, duration: "100d", issuerChange: "200d:entrust" })).rejects.toMatchObject({ code: "usage", message: /--issuer-change/ });
     await expect(runFleet({ devices: 2, transport: "carrier-pigeon" })).rejects.toMatchObject({ code: "usage" });
     await expect(runFleet({ devices: 2, url: "http://127.0.0.1:1" })).rejects.toMatchObject({ code: "usage", message: /--transport http/ });
     await expect(runFleet({ devices: 2, transport: "http", url: "http://127.0.0.1:1", issuer: "entrust" })).rejects.toMatchObject({
