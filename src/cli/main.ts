@@ -22,6 +22,8 @@ const HELP = `dpclab — Derived PIV Credential lab (TEST PKI only)
                 [--keystore software|hardware] [--agent-card J] [--url URL] [--out O]
   dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed]
                 [--lifetime 365d] [--duration 400d] [--seed S] [--faults SPEC] [--threshold EXPR]... [--report DIR]
+  dpclab conform CERT.pem [--chain FILE] [--edition 2014|r1-ipd|r1-fpd] [--json] [--junit FILE] [--matrix DIR]
+                (SP 800-157 derived PIV Authentication profile; --chain: PEM intermediates + trust anchor)
 
 The lab directory (--dir, default ./.dpclab) holds all state.`;
 
@@ -34,6 +36,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
   enroll: enrollCommand,
   fleet: (argv) => import("./commands/fleet.js").then((m) => m.fleetCommand(argv)),
+  conform: (argv) => import("./commands/conform.js").then((m) => m.conformCommand(argv)),
 };
 
 async function main(argv: string[]): Promise<number> {
