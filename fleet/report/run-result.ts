@@ -29,6 +29,8 @@ export interface RunResult {
   outcome: RunOutcome;
   metrics: MetricsSnapshot;
   thresholds: ThresholdResult[];
+  /** With the renewal-storm preset: its instant and throughput (renewals per wall-clock second, all workers). */
+  storm?: { at: string; renewals: number; wallSeconds: number; renewalsPerSecond: number };
 }
 
 /** Wall-clock duration of the run in seconds (at least 1 ms, so rates stay finite). */

@@ -33,6 +33,7 @@ export interface Summary {
   errors: Record<string, number>;
   checks: Record<string, { passes: number; fails: number }>;
   thresholds: ThresholdResult[];
+  storm?: RunResult["storm"];
 }
 
 const count: JsonSchema = { type: "integer", minimum: 0 };
@@ -45,27 +46,31 @@ const closed = (properties: Record<string, JsonSchema>, optional: string[] = [])
   additionalProperties: false,
 });
 
-export const SUMMARY_SCHEMA: JsonSchema = closed({
-  format: { type: "string" },
-  seed: {},
-  command: { type: "string" },
-  options: { type: "object" },
-  ok: { type: "boolean" },
-  wall: closed({ startedAt: { type: "string" }, finishedAt: { type: "string" }, seconds: ms }),
-  simulated: closed({ start: { type: "string" }, end: { type: "string" } }),
-  outcome: closed({ devices: count, enrolled: count, renewed: count, failed: counts, retired: counts, counts }),
-  latency: { type: "object", additionalProperties: closed({ count, p50: ms, p90: ms, p95: ms, p99: ms, max: ms }) },
-  throughput: { type: "object", additionalProperties: ms },
-  errors: counts,
-  checks: { type: "object", additionalProperties: closed({ passes: count, fails: count }) },
-  thresholds: {
-    type: "array",
-    items: closed(
-      { expression: { type: "string" }, ok: { type: "boolean" }, actual: { type: ["number", "null"] }, unit: { type: "string" }, detail: { type: "string" } },
-      ["detail"],
-    ),
+export const SUMMARY_SCHEMA: JsonSchema = closed(
+  {
+    format: { type: "string" },
+    seed: {},
+    command: { type: "string" },
+    options: { type: "object" },
+    ok: { type: "boolean" },
+    wall: closed({ startedAt: { type: "string" }, finishedAt: { type: "string" }, seconds: ms }),
+    simulated: closed({ start: { type: "string" }, end: { type: "string" } }),
+    outcome: closed({ devices: count, enrolled: count, renewed: count, failed: counts, retired: counts, counts }),
+    latency: { type: "object", additionalProperties: closed({ count, p50: ms, p90: ms, p95: ms, p99: ms, max: ms }) },
+    throughput: { type: "object", additionalProperties: ms },
+    errors: counts,
+    checks: { type: "object", additionalProperties: closed({ passes: count, fails: count }) },
+    thresholds: {
+      type: "array",
+      items: closed(
+        { expression: { type: "string" }, ok: { type: "boolean" }, actual: { type: ["number", "null"] }, unit: { type: "string" }, detail: { type: "string" } },
+        ["detail"],
+      ),
+    },
+    storm: closed({ at: { type: "string" }, renewals: count, wallSeconds: ms, renewalsPerSecond: ms }),
   },
-});
+  ["storm"],
+);
 
 /** Checks an object against the documented `summary.json` shape; returns the violations (empty when valid). */
 export function validateSummary(obj: unknown): { ok: boolean; errors: string[] } {
@@ -112,6 +117,7 @@ export function buildSummary(r: RunResult): Summary {
     checks: r.metrics.checks,
     // null survives JSON; NaN would not.
     thresholds: r.thresholds.map((t) => ({ ...t, actual: t.actual !== null && Number.isFinite(t.actual) ? t.actual : null })),
+    ...(r.storm ? { storm: r.storm } : {}),
   };
 }
 

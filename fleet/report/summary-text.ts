@@ -62,6 +62,10 @@ function throughputLines(r: RunResult): string[] {
   for (const s of stepStats(r.metrics)) lines.push(`${INDENT}${dotted(s.step, 30)} ${(s.count / secs).toFixed(1).padStart(10)}/s wall`);
   const renewals = Object.values(r.metrics.series[SERIES.renewalsPerSimDay] ?? {}).map((row) => row.renewals ?? 0);
   if (renewals.length) lines.push(`${INDENT}${dotted("renewals on busiest sim day", 30)} ${number(Math.max(...renewals)).padStart(10)}`);
+  if (r.storm)
+    lines.push(
+      `${INDENT}${dotted("renewal storm", 30)} ${number(r.storm.renewals).padStart(10)} renewals in ${r.storm.wallSeconds.toFixed(1)} s wall = ${r.storm.renewalsPerSecond.toFixed(1)}/s`,
+    );
   for (const [k, v] of Object.entries(o.counts)) lines.push(`${INDENT}${dotted(k, 30)} ${number(v).padStart(10)}`);
   return lines;
 }

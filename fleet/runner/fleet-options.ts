@@ -45,7 +45,10 @@ export interface FleetOptions {
   /** The tenants switch to this issuer at this simulated time: "200d:intercede" (intune.md §1.3). */
   issuerChange?: string;
   thresholds?: readonly string[];
-  /** Lab directory (must not hold a lab yet); default a temporary one, removed afterwards. */
+  /**
+   * Lab directory: a new one, or a lab from an earlier run or `cards create`, whose deck is reused (cards are added
+   * when it has too few); default a temporary one, removed afterwards.
+   */
   dir?: string;
   /** Simulated start (default 2026-01-01T00:00:00Z): a fixed start keeps runs identical. */
   start?: string;

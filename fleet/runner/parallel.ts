@@ -9,7 +9,7 @@ import { FleetMetrics, type MetricsSnapshot } from "../metrics/index.js";
 import type { RunOutcome } from "../report/index.js";
 import type { DeviceRange } from "../sim/index.js";
 import type { FleetOptions, FleetPlan, FleetProgress } from "./fleet-options.js";
-import { mergeOutcomes, planDevices, type ShardRun, stormInstant } from "./run-fleet.js";
+import { mergeOutcomes, planDevices, type ShardRun, type StormWall, stormInstant } from "./run-fleet.js";
 
 /** What the main thread gives a worker (structured-clone data only). */
 export interface WorkerInput {
@@ -27,7 +27,7 @@ export type WorkerMessage =
   | { type: "day"; day: number; days: number; simulatedNow: string; enrolled: number; renewed: number; failed: number }
   /** Its devices all settled (latest renewal due time), or null: its run ended first. */
   | { type: "storm-due"; due: number | null }
-  | { type: "done"; outcome: RunOutcome; metrics: MetricsSnapshot; stormAt?: number }
+  | { type: "done"; outcome: RunOutcome; metrics: MetricsSnapshot; stormAt?: number; stormWall?: StormWall }
   | { type: "error"; message: string; code?: string };
 
 /** What the main thread posts to a worker: the fleet-wide renewal storm instant. */
@@ -117,7 +117,7 @@ export async function runWorkers(
     } else days.set(m.day, cur);
   };
   const workers: Worker[] = [];
-  const results: Promise<{ outcome: RunOutcome; metrics: MetricsSnapshot; stormAt?: number }>[] = [];
+  const results: Promise<{ outcome: RunOutcome; metrics: MetricsSnapshot; stormAt?: number; stormWall?: StormWall }>[] = [];
   try {
     for (const range of ranges) {
       const input: WorkerInput = { options: { ...rest, start: start.toISOString() }, root: lab.root, start: start.toISOString(), range, workers: plan.workers };
@@ -153,7 +153,14 @@ export async function runWorkers(
     const metrics = new FleetMetrics();
     for (const p of parts) metrics.mergeSnapshot(p.metrics);
     const stormAt = parts.find((p) => p.stormAt !== undefined)?.stormAt;
-    return { outcome: mergeOutcomes(parts.map((p) => p.outcome)), metrics, ...(stormAt !== undefined ? { stormAt } : {}) };
+    const walls = parts.flatMap((p) => (p.stormWall ? [p.stormWall] : []));
+    const stormWall = walls.length ? { first: Math.min(...walls.map((w) => w.first)), last: Math.max(...walls.map((w) => w.last)) } : undefined;
+    return {
+      outcome: mergeOutcomes(parts.map((p) => p.outcome)),
+      metrics,
+      ...(stormAt !== undefined ? { stormAt } : {}),
+      ...(stormWall ? { stormWall } : {}),
+    };
   } finally {
     await Promise.all(workers.map((w) => w.terminate().catch(() => undefined)));
   }

@@ -74,17 +74,20 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
   const lab = new LabDir(root);
   if (remote && !existsSync(lab.configPath))
     throw new DpclabError(`${lab.root} holds no lab: with --url, --dir must be the lab that dpclab serve serves`, "usage");
-  if (!remote && !temp && existsSync(lab.configPath)) throw new DpclabError(`${lab.root} already holds a lab: give --dir a new directory`, "usage");
+  // A lab from an earlier run (or `cards create`) is reused with its deck: SoftHSM cards are the slow part to make.
+  const reuse = !remote && !temp && existsSync(lab.configPath);
   // Against a served lab the run starts at the next midnight of the server's clock (it only moves forward).
   const start = remote ? await servedStart(plan.url!, plan.start) : plan.start;
   const clock = new VirtualClock(start);
   const cards: PivCard[] = [];
   const links: IssuerLink[] = [];
   try {
-    const cardIssuer = remote
-      ? await CardIssuer.open(lab, clock)
-      : await CardIssuer.create(lab, { version: 1, alg: "p256", seed: plan.seed, baseUrl: BASE_URL, createdAt: start.toISOString() }, clock);
-    if (!remote) await createCards(lab, cardIssuer, { count: users.length + 1, seed: plan.seed, clock });
+    const cardIssuer =
+      remote || reuse
+        ? await CardIssuer.open(lab, clock)
+        : await CardIssuer.create(lab, { version: 1, alg: "p256", seed: plan.seed, baseUrl: BASE_URL, createdAt: start.toISOString() }, clock);
+    const missing = users.length + 1 - cardIssuer.cards().length;
+    if (!remote && missing > 0) await createCards(lab, cardIssuer, { count: missing, seed: plan.seed, clock });
     const records = cardIssuer.cards();
     if (records.length < users.length + 1)
       throw new DpclabError(
@@ -137,6 +140,7 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
       outcome,
       metrics: metrics.snapshot(),
       thresholds: evaluateThresholds(plan.thresholds, metrics),
+      ...(shard.stormAt !== undefined && shard.stormWall ? { storm: stormSummary(shard.stormAt, shard.stormWall, outcome) } : {}),
     };
   } finally {
     for (const link of links) await link.close().catch(() => undefined);
@@ -157,6 +161,13 @@ export interface ShardRun {
   metrics: FleetMetrics;
   /** The renewal storm's instant (epoch ms), when one was scheduled. */
   stormAt?: number;
+  /** Wall clock (epoch ms) from the first storm renewal's start to the last one's end. */
+  stormWall?: StormWall;
+}
+
+export interface StormWall {
+  first: number;
+  last: number;
 }
 
 /** A simulated day's census of one shard (or, summed, of the fleet). */
@@ -320,12 +331,15 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
     }
     metrics.increment("storm:devices", scheduled);
   };
+  let stormWall: StormWall | undefined;
   sim.on("storm-renew", async (event, s) => {
     const agent = agentOf(event.subject)!;
     const k = event.subject - range.start;
     stormAttempts[k]! += 1;
     const before = agent.renewals;
+    const wallStart = performance.timeOrigin + performance.now();
     await agent.checkIn(); // the tenant says renewal is due → the device renews
+    stormWall = { first: Math.min(stormWall?.first ?? wallStart, wallStart), last: performance.timeOrigin + performance.now() };
     const renewed = agent.renewals - before;
     if (renewed > 0) renewalsSeries.tally(simDay(s.now().getTime()), "renewals", renewed);
     else if (agent.state !== "failed" && stormAttempts[k]! < ENROL_ATTEMPTS)
@@ -404,12 +418,24 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
   // Counts only, so the outcome stays comparable: the storm's renewals (its day is set once, fleet-wide: stormOutcome).
   if (storm) outcome.counts["storm:renewals"] = stormAt === undefined ? 0 : renewalsSeries.value(simDay(stormAt), "renewals");
   for (const [reason, n] of Object.entries(outcome.failed)) metrics.increment(`failed:${reason}`, n);
-  return { outcome, metrics, ...(stormAt !== undefined ? { stormAt } : {}) };
+  return { outcome, metrics, ...(stormAt !== undefined ? { stormAt } : {}), ...(stormWall ? { stormWall } : {}) };
 }
 
 /** The storm's instant from the shards' latest due times: the first simulated midnight at or after all of them. */
 export function stormInstant(dues: readonly number[]): number {
   return Math.ceil(Math.max(...dues) / DAY_MS) * DAY_MS;
+}
+
+/** The storm's throughput: renewals it completed per wall-clock second, from its first renewal to its last. */
+function stormSummary(at: number, wall: StormWall, outcome: RunOutcome): NonNullable<RunResult["storm"]> {
+  const renewals = outcome.counts["storm:renewals"] ?? 0;
+  const wallSeconds = Math.max(0.001, (wall.last - wall.first) / 1000);
+  return {
+    at: new Date(at).toISOString(),
+    renewals,
+    wallSeconds: Math.round(wallSeconds * 1000) / 1000,
+    renewalsPerSecond: Math.round((renewals / wallSeconds) * 100) / 100,
+  };
 }
 
 /** The storm's simulated day, counted from the start (-1: no storm happened), among the sorted counts. */

@@ -19,7 +19,7 @@ async function main(input: WorkerInput): Promise<void> {
   const links: IssuerLink[] = [];
   try {
     const cardIssuer = await CardIssuer.open(lab, clock);
-    const { outcome, metrics, stormAt } = await runShard({
+    const { outcome, metrics, stormAt, stormWall } = await runShard({
       plan,
       lab,
       cardIssuer,
@@ -48,7 +48,7 @@ async function main(input: WorkerInput): Promise<void> {
       onReady: () => post({ type: "ready" }),
       onDay: (p) => post({ type: "day", ...p, simulatedNow: p.simulatedNow.toISOString() }),
     });
-    post({ type: "done", outcome, metrics: metrics.snapshot(), ...(stormAt !== undefined ? { stormAt } : {}) });
+    post({ type: "done", outcome, metrics: metrics.snapshot(), ...(stormAt !== undefined ? { stormAt } : {}), ...(stormWall ? { stormWall } : {}) });
   } finally {
     for (const link of links) await link.close().catch(() => undefined);
     // Sessions only: the PKCS#11 library is the process's (C_Finalize here would end the other threads' sessions).

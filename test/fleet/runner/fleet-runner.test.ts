@@ -5,7 +5,7 @@ import { CardIssuer, createCards } from "../../../emulators/piv-ca/index.js";
 import { serve } from "../../../emulators/shared/index.js";
 import { createLabStack } from "../../../emulators/stack/index.js";
 import { SERIES } from "../../../fleet/metrics/index.js";
-import { validateSummary } from "../../../fleet/report/index.js";
+import { buildSummary, validateSummary } from "../../../fleet/report/index.js";
 import { runFleet } from "../../../fleet/runner/index.js";
 import { VirtualClock } from "../../../src/clock.js";
 import { LabDir } from "../../../src/lab/index.js";
@@ -68,6 +68,13 @@ describe("fleet runner", () => {
     expect(o.counts["storm:day"]).toBeLessThanOrEqual(27);
     expect(r.metrics.latency.renew?.count).toBe(20);
     expect(r.command).toContain("--preset renewal-storm --arrival-rate 0.5");
+    // the storm's throughput, from its first renewal to its last (wall clock), in summary.json too
+    expect(r.storm).toMatchObject({ renewals: 20 });
+    expect(r.storm!.renewalsPerSecond).toBeCloseTo(20 / r.storm!.wallSeconds, 0);
+    expect(Date.parse(r.storm!.at) - Date.parse(r.simulated.start)).toBe(o.counts["storm:day"]! * 86_400_000);
+    const summary = buildSummary(r);
+    expect(validateSummary(JSON.parse(JSON.stringify(summary))).errors).toEqual([]);
+    expect(summary.storm?.renewals).toBe(20);
   });
 
   it("over real HTTP (a loopback server the runner starts) a fleet has the same outcome as in-process with the same seed", async () => {
@@ -178,6 +185,24 @@ describe("fleet runner", () => {
     expect(revoked?.passes).toBeGreaterThan(0);
     expect(revoked?.fails).toBe(0);
     expect(one.command).toContain("--churn lost:0.2,unenrol:0.15");
+  });
+
+  it("a second run on the same --dir reuses the lab's deck, adding cards only when the fleet needs more", async () => {
+    const dir = tempDir();
+    try {
+      const options = { issuer: "intercede" as const, seed: "reuse", duration: "3d", dir: dir.path };
+      const first = await runFleet({ ...options, devices: 3 });
+      const deckSize = async () => (await CardIssuer.open(new LabDir(dir.path), new VirtualClock(new Date()))).cards().length;
+      const deckAfterFirst = await deckSize();
+      const again = await runFleet({ ...options, devices: 3 });
+      expect(again.outcome).toEqual(first.outcome);
+      expect(await deckSize()).toBe(deckAfterFirst);
+      const bigger = await runFleet({ ...options, devices: 9 });
+      expect(bigger.outcome).toMatchObject({ devices: 9, enrolled: 9, failed: {} });
+      expect(await deckSize()).toBeGreaterThan(deckAfterFirst);
+    } finally {
+      dir.remove();
+    }
   });
 
   it("refuses bad options before building a lab", async () => {
