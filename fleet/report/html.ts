@@ -107,6 +107,11 @@ ${table(
 ${latencyOverTime(r)}
 
 <h2>Renewals</h2>
+${
+  r.storm
+    ? `<p>Renewal storm at ${e(r.storm.at)}: ${r.storm.renewals} renewals in ${r.storm.wallSeconds.toFixed(1)} s of wall clock = <strong>${r.storm.renewalsPerSecond.toFixed(1)} renewals/s</strong> (all workers).</p>`
+    : ""
+}
 ${renewalsPerDay(r)}
 
 <h2>Fleet state</h2>

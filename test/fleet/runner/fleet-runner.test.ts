@@ -5,7 +5,7 @@ import { CardIssuer, createCards } from "../../../emulators/piv-ca/index.js";
 import { serve } from "../../../emulators/shared/index.js";
 import { createLabStack } from "../../../emulators/stack/index.js";
 import { SERIES } from "../../../fleet/metrics/index.js";
-import { buildSummary, validateSummary } from "../../../fleet/report/index.js";
+import { buildSummary, reportHtml, validateSummary } from "../../../fleet/report/index.js";
 import { runFleet } from "../../../fleet/runner/index.js";
 import { VirtualClock } from "../../../src/clock.js";
 import { LabDir } from "../../../src/lab/index.js";
@@ -75,6 +75,7 @@ describe("fleet runner", () => {
     const summary = buildSummary(r);
     expect(validateSummary(JSON.parse(JSON.stringify(summary))).errors).toEqual([]);
     expect(summary.storm?.renewals).toBe(20);
+    expect(reportHtml(r)).toContain(`Renewal storm at ${r.storm!.at}: 20 renewals`);
   });
 
   it("over real HTTP (a loopback server the runner starts) a fleet has the same outcome as in-process with the same seed", async () => {
