@@ -1,7 +1,9 @@
 /**
- * Minimal DER, written and read by hand for the few places where going through @peculiar/asn1-schema would be
- * wasted work (certificate issuance is benchmarked) or too much (PKCS#11 attributes: CKA_EC_PARAMS, CKA_OBJECT_ID,
- * CKA_EC_POINT, SPKI; CHUID signatures). Anything bigger goes through asn1-schema.
+ * DER written and read by hand wherever going through @peculiar/asn1-schema would be wasted work on a hot path:
+ * certificate issuance, CertificateFacts (every certificate a relying party looks at), OCSP both ways, CSRs, CHUID
+ * signatures, PKCS#11 attributes (CKA_EC_PARAMS, CKA_OBJECT_ID, CKA_EC_POINT, SPKI). The reader (derNode and
+ * friends) is strict DER and throws DerError; callers turn that into their own DpclabError. Structures read rarely
+ * (CRLs, CMS verification) still go through asn1-schema.
  */
 export function derLength(n: number): Uint8Array {
   if (n < 0x80) return Uint8Array.of(n);
@@ -124,6 +126,14 @@ export function derTime(date: Date): Uint8Array {
   return date.getUTCFullYear() < 2050 ? derTlv(0x17, utf8.encode(digits.slice(2))) : derTlv(0x18, utf8.encode(digits));
 }
 
+/** GeneralizedTime, Zulu, with milliseconds when there are any (RFC 6960 times; DER: no trailing zeros in the fraction). */
+export function derGeneralizedTime(date: Date): Uint8Array {
+  const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  const ms = iso.slice(20, 23).replace(/0+$/, "");
+  const digits = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}${ms ? `.${ms}` : ""}Z`;
+  return derTlv(0x18, utf8.encode(digits));
+}
+
 const oidCache = new Map<string, Uint8Array>();
 
 /**
@@ -143,4 +153,197 @@ export function derName(rdns: readonly (readonly [string, string])[]): Uint8Arra
       return derTlv(0x31, derTlv(0x30, oid, str));
     }),
   );
+}
+
+// ——— reading ———
+
+/** Malformed DER: what was expected where. Parsers built on the reader turn it into their own DpclabError. */
+export class DerError extends Error {
+  override name = "DerError";
+}
+
+/** One DER element as offsets into the bytes it was read from (no copy, no allocation beyond this object). */
+export interface DerNode {
+  tag: number;
+  /** Offset of the identifier octet. */
+  start: number;
+  /** Offset of the first content octet. */
+  body: number;
+  /** Offset just past the element. */
+  end: number;
+}
+
+/**
+ * The element at `at`, strictly DER (X.690 §10): low-tag-number form, definite length in the fewest octets, inside
+ * [at, limit). Throws DerError otherwise.
+ */
+export function derNode(bytes: Uint8Array, at: number, limit: number = bytes.length): DerNode {
+  if (at + 2 > limit) throw new DerError(at >= limit ? "missing element" : "truncated element");
+  const tag = bytes[at] as number;
+  if ((tag & 0x1f) === 0x1f) throw new DerError(`high tag numbers are not used here (tag 0x${tag.toString(16)})`);
+  let len = bytes[at + 1] as number;
+  let body = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0) throw new DerError("indefinite length is not DER");
+    if (n > 4) throw new DerError("length too large");
+    if (body + n > limit) throw new DerError("truncated length");
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + (bytes[body + i] as number);
+    if (len < 0x80 || bytes[body] === 0) throw new DerError("length not in the fewest octets (not DER)");
+    body += n;
+  }
+  const end = body + len;
+  if (end > limit) throw new DerError("truncated content");
+  return { tag, start: at, body, end };
+}
+
+/** The element at `at`, which must carry `tag`; `what` names it in the error. */
+export function derExpect(bytes: Uint8Array, at: number, limit: number, tag: number, what: string): DerNode {
+  const node = derNode(bytes, at, limit);
+  if (node.tag !== tag) throw new DerError(`${what}: expected tag 0x${tag.toString(16)}, found 0x${node.tag.toString(16)}`);
+  return node;
+}
+
+/** The elements directly inside a constructed element. */
+export function derChildren(bytes: Uint8Array, node: DerNode): DerNode[] {
+  if (!(node.tag & 0x20)) throw new DerError(`tag 0x${node.tag.toString(16)} is not constructed`);
+  const out: DerNode[] = [];
+  for (let at = node.body; at < node.end; ) {
+    const child = derNode(bytes, at, node.end);
+    out.push(child);
+    at = child.end;
+  }
+  return out;
+}
+
+/** The content octets of an element (a view, not a copy). */
+export function derContent(bytes: Uint8Array, node: DerNode): Uint8Array {
+  return bytes.subarray(node.body, node.end);
+}
+
+/** The whole element, tag and length included (a view, not a copy). */
+export function derElement(bytes: Uint8Array, node: DerNode): Uint8Array {
+  return bytes.subarray(node.start, node.end);
+}
+
+/** Bytes as ISO 8859-1 text, one character per octet (TextDecoder's "latin1" is windows-1252). */
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1");
+}
+const oidText = new Map<string, string>();
+const MAX_CACHED_OIDS = 4096;
+
+/** OBJECT IDENTIFIER content → dotted text (cached: the same few dozen OIDs recur in every certificate). */
+export function derOidText(bytes: Uint8Array, node: DerNode): string {
+  if (node.tag !== 0x06) throw new DerError(`expected an OBJECT IDENTIFIER, found tag 0x${node.tag.toString(16)}`);
+  const content = bytes.subarray(node.body, node.end);
+  const key = latin1(bytes, node.body, node.end);
+  const known = oidText.get(key);
+  if (known !== undefined) return known;
+  if (content.length === 0 || (content[content.length - 1] as number) & 0x80) throw new DerError("truncated OBJECT IDENTIFIER");
+  const arcs: string[] = [];
+  let value = 0n;
+  let small = 0;
+  let big = false;
+  let first = true;
+  for (let i = 0; i < content.length; i++) {
+    const b = content[i] as number;
+    if (b === 0x80 && (i === 0 || !((content[i - 1] as number) & 0x80))) throw new DerError("OBJECT IDENTIFIER arc not in the fewest octets");
+    if (big) value = (value << 7n) | BigInt(b & 0x7f);
+    else {
+      small = small * 128 + (b & 0x7f);
+      if (small > 2 ** 45) {
+        big = true;
+        value = BigInt(small);
+      }
+    }
+    if (b & 0x80) continue;
+    const arc = big ? value : BigInt(small);
+    if (first) {
+      first = false;
+      const top = arc < 40n ? 0n : arc < 80n ? 1n : 2n;
+      arcs.push(String(top), String(arc - top * 40n));
+    } else arcs.push(String(arc));
+    small = 0;
+    value = 0n;
+    big = false;
+  }
+  const text = arcs.join(".");
+  if (oidText.size < MAX_CACHED_OIDS) oidText.set(key, text);
+  return text;
+}
+
+/** Text of an IA5String/PrintableString/UTF8String-like element, byte per character (URIs and e-mail are IA5). */
+export function derAscii(bytes: Uint8Array, node: DerNode): string {
+  return latin1(bytes, node.body, node.end);
+}
+
+/** BOOLEAN: DER allows only 0x00 and 0xFF. */
+export function derBoolean(bytes: Uint8Array, node: DerNode): boolean {
+  if (node.tag !== 0x01 || node.end - node.body !== 1) throw new DerError("expected a one-octet BOOLEAN");
+  const v = bytes[node.body] as number;
+  if (v !== 0 && v !== 0xff) throw new DerError("BOOLEAN must be 0x00 or 0xFF in DER");
+  return v === 0xff;
+}
+
+/** A non-negative INTEGER small enough for a number (versions, pathLenConstraint, CRL reasons); `tag` 0x02 or 0x0a. */
+export function derSmallUnsigned(bytes: Uint8Array, node: DerNode, tag = 0x02): number {
+  const n = node.end - node.body;
+  if (node.tag !== tag || n === 0) throw new DerError("expected an INTEGER");
+  const first = bytes[node.body] as number;
+  if (n > 1 && first === 0 && !((bytes[node.body + 1] as number) & 0x80)) throw new DerError("INTEGER not in the fewest octets");
+  if (first & 0x80) throw new DerError("negative INTEGER where a count was expected");
+  if (n > 5) throw new DerError("INTEGER too large");
+  let v = 0;
+  for (let i = node.body; i < node.end; i++) v = v * 256 + (bytes[i] as number);
+  return v;
+}
+
+/** The contents of an INTEGER (two's complement, minimal), e.g. a serial number. */
+export function derIntegerContent(bytes: Uint8Array, node: DerNode): Uint8Array {
+  const n = node.end - node.body;
+  if (node.tag !== 0x02 || n === 0) throw new DerError("expected an INTEGER");
+  const first = bytes[node.body] as number;
+  const second = bytes[node.body + 1] as number;
+  if (n > 1 && ((first === 0 && !(second & 0x80)) || (first === 0xff && second & 0x80))) throw new DerError("INTEGER not in the fewest octets");
+  return bytes.subarray(node.body, node.end);
+}
+
+/** The octets of a BIT STRING that has no unused bits (signatures, public keys). */
+export function derBitStringOctets(bytes: Uint8Array, node: DerNode): Uint8Array {
+  if (node.tag !== 0x03 || node.end === node.body) throw new DerError("expected a BIT STRING");
+  if (bytes[node.body] !== 0) throw new DerError("BIT STRING has unused bits");
+  return bytes.subarray(node.body + 1, node.end);
+}
+
+/**
+ * UTCTime (YYMMDDHHMMSSZ; years 1950–2049) or GeneralizedTime (YYYYMMDDHHMMSS[.fff]Z), the DER forms RFC 5280
+ * §4.1.2.5 and RFC 6960 use.
+ */
+export function derTimeValue(bytes: Uint8Array, node: DerNode): Date {
+  const text = latin1(bytes, node.body, node.end);
+  let m: RegExpExecArray | null;
+  let year: number;
+  if (node.tag === 0x17) {
+    m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(text);
+    if (!m) throw new DerError(`UTCTime "${text}" is not YYMMDDHHMMSSZ`);
+    const yy = Number(m[1]);
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+  } else if (node.tag === 0x18) {
+    // A fraction with trailing zeros is not DER, but asn1js writes one (".500"): accepted.
+    m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(?:\.(\d+))?Z$/.exec(text);
+    if (!m) throw new DerError(`GeneralizedTime "${text}" is not YYYYMMDDHHMMSS[.f]Z`);
+    year = Number(m[1]);
+  } else {
+    throw new DerError(`expected a UTCTime or GeneralizedTime, found tag 0x${node.tag.toString(16)}`);
+  }
+  const [month, day, hour, minute, second] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
+  const ms = m[7] ? Number(`${m[7]}00`.slice(0, 3)) : 0; // milliseconds; finer digits are dropped
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads years 0–99 as 1900–1999
+  d.setUTCHours(hour, minute, second, ms);
+  // 31 February would roll over into March: reject what does not round-trip.
+  if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) throw new DerError(`"${text}" is not a valid time`);
+  return d;
 }

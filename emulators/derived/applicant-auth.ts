@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { verifyPkiAuthResponse } from "../../src/piv/index.js";
-import { CaStatusCache, createHttpRevocationChecker } from "../../src/pki/index.js";
+import { CaStatusCache, CertificateFacts, createHttpRevocationChecker } from "../../src/pki/index.js";
 import { type CardIssuer, type CardRecord, pivCaHandler } from "../piv-ca/index.js";
 import { inProcessFetch } from "../shared/handler.js";
 import type { ApplicantSession } from "./types.js";
@@ -94,9 +93,9 @@ export class ApplicantAuthenticator {
     if (!open) throw failed("challenge-unknown", "no such challenge, or it was already used: ask for a new one");
     if (now.getTime() >= open.expiresAt) throw failed("challenge-expired", "the challenge expired: ask for a new one");
 
-    let certificate: X509Certificate;
+    let certificate: CertificateFacts;
     try {
-      certificate = new X509Certificate(new Uint8Array(Buffer.from(certB64, "base64")));
+      certificate = CertificateFacts.fromDer(Buffer.from(certB64, "base64"));
     } catch {
       throw failed("bad-certificate", "the certificate is not a DER X.509 certificate");
     }
@@ -145,7 +144,7 @@ export class ApplicantAuthenticator {
     this.#sessions.delete(id);
   }
 
-  #findCard(fascn: string | undefined, cardUuid: string | undefined, certificate: X509Certificate): CardRecord {
+  #findCard(fascn: string | undefined, cardUuid: string | undefined, certificate: CertificateFacts): CardRecord {
     const serial = certificate.serialNumber.toLowerCase();
     const card = this.#issuer
       .cards()

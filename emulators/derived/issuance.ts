@@ -11,6 +11,7 @@ import {
   derivedPivAuthRequest,
   derivedSigningRequest,
   derivedValidity,
+  distinguishedNameText,
   exportSpki,
   generateKeyPair,
   type IssueRequest,
@@ -475,7 +476,7 @@ function refusalRules(code: string): string[] {
 function subjectText(request: IssueRequest): string {
   const { subject } = request;
   if (typeof subject === "string") return subject;
-  return subject instanceof Name ? subject.toString() : new Name(subject.slice().buffer).toString();
+  return subject instanceof Name ? subject.toString() : distinguishedNameText(subject);
 }
 
 function sha256Hex(bytes: Uint8Array): string {

@@ -1,4 +1,4 @@
-import type { X509Certificate } from "@peculiar/x509";
+import type { CertificateFacts } from "../../src/pki/index.js";
 import type { PivIdentityAccount } from "../piv-ca/identity-account.js";
 
 /**
@@ -64,7 +64,8 @@ export interface ApplicantSession {
   id: string;
   cardIndex: number;
   account: PivIdentityAccount;
-  pivAuthCertificate: X509Certificate;
+  /** Parsed from DER once at the kiosk (serialNumber, subject, notAfter, rawData read as on an X509Certificate). */
+  pivAuthCertificate: CertificateFacts;
   authenticatedAt: Date;
 }
 

@@ -1,8 +1,7 @@
-import { createPublicKey, verify as nodeVerify, randomBytes } from "node:crypto";
-import { X509Certificate } from "@peculiar/x509";
+import { verify as nodeVerify, randomBytes } from "node:crypto";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import { verifyCsr } from "../../src/pki/index.js";
+import { CertificateFacts, verifyCsr } from "../../src/pki/index.js";
 import type { DerivedIssuance, IssueResult } from "../derived/issuance.js";
 import type { ApplicantSession, DerivedCredentialRecord, DeviceDescriptor } from "../derived/types.js";
 
@@ -106,14 +105,14 @@ export class AutomaticRekey {
       );
     }
     // DC-MNT-01: authenticated with the existing credential — the current derived key signed the challenge.
-    const current = new X509Certificate(new Uint8Array(Buffer.from(record.pivAuth.certificate, "base64")));
+    const current = CertificateFacts.fromDer(Buffer.from(record.pivAuth.certificate, "base64"));
     if (!verifyProof(current, open.challenge, input.signature)) {
       this.#open.delete(credentialId); // a wrong proof spends the challenge
       throw new DpclabError("the rekey proof does not verify with the current derived PIV Authentication key (DC-MNT-01)", "rekey-proof-invalid", 401);
     }
     // DC-MNT-06: a rekey is a new key; the same key would be a renewal, which is not permitted.
     const csr = verifyCsr(input.csr);
-    if (Buffer.from(csr.publicKey).equals(Buffer.from(current.publicKey.rawData))) {
+    if (Buffer.from(csr.publicKey).equals(Buffer.from(current.spki))) {
       throw new DpclabError("the CSR carries the current key: a rekey needs a new key pair (DC-MNT-06)", "key-reused", 409);
     }
     if (record.smime && !input.smimeSigningCsr) {
@@ -172,11 +171,10 @@ export class AutomaticRekey {
   }
 }
 
-function verifyProof(current: X509Certificate, challenge: Uint8Array, signature: Uint8Array): boolean {
+function verifyProof(current: CertificateFacts, challenge: Uint8Array, signature: Uint8Array): boolean {
   try {
-    const key = createPublicKey({ key: Buffer.from(current.publicKey.rawData), format: "der", type: "spki" });
-    const hash = key.asymmetricKeyDetails?.namedCurve === "secp384r1" ? "sha384" : "sha256"; // CERT-13 pairing
-    return nodeVerify(hash, challenge, { key, dsaEncoding: "der" }, signature);
+    const hash = current.keyAlgorithm === "p384" ? "sha384" : "sha256"; // CERT-13 pairing
+    return nodeVerify(hash, challenge, { key: current.publicKey, dsaEncoding: "der" }, signature);
   } catch {
     return false;
   }

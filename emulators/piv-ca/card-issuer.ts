@@ -7,9 +7,10 @@ import { type LabConfig, type LabDir, readJson, writeJson } from "../../src/lab/
 import type { PivKeySlot } from "../../src/piv/index.js";
 import {
   CertificateAuthority,
+  CertificateFacts,
+  cardCertificateRequest,
   generateKeyPair,
   importPrivateKey,
-  issueCardCertificate,
   issueContentSigningCertificate,
   type KeyAlgorithm,
   type RevocationReason,
@@ -175,18 +176,23 @@ export class CardIssuer {
     // Card certificates never outlive the card (FIPS 201-3 §4.2.2.1) nor 3 years (CP2.6 §6.3.2).
     const notAfter = new Date(Math.min(new Date(card.expires).getTime(), notBefore.getTime() + 3 * YEAR_MS));
     for (const slot of ["9A", "9C", "9D", "9E"] as const) {
-      const cert = await issueCardCertificate(this.pivCa.ca, {
-        slot,
-        publicKey: publicKeys[slot],
-        cardholder: { commonName: card.cardholder.commonName, email: card.cardholder.email, organization: card.cardholder.agency },
-        fascn: Buffer.from(card.fascn, "hex"),
-        cardUuid: card.cardUuid,
-        notBefore,
-        notAfter,
-        cardExpiry: new Date(card.expires),
-      });
-      this.pivCa.record(cert, `card:${card.index}/${slot}`);
-      ders[slot] = new Uint8Array(cert.rawData);
+      // DER and facts (cached by content: personalisation reads the same bytes next), no X509Certificate parse.
+      const { der } = await this.pivCa.ca.issueDer(
+        cardCertificateRequest({
+          slot,
+          publicKey: publicKeys[slot],
+          cardholder: { commonName: card.cardholder.commonName, email: card.cardholder.email, organization: card.cardholder.agency },
+          fascn: Buffer.from(card.fascn, "hex"),
+          cardUuid: card.cardUuid,
+          notBefore,
+          notAfter,
+          cardExpiry: new Date(card.expires),
+        }),
+      );
+      const cert = CertificateFacts.fromDer(der);
+      // What IssuingAuthority.record does, without needing an X509Certificate.
+      this.pivCa.registry.record(cert.serialNumber, { subject: cert.subject, notAfter: cert.notAfter.toISOString(), ref: `card:${card.index}/${slot}` });
+      ders[slot] = der;
       serials[slot] = cert.serialNumber.toLowerCase();
     }
     return { ders, serials };

@@ -1,24 +1,11 @@
 import { createHash } from "node:crypto";
-import {
-  Attribute,
-  CertificateChoices,
-  CertificateSet,
-  ContentInfo,
-  DigestAlgorithmIdentifiers,
-  EncapsulatedContentInfo,
-  IssuerAndSerialNumber,
-  id_signedData,
-  SignedData,
-  SignerIdentifier,
-  SignerInfo,
-  SignerInfos,
-} from "@peculiar/asn1-cms";
-import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
-import { AlgorithmIdentifier, Certificate } from "@peculiar/asn1-x509";
+import { ContentInfo, id_signedData, SignedData } from "@peculiar/asn1-cms";
+import { AsnConvert } from "@peculiar/asn1-schema";
 import { cryptoProvider, X509Certificate } from "@peculiar/x509";
-import { derOctetString, derOid, derRead } from "../der.js";
+import { derOctetString, derOid, derRead, derSequence, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
 import { hashFor, type KeyAlgorithm } from "../pki/algorithms.js";
+import { CertificateFacts } from "../pki/certificate-facts.js";
 import { ecdsaDerToRaw, ecdsaRawToDer } from "./ecdsa-signature.js";
 import { decodeFascn, encodeFascn, type FascN } from "./fascn.js";
 import { decodeTlvs, encodeTlv, encodeTlvs } from "./tlv.js";
@@ -122,43 +109,46 @@ export async function buildChuid(spec: ChuidContent, signer: ChuidSigner, opts: 
   return concat(signedContent, encodeTlv(TAG_SIGNATURE, signature), encodeTlv(TAG_EDC));
 }
 
+/**
+ * The detached CMS SignedData (RFC 5652) over the CHUID content, written as DER directly: the signer certificate is
+ * embedded as its own bytes (asn1-schema re-serialised the whole parsed certificate for every card).
+ */
 async function signChuidContent(content: Uint8Array, signer: ChuidSigner, includeSignerDn: boolean): Promise<Uint8Array> {
   const hash = hashFor(signer.alg);
   const isEc = signer.alg === "p256" || signer.alg === "p384";
-  const cert = AsnConvert.parse(signer.certificate.rawData, Certificate);
-  const attrs = [
-    new Attribute({ attrType: ID_CONTENT_TYPE, attrValues: [ab(derOid(ID_PIV_CHUID_SECURITY_OBJECT))] }),
-    new Attribute({ attrType: ID_MESSAGE_DIGEST, attrValues: [ab(derOctetString(createHash(hashName(hash)).update(content).digest()))] }),
+  const cert = CertificateFacts.of(signer.certificate);
+  // Attribute ::= SEQUENCE { attrType OID, attrValues SET OF }
+  const attribute = (type: string, value: Uint8Array) => derSequence(derOid(type), derTlv(0x31, value));
+  const encoded = [
+    attribute(ID_CONTENT_TYPE, derOid(ID_PIV_CHUID_SECURITY_OBJECT)),
+    attribute(ID_MESSAGE_DIGEST, derOctetString(createHash(hashName(hash)).update(content).digest())),
   ];
-  if (includeSignerDn) {
-    attrs.push(new Attribute({ attrType: ID_PIV_SIGNER_DN, attrValues: [AsnConvert.serialize(cert.tbsCertificate.subject)] }));
-  }
-  const encoded = attrs.map((a) => new Uint8Array(AsnConvert.serialize(a)));
-  // Keep the attributes in DER (sorted) order so the [0] IMPLICIT field carries the same bytes that were signed.
-  const order = encoded.map((e, i) => ({ e, i })).sort((a, b) => Buffer.compare(Buffer.from(a.e), Buffer.from(b.e)));
+  if (includeSignerDn) encoded.push(attribute(ID_PIV_SIGNER_DN, cert.subjectDer));
+  // The SET OF in DER (sorted) order is what is signed; signedAttrs [0] IMPLICIT carries the same bytes.
   const toSign = derSetOf(encoded);
   const subtle = (signer.crypto ?? cryptoProvider.get()).subtle;
   const params = isEc ? { name: "ECDSA", hash } : { name: "RSASSA-PKCS1-v1_5" };
   const raw = new Uint8Array(await subtle.sign(params, signer.privateKey, ab(toSign)));
   const sigOid = isEc ? (hash === "SHA-384" ? SIG_OIDS.ecdsaSha384 : SIG_OIDS.ecdsaSha256) : hash === "SHA-384" ? SIG_OIDS.rsaSha384 : SIG_OIDS.rsaSha256;
-  const signerInfo = new SignerInfo({
-    version: 1, // sid = issuerAndSerialNumber (RFC 5652 §5.3)
-    sid: new SignerIdentifier({
-      issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: cert.tbsCertificate.issuer, serialNumber: cert.tbsCertificate.serialNumber }),
-    }),
-    digestAlgorithm: new AlgorithmIdentifier({ algorithm: DIGEST_OIDS[hash] }),
-    signedAttrs: order.map(({ i }) => attrs[i] as Attribute),
-    signatureAlgorithm: new AlgorithmIdentifier(isEc ? { algorithm: sigOid } : { algorithm: sigOid, parameters: null }),
-    signature: new OctetString(isEc ? ecdsaRawToDer(raw) : raw),
-  });
-  const signedData = new SignedData({
-    version: 3, // eContentType is not id-data (RFC 5652 §5.1)
-    digestAlgorithms: new DigestAlgorithmIdentifiers([new AlgorithmIdentifier({ algorithm: DIGEST_OIDS[hash] })]),
-    encapContentInfo: new EncapsulatedContentInfo({ eContentType: ID_PIV_CHUID_SECURITY_OBJECT }), // detached: no eContent
-    certificates: new CertificateSet([new CertificateChoices({ certificate: cert })]),
-    signerInfos: new SignerInfos([signerInfo]),
-  });
-  return new Uint8Array(AsnConvert.serialize(new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(signedData) })));
+  const digestAlgorithm = derSequence(derOid(DIGEST_OIDS[hash]));
+  const signedAttrs = Uint8Array.from(toSign);
+  signedAttrs[0] = 0xa0;
+  const signerInfo = derSequence(
+    Uint8Array.of(0x02, 0x01, 0x01), // version 1: sid = issuerAndSerialNumber (RFC 5652 §5.3)
+    derSequence(cert.issuerDer, derTlv(0x02, cert.serialBytes)),
+    digestAlgorithm,
+    signedAttrs,
+    isEc ? derSequence(derOid(sigOid)) : derSequence(derOid(sigOid), Uint8Array.of(0x05, 0x00)),
+    derOctetString(isEc ? ecdsaRawToDer(raw) : raw),
+  );
+  const signedData = derSequence(
+    Uint8Array.of(0x02, 0x01, 0x03), // version 3: eContentType is not id-data (RFC 5652 §5.1)
+    derTlv(0x31, digestAlgorithm),
+    derSequence(derOid(ID_PIV_CHUID_SECURITY_OBJECT)), // detached: no eContent
+    derTlv(0xa0, cert.der), // certificates [0] IMPLICIT CertificateSet
+    derTlv(0x31, signerInfo),
+  );
+  return derSequence(derOid(id_signedData), derTlv(0xa0, signedData));
 }
 
 /** Parses a CHUID (with or without the 53 GET DATA envelope). */

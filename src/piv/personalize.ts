@@ -1,8 +1,8 @@
-import { AsnConvert } from "@peculiar/asn1-schema";
-import { Certificate, SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
+import { derBitStringOctets, derChildren, derExpect } from "../der.js";
 import { DpclabError } from "../errors.js";
 import type { Pkcs11Library } from "../pkcs11/library.js";
 import type { KeyAlgorithm } from "../pki/algorithms.js";
+import { CertificateFacts } from "../pki/certificate-facts.js";
 import { PIV_CONTAINERS, type PivContainerName } from "./containers.js";
 import { validatePin, validatePuk } from "./pin.js";
 import { PIV_KEY_SLOT_NAMES, PIV_KEY_SLOTS, type PivKeySlot } from "./slots.js";
@@ -63,21 +63,28 @@ export async function personalizeCard(lib: Pkcs11Library, spec: CardPersonalizat
   } finally {
     session.close();
   }
-  const token = lib.tokens().find((t) => t.label === spec.tokenLabel);
+  const token = lib.token(spec.tokenLabel);
   if (!token) throw new DpclabError(`card "${spec.tokenLabel}" vanished during personalisation`, "pkcs11-token-missing", 500);
   return token.serial;
 }
 
 /** A certificate for the wrong key would make the slot unusable: compare the subjectPublicKey bits. */
 function assertCertifies(certDer: Uint8Array, spki: Uint8Array, slot: PivKeySlot): void {
-  let certKey: ArrayBuffer;
+  let certKey: Uint8Array;
   try {
-    certKey = AsnConvert.parse(certDer, Certificate).tbsCertificate.subjectPublicKeyInfo.subjectPublicKey;
+    certKey = CertificateFacts.fromDer(certDer).publicKeyBits;
   } catch {
     throw new DpclabError(`the certificate issued for ${slot} is not DER X.509`, "bad-certificate", 500);
   }
-  const cardKey = AsnConvert.parse(spki, SubjectPublicKeyInfo).subjectPublicKey;
-  if (!Buffer.from(certKey).equals(Buffer.from(cardKey))) {
+  if (!Buffer.from(certKey).equals(Buffer.from(spkiKeyBits(spki)))) {
     throw new DpclabError(`the certificate issued for ${slot} certifies another key than the card's`, "certificate-key-mismatch", 500);
   }
+}
+
+/** subjectPublicKey of an SPKI: SEQUENCE { AlgorithmIdentifier, BIT STRING }. */
+function spkiKeyBits(spki: Uint8Array): Uint8Array {
+  const outer = derExpect(spki, 0, spki.length, 0x30, "SubjectPublicKeyInfo");
+  const [, bits] = derChildren(spki, outer);
+  if (!bits) throw new DpclabError("the card's public key is not an SPKI", "bad-public-key", 500);
+  return derBitStringOctets(spki, bits);
 }

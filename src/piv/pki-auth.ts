@@ -1,10 +1,8 @@
-import { createPublicKey, verify as nodeVerify, randomBytes } from "node:crypto";
-import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
-import { SubjectAlternativeName } from "@peculiar/asn1-x509";
-import { X509Certificate } from "@peculiar/x509";
+import { verify as nodeVerify, randomBytes } from "node:crypto";
 import type { Clock } from "../clock.js";
+import { derExpect } from "../der.js";
 import { DpclabError } from "../errors.js";
-import { hashFor, type KeyAlgorithm, OIDS, type PathFailureReason, type RevocationChecker, validatePath } from "../pki/index.js";
+import { CertificateFacts, type CertificateInput, hashFor, OIDS, type PathFailureReason, type RevocationChecker, validatePath } from "../pki/index.js";
 import type { PivCard } from "./card.js";
 
 /**
@@ -31,14 +29,14 @@ export type PkiAuthFailureReason =
   | "challenge-signature-invalid";
 
 export type PkiAuthResult =
-  | { ok: true; certificate: X509Certificate; subject: string; fascn?: string; cardUuid?: string; steps: PkiAuthStep[] }
-  | { ok: false; reason: PkiAuthFailureReason; detail: string; certificate?: X509Certificate; steps: PkiAuthStep[] };
+  | { ok: true; certificate: CertificateFacts; subject: string; fascn?: string; cardUuid?: string; steps: PkiAuthStep[] }
+  | { ok: false; reason: PkiAuthFailureReason; detail: string; certificate?: CertificateFacts; steps: PkiAuthStep[] };
 
 export interface PkiAuthOptions {
   card: PivCard;
   pin: string;
-  trustAnchors: X509Certificate[];
-  intermediates: X509Certificate[];
+  trustAnchors: readonly CertificateInput[];
+  intermediates: readonly CertificateInput[];
   revocation?: RevocationChecker;
   clock: Clock;
   /** Called as each step ends, so a CLI can print them as they happen. */
@@ -54,12 +52,13 @@ const PIV_AUTH_POLICIES = [OIDS.pivAuthentication];
  * the signature over the challenge with the certificate's key.
  */
 export interface PkiAuthResponse {
-  certificate: X509Certificate;
+  /** The 9A certificate: DER (cheapest), CertificateFacts or X509Certificate. */
+  certificate: CertificateInput;
   challenge: Uint8Array;
   /** ECDSA as raw r||s (PKCS#11, WebCrypto) or DER ECDSA-Sig-Value; RSA PKCS#1 v1.5 over SHA-256. */
   signature: Uint8Array;
-  trustAnchors: X509Certificate[];
-  intermediates: X509Certificate[];
+  trustAnchors: readonly CertificateInput[];
+  intermediates: readonly CertificateInput[];
   revocation?: RevocationChecker;
   clock: Clock;
   /** Policies the certificate must assert (any one); default id-fpki-common-authentication (.13). */
@@ -67,7 +66,7 @@ export interface PkiAuthResponse {
 }
 
 export type PkiAuthVerification =
-  | { ok: true; certificate: X509Certificate; fascn?: string; cardUuid?: string; revocationSource?: "ocsp" | "crl" }
+  | { ok: true; certificate: CertificateFacts; fascn?: string; cardUuid?: string; revocationSource?: "ocsp" | "crl" }
   | { ok: false; reason: PkiAuthFailureReason; detail: string };
 
 export type PivAuthPathResult =
@@ -81,9 +80,15 @@ export async function verifyPkiAuthResponse(input: PkiAuthResponse): Promise<Pki
   if (!(input.challenge instanceof Uint8Array) || input.challenge.length < MIN_CHALLENGE_BYTES) {
     return { ok: false, reason: "challenge-signature-invalid", detail: `the challenge must be at least ${MIN_CHALLENGE_BYTES} bytes` };
   }
-  const path = await validatePivAuthPath(input);
+  let certificate: CertificateFacts;
+  try {
+    certificate = CertificateFacts.of(input.certificate);
+  } catch (error) {
+    return { ok: false, reason: "bad-certificate", detail: message(error) };
+  }
+  const path = await validatePivAuthPath({ ...input, certificate });
   if (!path.ok) return path;
-  if (!verifyChallengeSignature(input.certificate, input.challenge, input.signature)) {
+  if (!verifyChallengeSignature(certificate, input.challenge, input.signature)) {
     return {
       ok: false,
       reason: "challenge-signature-invalid",
@@ -92,8 +97,8 @@ export async function verifyPkiAuthResponse(input: PkiAuthResponse): Promise<Pki
   }
   return {
     ok: true,
-    certificate: input.certificate,
-    ...cardIdentifiers(input.certificate),
+    certificate,
+    ...cardIdentifiers(certificate),
     ...(path.revocationSource ? { revocationSource: path.revocationSource } : {}),
   };
 }
@@ -112,16 +117,18 @@ export async function validatePivAuthPath(
     revocation: input.revocation,
   });
   if (!path.ok) return path;
-  const anchorSubject = path.path[path.path.length - 1]?.subject ?? "";
+  const anchorSubject = path.path[path.path.length - 1]?.subject ?? ""; // the anchor's facts are cached: rendered once
   return { ok: true, anchorSubject, ...(path.revocation ? { revocationSource: path.revocation.source } : {}) };
 }
 
 /** Verifies the 9A signature over a challenge with the certificate's public key; false for anything malformed. */
-export function verifyChallengeSignature(certificate: X509Certificate, challenge: Uint8Array, signature: Uint8Array): boolean {
+export function verifyChallengeSignature(certificate: CertificateInput, challenge: Uint8Array, signature: Uint8Array): boolean {
   if (!(signature instanceof Uint8Array) || signature.length === 0) return false;
   try {
-    const alg = keyAlgorithmOf(certificate);
-    const key = createPublicKey({ key: Buffer.from(certificate.publicKey.rawData), format: "der", type: "spki" });
+    const facts = CertificateFacts.of(certificate);
+    // Keys PIV does not use are tried with the SHA-256 pairing (the verifier decides, the policy is path validation's).
+    const alg = facts.keyAlgorithm ?? (facts.publicKeyCurve ? "p256" : "rsa2048");
+    const key = facts.publicKey;
     const hash = hashFor(alg).replace("-", "").toLowerCase();
     if (alg === "p256" || alg === "p384") {
       // PKCS#11 CKM_ECDSA and WebCrypto give raw r||s; X.509-style clients give DER.
@@ -142,17 +149,17 @@ export async function pkiAuth(opts: PkiAuthOptions): Promise<PkiAuthResult> {
     steps.push(s);
     opts.onStep?.(s);
   };
-  const fail = (step: PkiAuthStepName, reason: PkiAuthFailureReason, detail: string, certificate?: X509Certificate): PkiAuthResult => {
+  const fail = (step: PkiAuthStepName, reason: PkiAuthFailureReason, detail: string, certificate?: CertificateFacts): PkiAuthResult => {
     note(step, false, detail);
     return { ok: false, reason, detail, certificate, steps };
   };
 
   // 1. Read the PIV Authentication certificate: a free read, no PIN (73-4: container 0101 "Always").
-  let certificate: X509Certificate;
+  let certificate: CertificateFacts;
   try {
     const der = opts.card.readCertificate("9A");
     if (!der) return fail("read-certificate", "no-certificate", "the card has no PIV Authentication certificate");
-    certificate = new X509Certificate(der.slice());
+    certificate = CertificateFacts.fromDer(der);
   } catch (error) {
     return fail("read-certificate", cardReason(error, "bad-certificate"), message(error));
   }
@@ -201,22 +208,20 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function keyAlgorithmOf(cert: X509Certificate): KeyAlgorithm {
-  const alg = cert.publicKey.algorithm as EcKeyAlgorithm & RsaHashedKeyAlgorithm;
-  if (alg.name === "ECDSA" || alg.name === "EC") return alg.namedCurve === "P-384" ? "p384" : "p256";
-  return alg.modulusLength >= 3072 ? "rsa3072" : "rsa2048";
-}
-
 /** The FASC-N (hex) and card UUID from the SAN of a PIV Authentication certificate (FIPS 201-3 §4.2.2.1). */
-export function cardIdentifiers(cert: X509Certificate): { fascn?: string; cardUuid?: string } {
-  const ext = cert.extensions.find((e) => e.type === "2.5.29.17");
+export function cardIdentifiers(cert: CertificateInput): { fascn?: string; cardUuid?: string } {
+  const san = CertificateFacts.of(cert).subjectAltName;
   const out: { fascn?: string; cardUuid?: string } = {};
-  if (!ext) return out;
-  for (const name of AsnConvert.parse(ext.value, SubjectAlternativeName)) {
-    if (name.uniformResourceIdentifier?.startsWith("urn:uuid:")) out.cardUuid = name.uniformResourceIdentifier.slice("urn:uuid:".length);
+  if (!san) return out;
+  for (const uri of san.uris) if (uri.startsWith("urn:uuid:")) out.cardUuid = uri.slice("urn:uuid:".length);
+  for (const other of san.otherNames) {
     // otherName 2.16.840.1.101.3.6.6 carries the FASC-N as an OCTET STRING of 25 bytes.
-    if (name.otherName?.typeId === OIDS.fascn) {
-      out.fascn = Buffer.from(AsnConvert.parse(name.otherName.value, OctetString).buffer).toString("hex");
+    if (other.typeId !== OIDS.fascn) continue;
+    try {
+      const octets = derExpect(other.value, 0, other.value.length, 0x04, "FASC-N");
+      out.fascn = Buffer.from(other.value.subarray(octets.body, octets.end)).toString("hex");
+    } catch {
+      // not an OCTET STRING: no FASC-N
     }
   }
   return out;

@@ -13,8 +13,17 @@ export interface TokenSummary {
   serial: string;
 }
 
-/** C_Initialize is per process, so one library per module path per process. */
+/**
+ * C_Initialize is per process, so one library per module path per process — per JS realm, strictly: each worker
+ * thread loads its own pkcs11js instance (and so its own Pkcs11Library and token index) onto the one native module.
+ */
 const registry = new Map<string, Pkcs11Library>();
+
+/** C_GetTokenInfo answers for a slot id that no longer holds what it held (renumbered, removed). */
+const SLOT_GONE = ["CKR_SLOT_ID_INVALID", "CKR_TOKEN_NOT_PRESENT", "CKR_DEVICE_REMOVED", "CKR_TOKEN_NOT_RECOGNIZED"];
+
+/** What the token index knows about one slot: the label of its token, or null while it holds none. */
+type SlotState = { slot: SlotId; label: string | null; serial: string };
 
 /**
  * One loaded PKCS#11 module (SoftHSM by default). Synchronous pkcs11js calls only: the async variants read
@@ -26,6 +35,14 @@ export class Pkcs11Library implements SessionHost {
   #softhsmConf: string | undefined;
   #generation = 0;
   #open = true;
+  /**
+   * label → slot of every token seen in this generation, and every slot seen (by id, hex) with its state. A card open
+   * looks a label up here and confirms it with one C_GetTokenInfo instead of scanning every slot (which made opening N
+   * cards O(N²)); a miss scans only slots not seen before plus those seen empty (another thread may have initialised
+   * them). Cleared on re-initialisation: slot ids and visible tokens change then.
+   */
+  readonly #byLabel = new Map<string, SlotState>();
+  readonly #bySlot = new Map<string, SlotState>();
 
   private constructor(modulePath: string, softhsmConf: string | undefined) {
     this.modulePath = modulePath;
@@ -74,6 +91,7 @@ export class Pkcs11Library implements SessionHost {
   reinitialize(opts: { softhsmConf?: string } = {}): void {
     p11("C_Finalize", () => this.module.C_Finalize());
     this.#generation++;
+    this.#forgetTokens();
     this.#initialize(opts.softhsmConf ?? this.#softhsmConf);
   }
 
@@ -85,24 +103,87 @@ export class Pkcs11Library implements SessionHost {
       this.#module.close();
       this.#open = false;
       this.#generation++;
+      this.#forgetTokens();
       registry.delete(this.modulePath);
     }
   }
 
-  /** Initialised tokens only (SoftHSM always shows one extra, empty slot). */
+  /** Initialised tokens only (SoftHSM always shows one extra, empty slot). A full scan: it also refreshes the index. */
   tokens(): TokenSummary[] {
     const m = this.module;
+    const slots = p11("C_GetSlotList", () => m.C_GetSlotList(true));
+    this.#forgetTokens();
     const out: TokenSummary[] = [];
-    for (const slot of p11("C_GetSlotList", () => m.C_GetSlotList(true))) {
-      const info = p11("C_GetTokenInfo", () => m.C_GetTokenInfo(slot));
-      if (!(info.flags & pkcs11js.CKF_TOKEN_INITIALIZED)) continue;
-      out.push({ slot, label: trimPadding(info.label), serial: trimPadding(info.serialNumber) });
+    for (const slot of slots) {
+      const state = this.#observe(slot);
+      if (state?.label != null) out.push({ slot, label: state.label, serial: state.serial });
     }
     return out;
   }
 
+  /**
+   * The initialised token with this label, found through the index: a known label costs one C_GetTokenInfo (to
+   * confirm it is still there), an unknown one a C_GetSlotList plus C_GetTokenInfo of the slots not seen yet.
+   */
+  token(label: string): TokenSummary | undefined {
+    const known = this.#byLabel.get(label);
+    if (known) {
+      const state = this.#observe(known.slot);
+      if (state?.label === label) return { slot: state.slot, label, serial: state.serial };
+    }
+    const m = this.module;
+    const slots = p11("C_GetSlotList", () => m.C_GetSlotList(true));
+    const present = new Set<string>();
+    for (const slot of slots) {
+      const key = slot.toString("hex");
+      present.add(key);
+      const seen = this.#bySlot.get(key);
+      // A slot seen holding a token keeps it (tokens are only initialised on empty slots); empty ones may have filled.
+      if (seen?.label != null) continue;
+      this.#observe(slot);
+    }
+    for (const [key, state] of this.#bySlot) if (!present.has(key)) this.#drop(key, state);
+    const found = this.#byLabel.get(label);
+    return found ? { slot: found.slot, label, serial: found.serial } : undefined;
+  }
+
   findSlotByLabel(label: string): SlotId | undefined {
-    return this.tokens().find((t) => t.label === label)?.slot;
+    return this.token(label)?.slot;
+  }
+
+  /** C_GetTokenInfo of one slot, recorded in the index; undefined (and forgotten) when the slot is gone. */
+  #observe(slot: SlotId): SlotState | undefined {
+    const m = this.module;
+    const key = slot.toString("hex");
+    const old = this.#bySlot.get(key);
+    let info: pkcs11js.TokenInfo;
+    try {
+      info = p11("C_GetTokenInfo", () => m.C_GetTokenInfo(slot));
+    } catch (e) {
+      if (!SLOT_GONE.some((ckr) => isCkr(e, ckr))) throw e;
+      if (old) this.#drop(key, old);
+      return undefined;
+    }
+    const label = info.flags & pkcs11js.CKF_TOKEN_INITIALIZED ? trimPadding(info.label) : null;
+    if (old && old.label !== label) this.#drop(key, old);
+    const state: SlotState = { slot, label, serial: trimPadding(info.serialNumber) };
+    this.#bySlot.set(key, state);
+    if (label !== null) {
+      // Two tokens with one label: the first one seen wins, as a scan in slot order would have it.
+      const holder = this.#byLabel.get(label);
+      if (!holder || holder.slot.equals(slot) || !this.#bySlot.has(holder.slot.toString("hex"))) this.#byLabel.set(label, state);
+    }
+    return state;
+  }
+
+  #drop(key: string, state: SlotState): void {
+    this.#bySlot.delete(key);
+    if (state.label !== null && this.#byLabel.get(state.label)?.slot.equals(state.slot)) this.#byLabel.delete(state.label);
+  }
+
+  #forgetTokens(): void {
+    this.#byLabel.clear();
+    this.#bySlot.clear();
   }
 
   /**
@@ -113,15 +194,26 @@ export class Pkcs11Library implements SessionHost {
     if (Buffer.byteLength(label, "utf8") > 32) {
       throw new DpclabError(`token label "${label}" is longer than 32 bytes (PKCS#11 CK_TOKEN_INFO.label)`, "bad-token-label");
     }
-    if (this.findSlotByLabel(label)) throw new DpclabError(`a token labelled "${label}" already exists`, "token-exists", 409);
+    // The miss refreshes the index, so it knows the empty slot(s) too.
+    if (this.token(label)) throw new DpclabError(`a token labelled "${label}" already exists`, "token-exists", 409);
     const m = this.module;
-    const free = p11("C_GetSlotList", () => m.C_GetSlotList(true)).find(
-      (slot) => !(p11("C_GetTokenInfo", () => m.C_GetTokenInfo(slot)).flags & pkcs11js.CKF_TOKEN_INITIALIZED),
-    );
+    let free: SlotId | undefined;
+    for (const state of this.#bySlot.values()) {
+      if (state.label !== null) continue;
+      // Confirm: another thread may have just initialised it.
+      if (this.#observe(state.slot)?.label === null) {
+        free = state.slot;
+        break;
+      }
+    }
     if (!free) throw new DpclabError("no uninitialised token slot is left", "no-free-slot", 500);
     // pkcs11js pads a short label with NULs; PKCS#11 wants blanks (pkcs11-tool --token-label compares them).
     const padded = label + " ".repeat(32 - Buffer.byteLength(label, "utf8"));
     p11("C_InitToken", () => m.C_InitToken(free, soPin, padded));
+    // SoftHSM gives the initialised token a new slot id and adds a new empty slot: the old id is forgotten here and
+    // the next lookup finds both as slots not seen before.
+    const stale = this.#bySlot.get(free.toString("hex"));
+    if (stale) this.#drop(free.toString("hex"), stale);
     const slot = this.findSlotByLabel(label);
     if (!slot) throw new DpclabError(`token "${label}" vanished after C_InitToken`, "pkcs11-token-missing", 500);
     const session = this.openSession(slot, { readWrite: true });

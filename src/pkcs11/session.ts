@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
-import { AsnConvert } from "@peculiar/asn1-schema";
-import { Certificate } from "@peculiar/asn1-x509";
 import pkcs11js from "pkcs11js";
 import { derOid, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
 import { hashFor, type KeyAlgorithm } from "../pki/algorithms.js";
-import { p11 } from "./errors.js";
+import { CertificateFacts } from "../pki/certificate-facts.js";
+import { isCkr, p11 } from "./errors.js";
 import { CURVE_OIDS, ecSpki, rsaSpki } from "./spki.js";
 
 export type ObjectHandle = Buffer;
@@ -183,13 +182,12 @@ export class Pkcs11Session {
 
   /** A public X.509 certificate object as OpenSC exposes a PIV certificate (sp800-157.md §4). */
   createCertificate(c: { id: Uint8Array; label: string; der: Uint8Array }): ObjectHandle {
-    let cert: Certificate;
+    let cert: CertificateFacts;
     try {
-      cert = AsnConvert.parse(c.der, Certificate);
+      cert = CertificateFacts.fromDer(c.der);
     } catch {
       throw new DpclabError(`"${c.label}" is not a DER X.509 certificate`, "bad-certificate");
     }
-    const tbs = cert.tbsCertificate;
     const m = this.#m;
     return p11("C_CreateObject", () =>
       m.C_CreateObject(this.handle, [
@@ -199,9 +197,9 @@ export class Pkcs11Session {
         { type: pkcs11js.CKA_PRIVATE, value: false },
         { type: pkcs11js.CKA_ID, value: buf(c.id) },
         { type: pkcs11js.CKA_LABEL, value: c.label },
-        { type: pkcs11js.CKA_SUBJECT, value: Buffer.from(AsnConvert.serialize(tbs.subject)) },
-        { type: pkcs11js.CKA_ISSUER, value: Buffer.from(AsnConvert.serialize(tbs.issuer)) },
-        { type: pkcs11js.CKA_SERIAL_NUMBER, value: buf(derTlv(0x02, new Uint8Array(tbs.serialNumber))) },
+        { type: pkcs11js.CKA_SUBJECT, value: buf(cert.subjectDer) },
+        { type: pkcs11js.CKA_ISSUER, value: buf(cert.issuerDer) },
+        { type: pkcs11js.CKA_SERIAL_NUMBER, value: buf(derTlv(0x02, cert.serialBytes)) },
         { type: pkcs11js.CKA_VALUE, value: buf(c.der) },
       ]),
     );
@@ -225,7 +223,20 @@ export class Pkcs11Session {
 
   findObjects(template: Template): ObjectHandle[] {
     const m = this.#m;
-    p11("C_FindObjectsInit", () => m.C_FindObjectsInit(this.handle, template));
+    try {
+      p11("C_FindObjectsInit", () => m.C_FindObjectsInit(this.handle, template));
+    } catch (e) {
+      // SoftHSM can leave the find operation set when C_FindObjectsInit fails (CKR_GENERAL_ERROR when another thread
+      // logs the token out mid-call): end it, or every later call on this session is CKR_OPERATION_ACTIVE.
+      if (!isCkr(e, "CKR_OPERATION_ACTIVE")) {
+        try {
+          m.C_FindObjectsFinal(this.handle);
+        } catch {
+          // no operation was left: nothing to end
+        }
+      }
+      throw e;
+    }
     try {
       const out: ObjectHandle[] = [];
       for (;;) {

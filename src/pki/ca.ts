@@ -216,6 +216,11 @@ export class CertificateAuthority {
     return this.#signatureAlgorithm;
   }
 
+  /** DER of signatureAlgorithm, for structures written by hand (OCSP responses). */
+  get signatureAlgorithmDer(): Uint8Array {
+    return this.#signatureAlgorithmDer;
+  }
+
   /** Signs a DER to-be-signed structure (CRL, OCSP response) with the CA key; the result is in X.509 form. */
   sign(tbs: ArrayBuffer | Uint8Array): Promise<ArrayBuffer> {
     return signData(this.alg, this.#key, tbs);

@@ -1,11 +1,10 @@
-import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
-import * as asn1X509 from "@peculiar/asn1-x509";
-import { CertificatePolicyExtension, ExtendedKeyUsageExtension, Extension, type X509Certificate } from "@peculiar/x509";
-import { derName } from "../der.js";
+import { CertificatePolicyExtension, ExtendedKeyUsageExtension, type Extension, type X509Certificate } from "@peculiar/x509";
+import { derName, derOctetString, derOid, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
-import type { CertificateAuthority, IssueRequest } from "./ca.js";
+import type { CertificateAuthority, IssueRequest, RawExtension } from "./ca.js";
 import { OIDS } from "./oids.js";
 import {
+  ascii,
   EKU_EMAIL,
   emailSan,
   KU_NON_REPUDIATION,
@@ -14,6 +13,7 @@ import {
   POLICY_HARDWARE,
   POLICY_SOFTWARE,
   pivInterimExtension,
+  rawSan,
 } from "./profile-extensions.js";
 
 /**
@@ -109,7 +109,7 @@ export function cardCertificateRequest(req: CardCertificateRequest): IssueReques
   const interim = req.pivInterim === undefined ? [] : [pivInterimExtension(req.pivInterim)];
   const hardware = req.hardwareKey ?? true;
   let subject: Uint8Array;
-  let extensions: Extension[];
+  let extensions: (Extension | RawExtension)[];
   switch (req.slot) {
     case "9A": // PIV Authentication (ssp-06): policy .13, KU digitalSignature, SAN FASC-N + urn:uuid
       subject = personName;
@@ -157,12 +157,9 @@ export async function issueContentSigningCertificate(ca: CertificateAuthority, r
 }
 
 /** SAN of 9A/9E: FASC-N otherName (OCTET STRING, FIPS 201-3 §4.2.2) and the card UUID as urn:uuid (RFC 4122 §3). */
-function cardSan(fascn: Uint8Array, cardUuid: string): Extension {
-  const san = new asn1X509.SubjectAlternativeName([
-    new asn1X509.GeneralName({
-      otherName: new asn1X509.OtherName({ typeId: OIDS.pivFascN, value: AsnConvert.serialize(new OctetString(fascn)) }),
-    }),
-    new asn1X509.GeneralName({ uniformResourceIdentifier: `urn:uuid:${cardUuid.toLowerCase()}` }),
-  ]);
-  return new Extension(OIDS.subjectAltName, false, AsnConvert.serialize(san));
+function cardSan(fascn: Uint8Array, cardUuid: string): RawExtension {
+  // otherName [0] IMPLICIT SEQUENCE { type-id, value [0] EXPLICIT OCTET STRING }, uniformResourceIdentifier [6] IA5String
+  return rawSan([derTlv(0xa0, FASCN_OID, derTlv(0xa0, derOctetString(fascn))), derTlv(0x86, ascii(`urn:uuid:${cardUuid.toLowerCase()}`))]);
 }
+
+const FASCN_OID = derOid(OIDS.pivFascN);

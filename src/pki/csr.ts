@@ -1,13 +1,12 @@
-import { createPublicKey, type KeyObject, verify as nodeVerify } from "node:crypto";
+import { type KeyObject, verify as nodeVerify } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import * as asn1X509 from "@peculiar/asn1-x509";
 import { Name } from "@peculiar/x509";
-import { derTlv } from "../der.js";
+import { DerError, derChildren, derExpect, derOidText, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
 import { type KeyAlgorithm, signParams } from "./algorithms.js";
 import { crypto } from "./crypto.js";
 import { OIDS } from "./oids.js";
-import { signatureAlgorithmFor } from "./signature.js";
+import { publicKeyFromSpki, signatureAlgorithmFor } from "./signature.js";
 
 /**
  * PKCS#10 certification requests (RFC 2986). The device generates the derived key and proves possession of it by
@@ -39,6 +38,8 @@ export interface VerifiedCsr {
 /** Largest CSR we parse: an RSA-3072 CSR with a long subject is ~1 KB. */
 const MAX_CSR_BYTES = 16 * 1024;
 
+const ALGORITHM_DER = new Map<KeyAlgorithm, Uint8Array>();
+
 export async function createCsr(input: CsrInput): Promise<Uint8Array> {
   let subject: Uint8Array;
   try {
@@ -48,7 +49,11 @@ export async function createCsr(input: CsrInput): Promise<Uint8Array> {
   }
   // CertificationRequestInfo ::= SEQUENCE { version INTEGER (0), subject Name, subjectPKInfo, attributes [0] }
   const info = derTlv(0x30, Uint8Array.of(0x02, 0x01, 0x00), subject, input.publicKey, Uint8Array.of(0xa0, 0x00));
-  const algorithm = new Uint8Array(AsnConvert.serialize(signatureAlgorithmFor(input.alg)));
+  let algorithm = ALGORITHM_DER.get(input.alg);
+  if (!algorithm) {
+    algorithm = new Uint8Array(AsnConvert.serialize(signatureAlgorithmFor(input.alg)));
+    ALGORITHM_DER.set(input.alg, algorithm);
+  }
   const signature = await input.sign(info);
   return derTlv(0x30, info, algorithm, derTlv(0x03, Uint8Array.of(0), signature));
 }
@@ -103,7 +108,7 @@ export function verifyCsr(der: Uint8Array): VerifiedCsr {
   const parts = parseCsr(der);
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: Buffer.from(parts.spki), format: "der", type: "spki" });
+    key = publicKeyFromSpki(parts.spki);
   } catch {
     throw new DpclabError("the CSR's subjectPKInfo is not a public key node can read", "bad-csr");
   }
@@ -161,63 +166,37 @@ interface CsrParts {
 }
 
 function parseCsr(der: Uint8Array): CsrParts {
-  const bad = (why: string) => new DpclabError(`not a DER PKCS#10 CertificationRequest: ${why}`, "bad-csr");
-  const outer = readTlv(der, 0, bad);
-  if (outer.tag !== 0x30 || outer.end !== der.length) throw bad("expected one SEQUENCE");
-  const info = readTlv(der, outer.contentStart, bad);
-  if (info.tag !== 0x30) throw bad("certificationRequestInfo is not a SEQUENCE");
-  const algorithm = readTlv(der, info.end, bad);
-  const signature = readTlv(der, algorithm.end, bad);
-  if (algorithm.tag !== 0x30 || signature.tag !== 0x03 || signature.end !== outer.end) throw bad("expected algorithm and BIT STRING signature");
-  const version = readTlv(der, info.contentStart, bad);
-  if (version.tag !== 0x02 || version.end - version.contentStart !== 1 || der[version.contentStart] !== 0) throw bad("version must be 0 (v1)");
-  const subject = readTlv(der, version.end, bad);
-  const spki = readTlv(der, subject.end, bad);
-  if (subject.tag !== 0x30 || spki.tag !== 0x30) throw bad("subject and subjectPKInfo must be SEQUENCEs");
-  const attributes = readTlv(der, spki.end, bad);
-  if (attributes.tag !== 0xa0 || attributes.end !== info.end) throw bad("attributes [0] must close certificationRequestInfo");
-  let signatureOid: string;
   try {
-    signatureOid = AsnConvert.parse(der.slice(algorithm.start, algorithm.end), asn1X509.AlgorithmIdentifier).algorithm;
-  } catch {
-    throw bad("signatureAlgorithm is not an AlgorithmIdentifier");
+    const outer = derExpect(der, 0, der.length, 0x30, "CertificationRequest");
+    if (outer.end !== der.length) throw new DerError("expected one SEQUENCE");
+    const [info, algorithm, signature, extra] = derChildren(der, outer);
+    if (info?.tag !== 0x30) throw new DerError("certificationRequestInfo is not a SEQUENCE");
+    if (algorithm?.tag !== 0x30 || !signature || signature.tag !== 0x03 || extra) {
+      throw new DerError("expected algorithm and BIT STRING signature");
+    }
+    const [version, subject, spki, attributes, more] = derChildren(der, info);
+    if (version?.tag !== 0x02 || version.end - version.body !== 1 || der[version.body] !== 0) throw new DerError("version must be 0 (v1)");
+    if (subject?.tag !== 0x30 || !spki || spki.tag !== 0x30) throw new DerError("subject and subjectPKInfo must be SEQUENCEs");
+    if (attributes?.tag !== 0xa0 || more) throw new DerError("attributes [0] must close certificationRequestInfo");
+    const [oid] = derChildren(der, algorithm);
+    if (!oid) throw new DerError("signatureAlgorithm is not an AlgorithmIdentifier");
+    let signatureOid: string;
+    try {
+      signatureOid = derOidText(der, oid);
+    } catch {
+      throw new DerError("signatureAlgorithm is not an AlgorithmIdentifier");
+    }
+    if (der[signature.body] !== 0 || signature.end - signature.body < 2) throw new DerError("signature BIT STRING has unused bits");
+    return {
+      info: der.slice(info.start, info.end),
+      subject: der.slice(subject.start, subject.end),
+      spki: der.slice(spki.start, spki.end),
+      signatureOid,
+      signature: der.slice(signature.body + 1, signature.end),
+    };
+  } catch (e) {
+    throw new DpclabError(`not a DER PKCS#10 CertificationRequest: ${(e as Error).message}`, "bad-csr");
   }
-  if (der[signature.contentStart] !== 0 || signature.end - signature.contentStart < 2) throw bad("signature BIT STRING has unused bits");
-  return {
-    info: der.slice(info.start, info.end),
-    subject: der.slice(subject.start, subject.end),
-    spki: der.slice(spki.start, spki.end),
-    signatureOid,
-    signature: der.slice(signature.contentStart + 1, signature.end),
-  };
-}
-
-interface Tlv {
-  tag: number;
-  start: number;
-  contentStart: number;
-  end: number;
-}
-
-/** One DER TLV: definite, minimal lengths only. */
-function readTlv(der: Uint8Array, at: number, bad: (why: string) => Error): Tlv {
-  if (at + 2 > der.length) throw bad("truncated");
-  const tag = der[at] as number;
-  if ((tag & 0x1f) === 0x1f) throw bad("multi-byte tags are not used in a CSR");
-  let len = der[at + 1] as number;
-  let contentStart = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 3) throw bad("indefinite or oversized length");
-    if (contentStart + n > der.length) throw bad("truncated length");
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + (der[contentStart + i] as number);
-    if (len < 0x80 || (n > 1 && der[contentStart] === 0)) throw bad("non-minimal length");
-    contentStart += n;
-  }
-  const end = contentStart + len;
-  if (end > der.length) throw bad("truncated content");
-  return { tag, start: at, contentStart, end };
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {

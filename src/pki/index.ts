@@ -6,8 +6,8 @@ export type { CaOptions, ExportedCa, IssueRequest, IssuerPublication, Subordinat
 export { CertificateAuthority, DEFAULT_CA_POLICIES } from "./ca.js";
 export type { CardCertificateRequest, CardCertificateSlot, Cardholder, ContentSigningRequest } from "./card-certificates.js";
 export { cardCertificateRequest, issueCardCertificate, issueContentSigningCertificate } from "./card-certificates.js";
-export type { KeyUsageName } from "./certificate-facts.js";
-export { KEY_USAGE_NAMES } from "./certificate-facts.js";
+export type { CertificateInput, KeyUsageName, RawCertificateExtension, SubjectAltNames } from "./certificate-facts.js";
+export { CertificateFacts, distinguishedNameText, KEY_USAGE_NAMES } from "./certificate-facts.js";
 export type { CrlEntry, CrlOptions } from "./crl.js";
 export { createCrl } from "./crl.js";
 export type { CsrInput, VerifiedCsr } from "./csr.js";

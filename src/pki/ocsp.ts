@@ -1,17 +1,36 @@
-import { createHash } from "node:crypto";
-import * as ocsp from "@peculiar/asn1-ocsp";
-import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
-import * as asn1X509 from "@peculiar/asn1-x509";
-import type { X509Certificate } from "@peculiar/x509";
-import { derTlv } from "../der.js";
+import { createHash, type KeyObject } from "node:crypto";
+import {
+  DerError,
+  type DerNode,
+  derBitStringOctets,
+  derChildren,
+  derContent,
+  derElement,
+  derExpect,
+  derGeneralizedTime,
+  derIntegerContent,
+  derNode,
+  derOctetString,
+  derOid,
+  derOidText,
+  derSequence,
+  derSmallUnsigned,
+  derTimeValue,
+  derTlv,
+} from "../der.js";
 import { DpclabError } from "../errors.js";
 import type { CertificateAuthority } from "./ca.js";
-import { CertificateFacts } from "./certificate-facts.js";
+import { CertificateFacts, type CertificateInput } from "./certificate-facts.js";
 import { crypto } from "./crypto.js";
 import { OIDS } from "./oids.js";
 import { type RevocationReason, revocationReasonCode, revocationReasonFromCode } from "./revocation-reason.js";
 import { serialToHex } from "./serial.js";
-import { publicKeyFromSpki, verifyData } from "./signature.js";
+import { verifyData } from "./signature.js";
+
+/**
+ * OCSP (RFC 6960) both ways, written and read as DER with src/der.ts: a relying party asks for every PKI-AUTH, so
+ * neither side goes through asn1-schema.
+ */
 
 /** What a CA knows about one of its serial numbers (RFC 6960 §2.2). */
 export type CertStatus = { status: "good" } | { status: "revoked"; revokedAt: Date; reason: RevocationReason } | { status: "unknown" };
@@ -39,7 +58,39 @@ const DEFAULT_VALIDITY_MS = 24 * 3_600_000;
 const SKEW_MS = 5 * 60_000;
 const HASHES: Readonly<Record<string, "sha1" | "sha256">> = { [OIDS.sha1]: "sha1", [OIDS.sha256]: "sha256" };
 
+/** OCSPResponseStatus (RFC 6960 §4.2.1). */
+const RESPONSE_STATUS_NAMES: Readonly<Record<number, string>> = {
+  0: "successful",
+  1: "malformedRequest",
+  2: "internalError",
+  3: "tryLater",
+  5: "sigRequired",
+  6: "unauthorized",
+};
+const SUCCESSFUL = 0;
+const MALFORMED_REQUEST = 1;
+const INTERNAL_ERROR = 2;
+
+const OCSP_BASIC_OID = derOid(OIDS.ocspBasic);
+const OCSP_NONCE_OID = derOid(OIDS.ocspNonce);
+/** AlgorithmIdentifier { sha1, NULL }: the CertID hash RFC 5019 responders expect. */
+const SHA1_ALGORITHM = derSequence(derOid(OIDS.sha1), Uint8Array.of(0x05, 0x00));
+
 // ——— responder ———
+
+interface ParsedRequest {
+  /** Each Request's CertID: its DER (echoed in the answer) and its parts. */
+  certIds: { der: Uint8Array; id: CertId }[];
+  /** The nonce Extension (whole DER), echoed (RFC 8954). */
+  nonceExtension?: Uint8Array;
+}
+
+interface CertId {
+  hashAlgorithm: string;
+  issuerNameHash: Uint8Array;
+  issuerKeyHash: Uint8Array;
+  serial: Uint8Array;
+}
 
 /**
  * Answers a DER OCSPRequest (RFC 6960 §4.1) with a DER OCSPResponse (§4.2): a basic response signed by the CA,
@@ -47,115 +98,154 @@ const HASHES: Readonly<Record<string, "sha1" | "sha256">> = { [OIDS.sha1]: "sha1
  * A CertID naming another issuer gets "unknown"; bad DER gets malformedRequest. Never throws on input.
  */
 export async function respondToOcsp(requestDer: Uint8Array, responder: OcspResponder, now: Date, options: OcspResponderOptions = {}): Promise<ArrayBuffer> {
-  let request: ocsp.OCSPRequest;
+  let request: ParsedRequest;
   try {
-    request = AsnConvert.parse(requestDer, ocsp.OCSPRequest);
-    if (!request.tbsRequest.requestList.length) return statusOnly(ocsp.OCSPResponseStatus.malformedRequest);
+    request = parseOcspRequest(requestDer);
+    if (!request.certIds.length) return statusOnly(MALFORMED_REQUEST);
   } catch {
-    return statusOnly(ocsp.OCSPResponseStatus.malformedRequest);
+    return statusOnly(MALFORMED_REQUEST);
   }
   try {
     const { ca } = responder;
-    const nextUpdate = new Date(now.getTime() + (options.validityMs ?? DEFAULT_VALIDITY_MS));
-    const responses: ocsp.SingleResponse[] = [];
-    for (const { reqCert } of request.tbsRequest.requestList) {
-      const ours = certIdNamesIssuer(reqCert, ca.nameDer, ca.publicKeyBits);
-      const status: CertStatus = ours ? await responder.status(serialToHex(reqCert.serialNumber)) : { status: "unknown" };
-      responses.push(new ocsp.SingleResponse({ certID: reqCert, certStatus: encodeStatus(status), thisUpdate: now, nextUpdate }));
+    const thisUpdate = derGeneralizedTime(now);
+    const nextUpdate = derTlv(0xa0, derGeneralizedTime(new Date(now.getTime() + (options.validityMs ?? DEFAULT_VALIDITY_MS))));
+    const responses: Uint8Array[] = [];
+    for (const { der, id } of request.certIds) {
+      const ours = certIdNamesIssuer(id, ca.nameDer, ca.publicKeyBits);
+      const status: CertStatus = ours ? await responder.status(serialToHex(id.serial)) : { status: "unknown" };
+      // SingleResponse ::= SEQUENCE { certID, certStatus, thisUpdate, nextUpdate [0] EXPLICIT }
+      responses.push(derSequence(der, encodeStatus(status), thisUpdate, nextUpdate));
     }
-    const nonce = request.tbsRequest.requestExtensions?.find((e) => e.extnID === OIDS.ocspNonce);
-    const tbs = new ocsp.ResponseData({
-      responderID: new ocsp.ResponderID({ byKey: new ocsp.KeyHash(sha1(ca.publicKeyBits)) }),
-      producedAt: now,
-      responses,
-      ...(nonce ? { responseExtensions: [nonce] } : {}),
-    });
-    const tbsDer = AsnConvert.serialize(tbs);
-    const signature = await ca.sign(tbsDer);
+    // ResponseData ::= SEQUENCE { responderID [2] byKey, producedAt, responses, responseExtensions [1] EXPLICIT }
+    const tbs = derSequence(
+      derTlv(0xa2, derOctetString(sha1(ca.publicKeyBits))),
+      derGeneralizedTime(now),
+      derSequence(...responses),
+      ...(request.nonceExtension ? [derTlv(0xa1, derSequence(request.nonceExtension))] : []),
+    );
+    const signature = await ca.sign(tbs);
     // BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm, signature, certs [0] EXPLICIT SEQUENCE OF }
-    const basic = derTlv(
-      0x30,
-      tbsDer,
-      AsnConvert.serialize(ca.signatureAlgorithm),
+    const basic = derSequence(
+      tbs,
+      ca.signatureAlgorithmDer,
       derTlv(0x03, Uint8Array.of(0), signature),
-      derTlv(0xa0, derTlv(0x30, ca.certificate.rawData)),
+      derTlv(0xa0, derSequence(new Uint8Array(ca.certificate.rawData))),
     );
-    return AsnConvert.serialize(
-      new ocsp.OCSPResponse({
-        responseStatus: ocsp.OCSPResponseStatus.successful,
-        responseBytes: new ocsp.ResponseBytes({ responseType: OIDS.ocspBasic, response: new OctetString(basic) }),
-      }),
-    );
+    // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT SEQUENCE { type, OCTET STRING } }
+    const response = derSequence(Uint8Array.of(0x0a, 0x01, SUCCESSFUL), derTlv(0xa0, derSequence(OCSP_BASIC_OID, derOctetString(basic))));
+    return response.buffer;
   } catch {
-    return statusOnly(ocsp.OCSPResponseStatus.internalError);
+    return statusOnly(INTERNAL_ERROR);
   }
 }
 
-function statusOnly(status: ocsp.OCSPResponseStatus): ArrayBuffer {
-  return AsnConvert.serialize(new ocsp.OCSPResponse({ responseStatus: status }));
+function parseOcspRequest(der: Uint8Array): ParsedRequest {
+  // OCSPRequest ::= SEQUENCE { tbsRequest, optionalSignature [0] EXPLICIT OPTIONAL }
+  const outer = derExpect(der, 0, der.length, 0x30, "OCSPRequest");
+  if (outer.end !== der.length) throw new DerError("bytes after the OCSPRequest");
+  const [tbs, signature, extra] = derChildren(der, outer);
+  if (tbs?.tag !== 0x30 || (signature && signature.tag !== 0xa0) || extra) throw new DerError("OCSPRequest is tbsRequest [, optionalSignature]");
+  // TBSRequest ::= SEQUENCE { version [0] EXPLICIT DEFAULT v1, requestorName [1] OPTIONAL, requestList, requestExtensions [2] OPTIONAL }
+  const fields = derChildren(der, tbs);
+  let i = 0;
+  if (fields[i]?.tag === 0xa0) i++;
+  if (fields[i]?.tag === 0xa1) i++;
+  const list = fields[i++];
+  if (list?.tag !== 0x30) throw new DerError("requestList is missing");
+  const out: ParsedRequest = { certIds: [] };
+  for (const req of derChildren(der, list)) {
+    const [certId] = req.tag === 0x30 ? derChildren(der, req) : [];
+    if (!certId) throw new DerError("Request is reqCert [, singleRequestExtensions]");
+    out.certIds.push({ der: derElement(der, certId), id: readCertId(der, certId) });
+  }
+  const exts = fields[i];
+  if (exts) {
+    if (exts.tag !== 0xa2 || fields[i + 1]) throw new DerError("unexpected field after requestList");
+    const [seq] = derChildren(der, exts);
+    for (const ext of seq ? derChildren(der, seq) : []) {
+      const [id] = derChildren(der, ext);
+      if (id && derOidText(der, id) === OIDS.ocspNonce) out.nonceExtension = derElement(der, ext);
+    }
+  }
+  return out;
 }
 
-function encodeStatus(s: CertStatus): ocsp.CertStatus {
+/** CertID ::= SEQUENCE { hashAlgorithm, issuerNameHash OCTET STRING, issuerKeyHash OCTET STRING, serialNumber INTEGER } */
+function readCertId(der: Uint8Array, node: DerNode): CertId {
+  const [alg, nameHash, keyHash, serial, extra] = node.tag === 0x30 ? derChildren(der, node) : [];
+  if (alg?.tag !== 0x30 || nameHash?.tag !== 0x04 || keyHash?.tag !== 0x04 || !serial || extra) throw new DerError("not a CertID");
+  return {
+    hashAlgorithm: derOidText(der, derNode(der, alg.body, alg.end)),
+    issuerNameHash: derContent(der, nameHash),
+    issuerKeyHash: derContent(der, keyHash),
+    serial: derIntegerContent(der, serial),
+  };
+}
+
+function statusOnly(status: number): ArrayBuffer {
+  return Uint8Array.of(0x30, 0x03, 0x0a, 0x01, status).buffer;
+}
+
+/** CertStatus ::= CHOICE { good [0] IMPLICIT NULL, revoked [1] IMPLICIT RevokedInfo, unknown [2] IMPLICIT NULL } */
+function encodeStatus(s: CertStatus): Uint8Array {
   switch (s.status) {
     case "good":
-      return new ocsp.CertStatus({ good: null });
+      return Uint8Array.of(0x80, 0x00);
     case "unknown":
-      return new ocsp.CertStatus({ unknown: null });
+      return Uint8Array.of(0x82, 0x00);
     case "revoked":
-      return new ocsp.CertStatus({
-        revoked: new ocsp.RevokedInfo({
-          revocationTime: s.revokedAt,
-          revocationReason: new asn1X509.CRLReason(revocationReasonCode(s.reason)),
-        }),
-      });
+      // RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
+      return derTlv(0xa1, derGeneralizedTime(s.revokedAt), derTlv(0xa0, Uint8Array.of(0x0a, 0x01, revocationReasonCode(s.reason))));
   }
 }
 
-function decodeStatus(s: ocsp.CertStatus): CertStatus {
-  if (s.revoked) {
-    const code = s.revoked.revocationReason?.reason ?? 0;
-    return { status: "revoked", revokedAt: s.revoked.revocationTime, reason: revocationReasonFromCode(code) };
+function decodeStatus(der: Uint8Array, node: DerNode): CertStatus {
+  if (node.tag === 0x80) return { status: "good" };
+  if (node.tag === 0x82) return { status: "unknown" };
+  if (node.tag !== 0xa1) throw new DerError("certStatus is not good, revoked or unknown");
+  const [time, reason] = derChildren(der, node);
+  if (!time) throw new DerError("RevokedInfo has no revocationTime");
+  let code = 0;
+  if (reason) {
+    const [enumerated] = reason.tag === 0xa0 ? derChildren(der, reason) : [];
+    if (!enumerated) throw new DerError("revocationReason is [0] EXPLICIT CRLReason");
+    code = derSmallUnsigned(der, enumerated, 0x0a);
   }
-  if (s.good !== undefined) return { status: "good" };
-  return { status: "unknown" };
+  return { status: "revoked", revokedAt: derTimeValue(der, time), reason: revocationReasonFromCode(code) };
 }
 
 /** RFC 6960 §4.1.1: issuerNameHash over the issuer's DER name, issuerKeyHash over its public key BIT STRING value. */
-function certIdNamesIssuer(id: ocsp.CertID, issuerNameDer: Uint8Array, issuerKeyBits: Uint8Array): boolean {
-  const hash = HASHES[id.hashAlgorithm.algorithm];
+function certIdNamesIssuer(id: CertId, issuerNameDer: Uint8Array, issuerKeyBits: Uint8Array): boolean {
+  const hash = HASHES[id.hashAlgorithm];
   if (!hash) return false;
-  return (
-    equal(digest(hash, issuerKeyBits), new Uint8Array(id.issuerKeyHash.buffer)) && equal(digest(hash, issuerNameDer), new Uint8Array(id.issuerNameHash.buffer))
-  );
+  return equal(digest(hash, issuerKeyBits), id.issuerKeyHash) && equal(digest(hash, issuerNameDer), id.issuerNameHash);
 }
 
 // ——— client ———
 
 /** A DER OCSPRequest for one certificate (SHA-1 CertID, as RFC 5019 responders expect), optionally with a nonce. */
-export function createOcspRequest(cert: X509Certificate, issuer: X509Certificate, options: { nonce?: Uint8Array } = {}): ArrayBuffer {
-  const { nameDer, keyBits } = issuerIdentity(issuer);
-  const certId = new ocsp.CertID({
-    hashAlgorithm: new asn1X509.AlgorithmIdentifier({ algorithm: OIDS.sha1, parameters: null }),
-    issuerNameHash: new OctetString(sha1(nameDer)),
-    issuerKeyHash: new OctetString(sha1(keyBits)),
-    serialNumber: CertificateFacts.of(cert).asn.tbsCertificate.serialNumber,
-  });
-  const tbsRequest = new ocsp.TBSRequest({ requestList: [new ocsp.Request({ reqCert: certId })] });
-  if (options.nonce) {
-    tbsRequest.requestExtensions = [
-      new asn1X509.Extension({
-        extnID: OIDS.ocspNonce,
-        critical: false,
-        extnValue: new OctetString(AsnConvert.serialize(new OctetString(options.nonce))),
-      }),
-    ];
-  }
-  return AsnConvert.serialize(new ocsp.OCSPRequest({ tbsRequest }));
+export function createOcspRequest(cert: CertificateInput, issuer: CertificateInput, options: { nonce?: Uint8Array } = {}): ArrayBuffer {
+  const subject = CertificateFacts.of(cert);
+  const ca = CertificateFacts.of(issuer);
+  const certId = derSequence(SHA1_ALGORITHM, derOctetString(sha1(ca.subjectDer)), derOctetString(sha1(ca.publicKeyBits)), derTlv(0x02, subject.serialBytes));
+  // OCSPRequest { TBSRequest { requestList { Request { reqCert } }, requestExtensions [2] { nonce } } }
+  const nonce = options.nonce ? [derTlv(0xa2, derSequence(derSequence(OCSP_NONCE_OID, derOctetString(derOctetString(options.nonce)))))] : [];
+  return derSequence(derSequence(derSequence(derSequence(certId)), ...nonce)).buffer;
 }
 
 /** A random 16-byte nonce (RFC 8954 §2.1: 1–32 octets). */
 export function newOcspNonce(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(16));
+}
+
+interface BasicResponse {
+  der: Uint8Array;
+  tbs: DerNode;
+  signatureAlgorithm: string;
+  signature: Uint8Array;
+  responses: DerNode[];
+  extensions: DerNode[];
+  certs: Uint8Array[];
 }
 
 /**
@@ -165,83 +255,148 @@ export function newOcspNonce(): Uint8Array {
  */
 export function readOcspResponse(
   der: ArrayBuffer | Uint8Array,
-  expected: { cert: X509Certificate; issuer: X509Certificate; now: Date; nonce?: Uint8Array },
+  expected: { cert: CertificateInput; issuer: CertificateInput; now: Date; nonce?: Uint8Array },
 ): OcspResult {
-  let response: ocsp.OCSPResponse;
-  let basic: ocsp.BasicOCSPResponse;
+  const bytes = der instanceof Uint8Array ? der : new Uint8Array(der);
+  const basic = readBasicResponse(bytes);
+  const cert = CertificateFacts.of(expected.cert);
+  const issuer = CertificateFacts.of(expected.issuer);
+  const b = basic.der;
+  const tbsDer = derElement(b, basic.tbs);
+  const signedByIssuer = verifyData(basic.signatureAlgorithm, issuer.publicKey, tbsDer, basic.signature);
+  if (!signedByIssuer && !signedByDelegate(basic, tbsDer, issuer, expected.now)) {
+    throw invalid("the OCSP response signature does not verify with the issuer's key or a delegated responder");
+  }
   try {
-    response = AsnConvert.parse(der, ocsp.OCSPResponse);
+    let single: DerNode[] | undefined;
+    for (const r of basic.responses) {
+      const parts = r.tag === 0x30 ? derChildren(b, r) : [];
+      const id = readCertId(b, parts[0] ?? r);
+      if (equal(id.serial, cert.serialBytes) && certIdNamesIssuer(id, issuer.subjectDer, issuer.publicKeyBits)) {
+        single = parts;
+        break;
+      }
+    }
+    if (!single) throw invalid("the OCSP response has no status for this certificate's CertID");
+    // SingleResponse ::= SEQUENCE { certID, certStatus, thisUpdate, nextUpdate [0] EXPLICIT OPTIONAL, singleExtensions [1] OPTIONAL }
+    const [, statusNode, thisUpdateNode, next] = single;
+    if (!statusNode || !thisUpdateNode || thisUpdateNode.tag !== 0x18) throw new DerError("SingleResponse is certID, certStatus, thisUpdate");
+    const thisUpdate = derTimeValue(b, thisUpdateNode);
+    let nextUpdate: Date | undefined;
+    if (next?.tag === 0xa0) {
+      const [time] = derChildren(b, next);
+      if (time?.tag !== 0x18) throw new DerError("nextUpdate is [0] EXPLICIT GeneralizedTime");
+      nextUpdate = derTimeValue(b, time);
+    }
+    const status = decodeStatus(b, statusNode);
+    const now = expected.now.getTime();
+    if (thisUpdate.getTime() > now + SKEW_MS) throw invalid("the OCSP response's thisUpdate is in the future");
+    if (nextUpdate && nextUpdate.getTime() < now - SKEW_MS) throw invalid("the OCSP response is stale (nextUpdate passed)");
+    if (expected.nonce) {
+      const sent = derOctetString(expected.nonce);
+      const echoed = basic.extensions.some((ext) => {
+        const [id, ...rest] = derChildren(b, ext);
+        const value = rest[rest.length - 1];
+        return id && value?.tag === 0x04 && derOidText(b, id) === OIDS.ocspNonce && equal(derContent(b, value), sent);
+      });
+      if (!echoed) throw invalid("the OCSP response does not echo our nonce");
+    }
+    return { status, thisUpdate, ...(nextUpdate ? { nextUpdate } : {}) };
+  } catch (e) {
+    if (e instanceof DpclabError) throw e;
+    throw invalid(`the basic OCSP response is not DER (${(e as Error).message})`);
+  }
+}
+
+/** OCSPResponse → its BasicOCSPResponse, structurally checked; throws "ocsp-invalid" for anything else. */
+function readBasicResponse(bytes: Uint8Array): BasicResponse {
+  let status: number;
+  let responseBytes: DerNode | undefined;
+  try {
+    const outer = derExpect(bytes, 0, bytes.length, 0x30, "OCSPResponse");
+    if (outer.end !== bytes.length) throw new DerError("bytes after the OCSPResponse");
+    const [statusNode, wrapped, extra] = derChildren(bytes, outer);
+    if (!statusNode || extra || (wrapped && wrapped.tag !== 0xa0)) throw new DerError("OCSPResponse is responseStatus [, responseBytes]");
+    status = derSmallUnsigned(bytes, statusNode, 0x0a);
+    if (wrapped) {
+      [responseBytes] = derChildren(bytes, wrapped);
+      if (responseBytes?.tag !== 0x30) throw new DerError("responseBytes is a SEQUENCE");
+    }
   } catch {
     throw invalid("the OCSP response is not DER");
   }
-  if (response.responseStatus !== ocsp.OCSPResponseStatus.successful) {
-    throw invalid(`the responder answered ${ocsp.OCSPResponseStatus[response.responseStatus] ?? response.responseStatus}`);
-  }
-  if (response.responseBytes?.responseType !== OIDS.ocspBasic) throw invalid("not a basic OCSP response");
+  if (status !== SUCCESSFUL) throw invalid(`the responder answered ${RESPONSE_STATUS_NAMES[status] ?? status}`);
+  let type: string | undefined;
+  let payload: DerNode | undefined;
   try {
-    basic = AsnConvert.parse(response.responseBytes.response.buffer, ocsp.BasicOCSPResponse);
+    if (responseBytes) {
+      const parts = derChildren(bytes, responseBytes);
+      if (parts[0]) type = derOidText(bytes, parts[0]);
+      payload = parts[1];
+    }
+  } catch {
+    throw invalid("the OCSP response is not DER");
+  }
+  if (type !== OIDS.ocspBasic || !payload || payload.tag !== 0x04) throw invalid("not a basic OCSP response");
+  try {
+    const der = derContent(bytes, payload);
+    const outer = derExpect(der, 0, der.length, 0x30, "BasicOCSPResponse");
+    if (outer.end !== der.length) throw new DerError("bytes after the BasicOCSPResponse");
+    const [tbs, alg, sig, certs, extra] = derChildren(der, outer);
+    if (tbs?.tag !== 0x30 || !alg || alg.tag !== 0x30 || !sig || extra || (certs && certs.tag !== 0xa0)) {
+      throw new DerError("BasicOCSPResponse is tbsResponseData, signatureAlgorithm, signature [, certs]");
+    }
+    // ResponseData ::= SEQUENCE { version [0] DEFAULT v1, responderID [1]|[2], producedAt, responses, responseExtensions [1] }
+    const fields = derChildren(der, tbs);
+    let i = 0;
+    if (fields[i]?.tag === 0xa0) i++;
+    const responder = fields[i++];
+    const producedAt = fields[i++];
+    const responses = fields[i++];
+    if (!responder || (responder.tag !== 0xa1 && responder.tag !== 0xa2)) throw new DerError("responderID is byName [1] or byKey [2]");
+    if (producedAt?.tag !== 0x18 || !responses || responses.tag !== 0x30) throw new DerError("ResponseData lacks producedAt or responses");
+    derTimeValue(der, producedAt);
+    const extensionsNode = fields[i++];
+    if (extensionsNode && extensionsNode.tag !== 0xa1) throw new DerError("unexpected field after responses");
+    if (fields[i]) throw new DerError("unexpected field at the end of ResponseData");
+    const [extList] = extensionsNode ? derChildren(der, extensionsNode) : [];
+    const certList = certs ? derChildren(der, certs)[0] : undefined;
+    return {
+      der,
+      tbs,
+      signatureAlgorithm: derOidText(der, derNode(der, alg.body, alg.end)),
+      signature: derBitStringOctets(der, sig),
+      responses: derChildren(der, responses),
+      extensions: extList ? derChildren(der, extList) : [],
+      certs: certList ? derChildren(der, certList).map((c) => derElement(der, c)) : [],
+    };
   } catch {
     throw invalid("the basic OCSP response is not DER");
   }
-  const tbsDer = basic.tbsResponseDataRaw ?? AsnConvert.serialize(basic.tbsResponseData);
-  const { nameDer, keyBits, spki } = issuerIdentity(expected.issuer);
-  const signedByIssuer = verifyData(basic.signatureAlgorithm, publicKeyFromSpki(spki), tbsDer, basic.signature);
-  if (!signedByIssuer && !signedByDelegate(basic, tbsDer, expected.issuer, expected.now)) {
-    throw invalid("the OCSP response signature does not verify with the issuer's key or a delegated responder");
-  }
-  const serial = Buffer.from(CertificateFacts.of(expected.cert).asn.tbsCertificate.serialNumber);
-  const single = basic.tbsResponseData.responses.find(
-    (r) => Buffer.from(r.certID.serialNumber).equals(serial) && certIdNamesIssuer(r.certID, nameDer, keyBits),
-  );
-  if (!single) throw invalid("the OCSP response has no status for this certificate's CertID");
-  const now = expected.now.getTime();
-  if (single.thisUpdate.getTime() > now + SKEW_MS) throw invalid("the OCSP response's thisUpdate is in the future");
-  if (single.nextUpdate && single.nextUpdate.getTime() < now - SKEW_MS) throw invalid("the OCSP response is stale (nextUpdate passed)");
-  if (expected.nonce) {
-    const echoed = basic.tbsResponseData.responseExtensions?.find((e) => e.extnID === OIDS.ocspNonce);
-    const sent = new Uint8Array(AsnConvert.serialize(new OctetString(expected.nonce)));
-    if (!echoed || !equal(new Uint8Array(echoed.extnValue.buffer), sent)) throw invalid("the OCSP response does not echo our nonce");
-  }
-  return {
-    status: decodeStatus(single.certStatus),
-    thisUpdate: single.thisUpdate,
-    ...(single.nextUpdate ? { nextUpdate: single.nextUpdate } : {}),
-  };
 }
 
-function signedByDelegate(basic: ocsp.BasicOCSPResponse, tbsDer: ArrayBuffer, issuer: X509Certificate, now: Date): boolean {
-  const issuerKey = publicKeyFromSpki(issuer.publicKey.rawData);
-  for (const asnCert of basic.certs ?? []) {
-    const tbs = asnCert.tbsCertificate;
-    const eku = tbs.extensions?.find((e) => e.extnID === OIDS.extKeyUsage);
-    if (!eku) continue;
-    const usages = AsnConvert.parse(eku.extnValue.buffer, asn1X509.ExtendedKeyUsage);
-    if (!usages.includes(OIDS.ocspSigning)) continue;
-    const validity = [tbs.validity.notBefore.getTime().getTime(), tbs.validity.notAfter.getTime().getTime()] as const;
-    if (now.getTime() < validity[0] || now.getTime() > validity[1]) continue;
-    const tbsCertDer = asnCert.tbsCertificateRaw ?? AsnConvert.serialize(tbs);
-    if (!verifyData(asnCert.signatureAlgorithm, issuerKey, tbsCertDer, asnCert.signatureValue)) continue;
-    const delegateKey = publicKeyFromSpki(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
-    if (verifyData(basic.signatureAlgorithm, delegateKey, tbsDer, basic.signature)) return true;
+/** A responder certificate the issuer signed with id-kp-OCSPSigning, valid now, whose key signed the response. */
+function signedByDelegate(basic: BasicResponse, tbsDer: Uint8Array, issuer: CertificateFacts, now: Date): boolean {
+  for (const der of basic.certs) {
+    let delegate: CertificateFacts;
+    try {
+      delegate = CertificateFacts.fromDer(der);
+    } catch {
+      continue;
+    }
+    if (!delegate.extKeyUsage?.has(OIDS.ocspSigning)) continue;
+    if (!delegate.isValidAt(now)) continue;
+    if (!delegate.isSignedBy(issuer)) continue;
+    let key: KeyObject;
+    try {
+      key = delegate.publicKey;
+    } catch {
+      continue;
+    }
+    if (verifyData(basic.signatureAlgorithm, key, tbsDer, basic.signature)) return true;
   }
   return false;
 }
-
-/** The issuer's name and key as OCSP hashes them (RFC 6960 §4.1.1), computed once per issuer certificate. */
-function issuerIdentity(issuer: X509Certificate): { nameDer: Uint8Array; keyBits: Uint8Array; spki: ArrayBuffer } {
-  let identity = identityCache.get(issuer);
-  if (!identity) {
-    const tbs = CertificateFacts.of(issuer).asn.tbsCertificate;
-    identity = {
-      nameDer: new Uint8Array(AsnConvert.serialize(tbs.subject)),
-      keyBits: new Uint8Array(tbs.subjectPublicKeyInfo.subjectPublicKey),
-      spki: AsnConvert.serialize(tbs.subjectPublicKeyInfo),
-    };
-    identityCache.set(issuer, identity);
-  }
-  return identity;
-}
-const identityCache = new WeakMap<X509Certificate, { nameDer: Uint8Array; keyBits: Uint8Array; spki: ArrayBuffer }>();
 
 function invalid(detail: string): DpclabError {
   return new DpclabError(detail, "ocsp-invalid");
@@ -256,10 +411,16 @@ function sha1(data: Uint8Array): Uint8Array {
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
 /** The responseStatus of a DER OCSPResponse (0 successful, 1 malformedRequest, 2 internalError, …; RFC 6960 §4.2.1). */
 export function ocspResponseStatus(der: ArrayBuffer | Uint8Array): number {
-  return AsnConvert.parse(der, ocsp.OCSPResponse).responseStatus;
+  const bytes = der instanceof Uint8Array ? der : new Uint8Array(der);
+  try {
+    const outer = derExpect(bytes, 0, bytes.length, 0x30, "OCSPResponse");
+    return derSmallUnsigned(bytes, derNode(bytes, outer.body, outer.end), 0x0a);
+  } catch (e) {
+    throw new DpclabError(`not a DER OCSPResponse: ${(e as Error).message}`, "ocsp-invalid");
+  }
 }

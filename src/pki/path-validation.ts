@@ -1,8 +1,6 @@
-import type { X509Certificate } from "@peculiar/x509";
-import { CertificateFacts, KEY_USAGE_NAMES, type KeyUsageName } from "./certificate-facts.js";
+import { CertificateFacts, type CertificateInput, KEY_USAGE_NAMES, type KeyUsageName } from "./certificate-facts.js";
 import { OIDS } from "./oids.js";
 import type { RevocationChecker } from "./revocation.js";
-import { verifyData } from "./signature.js";
 
 export type PathFailureReason =
   | "no-path"
@@ -17,10 +15,11 @@ export type PathFailureReason =
   | "revoked"
   | "revocation-unavailable";
 
+/** Certificates may be given as X509Certificate, DER or CertificateFacts (cheapest: DER or facts, parsed once). */
 export interface PathValidationInput {
-  leaf: X509Certificate;
-  intermediates: X509Certificate[];
-  trustAnchors: X509Certificate[];
+  leaf: CertificateInput;
+  intermediates: readonly CertificateInput[];
+  trustAnchors: readonly CertificateInput[];
   at: Date;
   /** Any one of these must be asserted by the leaf and allowed (same OID or anyPolicy) by every CA below the anchor. */
   requiredPolicyOids?: string[];
@@ -38,7 +37,7 @@ export interface RevocationSummary {
 }
 
 export type PathValidationResult =
-  | { ok: true; path: X509Certificate[]; revocation?: RevocationSummary }
+  | { ok: true /** Leaf first, trust anchor last. */; path: CertificateFacts[]; revocation?: RevocationSummary }
   | { ok: false; reason: PathFailureReason; detail: string };
 
 const MAX_DEPTH = 8;
@@ -85,36 +84,37 @@ export async function validatePath(input: PathValidationInput): Promise<PathVali
       continue;
     }
     if (current.isSelfIssued) {
-      return fail("untrusted-root", `"${current.cert.subject}" is self-issued but not a trust anchor`);
+      return fail("untrusted-root", `"${current.subject}" is self-issued but not a trust anchor`);
     }
     const byKey = [...anchors, ...pool].find((c) => current.authorityKeyId !== undefined && c.subjectKeyId === current.authorityKeyId);
     if (byKey) {
-      return fail("name-chaining", `"${current.cert.subject}" names issuer "${current.cert.issuer}" but its AKI is the key of "${byKey.cert.subject}"`);
+      return fail("name-chaining", `"${current.subject}" names issuer "${current.issuer}" but its AKI is the key of "${byKey.subject}"`);
     }
-    return fail("no-path", `no certificate for issuer "${current.cert.issuer}" of "${current.cert.subject}"`);
+    return fail("no-path", `no certificate for issuer "${current.issuer}" of "${current.subject}"`);
   }
 
   // ——— check: from the anchor down (RFC 5280 §6.1.3 order) ———
-  if (at > anchor.notAfter.getTime()) return fail("expired", `trust anchor "${anchor.cert.subject}" expired ${anchor.notAfter.toISOString()}`);
-  if (at < anchor.notBefore.getTime()) return fail("not-yet-valid", `trust anchor "${anchor.cert.subject}" is valid from ${anchor.notBefore.toISOString()}`);
+  if (at > anchor.notAfter.getTime()) return fail("expired", `trust anchor "${anchor.subject}" expired ${anchor.notAfter.toISOString()}`);
+  if (at < anchor.notBefore.getTime()) return fail("not-yet-valid", `trust anchor "${anchor.subject}" is valid from ${anchor.notBefore.toISOString()}`);
   const topDown = [...chain].reverse();
   for (let i = 0; i < topDown.length; i++) {
     const cert = topDown[i] as CertificateFacts;
     const issuer = i === 0 ? anchor : (topDown[i - 1] as CertificateFacts);
-    const who = `"${cert.cert.subject}"`;
+    // Subject text only for messages: rendering a DN costs more than the checks.
+    const who = () => `"${cert.subject}"`;
     if (cert.issuerHex !== issuer.subjectHex) {
-      return fail("name-chaining", `${who} names issuer "${cert.cert.issuer}", not "${issuer.cert.subject}"`);
+      return fail("name-chaining", `${who()} names issuer "${cert.issuer}", not "${issuer.subject}"`);
     }
-    if (!verifyData(cert.asn.signatureAlgorithm, issuer.publicKey, cert.tbsDer, cert.asn.signatureValue)) {
-      return fail("signature-invalid", `the signature on ${who} does not verify with the key of "${issuer.cert.subject}"`);
+    if (!cert.isSignedBy(issuer)) {
+      return fail("signature-invalid", `the signature on ${who()} does not verify with the key of "${issuer.subject}"`);
     }
-    if (at < cert.notBefore.getTime()) return fail("not-yet-valid", `${who} is valid from ${cert.notBefore.toISOString()}`);
-    if (at > cert.notAfter.getTime()) return fail("expired", `${who} expired ${cert.notAfter.toISOString()}`);
+    if (at < cert.notBefore.getTime()) return fail("not-yet-valid", `${who()} is valid from ${cert.notBefore.toISOString()}`);
+    if (at > cert.notAfter.getTime()) return fail("expired", `${who()} expired ${cert.notAfter.toISOString()}`);
     if (cert !== leaf) {
       // §6.1.4(k), (n): an issuer must be a CA allowed to sign certificates.
-      if (!cert.isCa) return fail("not-a-ca", `${who} signs certificates but basicConstraints cA is not TRUE`);
+      if (!cert.isCa) return fail("not-a-ca", `${who()} signs certificates but basicConstraints cA is not TRUE`);
       if (cert.keyUsage && !cert.keyUsage.has("keyCertSign")) {
-        return fail("key-usage", `${who} signs certificates but its keyUsage lacks keyCertSign`);
+        return fail("key-usage", `${who()} signs certificates but its keyUsage lacks keyCertSign`);
       }
     }
   }
@@ -123,7 +123,7 @@ export async function validatePath(input: PathValidationInput): Promise<PathVali
     const ca = topDown[j] as CertificateFacts;
     const below = topDown.slice(j + 1, -1).filter((c) => !c.isSelfIssued).length;
     if (ca.pathLength !== undefined && below > ca.pathLength) {
-      return fail("not-a-ca", `"${ca.cert.subject}" allows ${ca.pathLength} CA(s) below it, the path has ${below}`);
+      return fail("not-a-ca", `"${ca.subject}" allows ${ca.pathLength} CA(s) below it, the path has ${below}`);
     }
   }
 
@@ -148,14 +148,14 @@ export async function validatePath(input: PathValidationInput): Promise<PathVali
     }
   }
 
-  const path = [...chain.map((c) => c.cert), anchor.cert];
+  const path = [...chain, anchor];
   if (!input.revocation) return { ok: true, path };
 
   // Every non-anchor certificate, each against its issuer; lookups run concurrently.
   const issuers = chain.map((_, i) => (chain[i + 1] ?? anchor) as CertificateFacts);
   const answers = await Promise.all(
     chain.map((c, i) =>
-      input.revocation!.check(c.cert, (issuers[i] as CertificateFacts).cert, input.at).catch((e: unknown) => ({
+      input.revocation!.check(c, issuers[i] as CertificateFacts, input.at).catch((e: unknown) => ({
         error: (e as Error).message ?? String(e),
       })),
     ),
@@ -164,13 +164,13 @@ export async function validatePath(input: PathValidationInput): Promise<PathVali
   for (let i = 0; i < chain.length; i++) {
     const c = chain[i] as CertificateFacts;
     const a = answers[i]!;
-    const who = `"${c.cert.subject}" (serial ${c.serialHex})`;
-    if ("error" in a) return fail("revocation-unavailable", `${who}: ${a.error}`);
+    const who = () => `"${c.subject}" (serial ${c.serialHex})`;
+    if ("error" in a) return fail("revocation-unavailable", `${who()}: ${a.error}`);
     if (a.status.status === "revoked") {
-      return fail("revoked", `${who} was revoked ${a.status.revokedAt.toISOString()} (${a.status.reason}), per ${a.source.toUpperCase()}`);
+      return fail("revoked", `${who()} was revoked ${a.status.revokedAt.toISOString()} (${a.status.reason}), per ${a.source.toUpperCase()}`);
     }
-    if (a.status.status === "unknown") return fail("revocation-unavailable", `${who}: the ${a.source.toUpperCase()} status is unknown`);
-    checks.push({ subject: c.cert.subject, serialNumber: c.serialHex, source: a.source });
+    if (a.status.status === "unknown") return fail("revocation-unavailable", `${who()}: the ${a.source.toUpperCase()} status is unknown`);
+    checks.push({ subject: c.subject, serialNumber: c.serialHex, source: a.source });
   }
   return { ok: true, path, revocation: { source: checks[0]!.source, checks } };
 }
@@ -182,9 +182,9 @@ function pickIssuer(cert: CertificateFacts, candidates: CertificateFacts[]): Cer
   );
   if (byName.length <= 1) return byName[0];
   // Several (re-keyed CA, cross-certificates): prefer the one whose key verifies the signature.
-  return byName.find((c) => verifyData(cert.asn.signatureAlgorithm, c.publicKey, cert.tbsDer, cert.asn.signatureValue)) ?? byName[0];
+  return byName.find((c) => cert.isSignedBy(c)) ?? byName[0];
 }
 
 function sameCert(a: CertificateFacts, b: CertificateFacts): boolean {
-  return a === b || Buffer.from(a.cert.rawData).equals(Buffer.from(b.cert.rawData));
+  return a === b || (a.der.length === b.der.length && Buffer.from(a.der.buffer).equals(Buffer.from(b.der.buffer)));
 }

@@ -1,7 +1,7 @@
-import { AsnConvert } from "@peculiar/asn1-schema";
-import * as asn1X509 from "@peculiar/asn1-x509";
 import { CertificatePolicyExtension, ExtendedKeyUsageExtension, Extension, KeyUsageFlags, KeyUsagesExtension } from "@peculiar/x509";
+import { DerError, derChildren, derExpect, derNode, derOctetString, derOid, derOidText, derSequence, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
+import type { RawExtension } from "./ca.js";
 import { OIDS } from "./oids.js";
 
 /**
@@ -20,15 +20,23 @@ export const EKU_EMAIL = new ExtendedKeyUsageExtension([OIDS.emailProtection], f
 
 const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
 
-export function sanExtension(names: asn1X509.GeneralName[]): Extension {
-  return new Extension(OIDS.subjectAltName, false, AsnConvert.serialize(new asn1X509.SubjectAlternativeName(names)));
+/** SAN with the subscriber's rfc822Name, which S/MIME certificates need; written as DER directly. */
+export function emailSan(email: string | undefined): RawExtension {
+  if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new DpclabError(`an S/MIME certificate needs an e-mail address, got "${email ?? ""}"`, "bad-email");
+  return rawSan([derTlv(0x81, ascii(email))]); // rfc822Name [1] IMPLICIT IA5String
 }
 
-/** SAN with the subscriber's rfc822Name, which S/MIME certificates need. */
-export function emailSan(email: string | undefined): Extension {
-  if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new DpclabError(`an S/MIME certificate needs an e-mail address, got "${email ?? ""}"`, "bad-email");
-  return sanExtension([new asn1X509.GeneralName({ rfc822Name: email })]);
+/** A non-critical subjectAltName Extension from encoded GeneralName elements (the DER asn1-schema writes). */
+export function rawSan(generalNames: Uint8Array[]): RawExtension {
+  return { type: OIDS.subjectAltName, rawData: derSequence(SAN_OID, derOctetString(derSequence(...generalNames))) };
 }
+
+/** IA5String content as a GeneralName carries it (one octet per character, as asn1js writes it). */
+export function ascii(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
+}
+
+const SAN_OID = derOid(OIDS.subjectAltName);
 
 /** piv-interim (2.16.840.1.101.3.6.9.1, CERT-09): PIVInterim ::= SEQUENCE { interim_indicator BOOLEAN }. */
 export function pivInterimExtension(interim: boolean): Extension {
@@ -39,7 +47,11 @@ export function pivInterimExtension(interim: boolean): Extension {
 export function keyManagementUsage(spki: Uint8Array): KeyUsagesExtension {
   let rsa: boolean;
   try {
-    rsa = AsnConvert.parse(spki, asn1X509.SubjectPublicKeyInfo).algorithm.algorithm === RSA_ENCRYPTION;
+    // SubjectPublicKeyInfo ::= SEQUENCE { algorithm SEQUENCE { OID, … }, subjectPublicKey BIT STRING }
+    const outer = derExpect(spki, 0, spki.length, 0x30, "SubjectPublicKeyInfo");
+    const [algorithm, key] = derChildren(spki, outer);
+    if (outer.end !== spki.length || algorithm?.tag !== 0x30 || key?.tag !== 0x03) throw new DerError("not an SPKI");
+    rsa = derOidText(spki, derNode(spki, algorithm.body, algorithm.end)) === RSA_ENCRYPTION;
   } catch {
     throw new DpclabError("publicKey is not a DER SubjectPublicKeyInfo", "bad-public-key");
   }

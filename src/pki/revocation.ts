@@ -1,7 +1,6 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
-import type { X509Certificate } from "@peculiar/x509";
-import { CertificateFacts } from "./certificate-facts.js";
+import type { CertificateFacts } from "./certificate-facts.js";
 import { type CertStatus, createOcspRequest, newOcspNonce, readOcspResponse } from "./ocsp.js";
 import { OIDS } from "./oids.js";
 import { fromPem } from "./pem.js";
@@ -10,9 +9,9 @@ import { verifyData } from "./signature.js";
 
 export type RevocationCheck = { status: CertStatus; source: "ocsp" | "crl" } | { error: string };
 
-/** Answers "is this certificate revoked at `at`?" for path validation. */
+/** Answers "is this certificate revoked at `at`?" for path validation (certificates as CertificateFacts.of gives them). */
 export interface RevocationChecker {
-  check(cert: X509Certificate, issuer: X509Certificate, at: Date): Promise<RevocationCheck>;
+  check(cert: CertificateFacts, issuer: CertificateFacts, at: Date): Promise<RevocationCheck>;
 }
 
 export interface HttpRevocationOptions {
@@ -64,7 +63,7 @@ export function createHttpRevocationChecker(fetchFn: typeof fetch, options: Http
   const crlCache = new Map<string, CachedCrl>();
   const caStatusCache = options.caStatusCache;
 
-  async function viaOcsp(facts: CertificateFacts, cert: X509Certificate, issuer: X509Certificate, at: Date): Promise<RevocationCheck> {
+  async function viaOcsp(facts: CertificateFacts, issuer: CertificateFacts, at: Date): Promise<RevocationCheck> {
     const url = facts.ocspUrls.find((u) => /^http:/i.test(u));
     if (!url) return { error: "no http OCSP URL in the certificate's AIA" };
     try {
@@ -72,11 +71,11 @@ export function createHttpRevocationChecker(fetchFn: typeof fetch, options: Http
       const res = await fetchFn(url, {
         method: "POST",
         headers: { "content-type": "application/ocsp-request", accept: "application/ocsp-response" },
-        body: new Uint8Array(createOcspRequest(cert, issuer, nonce ? { nonce } : {})),
+        body: new Uint8Array(createOcspRequest(facts, issuer, nonce ? { nonce } : {})),
         signal: AbortSignal.timeout(timeoutMs),
       });
       if (res.status !== 200) return { error: `OCSP ${url} answered HTTP ${res.status}` };
-      const result = readOcspResponse(new Uint8Array(await res.arrayBuffer()), { cert, issuer, now: at, ...(nonce ? { nonce } : {}) });
+      const result = readOcspResponse(new Uint8Array(await res.arrayBuffer()), { cert: facts, issuer, now: at, ...(nonce ? { nonce } : {}) });
       if (result.status.status === "unknown") return { error: `OCSP ${url} does not know this certificate` };
       const answer: RevocationCheck = { status: result.status, source: "ocsp" };
       if (caStatusCache && facts.isCa && result.status.status === "good" && result.nextUpdate) caStatusCache.set(facts, answer, result.nextUpdate);
@@ -108,12 +107,10 @@ export function createHttpRevocationChecker(fetchFn: typeof fetch, options: Http
   }
 
   return {
-    async check(cert, issuer, at) {
-      const facts = CertificateFacts.of(cert);
-      const issuerFacts = CertificateFacts.of(issuer);
+    async check(facts, issuerFacts, at) {
       const cached = facts.isCa ? caStatusCache?.get(facts, at) : undefined;
       if (cached) return cached;
-      const ocsp = options.crlOnly ? { error: "OCSP skipped" } : await viaOcsp(facts, cert, issuer, at);
+      const ocsp = options.crlOnly ? { error: "OCSP skipped" } : await viaOcsp(facts, issuerFacts, at);
       if (!("error" in ocsp)) return ocsp;
       const crl = await viaCrl(facts, issuerFacts, at);
       if (!("error" in crl)) return crl;

@@ -113,4 +113,24 @@ describe("Pkcs11Session", () => {
     expect(oid?.toString("hex")).toBe("060a60864801650307023000");
     s.close();
   });
+
+  it("a failed C_FindObjectsInit does not leave the session stuck in CKR_OPERATION_ACTIVE", () => {
+    const slot = lib.initToken("STUCK FIND", "12345678", "123456");
+    const s = lib.openSession(slot, { readWrite: true });
+    s.createDataObject({ application: "Y", label: "Y", objectId: "2.16.840.1.101.3.7.2.48.0", value: Uint8Array.of(7), private: false });
+    // SoftHSM's behaviour when another thread logs the token out mid-call: the find is set up, the call fails.
+    const m = lib.module as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const init = m.C_FindObjectsInit as (...a: unknown[]) => unknown;
+    m.C_FindObjectsInit = (...a) => {
+      init.apply(lib.module, a);
+      throw new Error("CKR_GENERAL_ERROR");
+    };
+    try {
+      expect(() => s.readDataObject("Y")).toThrow(/CKR_GENERAL_ERROR/);
+    } finally {
+      delete m.C_FindObjectsInit;
+    }
+    expect(s.readDataObject("Y")).toEqual(Uint8Array.of(7));
+    s.close();
+  });
 });
