@@ -1,6 +1,6 @@
-import { X509Certificate } from "@peculiar/x509";
 import { GRAPH_ISSUER, type IssuerName, type Platform } from "../emulators/derived/types.js";
 import type { PivCard } from "../src/piv/index.js";
+import { CertificateFacts } from "../src/pki/index.js";
 import { enrolWithEntrust, enrolWithIntercede, enrolWithPurebred, JsonClient } from "./clients/index.js";
 import type { SimulatedDevice } from "./device.js";
 import type { Keystore } from "./keystore/index.js";
@@ -79,7 +79,7 @@ export async function enrolDevice(opts: EnrolDeviceOptions): Promise<DeviceEnrol
       : opts.issuer === "entrust"
         ? await enrolWithEntrust({ client: issuerClient, card: opts.card, pin: opts.pin, device, onStep })
         : await enrolWithIntercede({ client: issuerClient, card: opts.card, pin: opts.pin, device, onStep });
-  const cert = new X509Certificate(result.certificates.pivAuth.slice());
+  const cert = CertificateFacts.fromDer(result.certificates.pivAuth);
   await tenant.post(`/tenant/beta/deviceManagement/managedDevices/${managed.id}/derivedCredential`, {
     issuer: GRAPH_ISSUER[opts.issuer],
     certificate: Buffer.from(result.certificates.pivAuth).toString("base64"),

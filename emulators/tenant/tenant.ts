@@ -1,6 +1,6 @@
-import { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
+import { CertificateFacts } from "../../src/pki/index.js";
 import type { DeviceApprover } from "../derived/types.js";
 import { parseAssignAction } from "./assignment.js";
 import { type CheckInResult, planCheckIn } from "./check-in.js";
@@ -262,9 +262,9 @@ export class Tenant implements DeviceApprover {
     const issuer = parseIssuer(input.issuer);
     const der = base64(input, "certificate");
     // The certificate is the authority on its own serial and validity; the stated values must agree with it.
-    let cert: X509Certificate;
+    let cert: CertificateFacts;
     try {
-      cert = new X509Certificate(der.slice());
+      cert = CertificateFacts.fromDer(der);
     } catch {
       throw bad(`"certificate" is not a base64 DER X.509 certificate`, "invalid-certificate");
     }

@@ -1,10 +1,10 @@
-import { X509Certificate } from "@peculiar/x509";
 import { GRAPH_ISSUER, type IssuerName, type Platform } from "../../emulators/derived/types.js";
 import type { CheckInResult } from "../../emulators/tenant/check-in.js";
 import { DEFAULT_RENEWAL_THRESHOLD_PERCENTAGE } from "../../emulators/tenant/derived-credential-settings.js";
 import type { AdjustableClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import type { PivCard } from "../../src/piv/index.js";
+import { CertificateFacts } from "../../src/pki/index.js";
 import type { SeededRandom } from "../../src/random.js";
 import { enrolWithEntrust, enrolWithIntercede, enrolWithPurebred, JsonClient, rekeyWithIntercede } from "../clients/index.js";
 import type { SimulatedDevice } from "../device.js";
@@ -350,7 +350,7 @@ export class DeviceAgent {
   }
 
   async #register(pivAuth: Uint8Array): Promise<void> {
-    const cert = new X509Certificate(pivAuth.slice());
+    const cert = CertificateFacts.fromDer(pivAuth);
     await this.#tenant().post(`/tenant/beta/deviceManagement/managedDevices/${this.managedDeviceId}/derivedCredential`, {
       issuer: GRAPH_ISSUER[this.issuer],
       certificate: Buffer.from(pivAuth).toString("base64"),
@@ -361,8 +361,8 @@ export class DeviceAgent {
   }
 
   #held(r: { certificates: { pivAuth: Uint8Array; signing?: Uint8Array }; chain: Uint8Array[]; credentialId: string; rekeyDueAt?: string }): Credential {
-    const cert = new X509Certificate(r.certificates.pivAuth.slice());
-    const key = this.#keystore.take(new Uint8Array(cert.publicKey.rawData));
+    const cert = CertificateFacts.fromDer(r.certificates.pivAuth); // cached by content: #register reads it again for free
+    const key = this.#keystore.take(cert.spki);
     const notBefore = cert.notBefore.getTime();
     const notAfter = cert.notAfter.getTime();
     const percentage = this.#env.renewalThresholdPercentage ?? DEFAULT_RENEWAL_THRESHOLD_PERCENTAGE;

@@ -1,7 +1,6 @@
-import { X509Certificate } from "@peculiar/x509";
 import type { CheckInPolicy } from "../../emulators/tenant/check-in.js";
 import { familyOf, type ProfileFamily } from "../../emulators/tenant/device-configuration.js";
-import { validatePath } from "../../src/pki/index.js";
+import { CertificateFacts, validatePath } from "../../src/pki/index.js";
 
 /** The credential a device holds, as profile apply needs it (DER). */
 export interface HeldCredential {
@@ -33,15 +32,15 @@ export async function applyProfiles(
 ): Promise<ProfileResult[]> {
   const rootProfiles = policies.filter((p) => familyOf(p.type) === "trustedRoot");
   const anchors = rootProfiles.length
-    ? rootProfiles.map((p) => new X509Certificate(Buffer.from(String(p.settings.trustedRootCertificate), "base64")))
-    : [new X509Certificate(fallbackRoot.slice())];
+    ? rootProfiles.map((p) => CertificateFacts.fromDer(Buffer.from(String(p.settings.trustedRootCertificate), "base64")))
+    : [CertificateFacts.fromDer(fallbackRoot)];
   // Each certificate is parsed and its path validated once per check-in, however many profiles use it.
-  const intermediates = credential ? credential.chain.map((c) => new X509Certificate(c.slice())) : [];
+  const intermediates = credential ? credential.chain.map((c) => CertificateFacts.fromDer(c)) : [];
   const verdicts = new Map<string, Promise<string | undefined>>();
   const verdictOf = (name: string, der: Uint8Array): Promise<string | undefined> => {
     let verdict = verdicts.get(name);
     if (!verdict) {
-      verdict = validatePath({ leaf: new X509Certificate(der.slice()), intermediates, trustAnchors: anchors, at, leafKeyUsage: ["digitalSignature"] }).then(
+      verdict = validatePath({ leaf: CertificateFacts.fromDer(der), intermediates, trustAnchors: anchors, at, leafKeyUsage: ["digitalSignature"] }).then(
         (checked) => (checked.ok ? undefined : `${name}-${checked.reason}`),
       );
       verdicts.set(name, verdict);
