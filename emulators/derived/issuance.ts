@@ -392,9 +392,11 @@ export class DerivedIssuance {
     return this.#journal;
   }
 
+  /** Credentials of a card that are active and still valid: an expired one is no longer a live credential (DC-ISS-11). */
   #activeFor(cardIndex: number): number {
+    const now = this.#clock.now().getTime();
     let n = 0;
-    for (const r of this.#records.values()) if (r.cardIndex === cardIndex && r.status === "active") n++;
+    for (const r of this.#records.values()) if (r.cardIndex === cardIndex && r.status === "active" && Date.parse(r.notAfter) > now) n++;
     return n;
   }
 

@@ -6,7 +6,7 @@ import { ExtendedKeyUsageExtension, SubjectAlternativeNameExtension } from "@pec
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CardholderNotice, createIssuerAuthority, DerivedIssuance, type DeviceDescriptor, type IssueInput } from "../../emulators/derived/index.js";
 import { publicationRoutes, type RunningServer, router, serve } from "../../emulators/shared/index.js";
-import { DAY_MS } from "../../src/clock.js";
+import { DAY_MS, VirtualClock } from "../../src/clock.js";
 import { OIDS } from "../../src/pki/index.js";
 import { refusal } from "../helpers/refusal.js";
 import { authenticate, certOf, type DerivedLab, deviceCsr, makeDerivedLab } from "./lab.js";
@@ -205,6 +205,19 @@ describe("DerivedIssuance.issue", () => {
     const first = issuance.credentials()[0];
     issuance.revokeDevice(first?.deviceId as string, "cessationOfOperation");
     await issuance.issue({ session, device: device(), csr: (await deviceCsr()).csr });
+  });
+
+  it("an expired credential no longer counts against the cap (DC-ISS-11): a fleet renewing for years is not refused", async () => {
+    // The issuer's own clock: it issues a 10-day credential 11 days before the lab's now, then one at the lab's now.
+    const clock = new VirtualClock(new Date(l.clock.now().getTime() - 11 * DAY_MS));
+    const issuance = newIssuance({ maxActivePerCard: 1, validityDays: 10, clock });
+    const session = await authenticate(l, 6);
+    await issuance.issue({ session, device: device(), csr: (await deviceCsr()).csr });
+    const capped = await refusal(issuance.issue({ session, device: device(), csr: (await deviceCsr()).csr }));
+    expect(capped.code).toBe("too-many-credentials");
+    clock.set(l.clock.now()); // the first credential has expired
+    const next = await issuance.issue({ session, device: device(), csr: (await deviceCsr()).csr });
+    expect(next.record.status).toBe("active");
   });
 
   it("S/MIME on iOS: signing + encryption certificates (emailProtection, rfc822Name), escrowed key matches; refused on Android", async () => {
