@@ -86,12 +86,13 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
       remote || reuse
         ? await CardIssuer.open(lab, clock)
         : await CardIssuer.create(lab, { version: 1, alg: "p256", seed: plan.seed, baseUrl: BASE_URL, createdAt: start.toISOString() }, clock);
-    const missing = users.length + 1 - cardIssuer.cards().length;
+    const needed = cardsNeeded(users.length, plan.workers);
+    const missing = needed - cardIssuer.cards().length;
     if (!remote && missing > 0) await createCards(lab, cardIssuer, { count: missing, seed: plan.seed, clock });
     const records = cardIssuer.cards();
-    if (records.length < users.length + 1)
+    if (records.length < needed)
       throw new DpclabError(
-        `the lab at ${lab.root} has ${records.length} cards; this fleet needs ${users.length + 1} (one per user and Purebred's agent, card 0)`,
+        `the lab at ${lab.root} has ${records.length} cards; this fleet needs ${needed} (one per user and a Purebred registration agent per worker)`,
         "usage",
       );
     const end = new Date(start.getTime() + plan.durationMs);
@@ -153,6 +154,19 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
     }
     if (temp) rmSync(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * Purebred's registration agent card for a worker: card 0 for the first, one past the users' cards for the others.
+ * PKCS#11 login state is per token and process, so two threads signing with one card would log each other out.
+ */
+export function purebredAgentCard(worker: number, users: number): number {
+  return worker === 0 ? 0 : users + worker;
+}
+
+/** Cards a fleet needs: one per user (cards 1…users) and one registration agent per worker. */
+export function cardsNeeded(users: number, workers: number): number {
+  return users + workers;
 }
 
 /** One shard's (or the whole fleet's) result: outcome counts and metrics, both mergeable by addition. */
@@ -220,14 +234,16 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
   const purebredAgent =
     used.includes("purebred") || plan.issuerChange?.to === "purebred"
       ? (() => {
-          const agentCard = open(0);
+          const agentCard = open(purebredAgentCard(range.worker, users.length));
           return { card: agentCard.card, pin: agentCard.record.pin };
         })()
       : undefined;
   const envs = new Map<IssuerName, AgentEnvironment>();
   const linkByIssuer = new Map<IssuerName, IssuerLink>();
   for (const name of used) {
-    const link = a.remote ? await remoteLink(plan.url!, name, clock, plan) : await localLink(lab, name, clock, plan, plan.transport === "http");
+    const link = a.remote
+      ? await remoteLink(plan.url!, name, clock, plan)
+      : await localLink(lab, name, clock, plan, plan.transport === "http", purebredAgentCard(range.worker, users.length));
     links.push(link);
     linkByIssuer.set(name, link);
     envs.set(name, {
@@ -543,8 +559,8 @@ export interface IssuerLink {
 }
 
 /** A stack built here on the run's clock; with `http`, mounted on a loopback socket the agents reach by real HTTP. */
-async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, plan: FleetPlan, http: boolean): Promise<IssuerLink> {
-  const stack = await createLabStack(lab, { clock, purebredAgents: [0], validityDays: plan.lifetimeDays });
+async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, plan: FleetPlan, http: boolean, agentCard: number): Promise<IssuerLink> {
+  const stack = await createLabStack(lab, { clock, purebredAgents: [agentCard], validityDays: plan.lifetimeDays });
   const groupId = await configureTenant(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), stack.cardIssuer.root.certificate.rawData, name);
   if (Object.keys(plan.faults).length) stack.faults.set({ ...plan.faults, seed: `${plan.faults.seed}/${name}` });
   const server = http ? await serve(stack.handler, { host: "127.0.0.1", port: 0 }) : undefined;
