@@ -4,7 +4,7 @@ import { DEFAULT_RENEWAL_THRESHOLD_PERCENTAGE } from "../../emulators/tenant/der
 import type { AdjustableClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import type { PivCard } from "../../src/piv/index.js";
-import { CertificateFacts } from "../../src/pki/index.js";
+import { CertificateFacts, OIDS } from "../../src/pki/index.js";
 import type { SeededRandom } from "../../src/random.js";
 import { enrolWithEntrust, enrolWithIntercede, enrolWithPurebred, JsonClient, rekeyWithIntercede } from "../clients/index.js";
 import type { SimulatedDevice } from "../device.js";
@@ -64,6 +64,19 @@ export interface DeviceAgentOptions {
   keystore?: Keystore;
   /** The user's slips (mistyped PIN, card errors, slow with a one-time secret); default none. */
   slips?: UserSlips;
+  /** What the phone is like; default a current OS, camera allowed, on the on-premises network. */
+  traits?: Partial<DeviceTraits>;
+}
+
+/** A simulated phone's properties that change what its workflows can do (intune.md §1.7, §1.8, §3). */
+export interface DeviceTraits {
+  osVersion: string;
+  cameraAllowed: boolean;
+  onPremisesNetwork: boolean;
+}
+
+export function defaultTraits(platform: Platform): DeviceTraits {
+  return { osVersion: platform === "ios" ? "17.5" : "14", cameraAllowed: true, onPremisesNetwork: true };
 }
 
 /** What a step did; `retryable` failures are worth another attempt later (the network or the server was busy). */
@@ -118,6 +131,7 @@ export class DeviceAgent {
   readonly #user: DeviceUser;
   readonly #env: AgentEnvironment;
   readonly #slips: UserSlips | undefined;
+  readonly #traits: DeviceTraits;
 
   constructor(opts: DeviceAgentOptions) {
     this.index = opts.index;
@@ -127,6 +141,7 @@ export class DeviceAgent {
     this.#env = opts.env;
     this.#keystore = new RecordingKeystore(opts.keystore ?? new SoftwareKeystore());
     this.#slips = opts.slips?.any ? opts.slips : undefined;
+    this.#traits = { ...defaultTraits(opts.platform), ...opts.traits };
     this.#fetch = retryingFetch(namedClientFetch(opts.env.fetch, `device-${opts.index}`), {
       clock: opts.env.clock,
       random: opts.random,
@@ -158,7 +173,7 @@ export class DeviceAgent {
         const ios = this.platform === "ios";
         const managed = await this.#tenant().post<{ id: string }>("/tenant/beta/deviceManagement/managedDevices", {
           platform: this.platform,
-          osVersion: ios ? "17.5" : "14",
+          osVersion: this.#traits.osVersion,
           ownership: ios ? "corporate" : "fullyManaged",
           userPrincipalName: this.#user.email,
           cardIndex: this.#user.cardIndex,
@@ -381,15 +396,18 @@ export class DeviceAgent {
   }
 
   #device(): SimulatedDevice {
-    const ios = this.platform === "ios";
-    return {
-      deviceId: this.managedDeviceId ?? `device-${this.index}`,
-      platform: this.platform,
-      osVersion: ios ? "17.5" : "14",
-      keystore: this.#keystore,
-      cameraAllowed: true,
-      onPremisesNetwork: true,
-    };
+    return { deviceId: this.managedDeviceId ?? `device-${this.index}`, platform: this.platform, keystore: this.#keystore, ...this.#traits };
+  }
+
+  /** The kind of credential held now: -hardware when its policy is id-fpki-common-derived-pivAuth-hardware (.41). */
+  get credentialKind(): "software" | "hardware" | undefined {
+    if (!this.#credential) return undefined;
+    return CertificateFacts.fromDer(this.#credential.pivAuth).policies?.has(OIDS.commonDerivedPivAuthHardware) ? "hardware" : "software";
+  }
+
+  /** The keystore's kind: hardware-backed keys make the credential the -hardware (.41) kind. */
+  get keystoreKind(): "software" | "hardware" {
+    return this.#keystore.kind;
   }
 
   #tenant(): JsonClient {

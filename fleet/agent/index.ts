@@ -8,7 +8,9 @@ export {
   type AgentState,
   DeviceAgent,
   type DeviceAgentOptions,
+  type DeviceTraits,
   type DeviceUser,
+  defaultTraits,
   reasonOf,
   type StepOutcome,
 } from "./device-agent.js";

@@ -42,6 +42,12 @@ export interface FleetOptions {
   faults?: string;
   /** Devices leaving the fleet, as shares of it: "lost:0.02,unenrol:0.03" (each at a day drawn per device). */
   churn?: string;
+  /**
+   * What the devices are like, as shares drawn per device: "hardware:0.1,camera-blocked:0.02,old-os:0.01,off-network:0.02"
+   * (hardware-backed keystore in a SoftHSM token → the -hardware credential; camera blocked by a device restriction;
+   * an OS below the tenant's minimum; not on the on-premises network Purebred needs). Default: none of them.
+   */
+  population?: string;
   /** The tenants switch to this issuer at this simulated time: "200d:intercede" (intune.md §1.3). */
   issuerChange?: string;
   thresholds?: readonly string[];
@@ -90,6 +96,8 @@ export interface FleetPlan {
   faultSpec: string | undefined;
   churn: ChurnRates;
   churnSpec: string | undefined;
+  population: PopulationShares;
+  populationSpec: string | undefined;
   issuerChange: { afterMs: number; to: IssuerName } | undefined;
   issuerChangeSpec: string | undefined;
   thresholds: string[];
@@ -178,6 +186,8 @@ export function planFleet(o: FleetOptions): FleetPlan {
     faultSpec: o.faults,
     churn: parseChurn(o.churn),
     churnSpec: o.churn,
+    population: parsePopulation(o.population),
+    populationSpec: o.population,
     issuerChange,
     issuerChangeSpec: o.issuerChange,
     thresholds,
@@ -262,6 +272,35 @@ export function parseChurn(spec: string | undefined): ChurnRates {
   }
   if (!(churn.lost <= 1 && churn.unenrol <= 1 && churn.lost + churn.unenrol <= 1)) throw usage("--churn: lost + unenrol must not exceed 1");
   return churn;
+}
+
+/** Shares of the fleet with each trait (independent draws per device). */
+export interface PopulationShares {
+  hardware: number;
+  cameraBlocked: number;
+  oldOs: number;
+  offNetwork: number;
+}
+
+const POPULATION_KEYS: Record<string, keyof PopulationShares> = {
+  hardware: "hardware",
+  "camera-blocked": "cameraBlocked",
+  "old-os": "oldOs",
+  "off-network": "offNetwork",
+};
+
+export function parsePopulation(spec: string | undefined): PopulationShares {
+  const shares: PopulationShares = { hardware: 0, cameraBlocked: 0, oldOs: 0, offNetwork: 0 };
+  if (spec === undefined || spec.trim() === "" || spec === "none") return shares;
+  for (const part of spec.split(",")) {
+    const m = /^\s*([a-z-]+)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+    const key = m ? POPULATION_KEYS[m[1] as string] : undefined;
+    if (!m || !key) throw usage(`bad --population part ${JSON.stringify(part)} (use e.g. hardware:0.1,camera-blocked:0.02,old-os:0.01,off-network:0.02)`);
+    const share = Number(m[2]);
+    if (!(share <= 1)) throw usage(`--population: ${m[1]} must be a share between 0 and 1 (got ${m[2]})`);
+    shares[key] = share;
+  }
+  return shares;
 }
 
 function parseIssuerChange(spec: string | undefined): FleetPlan["issuerChange"] {

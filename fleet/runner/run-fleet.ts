@@ -10,9 +10,21 @@ import { DAY_MS, VirtualClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { LabDir, openLabCard } from "../../src/lab/index.js";
 import type { PivCard } from "../../src/piv/index.js";
+import { Pkcs11Library } from "../../src/pkcs11/index.js";
 import { SeededRandom } from "../../src/random.js";
-import { AGENT_STATES, type AgentEnvironment, type AgentState, DeviceAgent, pickPlatform, retryingFetch, type SlipKind, UserSlips } from "../agent/index.js";
+import {
+  AGENT_STATES,
+  type AgentEnvironment,
+  type AgentState,
+  DeviceAgent,
+  type DeviceTraits,
+  pickPlatform,
+  retryingFetch,
+  type SlipKind,
+  UserSlips,
+} from "../agent/index.js";
 import { JsonClient } from "../clients/index.js";
+import { HardwareKeystore } from "../keystore/index.js";
 import { evaluateThresholds, FleetMetrics, SERIES, simDay } from "../metrics/index.js";
 import type { RunOutcome, RunResult } from "../report/index.js";
 import { constantArrivals, type DeviceRange, deviceRandom, renewalStorm, Simulation } from "../sim/index.js";
@@ -34,7 +46,13 @@ interface DevicePlan {
   user: number;
   issuer: IssuerName;
   platform: "ios" | "android";
+  /** Drawn from the device's own stream (--population); absent: a current phone with a software keystore. */
+  hardware?: true;
+  traits?: Partial<DeviceTraits>;
 }
+
+/** Below the tenant's minimum OS versions (emulators/tenant/managed-device.ts MIN_OS_VERSION). */
+const OLD_OS = { ios: "12.4", android: "7.1" } as const;
 
 /**
  * Users and their devices, a pure function of the plan: one card per user, one or two devices per user, the user's
@@ -51,10 +69,23 @@ export function planDevices(plan: FleetPlan): { users: UserPlan[]; devices: Devi
     const count = Math.min(random.next() < 0.5 ? 1 : 2, plan.devices - devices.length);
     for (let k = 0; k < count; k++) {
       const platform = pickPlatform(plan.mix, deviceRandom(plan.seed, devices.length).fork("platform"));
-      devices.push({ user: u, issuer, platform });
+      devices.push({ user: u, issuer, platform, ...deviceTraits(plan, devices.length, platform) });
     }
   }
   return { users, devices };
+}
+
+/** A device's traits from --population: independent draws from its own stream, so they do not depend on other devices. */
+function deviceTraits(plan: FleetPlan, device: number, platform: "ios" | "android"): Pick<DevicePlan, "hardware" | "traits"> {
+  const p = plan.population;
+  if (p.hardware + p.cameraBlocked + p.oldOs + p.offNetwork === 0) return {};
+  const random = deviceRandom(plan.seed, device).fork("traits");
+  const hardware = random.next() < p.hardware;
+  const traits: Partial<DeviceTraits> = {};
+  if (random.next() < p.cameraBlocked) traits.cameraAllowed = false;
+  if (random.next() < p.oldOs) traits.osVersion = OLD_OS[platform];
+  if (random.next() < p.offNetwork) traits.onPremisesNetwork = false;
+  return { ...(hardware ? { hardware: true as const } : {}), ...(Object.keys(traits).length ? { traits } : {}) };
 }
 
 /**
@@ -131,6 +162,7 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
         ...(plan.preset === "renewal-storm" ? { stormRate: plan.stormRate } : {}),
         faults: plan.faultSpec ?? "none",
         ...(plan.churnSpec ? { churn: plan.churnSpec } : {}),
+        ...(plan.populationSpec ? { population: plan.populationSpec } : {}),
         ...(plan.issuerChangeSpec ? { issuerChange: plan.issuerChangeSpec } : {}),
         transport: plan.transport,
         ...(plan.url ? { url: plan.url } : {}),
@@ -268,6 +300,13 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
     }
     return c;
   };
+  // Hardware keystores are SoftHSM tokens of their own in the lab, labelled per run (a reused lab keeps old ones).
+  const runTag = Date.now().toString(36);
+  let library: Pkcs11Library | undefined;
+  const secureElements = () => {
+    library ??= Pkcs11Library.open({ softhsmConf: lab.ensureSoftHsmConf() });
+    return library;
+  };
   const slipCounts: Record<string, number> = {};
   const onSlip = (kind: SlipKind) => {
     slipCounts[`faults:${kind}`] = (slipCounts[`faults:${kind}`] ?? 0) + 1;
@@ -282,6 +321,8 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
         random: deviceRandom(plan.seed, range.start + i).fork("retry"),
         env: envs.get(d.issuer)!,
         slips: new UserSlips(plan.slips, deviceRandom(plan.seed, range.start + i).fork("slips"), onSlip),
+        ...(d.traits ? { traits: d.traits } : {}),
+        ...(d.hardware ? { keystore: HardwareKeystore.provision(secureElements(), `${runTag}-${range.start + i}`) } : {}),
       }),
   );
   /** Events carry global device indices. */
@@ -511,6 +552,10 @@ function outcomeOf(agents: DeviceAgent[], end: Date, injected: Record<string, nu
     else add(failed, e.reason ?? "unknown");
     if (a.reEnrolments) add(counts, "re-enrolments", a.reEnrolments);
     add(counts, a.platform);
+    if (a.keystoreKind === "hardware") add(counts, "keystore:hardware");
+    const kind = a.credentialKind;
+    if (kind === "hardware") add(counts, "credentials:hardware");
+    if (kind !== undefined && kind !== a.keystoreKind) add(counts, "credentials:keystore-mismatch"); // never, if issuers are right
     add(counts, `issuer:${a.issuer}`);
     add(counts, "renewals", a.renewals);
     for (const p of a.profiles.values()) add(counts, p.ok ? "profiles:ok" : "profiles:failed");
@@ -535,6 +580,7 @@ function replayCommand(plan: FleetPlan, dir: string | undefined): string {
     `--arrival-rate ${plan.preset === "renewal-storm" ? plan.stormRate : plan.arrivalRate}`,
     ...(plan.faultSpec ? [`--faults ${plan.faultSpec}`] : []),
     ...(plan.churnSpec ? [`--churn ${plan.churnSpec}`] : []),
+    ...(plan.populationSpec ? [`--population ${plan.populationSpec}`] : []),
     ...(plan.issuerChangeSpec ? [`--issuer-change ${plan.issuerChangeSpec}`] : []),
     ...plan.thresholds.map((t) => `--threshold '${t}'`),
   ];

@@ -8,7 +8,7 @@ import { intFlag, parseFlags } from "../args.js";
 import { progressBar } from "../progress.js";
 
 const USAGE =
-  "dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed] [--lifetime 365d] [--duration 400d] [--seed S] [--arrival-rate R] [--preset renewal-storm] [--transport inprocess|http] [--url URL] [--workers K] [--faults SPEC] [--churn lost:R,unenrol:R] [--issuer-change 200d:ISSUER] [--threshold EXPR]... [--report DIR]";
+  "dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed] [--lifetime 365d] [--duration 400d] [--seed S] [--arrival-rate R] [--preset renewal-storm] [--transport inprocess|http] [--url URL] [--workers K] [--faults SPEC] [--churn lost:R,unenrol:R] [--population SPEC] [--issuer-change 200d:ISSUER] [--threshold EXPR]... [--report DIR]";
 
 /**
  * `dpclab fleet run`: a simulated fleet lives through its credentials' lifetime on a virtual clock (in-process, on
@@ -36,6 +36,7 @@ export async function fleetCommand(argv: string[]): Promise<number> {
       url: { type: "string" },
       workers: { type: "string" },
       churn: { type: "string" },
+      population: { type: "string" },
       "issuer-change": { type: "string" },
     },
     USAGE,
@@ -61,6 +62,7 @@ export async function fleetCommand(argv: string[]): Promise<number> {
       ...(arrivalRate !== undefined ? { arrivalRate } : {}),
       ...(values.faults !== undefined ? { faults: values.faults } : {}),
       ...(values.churn !== undefined ? { churn: values.churn } : {}),
+      ...(values.population !== undefined ? { population: values.population } : {}),
       ...(values["issuer-change"] !== undefined ? { issuerChange: values["issuer-change"] } : {}),
       ...(values.preset !== undefined ? { preset: values.preset } : {}),
       ...(values.transport !== undefined ? { transport: values.transport } : {}),

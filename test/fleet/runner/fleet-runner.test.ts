@@ -206,6 +206,26 @@ describe("fleet runner", () => {
     }
   });
 
+  it("--population: hardware keystores get the -hardware credential; blocked cameras, old OSes, no on-premises network fail with their reason", async () => {
+    const options = {
+      devices: 24,
+      issuer: "mixed" as const,
+      seed: "population",
+      duration: "10d",
+      population: "hardware:0.3,camera-blocked:0.3,old-os:0.1,off-network:0.3",
+    };
+    const [one, two] = [await runFleet(options), await runFleet({ ...options, workers: 2 })];
+    expect(two.outcome).toEqual(one.outcome);
+    const o = one.outcome;
+    expect(accounted(o)).toBe(24);
+    expect(o.counts["keystore:hardware"]).toBeGreaterThan(0);
+    // a hardware keystore's credential is the -hardware (.41) kind, a software one's the .40 kind: never mixed up
+    expect(o.counts["credentials:hardware"]).toBeGreaterThan(0);
+    expect(o.counts["credentials:keystore-mismatch"]).toBeUndefined();
+    expect(Object.keys(o.failed).sort()).toEqual(["enrol:camera-blocked", "enrol:no-on-premises-network", "enrol:os-version-too-old"]);
+    await expect(runFleet({ devices: 2, population: "robot:0.5" })).rejects.toMatchObject({ code: "usage", message: /--population/ });
+  });
+
   it("refuses bad options before building a lab", async () => {
     for (const workers of [0, 9, 1.5]) await expect(runFleet({ devices: 8, workers })).rejects.toMatchObject({ code: "usage", message: /--workers/ });
     await expect(
