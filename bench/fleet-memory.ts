@@ -22,7 +22,7 @@ const ISSUERS: IssuerName[] = ["entrust", "intercede", "purebred"];
  * Per device, what the fleet runner keeps between check-ins: a real DeviceAgent (real constructor: retrying fetch
  * closure, RecordingKeystore over a SoftwareKeystore, its Maps) with managedDeviceId and state set; the credential as
  * the agent's #held builds it (PIV Auth DER — and the S/MIME signing DER on iOS — and the two-certificate chain, each
- * decoded from base64 into its own buffer as the issuer clients do; credentialId; notAfter; a real WebCrypto P-256
+ * decoded from base64 into its own buffer as the issuer clients do; credentialId; notAfter; a real node:crypto P-256
  * DeviceKey); one ProfileResult per deployed profile and the applied-deployment map (policy ids parsed from JSON as a
  * check-in response delivers them); the pending check-in event in a real EventQueue; the user record (1.5 devices per
  * user). Not counted: the lab stack's server-side state (tenant, issuers), the SoftHSM card sessions of users (native),

@@ -1,21 +1,27 @@
-import { ecdsaRawToDer } from "../../src/piv/index.js";
-import { type KeyAlgorithm, keyGenParams, signParams } from "../../src/pki/index.js";
+import { generateKeyPairSync, sign } from "node:crypto";
+import { hashFor, type KeyAlgorithm } from "../../src/pki/index.js";
 import type { DeviceKey, Keystore } from "./keystore.js";
 
-/** The default keystore of a simulated phone: WebCrypto keys, marked non-extractable. */
+/**
+ * The default keystore of a simulated phone: node:crypto key pairs whose private half never leaves this closure
+ * (nothing exports it). Synchronous node:crypto rather than WebCrypto: a fleet signs one request at a time, and an
+ * awaited WebCrypto signature costs several times a synchronous one (DESIGN.md rates).
+ */
 export class SoftwareKeystore implements Keystore {
   readonly kind = "software" as const;
 
   async generateKey(alg: KeyAlgorithm): Promise<DeviceKey> {
-    const pair = (await crypto.subtle.generateKey(keyGenParams(alg), false, ["sign", "verify"])) as CryptoKeyPair;
-    const publicKey = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
-    const isEc = alg === "p256" || alg === "p384";
+    const { privateKey, publicKey } =
+      alg === "p256" || alg === "p384"
+        ? generateKeyPairSync("ec", { namedCurve: alg === "p256" ? "P-256" : "P-384" })
+        : generateKeyPairSync("rsa", { modulusLength: alg === "rsa2048" ? 2048 : 3072, publicExponent: 65537 });
+    const hash = hashFor(alg) === "SHA-256" ? "sha256" : "sha384";
     return {
       alg,
-      publicKey,
+      publicKey: new Uint8Array(publicKey.export({ type: "spki", format: "der" })),
+      // X.509-style: DER Ecdsa-Sig-Value for EC, PKCS#1 v1.5 for RSA (CERT-13)
       async sign(data) {
-        const signature = new Uint8Array(await crypto.subtle.sign(signParams(alg), pair.privateKey, data.slice()));
-        return isEc ? ecdsaRawToDer(signature) : signature;
+        return new Uint8Array(sign(hash, data, { key: privateKey, dsaEncoding: "der" }));
       },
     };
   }
