@@ -14,6 +14,7 @@ import { namedClientFetch } from "./client-identity.js";
 import { applyProfiles, type HeldCredential, type ProfileResult } from "./profile-apply.js";
 import { RecordingKeystore } from "./recording-keystore.js";
 import { AGENT_RETRY_POLICY, retryingFetch } from "./retrying-fetch.js";
+import { stepTimingFetch } from "./step-timing.js";
 import { isUserRecoverable, type UserSlips } from "./user-slips.js";
 
 /**
@@ -142,7 +143,7 @@ export class DeviceAgent {
     this.#keystore = new RecordingKeystore(opts.keystore ?? new SoftwareKeystore());
     this.#slips = opts.slips?.any ? opts.slips : undefined;
     this.#traits = { ...defaultTraits(opts.platform), ...opts.traits };
-    this.#fetch = retryingFetch(namedClientFetch(opts.env.fetch, `device-${opts.index}`), {
+    this.#fetch = retryingFetch(namedClientFetch(stepTimingFetch(opts.env.fetch, opts.env.metrics), `device-${opts.index}`), {
       clock: opts.env.clock,
       random: opts.random,
       policy: AGENT_RETRY_POLICY,

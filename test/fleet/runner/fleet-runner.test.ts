@@ -5,7 +5,7 @@ import { CardIssuer, createCards } from "../../../emulators/piv-ca/index.js";
 import { serve } from "../../../emulators/shared/index.js";
 import { createLabStack } from "../../../emulators/stack/index.js";
 import { SERIES } from "../../../fleet/metrics/index.js";
-import { buildSummary, reportHtml, validateSummary } from "../../../fleet/report/index.js";
+import { buildSummary, reportHtml, stepStats, validateSummary } from "../../../fleet/report/index.js";
 import { runFleet } from "../../../fleet/runner/index.js";
 import { VirtualClock } from "../../../src/clock.js";
 import { LabDir } from "../../../src/lab/index.js";
@@ -30,7 +30,11 @@ describe("fleet runner", () => {
     expect(o.counts["profiles:failed"]).toBeUndefined();
     expect(Object.values(r.metrics.checks).every((c) => c.fails === 0 && c.passes > 0)).toBe(true);
     // latency per step, renewals per simulated day and fleet state per day for the report
-    for (const step of ["enrol", "renew", "profile-apply", "check-in", "end-to-end"]) expect(r.metrics.latency[step]).toBeDefined();
+    for (const step of ["pki-auth", "enrol", "issue", "renew", "profile-apply", "check-in", "end-to-end"]) expect(r.metrics.latency[step]).toBeDefined();
+    // one issuance per enrolment and per renewal; a PKI-AUTH at least per enrolment
+    const count = (step: string) => stepStats(r.metrics).find((s) => s.step === step)?.count ?? 0;
+    expect(count("issue")).toBe(24 + o.counts.renewals!);
+    expect(count("pki-auth")).toBeGreaterThanOrEqual(24);
     const perDay = Object.values(r.metrics.series[SERIES.renewalsPerSimDay] ?? {}).reduce((s, row) => s + (row.renewals ?? 0), 0);
     expect(perDay).toBe(o.counts.renewals);
     const lastDay = Object.values(r.metrics.series[SERIES.fleetStatePerSimDay] ?? {}).at(-1) ?? {};
