@@ -74,10 +74,12 @@ export interface DeviceTraits {
   osVersion: string;
   cameraAllowed: boolean;
   onPremisesNetwork: boolean;
+  /** The MDM's compliance verdict: a non-compliant device is not approved for a derived credential (DC-ISS-02). */
+  compliant: boolean;
 }
 
 export function defaultTraits(platform: Platform): DeviceTraits {
-  return { osVersion: platform === "ios" ? "17.5" : "14", cameraAllowed: true, onPremisesNetwork: true };
+  return { osVersion: platform === "ios" ? "17.5" : "14", cameraAllowed: true, onPremisesNetwork: true, compliant: true };
 }
 
 /** What a step did; `retryable` failures are worth another attempt later (the network or the server was busy). */
@@ -178,7 +180,7 @@ export class DeviceAgent {
           ownership: ios ? "corporate" : "fullyManaged",
           userPrincipalName: this.#user.email,
           cardIndex: this.#user.cardIndex,
-          compliant: true,
+          compliant: this.#traits.compliant,
         });
         this.managedDeviceId = managed.id;
         await this.#env.assign(managed.id);
@@ -229,6 +231,8 @@ export class DeviceAgent {
       return;
     }
     this.#record("check-in", started);
+    // The device's inbox (Company Portal / Intune app, email): what the tenant told the user, and whether it arrived.
+    for (const n of result.notifications) this.#env.metrics.increment(`notifications:${n.kind}:${n.channel}${n.delivered ? "" : ":undelivered"}`);
     const credentialState = result.derivedCredential.state;
     if (credentialState === "invalid-issuer-deleted" && this.state !== "none") {
       await this.#followIssuerChange();
@@ -397,7 +401,8 @@ export class DeviceAgent {
   }
 
   #device(): SimulatedDevice {
-    return { deviceId: this.managedDeviceId ?? `device-${this.index}`, platform: this.platform, keystore: this.#keystore, ...this.#traits };
+    const { compliant: _, ...traits } = this.#traits;
+    return { deviceId: this.managedDeviceId ?? `device-${this.index}`, platform: this.platform, keystore: this.#keystore, ...traits };
   }
 
   /** The kind of credential held now: -hardware when its policy is id-fpki-common-derived-pivAuth-hardware (.41). */

@@ -45,7 +45,8 @@ export interface FleetOptions {
   /**
    * What the devices are like, as shares drawn per device: "hardware:0.1,camera-blocked:0.02,old-os:0.01,off-network:0.02"
    * (hardware-backed keystore in a SoftHSM token → the -hardware credential; camera blocked by a device restriction;
-   * an OS below the tenant's minimum; not on the on-premises network Purebred needs). Default: none of them.
+   * an OS below the tenant's minimum; not on the on-premises network Purebred needs; "non-compliant" in the MDM, so
+   * not approved for a derived credential). Default: none of them.
    */
   population?: string;
   /** The tenants switch to this issuer at this simulated time: "200d:intercede" (intune.md §1.3). */
@@ -280,6 +281,7 @@ export interface PopulationShares {
   cameraBlocked: number;
   oldOs: number;
   offNetwork: number;
+  nonCompliant: number;
 }
 
 const POPULATION_KEYS: Record<string, keyof PopulationShares> = {
@@ -287,10 +289,11 @@ const POPULATION_KEYS: Record<string, keyof PopulationShares> = {
   "camera-blocked": "cameraBlocked",
   "old-os": "oldOs",
   "off-network": "offNetwork",
+  "non-compliant": "nonCompliant",
 };
 
 export function parsePopulation(spec: string | undefined): PopulationShares {
-  const shares: PopulationShares = { hardware: 0, cameraBlocked: 0, oldOs: 0, offNetwork: 0 };
+  const shares: PopulationShares = { hardware: 0, cameraBlocked: 0, oldOs: 0, offNetwork: 0, nonCompliant: 0 };
   if (spec === undefined || spec.trim() === "" || spec === "none") return shares;
   for (const part of spec.split(",")) {
     const m = /^\s*([a-z-]+)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(part);

@@ -78,13 +78,14 @@ export function planDevices(plan: FleetPlan): { users: UserPlan[]; devices: Devi
 /** A device's traits from --population: independent draws from its own stream, so they do not depend on other devices. */
 function deviceTraits(plan: FleetPlan, device: number, platform: "ios" | "android"): Pick<DevicePlan, "hardware" | "traits"> {
   const p = plan.population;
-  if (p.hardware + p.cameraBlocked + p.oldOs + p.offNetwork === 0) return {};
+  if (p.hardware + p.cameraBlocked + p.oldOs + p.offNetwork + p.nonCompliant === 0) return {};
   const random = deviceRandom(plan.seed, device).fork("traits");
   const hardware = random.next() < p.hardware;
   const traits: Partial<DeviceTraits> = {};
   if (random.next() < p.cameraBlocked) traits.cameraAllowed = false;
   if (random.next() < p.oldOs) traits.osVersion = OLD_OS[platform];
   if (random.next() < p.offNetwork) traits.onPremisesNetwork = false;
+  if (random.next() < p.nonCompliant) traits.compliant = false;
   return { ...(hardware ? { hardware: true as const } : {}), ...(Object.keys(traits).length ? { traits } : {}) };
 }
 

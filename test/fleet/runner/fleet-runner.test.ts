@@ -216,7 +216,7 @@ describe("fleet runner", () => {
       issuer: "mixed" as const,
       seed: "population",
       duration: "10d",
-      population: "hardware:0.3,camera-blocked:0.3,old-os:0.1,off-network:0.3",
+      population: "hardware:0.3,camera-blocked:0.3,old-os:0.1,off-network:0.3,non-compliant:0.3",
     };
     const [one, two] = [await runFleet(options), await runFleet({ ...options, workers: 2 })];
     expect(two.outcome).toEqual(one.outcome);
@@ -226,7 +226,12 @@ describe("fleet runner", () => {
     // a hardware keystore's credential is the -hardware (.41) kind, a software one's the .40 kind: never mixed up
     expect(o.counts["credentials:hardware"]).toBeGreaterThan(0);
     expect(o.counts["credentials:keystore-mismatch"]).toBeUndefined();
-    expect(Object.keys(o.failed).sort()).toEqual(["enrol:camera-blocked", "enrol:no-on-premises-network", "enrol:os-version-too-old"]);
+    expect(Object.keys(o.failed).sort()).toEqual([
+      "enrol:camera-blocked",
+      "enrol:device-not-approved", // non-compliant: the tenant does not approve it (DC-ISS-02)
+      "enrol:no-on-premises-network",
+      "enrol:os-version-too-old",
+    ]);
     await expect(runFleet({ devices: 2, population: "robot:0.5" })).rejects.toMatchObject({ code: "usage", message: /--population/ });
   });
 
