@@ -5,6 +5,7 @@ import { verifyPkiAuthResponse } from "../../src/piv/index.js";
 import { CaStatusCache, CertificateFacts, createHttpRevocationChecker } from "../../src/pki/index.js";
 import { type CardIssuer, type CardRecord, pivCaHandler } from "../piv-ca/index.js";
 import { inProcessFetch } from "../shared/handler.js";
+import { type Defects, NO_DEFECTS } from "./defects.js";
 import type { ApplicantSession } from "./types.js";
 
 /**
@@ -26,6 +27,8 @@ export interface ApplicantAuthenticatorOptions {
   challengeTtlMs?: number;
   /** How long an authenticated session may be used for issuance; default 15 minutes. */
   sessionTtlMs?: number;
+  /** Known non-conformances to switch on (defects.ts: "skip-status-check"); default none. */
+  defects?: Defects;
 }
 
 export interface PkiAuthChallenge {
@@ -55,6 +58,7 @@ export class ApplicantAuthenticator {
   readonly #fetch: typeof fetch;
   readonly #challengeTtlMs: number;
   readonly #sessionTtlMs: number;
+  readonly #defects: Defects;
   readonly #challenges = new Map<string, { challenge: Uint8Array; expiresAt: number }>();
   readonly #sessions = new Map<string, { session: ApplicantSession; expiresAt: number }>();
   /** Good answers about the PIV CA itself are reused until their nextUpdate; each applicant's card is asked fresh. */
@@ -66,6 +70,7 @@ export class ApplicantAuthenticator {
     this.#fetch = opts.fetch ?? inProcessFetch(pivCaHandler(opts.cardIssuer));
     this.#challengeTtlMs = opts.challengeTtlMs ?? 5 * 60_000;
     this.#sessionTtlMs = opts.sessionTtlMs ?? 15 * 60_000;
+    this.#defects = opts.defects ?? NO_DEFECTS;
   }
 
   /** A fresh single-use challenge (FIPS 201-3 §6.2.3.1 step: "a random challenge"). */
@@ -106,7 +111,8 @@ export class ApplicantAuthenticator {
       trustAnchors: [this.#issuer.root.certificate],
       intermediates: [this.#issuer.pivCa.certificate],
       // A fresh checker: no CRL cached between applicants; only the CA's own good status is shared.
-      revocation: createHttpRevocationChecker(this.#fetch, { caStatusCache: this.#caStatus }),
+      // DEFECT skip-status-check — breaks DC-ISS-04: no revocation check, so a revoked PIV Card still signs in.
+      revocation: this.#defects.has("skip-status-check") ? undefined : createHttpRevocationChecker(this.#fetch, { caStatusCache: this.#caStatus }),
       clock: this.#clock,
     });
     if (!result.ok) throw failed(result.reason, result.detail, result.reason === "revocation-unavailable" ? 503 : 401);

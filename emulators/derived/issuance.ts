@@ -22,6 +22,7 @@ import {
 } from "../../src/pki/index.js";
 import type { CardIssuer } from "../piv-ca/index.js";
 import type { IssuingAuthority } from "../shared/issuing-authority.js";
+import { type Defects, NO_DEFECTS, withCertificateDefects } from "./defects.js";
 import type { ApplicantSession, CardholderNotifier, DerivedCredentialRecord, DeviceApprover, DeviceDescriptor, IssuerName, TranscriptEvent } from "./types.js";
 
 /**
@@ -43,6 +44,8 @@ export interface DerivedIssuanceOptions {
   validityDays?: number;
   /** Active credentials allowed per PIV Card (DC-ISS-11 "MAY cap"); default 5. */
   maxActivePerCard?: number;
+  /** Known non-conformances to switch on (defects.ts); default none — the faithful issuer. */
+  defects?: Defects;
 }
 
 export interface IssueInput {
@@ -89,6 +92,7 @@ export class DerivedIssuance {
   readonly #notifier?: CardholderNotifier;
   readonly #validityDays: number;
   readonly #maxActivePerCard: number;
+  readonly #defects: Defects;
   readonly #records = new Map<string, DerivedCredentialRecord>();
   /** SHA-256 of every public key certified by this issuer, or reserved by an issuance in flight (DC-MNT-06). */
   readonly #keys = new Set<string>();
@@ -109,6 +113,7 @@ export class DerivedIssuance {
     this.#validityDays = opts.validityDays ?? DEFAULT_DERIVED_VALIDITY_DAYS;
     derivedValidity(new Date(0), this.#validityDays); // refuses > 1096 days now rather than at the first issuance
     this.#maxActivePerCard = opts.maxActivePerCard ?? DEFAULT_MAX_ACTIVE_PER_CARD;
+    this.#defects = opts.defects ?? NO_DEFECTS;
     if (!Number.isInteger(this.#maxActivePerCard) || this.#maxActivePerCard < 1) throw new RangeError("maxActivePerCard must be a positive integer");
   }
 
@@ -176,7 +181,9 @@ export class DerivedIssuance {
     // DC-MNT-06: a new credential gets a new key, never one certified before (by this issuer).
     const authKey = sha256Hex(authCsr.publicKey);
     const signKey = signingCsr ? sha256Hex(signingCsr.publicKey) : undefined;
-    if (this.#keys.has(authKey) || (signKey && (this.#keys.has(signKey) || signKey === authKey))) {
+    // DEFECT same-key-on-renewal — breaks DC-MNT-06: a key certified before is accepted again (renewal on the same key).
+    const checkKeys = !this.#defects.has("same-key-on-renewal");
+    if (checkKeys && (this.#keys.has(authKey) || (signKey && (this.#keys.has(signKey) || signKey === authKey)))) {
       throw new DpclabError("this public key was already certified: a new credential needs a new key (DC-MNT-06)", "key-reused", 409);
     }
     // DC-ISS-11: cap the active credentials per card (in-flight issuances count; a rekey's predecessor does not).
@@ -192,7 +199,7 @@ export class DerivedIssuance {
         409,
       );
     }
-    step("key.fresh", ["DC-MNT-06"], { publicKeySha256: authKey });
+    if (checkKeys) step("key.fresh", ["DC-MNT-06"], { publicKeySha256: authKey });
     step("cap.checked", ["DC-ISS-11"], { active, cap: this.#maxActivePerCard });
 
     // Reserve before the first await: concurrent issuances see the key and the slot taken.
@@ -209,7 +216,12 @@ export class DerivedIssuance {
         email: account.cardholder.email,
       };
       const common = { subscriber, keystore: dev.keystore, notBefore: issuedAt, validityDays: this.#validityDays };
-      const { request, uuid } = derivedPivAuthRequest({ ...common, publicKey: authCsr.publicKey });
+      // DEFECT reuse-card-uuid — breaks CERT-04: the PIV Card's UUID (CHUID GUID) instead of a fresh one per certificate.
+      const cardUuid = this.#defects.has("reuse-card-uuid") ? this.#cardIssuer.card(session.cardIndex).cardUuid : undefined;
+      const faithful = derivedPivAuthRequest({ ...common, publicKey: authCsr.publicKey, ...(cardUuid ? { uuid: cardUuid } : {}) });
+      const { uuid } = faithful;
+      // The certificate-content defects (wrong policy, no EKU, https/no-OCSP AIA, four years): defects.ts.
+      const request = withCertificateDefects(faithful.request, this.#defects, this.authority.ca.publication);
       const pivAuth = await this.#sign(request, `dc:${id}/piv-auth`);
       step("certificate.issued", ["CERT-01", "CERT-02", "CERT-03", "CERT-04", "CERT-05", "CERT-06", "CERT-07", "CERT-11", "DC-LIFE-02"], {
         serialNumber: pivAuth.serialNumber,
@@ -306,7 +318,9 @@ export class DerivedIssuance {
   runDueChecks(): DueCheckSummary {
     const now = this.#clock.now();
     const summary: DueCheckSummary = { rechecked: [], revoked: [] };
-    for (const record of this.#records.values()) {
+    // DEFECT no-seven-day-recheck — breaks DC-ISS-06: the PIV Authentication certificate is never re-checked.
+    const recheck = !this.#defects.has("no-seven-day-recheck");
+    for (const record of recheck ? this.#records.values() : []) {
       if (record.recheckDoneAt || now.getTime() < Date.parse(record.recheckDueAt)) continue;
       const serial = record.applicantPivAuth?.serialNumber;
       const status: CertStatus = serial ? this.#cardIssuer.pivCa.status(serial) : { status: "unknown" };
@@ -329,7 +343,9 @@ export class DerivedIssuance {
         summary.revoked.push({ id: record.id, reason, rule: "DC-ISS-06" });
       }
     }
-    for (const record of this.#records.values()) {
+    // DEFECT no-revocation-on-termination — breaks DC-LNK-02, DC-TRM-02, DC-TRM-03: terminated accounts keep their credentials.
+    const monitor = !this.#defects.has("no-revocation-on-termination");
+    for (const record of monitor ? this.#records.values() : []) {
       if (record.status !== "active") continue;
       if (this.#cardIssuer.accountStatus(record.cardIndex) !== "terminated") continue;
       this.#revoke(record, "affiliationChanged", "account.terminated", ["DC-LNK-02", "DC-TRM-02", "DC-TRM-03"], "the PIV identity account was terminated");

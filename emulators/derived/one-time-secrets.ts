@@ -25,6 +25,11 @@ export interface OneTimeSecretsOptions {
   lockoutMs?: number;
   /** Digits of numeric secrets (OTP, Entrust password); default 8. */
   digits?: number;
+  /**
+   * DEFECT reusable-otp (defects.ts) — breaks DC-LNK-01: a redeemed secret stays redeemable (expiry still holds).
+   * Default false: single use, as every issuer's workflow requires.
+   */
+  reusable?: boolean;
 }
 
 export interface IssuedSecret {
@@ -73,6 +78,7 @@ export class OneTimeSecrets<P = unknown> {
   readonly #maxFailures: number;
   readonly #lockoutMs: number;
   readonly #digits: number;
+  readonly #reusable: boolean;
   readonly #secrets = new Map<string, Entry<P>>();
   readonly #attempts = new Map<string, Attempts>();
   #lastSweep = 0;
@@ -82,6 +88,7 @@ export class OneTimeSecrets<P = unknown> {
     this.#maxFailures = opts.maxFailures ?? 5;
     this.#lockoutMs = opts.lockoutMs ?? 15 * 60_000;
     this.#digits = opts.digits ?? 8;
+    this.#reusable = opts.reusable === true;
     if (!Number.isInteger(this.#digits) || this.#digits < 6 || this.#digits > 12) throw new RangeError("numeric secrets have 6..12 digits");
   }
 
@@ -119,7 +126,8 @@ export class OneTimeSecrets<P = unknown> {
     if (!entry) throw this.#failure(attempts, now, new DpclabError(`unknown ${kind}`, "secret-unknown", 404));
     if (entry.usedAt !== undefined) throw this.#failure(attempts, now, new DpclabError(`this ${kind} was already used`, "secret-used", 409));
     if (now >= entry.expiresAt) throw this.#failure(attempts, now, new DpclabError(`this ${kind} has expired`, "secret-expired", 410));
-    entry.usedAt = now;
+    // DEFECT reusable-otp — breaks DC-LNK-01: the secret is not spent.
+    if (!this.#reusable) entry.usedAt = now;
     return entry.payload;
   }
 

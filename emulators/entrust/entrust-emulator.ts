@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import { type ApplicantAuthenticator, type DerivedIssuance, kioskRoutes, kioskSession, OneTimeSecrets } from "../derived/index.js";
+import { type ApplicantAuthenticator, type Defects, type DerivedIssuance, kioskRoutes, kioskSession, NO_DEFECTS, OneTimeSecrets } from "../derived/index.js";
 import { type FetchHandler, problem, qrPng, qrSvg, type Route, readJsonObject, router } from "../shared/index.js";
 import { readActivationRequest } from "./activation-request.js";
 import type { Enrolment } from "./enrolment.js";
@@ -34,6 +34,8 @@ export interface EntrustEmulatorOptions {
   trustAnchor?: X509Certificate;
   /** Base URL the phone reaches the portal at (put in the QR code); default: the origin the kiosk request came to. */
   portalBaseUrl?: string;
+  /** Known non-conformances to switch on (defects.ts: "non-expiring-qr"); default none. */
+  defects?: Defects;
 }
 
 export interface EntrustEmulator {
@@ -46,6 +48,8 @@ export const ENTRUST_CREDENTIAL_TYPE = "Entrust IdentityGuard Mobile Smart Crede
 export const DEFAULT_QR_TTL_MS = 10 * 60_000;
 export const DEFAULT_PASSWORD_ATTEMPTS = 5;
 const DEFAULT_LOCKOUT_MS = 15 * 60_000;
+/** "Never" for the non-expiring-qr defect: a century. */
+const NEVER_MS = 100 * 365 * 86_400_000;
 /** Closed enrolments are forgotten a day after they close. */
 const KEEP_CLOSED_MS = 24 * 3_600_000;
 const IDENTITY_NAME = /^\P{Cc}{1,64}$/u;
@@ -67,7 +71,8 @@ class EntrustProblem extends DpclabError {
 export function createEntrustEmulator(opts: EntrustEmulatorOptions): EntrustEmulator {
   const { issuance, authenticator, clock } = opts;
   if (issuance.name !== "entrust") throw new DpclabError(`the Entrust emulator needs an issuance core named "entrust", got "${issuance.name}"`, "bad-issuer");
-  const ttl = opts.qrTtlMs ?? DEFAULT_QR_TTL_MS;
+  // DEFECT non-expiring-qr — breaks DC-LNK-01: the QR code and its password live (practically) forever.
+  const ttl = (opts.defects ?? NO_DEFECTS).has("non-expiring-qr") ? NEVER_MS : (opts.qrTtlMs ?? DEFAULT_QR_TTL_MS);
   const maxWrong = opts.passwordAttempts ?? DEFAULT_PASSWORD_ATTEMPTS;
   const lockoutMs = opts.lockoutMs ?? DEFAULT_LOCKOUT_MS;
   if (!Number.isFinite(ttl) || ttl <= 0) throw new RangeError("qrTtlMs must be positive");

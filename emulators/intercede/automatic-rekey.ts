@@ -2,6 +2,7 @@ import { verify as nodeVerify, randomBytes } from "node:crypto";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { CertificateFacts, verifyCsr } from "../../src/pki/index.js";
+import { type Defects, NO_DEFECTS } from "../derived/defects.js";
 import type { DerivedIssuance, IssueResult } from "../derived/issuance.js";
 import type { ApplicantSession, DerivedCredentialRecord, DeviceDescriptor } from "../derived/types.js";
 
@@ -49,6 +50,7 @@ export class AutomaticRekey {
     private readonly issuance: DerivedIssuance,
     private readonly clock: Clock,
     readonly rekeyBeforeMs: number,
+    private readonly defects: Defects = NO_DEFECTS,
   ) {
     if (!Number.isFinite(rekeyBeforeMs) || rekeyBeforeMs <= 0) throw new RangeError(`rekeyBeforeMs must be a positive number of ms, got ${rekeyBeforeMs}`);
   }
@@ -112,7 +114,8 @@ export class AutomaticRekey {
     }
     // DC-MNT-06: a rekey is a new key; the same key would be a renewal, which is not permitted.
     const csr = verifyCsr(input.csr);
-    if (Buffer.from(csr.publicKey).equals(Buffer.from(current.spki))) {
+    // DEFECT same-key-on-renewal — breaks DC-MNT-06: a CSR for the current key is accepted (the core skips its check too).
+    if (!this.defects.has("same-key-on-renewal") && Buffer.from(csr.publicKey).equals(Buffer.from(current.spki))) {
       throw new DpclabError("the CSR carries the current key: a rekey needs a new key pair (DC-MNT-06)", "key-reused", 409);
     }
     if (record.smime && !input.smimeSigningCsr) {

@@ -2,6 +2,7 @@ import type { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import type { ApplicantAuthenticator } from "../derived/applicant-auth.js";
+import { type Defects, NO_DEFECTS } from "../derived/defects.js";
 import type { DerivedIssuance } from "../derived/issuance.js";
 import { kioskRoutes, kioskSession } from "../derived/kiosk-routes.js";
 import { DEFAULT_SECRET_TTL_MS, OneTimeSecrets } from "../derived/one-time-secrets.js";
@@ -35,6 +36,8 @@ export interface IntercedeEmulatorOptions {
   publicUrl?: string;
   /** Wrong QR secrets per device before it is locked out (429); default 5. */
   maxQrFailures?: number;
+  /** Known non-conformances to switch on (defects.ts: "non-expiring-qr", "same-key-on-renewal"); default none. */
+  defects?: Defects;
 }
 
 export interface IntercedeEmulator {
@@ -46,15 +49,19 @@ export interface IntercedeEmulator {
 
 export const DEFAULT_QR_TTL_MS = DEFAULT_SECRET_TTL_MS["qr-session"];
 const BASE = "/issuers/intercede";
+/** "Never" for the non-expiring-qr defect: a century. */
+const NEVER_MS = 100 * 365 * 86_400_000;
 
 export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): IntercedeEmulator {
   const { issuance, authenticator, clock } = opts;
   if (issuance.name !== "intercede") throw new DpclabError(`the MyID emulator needs the "intercede" issuance core, got "${issuance.name}"`, "bad-issuer");
-  const qrTtlMs = opts.qrTtlMs ?? DEFAULT_QR_TTL_MS;
+  const defects = opts.defects ?? NO_DEFECTS;
+  // DEFECT non-expiring-qr — breaks DC-LNK-01: the QR code lives (practically) forever.
+  const qrTtlMs = defects.has("non-expiring-qr") ? NEVER_MS : (opts.qrTtlMs ?? DEFAULT_QR_TTL_MS);
   if (!Number.isFinite(qrTtlMs) || qrTtlMs <= 0) throw new RangeError(`qrTtlMs must be a positive number of ms, got ${qrTtlMs}`);
   const secrets = new OneTimeSecrets<string>({ clock, ...(opts.maxQrFailures ? { maxFailures: opts.maxQrFailures } : {}) });
   const requests = new MobileCredentialRequests(issuance, secrets, clock, qrTtlMs);
-  const rekey = new AutomaticRekey(issuance, clock, opts.rekeyBeforeMs ?? DEFAULT_REKEY_BEFORE_MS);
+  const rekey = new AutomaticRekey(issuance, clock, opts.rekeyBeforeMs ?? DEFAULT_REKEY_BEFORE_MS, defects);
   const chain = [issuance.authority.certificate, ...(opts.trustAnchor ? [opts.trustAnchor] : [])];
   const myidUrl = (url: URL) => (opts.publicUrl ? opts.publicUrl.replace(/\/+$/, "") : `${url.origin}${BASE}`);
 

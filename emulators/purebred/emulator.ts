@@ -2,6 +2,7 @@ import type { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import type { ApplicantAuthenticator } from "../derived/applicant-auth.js";
+import { type Defects, NO_DEFECTS } from "../derived/defects.js";
 import type { DerivedIssuance } from "../derived/issuance.js";
 import { kioskRoutes, kioskSession } from "../derived/kiosk-routes.js";
 import { OneTimeSecrets } from "../derived/one-time-secrets.js";
@@ -45,6 +46,8 @@ export interface PurebredEmulatorOptions {
   otpMaxFailures?: number;
   /** Default 15 minutes. */
   otpLockoutMs?: number;
+  /** Known non-conformances to switch on (defects.ts: "reusable-otp"); default none. */
+  defects?: Defects;
 }
 
 export interface PurebredEmulator {
@@ -71,8 +74,16 @@ export function createPurebredEmulator(opts: PurebredEmulatorOptions): PurebredE
   const otpTtlMs = opts.otpTtlMs ?? DEFAULT_PUREBRED_OTP_TTL_MS;
   if (!Number.isFinite(otpTtlMs) || otpTtlMs <= 0) throw new RangeError("otpTtlMs must be positive");
   const agents = new Set(opts.agentCardIndices);
-  const otps = new OneTimeSecrets<OtpPayload>({ clock, digits: PUREBRED_OTP_DIGITS, maxFailures: opts.otpMaxFailures, lockoutMs: opts.otpLockoutMs });
-  const registrations = new PurebredRegistrations(clock, otps, otpTtlMs);
+  // DEFECT reusable-otp — breaks DC-LNK-01: passcodes stay redeemable after use.
+  const reusable = (opts.defects ?? NO_DEFECTS).has("reusable-otp");
+  const otps = new OneTimeSecrets<OtpPayload>({
+    clock,
+    digits: PUREBRED_OTP_DIGITS,
+    maxFailures: opts.otpMaxFailures,
+    lockoutMs: opts.otpLockoutMs,
+    reusable,
+  });
+  const registrations = new PurebredRegistrations(clock, otps, otpTtlMs, reusable);
   const chain = [new Uint8Array(issuance.authority.certificate.rawData), new Uint8Array(trustAnchor.rawData)];
 
   /** The supervising registration agent: PKI-AUTH at the kiosk with their own PIV Card, and designated (§1.7). */

@@ -67,6 +67,8 @@ export class PurebredRegistrations {
     private readonly clock: Clock,
     private readonly otps: OneTimeSecrets<OtpPayload>,
     private readonly otpTtlMs: number,
+    /** DEFECT reusable-otp (defects.ts); default false. The OneTimeSecrets must be made `reusable` too. */
+    private readonly reusableOtp = false,
   ) {}
 
   /** The agent registers the applicant who just did PKI-AUTH in front of them; returns OTP-1 for the agent to read out. */
@@ -159,7 +161,9 @@ export class PurebredRegistrations {
     const entry = this.#entry(id);
     const r = entry.registration;
     this.#sameDevice(r, deviceId);
-    if (r.state !== "awaiting-otp1") throw this.#lateOtp(r, otp, 1);
+    // DEFECT reusable-otp — breaks DC-LNK-01: a used OTP-1 is accepted again and reopens stage 1 (new OTP-2, new token).
+    const replay = this.reusableOtp && r.state !== "awaiting-otp1" && r.state !== "cancelled";
+    if (r.state !== "awaiting-otp1" && !replay) throw this.#lateOtp(r, otp, 1);
     if (r.platform === "ios" && !r.preEnrolmentProfileAt) {
       throw new DpclabError(
         "install the Purebred pre-enrolment configuration profile first (§2.1 step 7: Settings > General > Profiles & Device Management), then enter OTP-1",

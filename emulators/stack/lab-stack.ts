@@ -3,7 +3,7 @@ import type { AdjustableClock } from "../../src/clock.js";
 import type { DpclabError } from "../../src/errors.js";
 import type { LabDir } from "../../src/lab/index.js";
 import { adminHandler, FaultInjector } from "../admin/index.js";
-import { ApplicantAuthenticator, createIssuerAuthority, DerivedIssuance, type IssuerName } from "../derived/index.js";
+import { ApplicantAuthenticator, createIssuerAuthority, type Defects, DerivedIssuance, type IssuerName, NO_DEFECTS } from "../derived/index.js";
 import { createEntrustEmulator } from "../entrust/index.js";
 import { createIntercedeEmulator } from "../intercede/index.js";
 import { CardIssuer, pivCaHandler } from "../piv-ca/index.js";
@@ -41,6 +41,11 @@ export interface LabStackOptions {
   purebredAgents?: number[];
   /** Lifetime of the derived credentials the issuers mint, in days (default 365, at most 1096: DC-LIFE-02). */
   validityDays?: number;
+  /**
+   * Known non-conformances per issuer (emulators/derived/defects.ts), for `dpclab conform --defect`; default none.
+   * Never set by `dpclab serve`: a served lab is faithful.
+   */
+  defects?: Partial<Record<IssuerName, Defects>>;
 }
 
 /**
@@ -57,19 +62,32 @@ export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promis
   const authenticator = new ApplicantAuthenticator({ cardIssuer, clock });
   const issuers = {} as Record<IssuerName, IssuerStack>;
   for (const name of ISSUERS) {
+    const defects = opts.defects?.[name] ?? NO_DEFECTS;
+    // The kiosk PKI-AUTH is shared by the issuers; an issuer whose PKI-AUTH is defective gets its own.
+    const kiosk = defects.has("skip-status-check") ? new ApplicantAuthenticator({ cardIssuer, clock, defects }) : authenticator;
     const authority = await createIssuerAuthority(cardIssuer.root, name, {
       alg: cardIssuer.config.alg,
       baseUrl: cardIssuer.config.baseUrl,
       clock,
       dir: join(lab.root, "issuers"),
     });
-    const issuance = new DerivedIssuance({ name, authority, cardIssuer, clock, approver: tenant, notifier: notices, validityDays: opts.validityDays });
+    const issuance = new DerivedIssuance({
+      name,
+      authority,
+      cardIssuer,
+      clock,
+      approver: tenant,
+      notifier: notices,
+      validityDays: opts.validityDays,
+      defects,
+    });
+    const common = { issuance, authenticator: kiosk, clock, trustAnchor: cardIssuer.root.certificate, defects };
     const emulator =
       name === "purebred"
-        ? createPurebredEmulator({ issuance, authenticator, clock, agentCardIndices: opts.purebredAgents ?? [0], trustAnchor: cardIssuer.root.certificate })
+        ? createPurebredEmulator({ ...common, agentCardIndices: opts.purebredAgents ?? [0] })
         : name === "entrust"
-          ? createEntrustEmulator({ issuance, authenticator, clock, trustAnchor: cardIssuer.root.certificate })
-          : createIntercedeEmulator({ issuance, authenticator, clock, trustAnchor: cardIssuer.root.certificate });
+          ? createEntrustEmulator(common)
+          : createIntercedeEmulator(common);
     issuers[name] = { issuance, handler: emulator.handler };
   }
   cardIssuer.save(); // the root's registry now knows the issuer CAs

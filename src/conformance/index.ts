@@ -1,5 +1,19 @@
 // Public surface of src/conformance: the SP 800-157 rule catalogue, the checks that judge evidence against it, and
 // the reports (text, JSON, JUnit, traceability matrix).
+
+export { ACTIVE_CHECKS, judgeIssuer } from "./active-checks.js";
+export type {
+  ActiveEvidence,
+  ActiveTarget,
+  CertificateStatus,
+  IssuerRecord,
+  LifecycleObservation,
+  ObservedCredential,
+  Probe,
+  ProbeId,
+  TranscriptLine,
+} from "./active-evidence.js";
+export { describeActiveEvidence } from "./active-evidence.js";
 export { CATALOGUE, ruleById } from "./catalogue.js";
 export { CERTIFICATE_CHECKS, judgeCertificate } from "./certificate-checks.js";
 export type { CertificateEvidence, ChainEvidence } from "./certificate-evidence.js";
@@ -11,7 +25,7 @@ export { junitReport } from "./junit-report.js";
 export { matrixHtml } from "./matrix-html.js";
 export { matrixMarkdown } from "./matrix-markdown.js";
 export type { ConformanceReport, EvidenceSummary, RuleResult, TestOutcome } from "./report.js";
-export { shallFailures } from "./report.js";
+export { conformanceExitCode, shallFailures, shouldFailures } from "./report.js";
 export type { Edition, EvidenceKind, Rule, Strength } from "./rule.js";
 export { DEFAULT_EDITION, EDITIONS, parseEdition, strengthIn } from "./rule.js";
 export type { RunOptions } from "./run-checks.js";

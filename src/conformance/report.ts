@@ -37,9 +37,23 @@ export interface ConformanceReport {
 
 /** Failed rules that are "shall" in the report's edition: any of them makes the run fail. */
 export function shallFailures(report: ConformanceReport): RuleResult[] {
+  return failuresOf(report, "shall");
+}
+
+/** Failed rules that are "should" in the report's edition: a lesser non-conformance (exit 3 when there is no shall failure). */
+export function shouldFailures(report: ConformanceReport): RuleResult[] {
+  return failuresOf(report, "should");
+}
+
+/** The exit code of a conformance run: 1 a "shall" rule failed, 3 only "should" rules failed, 0 none failed. */
+export function conformanceExitCode(report: ConformanceReport): 0 | 1 | 3 {
+  return shallFailures(report).length ? 1 : shouldFailures(report).length ? 3 : 0;
+}
+
+function failuresOf(report: ConformanceReport, strength: "shall" | "should"): RuleResult[] {
   return report.results.filter((r) => {
     const rule = ruleById(r.id);
-    return r.status === "fail" && rule !== undefined && strengthIn(rule, report.edition) === "shall";
+    return r.status === "fail" && rule !== undefined && strengthIn(rule, report.edition) === strength;
   });
 }
 

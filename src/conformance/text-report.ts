@@ -16,7 +16,15 @@ export function textReport(report: ConformanceReport): string {
   });
   const counts = countByStatus(report.results);
   const shall = shallFailures(report).map((r) => r.id);
-  const verdict = shall.length ? `FAIL: "shall" rule(s) ${shall.join(", ")} failed` : 'no "shall" rule failed';
+  const should = report.results
+    .filter((r) => {
+      const rule = ruleById(r.id);
+      return r.status === "fail" && rule !== undefined && strengthIn(rule, report.edition) !== "shall";
+    })
+    .map((r) => r.id);
+  const verdict =
+    (shall.length ? `FAIL: "shall" rule(s) ${shall.join(", ")} failed` : 'no "shall" rule failed') +
+    (should.length ? `; "should" rule(s) ${should.join(", ")} failed (a lesser non-conformance: exit 3)` : "");
   const summary = `${report.results.length} rules: ${counts.pass} pass, ${counts.fail} fail, ${counts["not-applicable"]} not applicable — ${verdict}`;
   return [...head, "", table(["rule", "strength", "status", "detail"], rows), "", summary].join("\n");
 }
