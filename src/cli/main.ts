@@ -9,7 +9,7 @@ import { serveCommand } from "./commands/serve.js";
 
 const HELP = `dpclab — Derived PIV Credential lab (TEST PKI only)
 
-  dpclab demo [--dir D] [--cards N] [--seed S]
+  dpclab demo [--dir D] [--cards N] [--seed S] [--devices N] [--workers K]
   dpclab cards create [--dir D] --count N [--alg p256|p384|rsa2048|rsa3072] [--seed S] [--base-url URL]
   dpclab cards list [--dir D] [--json]
   dpclab cards export [--dir D] --card I --out O
@@ -21,9 +21,16 @@ const HELP = `dpclab — Derived PIV Credential lab (TEST PKI only)
   dpclab enroll [--dir D] --issuer purebred|entrust|intercede --card I --platform ios|android
                 [--keystore software|hardware] [--agent-card J] [--url URL] [--out O]
   dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed]
-                [--lifetime 365d] [--duration 400d] [--seed S] [--faults SPEC] [--threshold EXPR]... [--report DIR]
+                [--lifetime 365d] [--duration 400d] [--seed S] [--arrival-rate R] [--preset renewal-storm]
+                [--transport inprocess|http] [--url URL] [--workers K] [--faults SPEC] [--churn SPEC]
+                [--population SPEC] [--issuer-change 200d:ISSUER] [--threshold EXPR]... [--report DIR]
   dpclab conform CERT.pem [--chain FILE] [--edition 2014|r1-ipd|r1-fpd] [--json] [--junit FILE] [--matrix DIR]
                 (SP 800-157 derived PIV Authentication profile; --chain: PEM intermediates + trust anchor)
+  dpclab conform --issuer purebred|entrust|intercede|URL/issuers/NAME [--defect NAME]... [--dir D] [--edition E]
+                [--json] [--junit FILE] [--matrix DIR]   (the active suite; exit 1 shall failed, 3 only should failed)
+  dpclab scenario list [--json]
+  dpclab scenario run NAME [--seed S] [--runs N] [--path P] [--json]
+                (property-based, model-based scenarios; a failure prints the command that replays it)
 
 The lab directory (--dir, default ./.dpclab) holds all state.`;
 
@@ -37,6 +44,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   enroll: enrollCommand,
   fleet: (argv) => import("./commands/fleet.js").then((m) => m.fleetCommand(argv)),
   conform: (argv) => import("./commands/conform.js").then((m) => m.conformCommand(argv)),
+  scenario: (argv) => import("./commands/scenario.js").then((m) => m.scenarioCommand(argv)),
 };
 
 async function main(argv: string[]): Promise<number> {
