@@ -20,6 +20,8 @@ export interface TenantState {
   /** Bumped each time an issuer is added: credentials carry the generation they were obtained under (§1.3). */
   settingsGeneration: number;
   settings?: DerivedCredentialSettings;
+  /** When the current issuer was added: a credential issued before it was obtained under a deleted issuer (§1.3). */
+  settingsAddedAt?: string;
   profiles: Record<string, DeviceConfiguration>;
   groups: Record<string, Group>;
   devices: Record<string, ManagedDevice>;
@@ -94,6 +96,7 @@ export class Tenant implements DeviceApprover {
     this.#takeId();
     this.#state.settings = settings;
     this.#state.settingsGeneration++;
+    this.#state.settingsAddedAt = this.clock.now().toISOString();
     return { ...settings };
   }
 
@@ -290,6 +293,18 @@ export class Tenant implements DeviceApprover {
       throw new DpclabError(
         `issuer mismatch: the tenant's derived credential issuer is ${settings.issuer}, not ${issuer} (intune.md §1.2)`,
         "issuer-mismatch",
+        409,
+      );
+    }
+    // §1.3: deleting the issuer invalidates every credential obtained under it, even if the same issuer is re-added,
+    // so a certificate issued before the current issuer was added is never accepted again.
+    const addedAt = this.#state.settingsAddedAt;
+    const registeredBefore =
+      device.derivedCredential?.serialNumber === serialNumber && device.derivedCredential.settingsGeneration < this.#state.settingsGeneration;
+    if (registeredBefore || (addedAt !== undefined && notBefore.getTime() < Date.parse(addedAt))) {
+      throw new DpclabError(
+        `credential ${serialNumber} was obtained before this tenant's issuer was added (${addedAt}): credentials of a deleted issuer stay invalid (intune.md §1.3)`,
+        "credential-predates-issuer",
         409,
       );
     }

@@ -234,13 +234,9 @@ export class ReRegisterOldCredential extends ScenarioCommand {
     if (!held) throw new Error(`device ${d.index} never held credential ${old}`);
     const r = await attempt(() => register(w, real, held));
     if (r.ok) {
-      // Known emulator deviation (see scenarios/README.md): the tenant only refuses the serial it has on record for the
-      // current generation, so an old credential is accepted again. Record it and follow the real system.
-      w.finding(
-        "TENANT-ACCEPTS-OLD-CREDENTIAL",
-        `device ${d.index} re-registered credential ${old}, obtained before the issuer was deleted, under the re-added issuer: accepted (intune.md §1.3 says invalid)`,
+      throw new Error(
+        `device ${d.index} re-registered credential ${old}, obtained before the issuer was deleted: accepted (intune.md §1.3 says it stays invalid)`,
       );
-      d.registered = { credential: old, generation: m.generation };
     } else if (r.code.startsWith("http-5")) {
       throw new Error(`re-registering an old credential answered ${r.code}`);
     }
