@@ -24,11 +24,6 @@ const DAY_MS = 86_400_000;
 const END_OF_2030 = Date.UTC(2030, 11, 31, 23, 59, 59);
 const NEEDS_CHAIN = "needs --chain (the issuing CA certificates and the trust anchor)";
 
-const ID_AD_OCSP = "1.3.6.1.5.5.7.48.1";
-const ID_AD_CA_ISSUERS = "1.3.6.1.5.5.7.48.2";
-const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
-const RSASSA_PSS = "1.2.840.113549.1.1.10";
-const EC_PUBLIC_KEY = "1.2.840.10045.2.1";
 const DOMAIN_COMPONENT = "0.9.2342.19200300.100.1.25";
 const AT = { C: "2.5.4.6", O: "2.5.4.10", OU: "2.5.4.11", CN: "2.5.4.3", serialNumber: "2.5.4.5" };
 const UUID_URN = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -91,10 +86,10 @@ const EXT_IN_PROFILE = new Set<string>([
 const SIGNATURE_ALGORITHMS: Record<string, string> = {
   [OIDS.sha256WithRSAEncryption]: "sha256WithRSAEncryption",
   [OIDS.sha384WithRSAEncryption]: "sha384WithRSAEncryption",
-  "1.2.840.113549.1.1.13": "sha512WithRSAEncryption",
+  [OIDS.sha512WithRSAEncryption]: "sha512WithRSAEncryption",
   [OIDS.ecdsaWithSHA256]: "ecdsa-with-SHA256",
   [OIDS.ecdsaWithSHA384]: "ecdsa-with-SHA384",
-  "1.2.840.10045.4.3.4": "ecdsa-with-SHA512",
+  [OIDS.ecdsaWithSHA512]: "ecdsa-with-SHA512",
 };
 
 // ——— reading the certificate ———
@@ -164,14 +159,14 @@ interface SubjectKey {
 function subjectKey(e: E): SubjectKey {
   const spki = e.asn.tbsCertificate.subjectPublicKeyInfo;
   const algorithm = spki.algorithm.algorithm;
-  if (algorithm !== RSA_ENCRYPTION && algorithm !== EC_PUBLIC_KEY) return { algorithm };
+  if (algorithm !== OIDS.rsaEncryption && algorithm !== OIDS.ecPublicKey) return { algorithm };
   const details = publicKeyFromSpki(AsnConvert.serialize(spki)).asymmetricKeyDetails ?? {};
   return { algorithm, rsaBits: details.modulusLength, rsaExponent: details.publicExponent, curve: details.namedCurve };
 }
 
 function describeKey(k: SubjectKey): string {
-  if (k.algorithm === RSA_ENCRYPTION) return `RSA-${k.rsaBits} (e=${k.rsaExponent})`;
-  if (k.algorithm === EC_PUBLIC_KEY) return `EC ${k.curve ?? "with explicit or unknown curve"}`;
+  if (k.algorithm === OIDS.rsaEncryption) return `RSA-${k.rsaBits} (e=${k.rsaExponent})`;
+  if (k.algorithm === OIDS.ecPublicKey) return `EC ${k.curve ?? "with explicit or unknown curve"}`;
   return `key algorithm ${k.algorithm}`;
 }
 
@@ -260,10 +255,10 @@ export const CERTIFICATE_CHECKS: readonly Check<E>[] = [
         access
           .filter((a) => a.accessMethod === method)
           .flatMap((a) => (a.accessLocation.uniformResourceIdentifier ? [a.accessLocation.uniformResourceIdentifier] : []));
-      const caIssuers = uris(ID_AD_CA_ISSUERS);
-      const ocsp = uris(ID_AD_OCSP);
+      const caIssuers = uris(OIDS.adCaIssuers);
+      const ocsp = uris(OIDS.adOcsp);
       const firstHttp = caIssuers.findIndex((u) => scheme(u) === "http");
-      if (!access.some((a) => a.accessMethod === ID_AD_CA_ISSUERS)) problems.push("no caIssuers access description");
+      if (!access.some((a) => a.accessMethod === OIDS.adCaIssuers)) problems.push("no caIssuers access description");
       else if (firstHttp < 0) problems.push(`no http caIssuers URI (has ${caIssuers.join(", ") || "none"})`);
       for (const u of caIssuers.filter((u) => ["https", "ldaps"].includes(scheme(u)))) problems.push(`caIssuers ${u} is ${scheme(u)} (prohibited)`);
       const firstLdap = caIssuers.findIndex((u) => scheme(u) === "ldap");
@@ -405,7 +400,7 @@ export const CERTIFICATE_CHECKS: readonly Check<E>[] = [
       const alg = e.asn.signatureAlgorithm;
       const problems: string[] = [];
       let name = SIGNATURE_ALGORITHMS[alg.algorithm];
-      if (alg.algorithm === RSASSA_PSS) {
+      if (alg.algorithm === OIDS.rsassaPss) {
         const web = new RsaAlgorithm().toWebAlgorithm(alg) as { hash?: { name?: string } } | null;
         name = `RSASSA-PSS with ${web?.hash?.name ?? "unknown hash"}`;
         if (web?.hash?.name !== "SHA-256") problems.push(`${name}: RSASSA-PSS is permitted with SHA-256 only`);
@@ -429,12 +424,12 @@ export const CERTIFICATE_CHECKS: readonly Check<E>[] = [
   check("T-CERT-13-1", "CERT-13", "the subject key is RSA 2048–4096 with e=65537 (≥3072 when valid past 2030) or EC P-256/P-384", (e) => {
     const key = subjectKey(e);
     const problems: string[] = [];
-    if (key.algorithm === RSA_ENCRYPTION) {
+    if (key.algorithm === OIDS.rsaEncryption) {
       const bits = key.rsaBits ?? 0;
       if (bits < 2048 || bits > 4096) problems.push(`RSA-${bits} is outside 2048–4096 bits`);
       if (key.rsaExponent !== 65537n) problems.push(`RSA public exponent ${key.rsaExponent} (must be 65537)`);
       if (bits < 3072 && e.certificate.notAfter.getTime() > END_OF_2030) problems.push(`RSA-${bits} in a certificate valid after 2030-12-31 (needs ≥3072)`);
-    } else if (key.algorithm === EC_PUBLIC_KEY) {
+    } else if (key.algorithm === OIDS.ecPublicKey) {
       if (!key.curve || !CURVES[key.curve]) problems.push(`${describeKey(key)} (must be P-256 or P-384)`);
     } else {
       problems.push(`${describeKey(key)} (must be rsaEncryption or id-ecPublicKey)`);
@@ -476,11 +471,11 @@ export const CERTIFICATE_CHECKS: readonly Check<E>[] = [
       const key = subjectKey(e);
       const bits = key.rsaBits ?? 0;
       const problems: string[] = [];
-      if (key.algorithm === RSA_ENCRYPTION) {
+      if (key.algorithm === OIDS.rsaEncryption) {
         if (bits !== 2048 && bits !== 3072) problems.push(`RSA-${bits} is not a PIV Authentication key size (2048 or 3072)`);
         if (key.rsaExponent !== 65537n) problems.push(`RSA public exponent ${key.rsaExponent} (must be 65537)`);
         if (bits === 2048 && e.certificate.notAfter.getTime() > END_OF_2030) problems.push("RSA-2048 is not allowed for PIV Authentication after 2030");
-      } else if (key.algorithm !== EC_PUBLIC_KEY || !key.curve || !CURVES[key.curve]) {
+      } else if (key.algorithm !== OIDS.ecPublicKey || !key.curve || !CURVES[key.curve]) {
         problems.push(`${describeKey(key)} is not a PIV Authentication algorithm (RSA-2048/3072, P-256, P-384)`);
       }
       return verdict(problems, key.curve && CURVES[key.curve] ? `EC ${CURVES[key.curve]}` : describeKey(key));

@@ -1,9 +1,8 @@
 import { derBitString, derNull, derOid, derRead, derSequence, derUnsignedInteger } from "../der.js";
+import { OIDS } from "../pki/oids.js";
 
 /** Named curves PIV keys may use (78-5: P-256, P-384), keyed by their OID. */
-export const CURVE_OIDS = { p256: "1.2.840.10045.3.1.7", p384: "1.3.132.0.34" } as const;
-const ID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
-const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
+export const CURVE_OIDS = { p256: OIDS.p256, p384: OIDS.p384 } as const;
 
 /**
  * CKA_EC_POINT holds the point wrapped in a DER OCTET STRING (PKCS#11 2.40 §2.3.3); some modules return it raw.
@@ -23,11 +22,11 @@ export function unwrapEcPoint(ecPoint: Uint8Array): Uint8Array {
 
 /** SubjectPublicKeyInfo (RFC 5480) for an EC public key, importable by WebCrypto as "spki". */
 export function ecSpki(curve: keyof typeof CURVE_OIDS, ecPoint: Uint8Array): Uint8Array<ArrayBuffer> {
-  return derSequence(derSequence(derOid(ID_EC_PUBLIC_KEY), derOid(CURVE_OIDS[curve])), derBitString(unwrapEcPoint(ecPoint)));
+  return derSequence(derSequence(derOid(OIDS.ecPublicKey), derOid(CURVE_OIDS[curve])), derBitString(unwrapEcPoint(ecPoint)));
 }
 
 /** SubjectPublicKeyInfo (RFC 3279) for an RSA public key. */
 export function rsaSpki(modulus: Uint8Array, publicExponent: Uint8Array): Uint8Array<ArrayBuffer> {
   const rsaPublicKey = derSequence(derUnsignedInteger(modulus), derUnsignedInteger(publicExponent));
-  return derSequence(derSequence(derOid(RSA_ENCRYPTION), derNull()), derBitString(rsaPublicKey));
+  return derSequence(derSequence(derOid(OIDS.rsaEncryption), derNull()), derBitString(rsaPublicKey));
 }

@@ -54,13 +54,6 @@ export interface SubjectAltNames {
   readonly otherNames: readonly { readonly typeId: string; readonly value: Uint8Array }[];
 }
 
-const OID_AD_OCSP = "1.3.6.1.5.5.7.48.1";
-const OID_AD_CA_ISSUERS = "1.3.6.1.5.5.7.48.2";
-const OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
-const OID_RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
-const OID_P256 = "1.2.840.10045.3.1.7";
-const OID_P384 = "1.3.132.0.34";
-
 /** Facts of DER certificates, by content: CA certificates arrive as fresh copies of the same bytes again and again. */
 const MAX_CACHED = 2048;
 const byContent = new Map<string, CertificateFacts>();
@@ -228,7 +221,7 @@ export class CertificateFacts {
       if (keyAlg?.tag !== 0x30 || !keyBits || more) throw new DerError("subjectPublicKeyInfo is algorithm, subjectPublicKey");
       const keyAlgParts = derChildren(der, keyAlg);
       this.publicKeyAlgorithm = derOidText(der, keyAlgParts[0] ?? missing("SPKI algorithm"));
-      if (this.publicKeyAlgorithm === OID_EC_PUBLIC_KEY && keyAlgParts[1]?.tag === 0x06) this.publicKeyCurve = derOidText(der, keyAlgParts[1]);
+      if (this.publicKeyAlgorithm === OIDS.ecPublicKey && keyAlgParts[1]?.tag === 0x06) this.publicKeyCurve = derOidText(der, keyAlgParts[1]);
       this.publicKeyBits = derBitStringOctets(der, keyBits);
 
       // issuerUniqueID [1], subjectUniqueID [2] (v2/v3), extensions [3] (v3), each at most once, in order.
@@ -305,8 +298,8 @@ export class CertificateFacts {
               if (!method || !location) throw new DerError("AccessDescription is accessMethod, accessLocation");
               const how = derOidText(v, method);
               if (location.tag !== 0x86) continue; // only URIs are fetched
-              if (how === OID_AD_OCSP) ocspUrls.push(derAscii(v, location));
-              else if (how === OID_AD_CA_ISSUERS) caIssuersUrls.push(derAscii(v, location));
+              if (how === OIDS.adOcsp) ocspUrls.push(derAscii(v, location));
+              else if (how === OIDS.adCaIssuers) caIssuersUrls.push(derAscii(v, location));
             }
             break;
           case OIDS.cRLDistributionPoints:
@@ -459,10 +452,10 @@ function missing(what: string): never {
 }
 
 function keyAlgorithmOf(facts: CertificateFacts): KeyAlgorithm | undefined {
-  if (facts.publicKeyAlgorithm === OID_EC_PUBLIC_KEY) {
-    return facts.publicKeyCurve === OID_P256 ? "p256" : facts.publicKeyCurve === OID_P384 ? "p384" : undefined;
+  if (facts.publicKeyAlgorithm === OIDS.ecPublicKey) {
+    return facts.publicKeyCurve === OIDS.p256 ? "p256" : facts.publicKeyCurve === OIDS.p384 ? "p384" : undefined;
   }
-  if (facts.publicKeyAlgorithm !== OID_RSA_ENCRYPTION) return undefined;
+  if (facts.publicKeyAlgorithm !== OIDS.rsaEncryption) return undefined;
   try {
     // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 §A.1.1)
     const bits = facts.publicKeyBits;

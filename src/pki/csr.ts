@@ -89,10 +89,10 @@ export function derEcdsaSignature(raw: Uint8Array): Uint8Array {
 const CSR_SIGNATURE_HASH: Readonly<Record<string, { hash: string; family: "ec" | "rsa" }>> = {
   [OIDS.ecdsaWithSHA256]: { hash: "sha256", family: "ec" },
   [OIDS.ecdsaWithSHA384]: { hash: "sha384", family: "ec" },
-  "1.2.840.10045.4.3.4": { hash: "sha512", family: "ec" },
+  [OIDS.ecdsaWithSHA512]: { hash: "sha512", family: "ec" },
   [OIDS.sha256WithRSAEncryption]: { hash: "sha256", family: "rsa" },
   [OIDS.sha384WithRSAEncryption]: { hash: "sha384", family: "rsa" },
-  "1.2.840.113549.1.1.13": { hash: "sha512", family: "rsa" },
+  [OIDS.sha512WithRSAEncryption]: { hash: "sha512", family: "rsa" },
 };
 const SHA1_SIGNATURES = new Set(["1.2.840.113549.1.1.5", "1.2.840.10045.4.1", "1.2.840.10040.4.3"]);
 

@@ -57,8 +57,21 @@ export const OIDS = {
   // Signature algorithms (CERT-12)
   sha256WithRSAEncryption: "1.2.840.113549.1.1.11",
   sha384WithRSAEncryption: "1.2.840.113549.1.1.12",
+  sha512WithRSAEncryption: "1.2.840.113549.1.1.13",
+  rsassaPss: "1.2.840.113549.1.1.10",
   ecdsaWithSHA256: "1.2.840.10045.4.3.2",
   ecdsaWithSHA384: "1.2.840.10045.4.3.3",
+  ecdsaWithSHA512: "1.2.840.10045.4.3.4",
+
+  // Public keys (RFC 5480, RFC 8017)
+  ecPublicKey: "1.2.840.10045.2.1",
+  rsaEncryption: "1.2.840.113549.1.1.1",
+  p256: "1.2.840.10045.3.1.7",
+  p384: "1.3.132.0.34",
+
+  // Access descriptions (RFC 5280 §4.2.2.1)
+  adOcsp: "1.3.6.1.5.5.7.48.1",
+  adCaIssuers: "1.3.6.1.5.5.7.48.2",
 } as const;
 
 /** Short names for the policy OIDs, for messages and reports. */

@@ -18,8 +18,6 @@ export const POLICY_HARDWARE = policyExtension(OIDS.commonHardware);
 // emailProtection: the allowed purpose of signing and key-management certificates for S/MIME.
 export const EKU_EMAIL = new ExtendedKeyUsageExtension([OIDS.emailProtection], false);
 
-const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
-
 /** SAN with the subscriber's rfc822Name, which S/MIME certificates need; written as DER directly. */
 export function emailSan(email: string | undefined): RawExtension {
   if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new DpclabError(`an S/MIME certificate needs an e-mail address, got "${email ?? ""}"`, "bad-email");
@@ -51,7 +49,7 @@ export function keyManagementUsage(spki: Uint8Array): KeyUsagesExtension {
     const outer = derExpect(spki, 0, spki.length, 0x30, "SubjectPublicKeyInfo");
     const [algorithm, key] = derChildren(spki, outer);
     if (outer.end !== spki.length || algorithm?.tag !== 0x30 || key?.tag !== 0x03) throw new DerError("not an SPKI");
-    rsa = derOidText(spki, derNode(spki, algorithm.body, algorithm.end)) === RSA_ENCRYPTION;
+    rsa = derOidText(spki, derNode(spki, algorithm.body, algorithm.end)) === OIDS.rsaEncryption;
   } catch {
     throw new DpclabError("publicKey is not a DER SubjectPublicKeyInfo", "bad-public-key");
   }

@@ -45,10 +45,10 @@ export function signDataSync(alg: KeyAlgorithm, key: KeyObject, data: Uint8Array
 const HASH_BY_SIG_OID: Readonly<Record<string, string>> = {
   [OIDS.ecdsaWithSHA256]: "sha256",
   [OIDS.ecdsaWithSHA384]: "sha384",
-  "1.2.840.10045.4.3.4": "sha512",
+  [OIDS.ecdsaWithSHA512]: "sha512",
   [OIDS.sha256WithRSAEncryption]: "sha256",
   [OIDS.sha384WithRSAEncryption]: "sha384",
-  "1.2.840.113549.1.1.13": "sha512",
+  [OIDS.sha512WithRSAEncryption]: "sha512",
 };
 
 /** SubjectPublicKeyInfo of a P-256 key up to the uncompressed point: SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING 04… */
