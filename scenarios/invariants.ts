@@ -4,7 +4,7 @@ import { ISSUERS as STACK_ISSUERS } from "../emulators/stack/index.js";
 import { certificateEvidence, DEFAULT_EDITION, judgeCertificate, shallFailures } from "../src/conformance/index.js";
 import { createHttpRevocationChecker, OIDS, validatePath } from "../src/pki/index.js";
 import type { DeviationId } from "./deviations.js";
-import { card, caStatus, credential, expectedLints, isActive, MAX_PIN_TRIES, type Model, RECHECK_AFTER_MS, tenantState } from "./model.js";
+import { card, caStatus, credential, expectedLints, isActive, issuedEarlierSecond, MAX_PIN_TRIES, type Model, RECHECK_AFTER_MS, tenantState } from "./model.js";
 import type { World } from "./world.js";
 
 /**
@@ -153,7 +153,7 @@ export const INVARIANTS: readonly Invariant[] = [
         if (c.recheckFoundRevoked && real !== "revoked") out.push(`credential ${x.model}: card revoked inside the window, still good after the recheck`);
         if (revokedAt > c.pkiAuthAt + RECHECK_AFTER_MS && real === "revoked" && (c.revokedFor === undefined || c.revokedFor === "recheck")) {
           const detail = `credential ${x.model} (${c.via}) was revoked by a recheck although card ${c.cardIndex} was revoked only after the seven days of the PKI-AUTH it descends from`;
-          out.push(c.revokedFor === "recheck" && c.via === "rekey" ? { detail, deviation: "REKEY-RECHECK-OLD-CARD-REVOCATION" } : detail);
+          out.push(detail);
         }
       }
       return out;
@@ -194,7 +194,10 @@ export const INVARIANTS: readonly Invariant[] = [
           continue;
         }
         const c = credential(m, x.model);
-        if (c.deletionsBefore < m.deletions.length) {
+        // Old: a deletion came after it, in a later second (within the deletion's own second the tenant cannot tell the
+        // order from the certificate's one-second times; such a credential was never registered before the deletion).
+        const deletion = m.deletions[c.deletionsBefore];
+        if (deletion !== undefined && issuedEarlierSecond(c.issuedAt, deletion)) {
           const detail = `device ${view.id}: credential ${x.model}, obtained before the issuer was deleted, is ${state} for the tenant`;
           out.push(detail);
         }

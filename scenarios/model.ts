@@ -257,10 +257,19 @@ export function predictWorkflow(m: Model, d: DeviceModel, issuer: IssuerName, op
   return capCheck(m, issuer, d.cardIndex, 0);
 }
 
+/** a is in an earlier whole second than b (model times count from SCENARIO_START, a whole second). */
+export function issuedEarlierSecond(a: number, b: number): boolean {
+  return Math.floor(a / 1000) < Math.floor(b / 1000);
+}
+
 /** The tenant's answer to POST …/derivedCredential (intune.md §1.2). */
-export function predictRegistration(m: Model, issuer: IssuerName): Outcome {
+export function predictRegistration(m: Model, issuer: IssuerName, issuedAt: number): Outcome {
   if (!m.issuer) return refused("no-derived-credential-issuer");
   if (m.issuer.name !== issuer) return refused("issuer-mismatch");
+  // the tenant refuses a credential issued in a second before the last issuer deletion (intune.md §1.3; X.509 times
+  // have one-second precision); re-registering one registered before a deletion is refused too (ReRegisterOldCredential)
+  const lastDeletion = m.deletions.at(-1);
+  if (lastDeletion !== undefined && issuedEarlierSecond(issuedAt, lastDeletion)) return refused("credential-predates-issuer");
   return OK;
 }
 
@@ -306,21 +315,20 @@ export function revoke(c: CredentialModel, at: number, why: RevokedFor): void {
  * What the issuers' due checks do at a clock move (emulators/stack tick): the seven-day recheck of the card that was
  * used (DC-ISS-06; a revocation after the window is card loss, DC-LNK-04), then account monitoring (DC-TRM-02).
  *
- * A rekeyed credential was obtained with its predecessor, not with the card: only a card revocation within seven
- * days of the PKI-AUTH it descends from marks the card as compromised when it was used. The emulator counts the
- * window from the rekey (deviation REKEY-RECHECK-OLD-CARD-REVOCATION): the model follows it, recheckFoundRevoked says
- * what the reference wants, and INV-RECHECK reports the difference.
+ * A rekeyed credential was obtained with its predecessor, not with the card: its recheck is the predecessor's (due
+ * seven days after the PKI-AUTH it descends from, and done once), so only a card revocation within that window counts.
  */
 export function tick(m: Model): void {
   m.lastTickAt = m.now;
   m.ticks++;
   for (const c of m.credentials) {
-    if (c.rechecked || m.now < c.issuedAt + RECHECK_AFTER_MS) continue;
+    if (c.rechecked || m.now < c.pkiAuthAt + RECHECK_AFTER_MS) continue;
     c.rechecked = true;
+    if (c.predecessor !== undefined && credential(m, c.predecessor).rechecked) continue; // already done for the card
     const revokedAt = card(m, c.cardIndex).revokedAt;
     if (revokedAt === undefined) continue;
     c.recheckFoundRevoked = revokedAt <= c.pkiAuthAt + RECHECK_AFTER_MS;
-    if (revokedAt <= c.issuedAt + RECHECK_AFTER_MS) revoke(c, m.now, "recheck");
+    if (c.recheckFoundRevoked) revoke(c, m.now, "recheck");
   }
   for (const c of m.credentials) if (card(m, c.cardIndex).terminatedAt !== undefined) revoke(c, m.now, "terminated");
 }

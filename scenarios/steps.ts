@@ -128,5 +128,6 @@ export async function registerHeld(m: Model, w: World, d: DeviceModel, predicted
 
 export function predictHeldRegistration(m: Model, d: DeviceModel): Outcome {
   if (d.held === undefined) throw new Error(`device ${d.index} holds no credential`);
-  return predictRegistration(m, credential(m, d.held).issuer);
+  const held = credential(m, d.held);
+  return predictRegistration(m, held.issuer, held.issuedAt);
 }

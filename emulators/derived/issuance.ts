@@ -60,6 +60,12 @@ export interface IssueInput {
    * is minted, and is revoked as "superseded" once the new one exists (DC-MNT-06: new key, new serial).
    */
   supersedes?: string;
+  /**
+   * The applicant proved possession of the superseded credential's key instead of a new PKI-AUTH (DC-MNT-01): the
+   * PIV Card was not used, so the seven-day recheck of the card (DC-ISS-06) stays the predecessor's — a card revoked
+   * after that window does not revoke the new credential (DC-LNK-04).
+   */
+  provenByCurrentKey?: boolean;
 }
 
 export interface IssueResult {
@@ -268,7 +274,8 @@ export class DerivedIssuance {
         issuedAt: issuedAt.toISOString(),
         notAfter: request.notAfter.toISOString(),
         status: "active",
-        recheckDueAt: new Date(issuedAt.getTime() + RECHECK_AFTER_MS).toISOString(),
+        recheckDueAt: input.provenByCurrentKey && replaced ? replaced.recheckDueAt : new Date(issuedAt.getTime() + RECHECK_AFTER_MS).toISOString(),
+        ...(input.provenByCurrentKey && replaced?.recheckDoneAt ? { recheckDoneAt: replaced.recheckDoneAt } : {}),
         transcript,
         applicantPivAuth: {
           certificate: b64(new Uint8Array(session.pivAuthCertificate.rawData)),
@@ -288,7 +295,14 @@ export class DerivedIssuance {
         `A derived PIV credential was bound to your PIV Card for device ${dev.deviceId} (${dev.platform}). If this was not you, contact your security office.`,
       );
       step("cardholder.notified", ["DC-ISS-09"], { email: account.cardholder.email });
-      step("recheck.scheduled", ["DC-ISS-06"], { dueAt: record.recheckDueAt });
+      if (input.provenByCurrentKey && replaced) {
+        // The card was not used: the binding's recheck is the predecessor's (done or still due), not a new one.
+        step("recheck.inherited", ["DC-ISS-06", "DC-LNK-04"], {
+          from: replaced.id,
+          dueAt: record.recheckDueAt,
+          ...(record.recheckDoneAt ? { doneAt: record.recheckDoneAt } : {}),
+        });
+      } else step("recheck.scheduled", ["DC-ISS-06"], { dueAt: record.recheckDueAt });
       if (replaced) {
         this.#revoke(replaced, "superseded", "credential.superseded", ["DC-MNT-06", "DC-TRM-03"], `replaced by credential ${record.id}`);
         step("credential.superseded", ["DC-MNT-06"], { supersedes: replaced.id });

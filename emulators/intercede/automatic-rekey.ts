@@ -136,6 +136,7 @@ export class AutomaticRekey {
         csr: input.csr,
         ...(input.smimeSigningCsr ? { smime: { signingCsr: input.smimeSigningCsr } } : {}),
         supersedes: record.id,
+        provenByCurrentKey: true,
       });
     } catch (error) {
       open.inFlight = false;

@@ -20,8 +20,10 @@ export interface TenantState {
   /** Bumped each time an issuer is added: credentials carry the generation they were obtained under (§1.3). */
   settingsGeneration: number;
   settings?: DerivedCredentialSettings;
-  /** When the current issuer was added: a credential issued before it was obtained under a deleted issuer (§1.3). */
-  settingsAddedAt?: string;
+  /** When an issuer was last deleted: a credential issued then or before belongs to a deleted issuer (§1.3). */
+  settingsDeletedAt?: string;
+  /** Serials registered under deleted issuers: never accepted again (§1.3). */
+  retiredSerials?: string[];
   profiles: Record<string, DeviceConfiguration>;
   groups: Record<string, Group>;
   devices: Record<string, ManagedDevice>;
@@ -96,7 +98,6 @@ export class Tenant implements DeviceApprover {
     this.#takeId();
     this.#state.settings = settings;
     this.#state.settingsGeneration++;
-    this.#state.settingsAddedAt = this.clock.now().toISOString();
     return { ...settings };
   }
 
@@ -114,6 +115,10 @@ export class Tenant implements DeviceApprover {
   deleteDerivedCredentialSettings(id: string): void {
     this.#settings(id);
     delete this.#state.settings;
+    this.#state.settingsDeletedAt = this.clock.now().toISOString();
+    const retired = new Set(this.#state.retiredSerials);
+    for (const d of Object.values(this.#state.devices)) if (d.derivedCredential) retired.add(d.derivedCredential.serialNumber);
+    this.#state.retiredSerials = [...retired];
     for (const p of Object.values(this.#state.profiles)) {
       if (usesDerivedCredential(p.type, p.settings)) p.needsEdit = true;
     }
@@ -296,14 +301,14 @@ export class Tenant implements DeviceApprover {
         409,
       );
     }
-    // §1.3: deleting the issuer invalidates every credential obtained under it, even if the same issuer is re-added,
-    // so a certificate issued before the current issuer was added is never accepted again.
-    const addedAt = this.#state.settingsAddedAt;
-    const registeredBefore =
-      device.derivedCredential?.serialNumber === serialNumber && device.derivedCredential.settingsGeneration < this.#state.settingsGeneration;
-    if (registeredBefore || (addedAt !== undefined && notBefore.getTime() < Date.parse(addedAt))) {
+    // §1.3: deleting the issuer invalidates every credential obtained under it, even if the same issuer is re-added:
+    // one registered before the last deletion, or issued in an earlier second (X.509 times have one-second precision,
+    // so within the deletion's own second the order cannot be told), is never accepted again.
+    const deletedAt = this.#state.settingsDeletedAt;
+    const issuedEarlier = deletedAt !== undefined && Math.floor(notBefore.getTime() / 1000) < Math.floor(Date.parse(deletedAt) / 1000);
+    if (this.#state.retiredSerials?.includes(serialNumber) || issuedEarlier) {
       throw new DpclabError(
-        `credential ${serialNumber} was obtained before this tenant's issuer was added (${addedAt}): credentials of a deleted issuer stay invalid (intune.md §1.3)`,
+        `credential ${serialNumber} was obtained before this tenant's issuer was deleted (${deletedAt}): credentials of a deleted issuer stay invalid (intune.md §1.3)`,
         "credential-predates-issuer",
         409,
       );

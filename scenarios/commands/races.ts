@@ -20,6 +20,7 @@ import {
 import { interleave } from "../interleave.js";
 import {
   card,
+  credential,
   type DeviceModel,
   graphIssuer,
   MAX_DEVICES,
@@ -271,7 +272,7 @@ export class RaceIssuerDeleteDuringEnrolment extends Race {
           expectOutcome(
             w,
             `registration of device ${d.index}'s credential during the issuer change (${this.order()})`,
-            predictRegistration(m, issuer),
+            predictRegistration(m, issuer, d.held !== undefined ? credential(m, d.held).issuedAt : m.now),
             registration,
           );
           if (registration.ok && d.held !== undefined) d.registered = { credential: d.held, generation: m.generation };

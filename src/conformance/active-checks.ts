@@ -210,7 +210,8 @@ export const ACTIVE_CHECKS: readonly Check<E>[] = [
     const end = Date.parse(e.timeline.end);
     const due = e.transcripts.records.filter((r) => Date.parse(r.recheckDueAt) <= end);
     if (!due.length) return notApplicable("no credential of the run reached its seven-day recheck");
-    const missing = due.filter((r) => !r.recheckDoneAt || !event(r, "recheck.done"));
+    // a rekey proven with the current key inherits its predecessor's recheck (the card was not used again)
+    const missing = due.filter((r) => !r.recheckDoneAt || !(event(r, "recheck.done") || event(r, "recheck.inherited")));
     return verdict(
       missing.map((r) => `credential ${r.credentialId} (card ${r.cardIndex}) was due for its recheck at ${r.recheckDueAt} and was never rechecked`),
       `${due.length} credential(s) rechecked after seven days`,
