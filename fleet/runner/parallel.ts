@@ -30,8 +30,8 @@ export type WorkerMessage =
   | { type: "done"; outcome: RunOutcome; metrics: MetricsSnapshot; stormAt?: number; stormWall?: StormWall }
   | { type: "error"; message: string; code?: string };
 
-/** What the main thread posts to a worker: the fleet-wide renewal storm instant. */
-export type MainMessage = { type: "storm-at"; at: number };
+/** What the main thread posts to a worker: the fleet-wide renewal storm instant; leave (every worker is done). */
+export type MainMessage = { type: "storm-at"; at: number } | { type: "exit" };
 
 /**
  * The compiled worker entry. From dist/ it sits beside this module; when this module runs from TypeScript source
@@ -162,6 +162,20 @@ export async function runWorkers(
       ...(stormWall ? { stormWall } : {}),
     };
   } finally {
-    await Promise.all(workers.map((w) => w.terminate().catch(() => undefined)));
+    // Let them go together (see worker.ts), and end any that do not leave promptly.
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.threadId < 0) return resolve(); // already gone
+            const timer = setTimeout(() => void w.terminate().finally(resolve), 10_000);
+            w.once("exit", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            w.postMessage({ type: "exit" } satisfies MainMessage);
+          }),
+      ),
+    );
   }
 }

@@ -48,16 +48,31 @@ async function main(input: WorkerInput): Promise<void> {
       onReady: () => post({ type: "ready" }),
       onDay: (p) => post({ type: "day", ...p, simulatedNow: p.simulatedNow.toISOString() }),
     });
+    await closeAll(links, cards);
     post({ type: "done", outcome, metrics: metrics.snapshot(), ...(stormAt !== undefined ? { stormAt } : {}), ...(stormWall ? { stormWall } : {}) });
+    // Stay until the main thread lets every worker go at once: a thread is never torn down while a sibling thread is
+    // still inside SoftHSM (one library instance serves them all).
+    await new Promise<void>((resolve) => {
+      const listen = (m: MainMessage) => {
+        if (m.type !== "exit") return;
+        parentPort!.off("message", listen);
+        resolve();
+      };
+      parentPort!.on("message", listen);
+    });
   } finally {
-    for (const link of links) await link.close().catch(() => undefined);
-    // Sessions only: the PKCS#11 library is the process's (C_Finalize here would end the other threads' sessions).
-    for (const card of cards) {
-      try {
-        card.close();
-      } catch {
-        // already closed
-      }
+    await closeAll(links, cards);
+  }
+}
+
+/** Sessions only: the PKCS#11 library is the process's (C_Finalize here would end the other threads' sessions). */
+async function closeAll(links: IssuerLink[], cards: PivCard[]): Promise<void> {
+  for (const link of links.splice(0)) await link.close().catch(() => undefined);
+  for (const card of cards.splice(0)) {
+    try {
+      card.close();
+    } catch {
+      // already closed
     }
   }
 }
