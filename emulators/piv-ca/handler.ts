@@ -1,4 +1,4 @@
-import { type FetchHandler, router } from "../shared/handler.js";
+import { type FetchHandler, router, withClaims } from "../shared/handler.js";
 import { publicationRoutes, publicationUrls } from "../shared/publication-routes.js";
 import type { CardIssuer } from "./card-issuer.js";
 
@@ -16,8 +16,8 @@ export function pivCaHandler(issuer: CardIssuer): FetchHandler {
       },
     },
   ]);
-  return (request) => {
+  return withClaims((request) => {
     issuer.reloadIfChanged();
     return routes(request);
-  };
+  }, routes.claims);
 }

@@ -4,7 +4,11 @@ import { errorToProblem, problem } from "./problem.js";
  * Every emulator is a Fetch-style handler, written once and mounted either on a real node:http server or
  * dispatched in-process (DESIGN.md). Agents only ever see a fetch-like function.
  */
-export type FetchHandler = (request: Request) => Promise<Response>;
+export type FetchHandler = {
+  (request: Request): Promise<Response>;
+  /** Whether some route of this handler matches the path (any method); absent: the handler must be asked. */
+  readonly claims?: (pathname: string) => boolean;
+};
 
 /**
  * Thrown by a handler to drop the connection without an answer (fault injection). On a socket the server destroys
@@ -27,7 +31,11 @@ export interface Route {
 /** Builds a handler from routes; unknown paths are 404 and wrong methods 405, both as problem+json. */
 export function router(routes: Route[]): FetchHandler {
   const compiled = routes.map((r) => ({ ...r, parts: r.path.split("/").filter(Boolean) }));
-  return async (request) => {
+  const claims = (pathname: string) => {
+    const segments = pathname.split("/").filter(Boolean);
+    return compiled.some((route) => matchPath(route.parts, segments) !== undefined);
+  };
+  return withClaims(async (request) => {
     const url = new URL(request.url);
     const segments = url.pathname.split("/").filter(Boolean);
     let pathMatched = false;
@@ -43,7 +51,12 @@ export function router(routes: Route[]): FetchHandler {
       }
     }
     return pathMatched ? problem(405, `${request.method} is not allowed on ${url.pathname}`) : problem(404, `no such resource: ${url.pathname}`);
-  };
+  }, claims);
+}
+
+/** `handler` answering for the paths `claims` says (e.g. a wrapper around a router, with the router's claims). */
+export function withClaims(handler: (request: Request) => Promise<Response>, claims: ((pathname: string) => boolean) | undefined): FetchHandler {
+  return claims ? Object.assign(handler, { claims }) : handler;
 }
 
 function matchPath(parts: string[], segments: string[]): Record<string, string> | undefined {
@@ -69,16 +82,23 @@ function matchPath(parts: string[], segments: string[]): Record<string, string> 
   return params;
 }
 
-/** Combines handlers: the first that does not answer 404 wins. */
+/**
+ * Combines handlers: of those that claim the path (or cannot say), the first that does not answer 404 wins. A path
+ * claimed by one handler goes to it as is: cloning a request tees its body stream, which costs more than the routing.
+ */
 export function mount(...handlers: FetchHandler[]): FetchHandler {
-  return async (request) => {
+  const claims = (pathname: string) => handlers.some((h) => !h.claims || h.claims(pathname));
+  return withClaims(async (request) => {
+    const { pathname } = new URL(request.url);
+    const candidates = handlers.filter((h) => !h.claims || h.claims(pathname));
+    if (candidates.length === 1) return candidates[0]!(request);
     let last: Response | undefined;
-    for (const handler of handlers) {
+    for (const handler of candidates) {
       last = await handler(request.clone());
       if (last.status !== 404) return last;
     }
-    return last ?? problem(404, "no such resource");
-  };
+    return last ?? problem(404, `no such resource: ${pathname}`);
+  }, claims);
 }
 
 /** A fetch-like function that dispatches to a handler in-process (no sockets), for the fast path. */

@@ -56,7 +56,7 @@ export interface CheckInPlan {
  */
 export function planCheckIn(
   device: ManagedDevice,
-  groupIds: Set<string>,
+  groupIds: ReadonlySet<string>,
   profiles: DeviceConfiguration[],
   settings: DerivedCredentialSettings | undefined,
   generation: number,
