@@ -12,8 +12,7 @@ import {
   derivedSigningRequest,
   derivedValidity,
   distinguishedNameText,
-  exportSpki,
-  generateKeyPair,
+  generateKeyPairDer,
   type IssueRequest,
   type KeyAlgorithm,
   normalizeSerialHex,
@@ -100,6 +99,8 @@ export class DerivedIssuance {
   readonly #maxActivePerCard: number;
   readonly #defects: Defects;
   readonly #records = new Map<string, DerivedCredentialRecord>();
+  /** The records of each card: the DC-ISS-11 cap counts a card's credentials, not the whole issuer's. */
+  readonly #recordsOfCard = new Map<number, DerivedCredentialRecord[]>();
   /** SHA-256 of every public key certified by this issuer, or reserved by an issuance in flight (DC-MNT-06). */
   readonly #keys = new Set<string>();
   /** Issuances in flight per card, so concurrent requests cannot slip past the cap (DC-ISS-11). */
@@ -244,9 +245,8 @@ export class DerivedIssuance {
         step("smime.signing-issued", ["DC-KEY-02"], { serialNumber: signing.serialNumber });
         // DC-KEY-03: the key-management key is made here so that it can be escrowed (human KM keys must be).
         const kmAlg: KeyAlgorithm = signingCsr.alg === "p384" ? "p384" : signingCsr.alg.startsWith("rsa") ? "rsa2048" : "p256";
-        const keys = await generateKeyPair(kmAlg);
-        const kmSpki = await exportSpki(keys.publicKey);
-        escrowed = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+        const { spki: kmSpki, pkcs8 } = generateKeyPairDer(kmAlg);
+        escrowed = pkcs8;
         encryption = await this.#sign(derivedKeyManagementRequest({ ...common, publicKey: kmSpki }), `dc:${id}/smime-encryption`);
         this.#keys.add(sha256Hex(kmSpki));
         this.#escrow.set(id, escrowed);
@@ -287,6 +287,9 @@ export class DerivedIssuance {
       account.derivedCredentials.push({ issuer: this.name, serialNumber: pivAuth.serialNumber, issuedAt: record.issuedAt, status: "active" });
       step("account.recorded", ["DC-ISS-08"], { cardIndex: session.cardIndex, serialNumber: pivAuth.serialNumber });
       this.#records.set(id, record);
+      const ofCard = this.#recordsOfCard.get(record.cardIndex);
+      if (ofCard) ofCard.push(record);
+      else this.#recordsOfCard.set(record.cardIndex, [record]);
       committed = true;
       // DC-ISS-09: tell the cardholder, at the address in the identity account.
       this.#notify(
@@ -426,7 +429,7 @@ export class DerivedIssuance {
   #activeFor(cardIndex: number): number {
     const now = this.#clock.now().getTime();
     let n = 0;
-    for (const r of this.#records.values()) if (r.cardIndex === cardIndex && r.status === "active" && Date.parse(r.notAfter) > now) n++;
+    for (const r of this.#recordsOfCard.get(cardIndex) ?? []) if (r.status === "active" && Date.parse(r.notAfter) > now) n++;
     return n;
   }
 

@@ -1,5 +1,5 @@
-import { generateKeyPairSync, sign } from "node:crypto";
-import { hashFor, type KeyAlgorithm } from "../../src/pki/index.js";
+import { sign } from "node:crypto";
+import { generateKeyObjects, hashFor, type KeyAlgorithm, spkiOf } from "../../src/pki/index.js";
 import type { DeviceKey, Keystore } from "./keystore.js";
 
 /**
@@ -11,14 +11,11 @@ export class SoftwareKeystore implements Keystore {
   readonly kind = "software" as const;
 
   async generateKey(alg: KeyAlgorithm): Promise<DeviceKey> {
-    const { privateKey, publicKey } =
-      alg === "p256" || alg === "p384"
-        ? generateKeyPairSync("ec", { namedCurve: alg === "p256" ? "P-256" : "P-384" })
-        : generateKeyPairSync("rsa", { modulusLength: alg === "rsa2048" ? 2048 : 3072, publicExponent: 65537 });
+    const { privateKey, publicKey } = generateKeyObjects(alg);
     const hash = hashFor(alg) === "SHA-256" ? "sha256" : "sha384";
     return {
       alg,
-      publicKey: new Uint8Array(publicKey.export({ type: "spki", format: "der" })),
+      publicKey: spkiOf(publicKey),
       // X.509-style: DER Ecdsa-Sig-Value for EC, PKCS#1 v1.5 for RSA (CERT-13)
       async sign(data) {
         return new Uint8Array(sign(hash, data, { key: privateKey, dsaEncoding: "der" }));

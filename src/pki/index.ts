@@ -23,7 +23,8 @@ export {
   issueDerivedPivAuthCertificate,
   MAX_DERIVED_VALIDITY_DAYS,
 } from "./derived-certificates.js";
-export { exportSpki, generateKeyPair, importPrivateKey } from "./keys.js";
+export { pkcs8Of, spkiOf } from "./key-encoding.js";
+export { exportSpki, generateKeyObjects, generateKeyPair, generateKeyPairDer, importPrivateKey } from "./keys.js";
 export type { CertStatus, OcspResponder, OcspResponderOptions, OcspResult } from "./ocsp.js";
 export { createOcspRequest, newOcspNonce, ocspResponseStatus, readOcspResponse, respondToOcsp } from "./ocsp.js";
 export { OIDS, POLICY_NAMES } from "./oids.js";

@@ -3,6 +3,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { type DerNode, derBitStringOctets, derChildren, derExpect, derIntegerContent } from "../der.js";
 import { hashFor, type KeyAlgorithm } from "./algorithms.js";
+import { P256_SPKI_HEAD } from "./key-encoding.js";
 import { OIDS } from "./oids.js";
 
 /**
@@ -51,8 +52,6 @@ const HASH_BY_SIG_OID: Readonly<Record<string, string>> = {
   [OIDS.sha512WithRSAEncryption]: "sha512",
 };
 
-/** SubjectPublicKeyInfo of a P-256 key up to the uncompressed point: SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING 04… */
-const P256_SPKI_HEAD = Buffer.from("3059301306072a8648ce3d020106082a8648ce3d03010703420004", "hex");
 /** SEQUENCE { rsaEncryption, NULL }. */
 const RSA_ALGORITHM = Buffer.from("300d06092a864886f70d0101010500", "hex");
 const MAX_CACHED_KEYS = 4096;
