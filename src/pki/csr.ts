@@ -5,6 +5,7 @@ import { DerError, derChildren, derExpect, derOidText, derTlv } from "../der.js"
 import { DpclabError } from "../errors.js";
 import { type KeyAlgorithm, signParams } from "./algorithms.js";
 import { crypto } from "./crypto.js";
+import { isP256Spki } from "./key-encoding.js";
 import { OIDS } from "./oids.js";
 import { publicKeyFromSpki, signatureAlgorithmFor } from "./signature.js";
 
@@ -105,6 +106,21 @@ export function verifyCsr(der: Uint8Array): VerifiedCsr {
   if (!(der instanceof Uint8Array) || der.length === 0 || der.length > MAX_CSR_BYTES) {
     throw new DpclabError(`a CSR is 1..${MAX_CSR_BYTES} bytes of DER (RFC 2986)`, "bad-csr");
   }
+  // An issuer's workflow checks a CSR before it hands it to the issuance core, which checks it again: the same bytes
+  // give the same verdict, so a CSR that passed is remembered (by content, bounded). Failures are never remembered.
+  const id = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("latin1");
+  const known = verified.get(id);
+  if (known) return { ...known };
+  const result = verifyUncached(der);
+  if (verified.size >= MAX_REMEMBERED) verified.delete(verified.keys().next().value as string);
+  verified.set(id, result);
+  return { ...result };
+}
+
+const MAX_REMEMBERED = 1024;
+const verified = new Map<string, VerifiedCsr>();
+
+function verifyUncached(der: Uint8Array): VerifiedCsr {
   const parts = parseCsr(der);
   let key: KeyObject;
   try {
@@ -112,7 +128,7 @@ export function verifyCsr(der: Uint8Array): VerifiedCsr {
   } catch {
     throw new DpclabError("the CSR's subjectPKInfo is not a public key node can read", "bad-csr");
   }
-  const alg = allowedKeyAlgorithm(key);
+  const alg = isP256Spki(parts.spki) ? "p256" : allowedKeyAlgorithm(key);
   if (SHA1_SIGNATURES.has(parts.signatureOid)) {
     throw new DpclabError("the CSR is signed with SHA-1, which CERT-12 prohibits", "csr-key-not-allowed");
   }

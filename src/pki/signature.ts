@@ -3,7 +3,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { type DerNode, derBitStringOctets, derChildren, derExpect, derIntegerContent } from "../der.js";
 import { hashFor, type KeyAlgorithm } from "./algorithms.js";
-import { P256_SPKI_HEAD } from "./key-encoding.js";
+import { isP256Spki } from "./key-encoding.js";
 import { OIDS } from "./oids.js";
 
 /**
@@ -77,7 +77,7 @@ export function publicKeyFromSpki(spki: ArrayBuffer | Uint8Array): KeyObject {
 }
 
 function importSpki(der: Buffer): KeyObject {
-  if (der.length === 91 && der.subarray(0, 27).equals(P256_SPKI_HEAD)) {
+  if (isP256Spki(der)) {
     const x = der.subarray(27, 59).toString("base64url");
     const y = der.subarray(59, 91).toString("base64url");
     return createPublicKey({ key: { kty: "EC", crv: "P-256", x, y }, format: "jwk" });

@@ -106,6 +106,18 @@ describe("verifyCsr on CSRs made by openssl req -new", () => {
     }
   });
 
+  it("remembers a verified CSR by its bytes only: the same array altered in place is judged afresh, a refusal is never remembered", () => {
+    const der = opensslCsr("remembered", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]);
+    const first = verifyCsr(der);
+    expect(verifyCsr(der)).toEqual(first);
+    const last = der.length - 1;
+    der[last] = (der[last] as number) ^ 0x01;
+    expectRefused(() => verifyCsr(der), "csr-signature-invalid");
+    expectRefused(() => verifyCsr(der), "csr-signature-invalid");
+    der[last] = (der[last] as number) ^ 0x01;
+    expect(verifyCsr(der)).toEqual(first);
+  });
+
   it("refuses a CSR whose key was swapped for another (signature by a different key)", async () => {
     const a = await createCsrWithKey(await generateKeyPair("p256"), "p256", "CN=A TEST");
     const other = new Uint8Array(await crypto.subtle.exportKey("spki", (await generateKeyPair("p256")).publicKey));
