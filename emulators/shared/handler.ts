@@ -1,3 +1,4 @@
+import { InProcessRequest } from "./in-process-request.js";
 import { errorToProblem, problem } from "./problem.js";
 
 /**
@@ -101,10 +102,18 @@ export function mount(...handlers: FetchHandler[]): FetchHandler {
   }, claims);
 }
 
-/** A fetch-like function that dispatches to a handler in-process (no sockets), for the fast path. */
+/**
+ * A fetch-like function that dispatches to a handler in-process (no sockets), for the fast path: the handler gets an
+ * InProcessRequest (no body stream) when the body is already in memory, a real Request otherwise.
+ */
 export function inProcessFetch(handler: FetchHandler, base = "http://dpclab.invalid"): typeof fetch {
   return (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const request = input instanceof Request ? input : new Request(new URL(String(input), base), init);
+    let request: Request;
+    if (input instanceof Request) request = input;
+    else {
+      const url = new URL(String(input), base);
+      request = (InProcessRequest.from(url, init) as unknown as Request | undefined) ?? new Request(url, init);
+    }
     try {
       return await handler(request);
     } catch (error) {

@@ -1,0 +1,87 @@
+/**
+ * The request an in-process dispatch hands a handler: what handlers read of a Fetch Request (url, method, headers,
+ * the body once as text, JSON or bytes, clone) without undici's body stream. Building and draining a stream per
+ * request was the largest cost of an in-process round trip after the crypto (fleet storm profiles); the bytes are
+ * already in memory here. It keeps Request's rules that handlers can observe: standard methods upper-cased, no body
+ * on GET/HEAD, a string body typed text/plain unless the caller says otherwise, a body read only once. Over a socket
+ * handlers get real Requests (http-server.ts); test/emulators/in-process-request.test.ts holds the two side by side.
+ */
+export class InProcessRequest {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Headers;
+  readonly #body: string | Uint8Array | null;
+  #used = false;
+
+  private constructor(url: string, method: string, headers: Headers, body: string | Uint8Array | null) {
+    this.url = url;
+    this.method = method;
+    this.headers = headers;
+    this.#body = body;
+  }
+
+  /** A light request for `init`, or undefined when its body is of a kind only a real Request handles (streams, forms). */
+  static from(url: URL, init: RequestInit = {}): InProcessRequest | undefined {
+    const body = lightBody(init.body);
+    if (body === undefined) return undefined;
+    const method = normalizeMethod(init.method ?? "GET");
+    if (body !== null && (method === "GET" || method === "HEAD")) throw new TypeError(`a ${method} request cannot have a body`);
+    const headers = new Headers(init.headers);
+    if (typeof body === "string" && !headers.has("content-type")) headers.set("content-type", "text/plain;charset=UTF-8");
+    return new InProcessRequest(url.href, method, headers, body);
+  }
+
+  get bodyUsed(): boolean {
+    return this.#used;
+  }
+
+  async text(): Promise<string> {
+    const body = this.#take();
+    return body === null ? "" : typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const body = this.#take();
+    if (body === null) return new ArrayBuffer(0);
+    const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    return new Uint8Array(await this.arrayBuffer());
+  }
+
+  clone(): InProcessRequest {
+    if (this.#used) throw new TypeError("Request.clone: the body was already read");
+    return new InProcessRequest(this.url, this.method, new Headers(this.headers), this.#body);
+  }
+
+  /** The body, once; a request without one reads as empty any number of times (as Request does). */
+  #take(): string | Uint8Array | null {
+    if (this.#body === null) return null;
+    if (this.#used) throw new TypeError("Body is unusable: the body was already read");
+    this.#used = true;
+    return this.#body;
+  }
+}
+
+/** Fetch's method normalisation: these six are upper-cased, anything else (PATCH included) is kept as given. */
+const NORMALIZED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+
+function normalizeMethod(method: string): string {
+  const upper = method.toUpperCase();
+  return NORMALIZED.has(upper) ? upper : method;
+}
+
+/** The body as it is in memory (a copy of bytes, as Request takes one), null for none, undefined for other kinds. */
+function lightBody(body: RequestInit["body"]): string | Uint8Array | null | undefined {
+  if (body === undefined || body === null) return null;
+  if (typeof body === "string") return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body.slice(0));
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+  return undefined;
+}
