@@ -1,4 +1,4 @@
-import { InProcessRequest } from "./in-process-request.js";
+import { BufferedRequest } from "./buffered-request.js";
 import { errorToProblem, problem } from "./problem.js";
 
 /**
@@ -103,8 +103,8 @@ export function mount(...handlers: FetchHandler[]): FetchHandler {
 }
 
 /**
- * A fetch-like function that dispatches to a handler in-process (no sockets), for the fast path: the handler gets an
- * InProcessRequest (no body stream) when the body is already in memory, a real Request otherwise.
+ * A fetch-like function that dispatches to a handler in-process (no sockets), for the fast path: the handler gets a
+ * BufferedRequest (no body stream) when the body is already in memory, a real Request otherwise.
  */
 export function inProcessFetch(handler: FetchHandler, base = "http://dpclab.invalid"): typeof fetch {
   return (async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -112,7 +112,7 @@ export function inProcessFetch(handler: FetchHandler, base = "http://dpclab.inva
     if (input instanceof Request) request = input;
     else {
       const url = new URL(String(input), base);
-      request = (InProcessRequest.from(url, init) as unknown as Request | undefined) ?? new Request(url, init);
+      request = (BufferedRequest.from(url, init) as unknown as Request | undefined) ?? new Request(url, init);
     }
     try {
       return await handler(request);

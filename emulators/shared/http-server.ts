@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { BufferedRequest } from "./buffered-request.js";
 import { DroppedConnection, type FetchHandler } from "./handler.js";
 import { errorToProblem, problem } from "./problem.js";
 
@@ -48,7 +49,8 @@ async function dispatch(handler: FetchHandler, req: IncomingMessage, res: Server
       }
       const url = new URL(req.url ?? "/", `http://${req.headers.host ?? host}`);
       const hasBody = req.method !== "GET" && req.method !== "HEAD";
-      response = await handler(new Request(url, { method: req.method, headers, body: hasBody ? new Uint8Array(body) : undefined }));
+      const init: RequestInit = { method: req.method ?? "GET", headers, ...(hasBody ? { body: new Uint8Array(body) } : {}) };
+      response = await handler((BufferedRequest.from(url, init) as unknown as Request | undefined) ?? new Request(url, init));
     }
   } catch (error) {
     if (error instanceof DroppedConnection) {

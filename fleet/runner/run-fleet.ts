@@ -23,7 +23,7 @@ import {
   type SlipKind,
   UserSlips,
 } from "../agent/index.js";
-import { JsonClient } from "../clients/index.js";
+import { JsonClient, keepAliveFetch } from "../clients/index.js";
 import { HardwareKeystore } from "../keystore/index.js";
 import { evaluateThresholds, FleetMetrics, SERIES, simDay } from "../metrics/index.js";
 import type { RunOutcome, RunResult } from "../report/index.js";
@@ -611,8 +611,9 @@ async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, pla
   const groupId = await configureTenant(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), stack.cardIssuer.root.certificate.rawData, name);
   if (Object.keys(plan.faults).length) stack.faults.set({ ...plan.faults, seed: `${plan.faults.seed}/${name}` });
   const server = http ? await serve(stack.handler, { host: "127.0.0.1", port: 0 }) : undefined;
+  const client = server ? keepAliveFetch() : undefined;
   return {
-    fetch: server ? globalThis.fetch : inProcessFetch(stack.handler, BASE_URL),
+    fetch: client ?? inProcessFetch(stack.handler, BASE_URL),
     baseUrl: server ? server.url : BASE_URL,
     assign: (deviceId) => {
       stack.tenant.addGroupMember(groupId, { deviceId });
@@ -621,7 +622,10 @@ async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, pla
     injected: async () => ({ ...stack.faults.injected }),
     reportLost: async (deviceId) => stack.reportLost(deviceId),
     changeIssuer: (to) => changeTenantIssuer(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), to),
-    close: async () => server?.close(),
+    close: async () => {
+      client?.close();
+      await server?.close();
+    },
   };
 }
 
@@ -644,9 +648,10 @@ async function remoteLink(url: string, name: IssuerName, clock: VirtualClock, pl
     await put("/__admin/clock", { now: new Date(now).toISOString() });
     synced = now;
   };
+  const client = keepAliveFetch();
   const agentFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
     await sync();
-    return globalThis.fetch(input, init);
+    return client(input, init);
   }) as typeof fetch;
   await sync();
   const pki = await admin.get<{ roots: { pem: string }[] }>("/__admin/pki");
@@ -681,6 +686,7 @@ async function remoteLink(url: string, name: IssuerName, clock: VirtualClock, pl
       return Object.fromEntries(Object.entries(now.injected).map(([k, n]) => [k, n - (injectedBefore[k] ?? 0)]));
     },
     close: async () => {
+      client.close();
       if (Object.keys(plan.faults).length) await put("/__admin/faults", restore);
     },
   };

@@ -39,4 +39,3 @@ export function pkcs8Of(privateKey: KeyObject): Uint8Array {
   }
   return new Uint8Array(privateKey.export({ type: "pkcs8", format: "der" }));
 }
-

@@ -1,12 +1,13 @@
 /**
- * The request an in-process dispatch hands a handler: what handlers read of a Fetch Request (url, method, headers,
- * the body once as text, JSON or bytes, clone) without undici's body stream. Building and draining a stream per
- * request was the largest cost of an in-process round trip after the crypto (fleet storm profiles); the bytes are
- * already in memory here. It keeps Request's rules that handlers can observe: standard methods upper-cased, no body
- * on GET/HEAD, a string body typed text/plain unless the caller says otherwise, a body read only once. Over a socket
- * handlers get real Requests (http-server.ts); test/emulators/in-process-request.test.ts holds the two side by side.
+ * A request whose body is already in memory, as handlers see it: what they read of a Fetch Request (url, method,
+ * headers, the body once as text, JSON or bytes, clone) without undici's body stream. Building and draining a stream
+ * per request was the largest cost of a round trip after the crypto (fleet storm profiles), and both the in-process
+ * dispatch and the HTTP server (which has read the body off the socket) hold the bytes already. It keeps Request's
+ * rules that handlers can observe: standard methods upper-cased, no body on GET/HEAD, a string body typed text/plain
+ * unless the caller says otherwise, a body read only once; test/emulators/buffered-request.test.ts holds it to a
+ * real Request.
  */
-export class InProcessRequest {
+export class BufferedRequest {
   readonly url: string;
   readonly method: string;
   readonly headers: Headers;
@@ -21,14 +22,14 @@ export class InProcessRequest {
   }
 
   /** A light request for `init`, or undefined when its body is of a kind only a real Request handles (streams, forms). */
-  static from(url: URL, init: RequestInit = {}): InProcessRequest | undefined {
+  static from(url: URL, init: RequestInit = {}): BufferedRequest | undefined {
     const body = lightBody(init.body);
     if (body === undefined) return undefined;
     const method = normalizeMethod(init.method ?? "GET");
     if (body !== null && (method === "GET" || method === "HEAD")) throw new TypeError(`a ${method} request cannot have a body`);
     const headers = new Headers(init.headers);
     if (typeof body === "string" && !headers.has("content-type")) headers.set("content-type", "text/plain;charset=UTF-8");
-    return new InProcessRequest(url.href, method, headers, body);
+    return new BufferedRequest(url.href, method, headers, body);
   }
 
   get bodyUsed(): boolean {
@@ -55,9 +56,9 @@ export class InProcessRequest {
     return new Uint8Array(await this.arrayBuffer());
   }
 
-  clone(): InProcessRequest {
+  clone(): BufferedRequest {
     if (this.#used) throw new TypeError("Request.clone: the body was already read");
-    return new InProcessRequest(this.url, this.method, new Headers(this.headers), this.#body);
+    return new BufferedRequest(this.url, this.method, new Headers(this.headers), this.#body);
   }
 
   /** The body, once; a request without one reads as empty any number of times (as Request does). */
@@ -72,8 +73,12 @@ export class InProcessRequest {
 /** Fetch's method normalisation: these six are upper-cased, anything else (PATCH included) is kept as given. */
 const NORMALIZED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
 
+/** Methods a Request refuses outright. */
+const FORBIDDEN = new Set(["CONNECT", "TRACE", "TRACK"]);
+
 function normalizeMethod(method: string): string {
   const upper = method.toUpperCase();
+  if (FORBIDDEN.has(upper)) throw new TypeError(`'${method}' HTTP method is unsupported`);
   return NORMALIZED.has(upper) ? upper : method;
 }
 
