@@ -1,5 +1,5 @@
 import { sign } from "node:crypto";
-import { generateKeyObjects, hashFor, type KeyAlgorithm, spkiOf } from "../../src/pki/index.js";
+import { generateSigningKey, hashFor, type KeyAlgorithm } from "../../src/pki/index.js";
 import type { DeviceKey, Keystore } from "./keystore.js";
 
 /**
@@ -11,11 +11,11 @@ export class SoftwareKeystore implements Keystore {
   readonly kind = "software" as const;
 
   async generateKey(alg: KeyAlgorithm): Promise<DeviceKey> {
-    const { privateKey, publicKey } = generateKeyObjects(alg);
+    const { privateKey, spki } = generateSigningKey(alg);
     const hash = hashFor(alg) === "SHA-256" ? "sha256" : "sha384";
     return {
       alg,
-      publicKey: spkiOf(publicKey),
+      publicKey: spki,
       // X.509-style: DER Ecdsa-Sig-Value for EC, PKCS#1 v1.5 for RSA (CERT-13)
       async sign(data) {
         return new Uint8Array(sign(hash, data, { key: privateKey, dsaEncoding: "der" }));

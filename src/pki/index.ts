@@ -23,8 +23,7 @@ export {
   issueDerivedPivAuthCertificate,
   MAX_DERIVED_VALIDITY_DAYS,
 } from "./derived-certificates.js";
-export { pkcs8Of, spkiOf } from "./key-encoding.js";
-export { exportSpki, generateKeyObjects, generateKeyPair, generateKeyPairDer, importPrivateKey } from "./keys.js";
+export { exportSpki, generateKeyPair, generateKeyPairDer, generateSigningKey, importPrivateKey } from "./keys.js";
 export type { CertStatus, OcspResponder, OcspResponderOptions, OcspResult } from "./ocsp.js";
 export { createOcspRequest, newOcspNonce, ocspResponseStatus, readOcspResponse, respondToOcsp } from "./ocsp.js";
 export { OIDS, POLICY_NAMES } from "./oids.js";
