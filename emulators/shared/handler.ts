@@ -84,14 +84,16 @@ function matchPath(parts: string[], segments: string[]): Record<string, string> 
 }
 
 /**
- * Combines handlers: of those that claim the path (or cannot say), the first that does not answer 404 wins. A path
- * claimed by one handler goes to it as is: cloning a request tees its body stream, which costs more than the routing.
+ * Combines handlers: those that claim the path answer for it (a claimant's 404 is its own answer); a path nobody
+ * claims goes to the handlers that cannot say. Of several, the first that does not answer 404 wins. A single one gets
+ * the request as is: cloning a request tees its body stream, which costs more than the routing.
  */
 export function mount(...handlers: FetchHandler[]): FetchHandler {
   const claims = (pathname: string) => handlers.some((h) => !h.claims || h.claims(pathname));
   return withClaims(async (request) => {
     const { pathname } = new URL(request.url);
-    const candidates = handlers.filter((h) => !h.claims || h.claims(pathname));
+    const claimants = handlers.filter((h) => h.claims?.(pathname));
+    const candidates = claimants.length > 0 ? claimants : handlers.filter((h) => !h.claims);
     if (candidates.length === 1) return candidates[0]!(request);
     let last: Response | undefined;
     for (const handler of candidates) {
