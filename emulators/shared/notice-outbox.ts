@@ -11,10 +11,12 @@ export class NoticeOutbox implements CardholderNotifier {
 
   notify(notice: CardholderNotice): void {
     this.#notices.push(notice);
-    if (this.#notices.length > this.limit) this.#notices.splice(0, this.#notices.length - this.limit);
+    // Trimmed in batches: dropping the oldest one per notice shifts the whole array every time (a storm's hot spot).
+    if (this.#notices.length >= 2 * this.limit) this.#notices.splice(0, this.#notices.length - this.limit);
   }
 
+  /** The newest `limit` notices, oldest first. */
   list(): readonly CardholderNotice[] {
-    return this.#notices;
+    return this.#notices.length > this.limit ? this.#notices.slice(-this.limit) : this.#notices;
   }
 }
