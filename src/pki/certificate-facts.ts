@@ -54,8 +54,11 @@ export interface SubjectAltNames {
   readonly otherNames: readonly { readonly typeId: string; readonly value: Uint8Array }[];
 }
 
-/** Facts of DER certificates, by content: CA certificates arrive as fresh copies of the same bytes again and again. */
-const MAX_CACHED = 2048;
+/**
+ * Facts of DER certificates, by content: CA certificates arrive as fresh copies of the same bytes again and again, and
+ * a rekey proof is checked against the certificate issued one renewal earlier (enough for a 5,000-device shard).
+ */
+const MAX_CACHED = 8192;
 const byContent = new Map<string, CertificateFacts>();
 /** Facts of X509Certificate objects, by identity (their bytes are theirs; nothing is retained past the object). */
 const byObject = new WeakMap<X509Certificate, CertificateFacts>();
