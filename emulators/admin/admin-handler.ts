@@ -4,6 +4,7 @@ import { DpclabError } from "../../src/errors.js";
 import { type FetchHandler, router } from "../shared/handler.js";
 import type { IssuingAuthority } from "../shared/issuing-authority.js";
 import { readJsonObject } from "../shared/json-body.js";
+import { JsonResponse } from "../shared/json-response.js";
 import type { FaultInjector } from "./faults.js";
 
 export interface AdminContext {
@@ -26,7 +27,7 @@ export interface AdminContext {
 export function adminHandler(ctx: AdminContext): FetchHandler {
   const clockBody = () => ({ now: ctx.clock.now().toISOString() });
   return router([
-    { method: "GET", path: "/__admin/clock", handle: () => Response.json(clockBody()) },
+    { method: "GET", path: "/__admin/clock", handle: () => JsonResponse.of(clockBody()) },
     {
       method: "PUT",
       path: "/__admin/clock",
@@ -38,7 +39,7 @@ export function adminHandler(ctx: AdminContext): FetchHandler {
           throw new DpclabError("the lab clock only moves forward (certificates, notices and rechecks already happened)", "clock-backwards", 409);
         ctx.clock.set(at);
         ctx.onClockChange?.();
-        return Response.json(clockBody());
+        return JsonResponse.of(clockBody());
       },
     },
     {
@@ -55,7 +56,7 @@ export function adminHandler(ctx: AdminContext): FetchHandler {
         if (!(ms >= 0) || !Number.isFinite(ms)) throw new DpclabError('"by" must be a positive duration such as "8d" or milliseconds', "bad-duration");
         ctx.clock.advance(ms);
         ctx.onClockChange?.();
-        return Response.json(clockBody());
+        return JsonResponse.of(clockBody());
       },
     },
     {
@@ -64,7 +65,7 @@ export function adminHandler(ctx: AdminContext): FetchHandler {
       handle: () => {
         const [root, ...intermediates] = ctx.authorities();
         const describe = (a: IssuingAuthority) => ({ name: a.name, subject: a.certificate.subject, pem: a.certificate.toString("pem") });
-        return Response.json({ roots: root ? [describe(root)] : [], intermediates: intermediates.map(describe) });
+        return JsonResponse.of({ roots: root ? [describe(root)] : [], intermediates: intermediates.map(describe) });
       },
     },
     {
@@ -78,23 +79,23 @@ export function adminHandler(ctx: AdminContext): FetchHandler {
           .map((a) => ({ ca: a.name, issued: a.registry.issued(serial), status: a.status(serial) }))
           .filter((x) => x.issued);
         if (found.length === 0) throw new DpclabError(`no CA of this lab issued serial ${serial}`, "unknown-serial", 404);
-        return Response.json({ serialNumber: serial, certificates: found.map(({ ca, issued, status }) => ({ ca, ...issued, ...status })) });
+        return JsonResponse.of({ serialNumber: serial, certificates: found.map(({ ca, issued, status }) => ({ ca, ...issued, ...status })) });
       },
     },
-    { method: "GET", path: "/__admin/outbox", handle: () => Response.json({ value: ctx.outbox() }) },
+    { method: "GET", path: "/__admin/outbox", handle: () => JsonResponse.of({ value: ctx.outbox() }) },
     {
       method: "POST",
       path: "/__admin/devices/:deviceId/lost",
       handle: (_req, p) => {
         if (!ctx.reportLost) throw new DpclabError("this lab has no devices to report lost", "not-found", 404);
-        return Response.json(ctx.reportLost(String(p.deviceId)));
+        return JsonResponse.of(ctx.reportLost(String(p.deviceId)));
       },
     },
-    { method: "GET", path: "/__admin/faults", handle: () => Response.json({ ...ctx.faults.knobs, injected: ctx.faults.injected }) },
+    { method: "GET", path: "/__admin/faults", handle: () => JsonResponse.of({ ...ctx.faults.knobs, injected: ctx.faults.injected }) },
     {
       method: "PUT",
       path: "/__admin/faults",
-      handle: async (req) => Response.json(ctx.faults.set((await readJsonObject(req)) as never)),
+      handle: async (req) => JsonResponse.of(ctx.faults.set((await readJsonObject(req)) as never)),
     },
   ]);
 }

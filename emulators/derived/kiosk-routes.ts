@@ -1,6 +1,7 @@
 import { DpclabError } from "../../src/errors.js";
 import type { Route } from "../shared/handler.js";
 import { readJsonObject } from "../shared/json-body.js";
+import { JsonResponse } from "../shared/json-response.js";
 import type { ApplicantAuthenticator } from "./applicant-auth.js";
 import type { ApplicantSession, IssuerName } from "./types.js";
 
@@ -11,7 +12,7 @@ import type { ApplicantSession, IssuerName } from "./types.js";
 export function kioskRoutes(issuer: IssuerName, auth: ApplicantAuthenticator): Route[] {
   const base = `/issuers/${issuer}/kiosk`;
   return [
-    { method: "POST", path: `${base}/challenge`, handle: () => Response.json(auth.challenge(), { status: 201 }) },
+    { method: "POST", path: `${base}/challenge`, handle: () => JsonResponse.of(auth.challenge(), { status: 201 }) },
     {
       method: "POST",
       path: `${base}/login`,
@@ -22,7 +23,7 @@ export function kioskRoutes(issuer: IssuerName, auth: ApplicantAuthenticator): R
           certificate: String(body.certificate ?? ""),
           signature: String(body.signature ?? ""),
         });
-        return Response.json(
+        return JsonResponse.of(
           {
             sessionId: session.id,
             cardIndex: session.cardIndex,

@@ -4,6 +4,7 @@ import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { type ApplicantAuthenticator, type Defects, type DerivedIssuance, kioskRoutes, kioskSession, NO_DEFECTS, OneTimeSecrets } from "../derived/index.js";
 import { type FetchHandler, problem, qrPng, qrSvg, type Route, readJsonObject, router } from "../shared/index.js";
+import { JsonResponse } from "../shared/json-response.js";
 import { readActivationRequest } from "./activation-request.js";
 import type { Enrolment } from "./enrolment.js";
 import { encodeEntrustQr } from "./qr-payload.js";
@@ -168,7 +169,7 @@ export function createEntrustEmulator(opts: EntrustEmulatorOptions): EntrustEmul
     };
     enrolments.set(id, e);
     byQrSession.set(qr.secret, id);
-    return Response.json(view(e), { status: 201, headers: { location: `${BASE}/kiosk/enrolments/${id}`, "cache-control": "no-store" } });
+    return JsonResponse.of(view(e), { status: 201, headers: { location: `${BASE}/kiosk/enrolments/${id}`, "cache-control": "no-store" } });
   };
 
   /** Steps 7–8 on the phone: scanned QR + "Password required" → certificates. */
@@ -214,7 +215,7 @@ export function createEntrustEmulator(opts: EntrustEmulatorOptions): EntrustEmul
     });
     const b64 = (der: Uint8Array) => Buffer.from(der).toString("base64");
     const { certificates: c } = issued;
-    return Response.json(
+    return JsonResponse.of(
       {
         credentialId: issued.record.id,
         identityName: e.identityName,
@@ -258,7 +259,7 @@ export function createEntrustEmulator(opts: EntrustEmulatorOptions): EntrustEmul
     {
       method: "GET",
       path: `${BASE}/kiosk/enrolments/:id`,
-      handle: (req, p) => Response.json(view(ownEnrolment(req, p.id as string)), { headers: { "cache-control": "no-store" } }),
+      handle: (req, p) => JsonResponse.of(view(ownEnrolment(req, p.id as string)), { headers: { "cache-control": "no-store" } }),
     },
     {
       method: "GET",

@@ -8,6 +8,7 @@ import { kioskRoutes, kioskSession } from "../derived/kiosk-routes.js";
 import { DEFAULT_SECRET_TTL_MS, OneTimeSecrets } from "../derived/one-time-secrets.js";
 import { type FetchHandler, type Route, router } from "../shared/handler.js";
 import { readJsonObject } from "../shared/json-body.js";
+import { JsonResponse } from "../shared/json-response.js";
 import { networkZone } from "../shared/network-zone.js";
 import { qrPng, qrSvg } from "../shared/qr-code.js";
 import { AutomaticRekey, DEFAULT_REKEY_BEFORE_MS } from "./automatic-rekey.js";
@@ -95,13 +96,13 @@ export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): Interce
         }
         const { view, qrPayload } = requests.create(session, myidUrl(url));
         const at = `${BASE}/kiosk/requests/${view.requestId}`;
-        return Response.json({ ...view, qr: { payload: qrPayload, svg: `${at}/qr.svg`, png: `${at}/qr.png` } }, { status: 201 });
+        return JsonResponse.of({ ...view, qr: { payload: qrPayload, svg: `${at}/qr.svg`, png: `${at}/qr.png` } }, { status: 201 });
       },
     },
     {
       method: "GET",
       path: `${BASE}/kiosk/requests/:id`,
-      handle: (req, p) => Response.json(requests.view(p.id as string, kioskSession(req, authenticator))),
+      handle: (req, p) => JsonResponse.of(requests.view(p.id as string, kioskSession(req, authenticator))),
     },
     qrView("svg"),
     qrView("png"),
@@ -118,7 +119,7 @@ export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): Interce
         const smimeSigningCsr = base64Field(body, "smimeSigningCsr", { optional: true });
         const { result, session } = await requests.activate({ qrSession, device, csr, ...(smimeSigningCsr ? { smimeSigningCsr } : {}) });
         rekey.track(result.record.id, session);
-        return Response.json(deliveredCredential(result, chain, rekey.dueAt(result.record)), { status: 201 });
+        return JsonResponse.of(deliveredCredential(result, chain, rekey.dueAt(result.record)), { status: 201 });
       },
     },
     {
@@ -126,7 +127,7 @@ export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): Interce
       path: `${BASE}/device/credentials/:id/rekey`,
       handle: (req, p) => {
         networkZone(req);
-        return Response.json(rekey.poll(p.id as string));
+        return JsonResponse.of(rekey.poll(p.id as string));
       },
     },
     {
@@ -141,7 +142,7 @@ export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): Interce
         const csr = base64Field(body, "csr") as Uint8Array;
         const smimeSigningCsr = base64Field(body, "smimeSigningCsr", { optional: true });
         const result = await rekey.rekey(p.id as string, { rekeyId, signature, device, csr, ...(smimeSigningCsr ? { smimeSigningCsr } : {}) });
-        return Response.json(deliveredCredential(result, chain, rekey.dueAt(result.record), p.id), { status: 201 });
+        return JsonResponse.of(deliveredCredential(result, chain, rekey.dueAt(result.record), p.id), { status: 201 });
       },
     },
   ];

@@ -1,4 +1,5 @@
 import { type FetchHandler, router, withClaims } from "../shared/handler.js";
+import { JsonResponse } from "../shared/json-response.js";
 import { publicationRoutes, publicationUrls } from "../shared/publication-routes.js";
 import type { CardIssuer } from "./card-issuer.js";
 
@@ -12,7 +13,7 @@ export function pivCaHandler(issuer: CardIssuer): FetchHandler {
       handle: (req) => {
         const base = new URL(req.url).origin;
         const cas = [issuer.root, issuer.pivCa].map((a) => ({ name: a.name, subject: a.certificate.subject, ...publicationUrls(base, a.name) }));
-        return Response.json({ cas });
+        return JsonResponse.of({ cas });
       },
     },
   ]);

@@ -9,6 +9,7 @@ import { OneTimeSecrets } from "../derived/one-time-secrets.js";
 import type { ApplicantSession, KeystoreKind } from "../derived/types.js";
 import { type FetchHandler, type Route, router } from "../shared/handler.js";
 import { readJsonObject } from "../shared/json-body.js";
+import { JsonResponse } from "../shared/json-response.js";
 import { credentialProfile, MOBILECONFIG_CONTENT_TYPE, preEnrolmentProfile } from "./mobileconfig.js";
 import { requireOnPremises } from "./network-zone.js";
 import { type OtpPayload, PurebredRegistrations } from "./registration.js";
@@ -125,7 +126,7 @@ export function createPurebredEmulator(opts: PurebredEmulatorOptions): PurebredE
         const { registration, otp1, otp1ExpiresAt } = registrations.create(agent, applicant, body.deviceId, body.platform);
         authenticator.endSession(applicant.id);
         const origin = new URL(req.url).origin;
-        return Response.json(
+        return JsonResponse.of(
           {
             ...registrations.view(registration.id),
             // Stage 1: the agent reads this to the user, who types it into the Purebred app.
@@ -147,7 +148,7 @@ export function createPurebredEmulator(opts: PurebredEmulatorOptions): PurebredE
       handle: (req, p) => {
         const agent = agentOf(req);
         registrations.supervisedBy(p.id as string, agent.cardIndex);
-        return Response.json(registrations.view(p.id as string));
+        return JsonResponse.of(registrations.view(p.id as string));
       },
     },
     {
@@ -157,7 +158,7 @@ export function createPurebredEmulator(opts: PurebredEmulatorOptions): PurebredE
         const agent = agentOf(req);
         const body = await readJsonObject(req, ["otp"]);
         registrations.confirmOtp2(p.id as string, agent.cardIndex, body.otp);
-        return Response.json(registrations.view(p.id as string));
+        return JsonResponse.of(registrations.view(p.id as string));
       },
     },
     {
@@ -172,7 +173,7 @@ export function createPurebredEmulator(opts: PurebredEmulatorOptions): PurebredE
         const key = issuance.recoverEscrowedKey(body.credentialId, applicant);
         authenticator.endSession(applicant.id);
         const record = issuance.credential(body.credentialId);
-        return Response.json({
+        return JsonResponse.of({
           credentialId: record.id,
           encryptionCertificate: record.smime?.encryption.certificate,
           encryptionKeyPkcs8: b64(key),
@@ -205,7 +206,7 @@ export function createPurebredEmulator(opts: PurebredEmulatorOptions): PurebredE
         requireOnPremises(req);
         const body = await readJsonObject(req, ["deviceId", "otp"]);
         const { otp2, otp2ExpiresAt, deviceToken } = registrations.enterOtp1(p.id as string, body.deviceId, body.otp);
-        return Response.json({
+        return JsonResponse.of({
           ...registrations.view(p.id as string),
           // Stage 2: the app shows OTP-2; the user reads it to the agent.
           otp2,
@@ -255,7 +256,7 @@ export function createPurebredEmulator(opts: PurebredEmulatorOptions): PurebredE
           });
         }
         // §2.5 step 5: the Purebred app downloads and installs the certificates.
-        return Response.json(
+        return JsonResponse.of(
           { credentialId: result.record.id, certificates: { pivAuth: b64(result.certificates.pivAuth) }, chain: chain.map(b64) },
           { status: 201 },
         );

@@ -3,6 +3,7 @@ export { DroppedConnection, type FetchHandler, inProcessFetch, mount, type Route
 export { type RunningServer, serve } from "./http-server.js";
 export { IssuingAuthority } from "./issuing-authority.js";
 export { readJsonObject } from "./json-body.js";
+export { JsonResponse } from "./json-response.js";
 export { NETWORK_ZONE_HEADER, type NetworkZone, networkZone } from "./network-zone.js";
 export { NoticeOutbox } from "./notice-outbox.js";
 export { errorToProblem, type ProblemDetails, problem } from "./problem.js";

@@ -1,4 +1,5 @@
 import { DpclabError } from "../../src/errors.js";
+import { JsonResponse } from "./json-response.js";
 
 /**
  * RFC 9457 problem details: every error that reaches a client is application/problem+json with a clear
@@ -30,10 +31,7 @@ const TITLES: Record<number, string> = {
 
 export function problem(status: number, detail: string, extra: Record<string, unknown> = {}, headers: HeadersInit = {}): Response {
   const body: ProblemDetails = { type: "about:blank", title: TITLES[status] ?? "Error", status, detail, ...extra };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/problem+json", ...Object.fromEntries(new Headers(headers)) },
-  });
+  return JsonResponse.of(body, { status, headers: { "content-type": "application/problem+json", ...Object.fromEntries(new Headers(headers)) } });
 }
 
 /** Maps anything thrown by a handler to a problem response: DpclabError keeps its status and code. */

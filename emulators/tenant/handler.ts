@@ -1,5 +1,6 @@
 import { DpclabError } from "../../src/errors.js";
 import { type FetchHandler, type Route, router } from "../shared/handler.js";
+import { JsonResponse } from "../shared/json-response.js";
 import { toGraphAssignments } from "./assignment.js";
 import { toGraphProfile } from "./device-configuration.js";
 import type { GraphBody, Tenant } from "./tenant.js";
@@ -14,7 +15,7 @@ const MAX_JSON_CHARS = 256 * 1024;
  * JSON bodies only: a wrong content type is 415, invalid JSON 400, unknown properties 400 naming them.
  */
 export function tenantHandler(tenant: Tenant): FetchHandler {
-  const json = (status: number, body: unknown): Response => Response.json(body, { status });
+  const json = (status: number, body: unknown): Response => JsonResponse.of(body, { status });
   const list = (value: unknown[]): Response => json(200, { value });
   /** Runs a deletion, then answers 204 No Content. */
   const deleted = (remove: () => void): Response => {
