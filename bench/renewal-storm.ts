@@ -19,8 +19,10 @@ const DEVICES = Number(process.env.DPCLAB_BENCH_STORM_DEVICES ?? 10_000);
  */
 export async function benchRenewalStorm(): Promise<Figure[]> {
   const workers = Math.min(availableParallelism(), 4);
-  const dir = mkdtempSync(join(tmpdir(), "dpclab-bench-storm-"));
-  const lab = join(dir, "lab");
+  // DPCLAB_BENCH_STORM_DIR keeps the lab (its card deck is the slow part to make) for the next run to reuse.
+  const kept = process.env.DPCLAB_BENCH_STORM_DIR;
+  const dir = kept ?? mkdtempSync(join(tmpdir(), "dpclab-bench-storm-"));
+  const lab = kept ?? join(dir, "lab");
   try {
     const storm = { devices: DEVICES, issuer: "intercede" as const, preset: "renewal-storm", lifetime: "30d", seed: "bench-storm", workers, dir: lab };
     // The floor is measured right before and right after the in-process storm and averaged: these machines drift.
@@ -48,7 +50,7 @@ export async function benchRenewalStorm(): Promise<Figure[]> {
       { name: "renewal_storm_renew_p95_http_ms", value: round(p95(http), 2), unit: "ms" },
     ];
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!kept) rmSync(dir, { recursive: true, force: true });
   }
 }
 
