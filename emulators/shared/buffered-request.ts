@@ -1,3 +1,5 @@
+import { BufferedBody } from "./buffered-body.js";
+
 /**
  * A request whose body is already in memory, as handlers see it: what they read of a Fetch Request (url, method,
  * headers, the body once as text, JSON or bytes, clone) without undici's body stream. Building and draining a stream
@@ -7,18 +9,16 @@
  * unless the caller says otherwise, a body read only once; test/emulators/buffered-request.test.ts holds it to a
  * real Request.
  */
-export class BufferedRequest {
+export class BufferedRequest extends BufferedBody {
   readonly url: string;
   readonly method: string;
   readonly headers: Headers;
-  readonly #body: string | Uint8Array | null;
-  #used = false;
 
   private constructor(url: string, method: string, headers: Headers, body: string | Uint8Array | null) {
+    super(body);
     this.url = url;
     this.method = method;
     this.headers = headers;
-    this.#body = body;
   }
 
   /** A light request for `init`, or undefined when its body is of a kind only a real Request handles (streams, forms). */
@@ -32,42 +32,14 @@ export class BufferedRequest {
     return new BufferedRequest(url.href, method, headers, body);
   }
 
-  get bodyUsed(): boolean {
-    return this.#used;
-  }
-
-  async text(): Promise<string> {
-    const body = this.#take();
-    return body === null ? "" : typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
-  }
-
-  async json(): Promise<unknown> {
-    return JSON.parse(await this.text());
-  }
-
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    const body = this.#take();
-    if (body === null) return new ArrayBuffer(0);
-    const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  }
-
-  async bytes(): Promise<Uint8Array> {
-    return new Uint8Array(await this.arrayBuffer());
-  }
-
   clone(): BufferedRequest {
-    if (this.#used) throw new TypeError("Request.clone: the body was already read");
-    return new BufferedRequest(this.url, this.method, new Headers(this.headers), this.#body);
+    return new BufferedRequest(this.url, this.method, new Headers(this.headers), this.bodyForClone("Request"));
   }
+}
 
-  /** The body, once; a request without one reads as empty any number of times (as Request does). */
-  #take(): string | Uint8Array | null {
-    if (this.#body === null) return null;
-    if (this.#used) throw new TypeError("Body is unusable: the body was already read");
-    this.#used = true;
-    return this.#body;
-  }
+/** What a handler is given for `init`: a BufferedRequest when the body is in memory, a real Request otherwise. */
+export function handlerRequest(url: URL, init: RequestInit = {}): Request {
+  return (BufferedRequest.from(url, init) as unknown as Request | undefined) ?? new Request(url, init);
 }
 
 /** Fetch's method normalisation: these six are upper-cased, anything else (PATCH included) is kept as given. */

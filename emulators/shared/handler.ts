@@ -1,4 +1,4 @@
-import { BufferedRequest } from "./buffered-request.js";
+import { handlerRequest } from "./buffered-request.js";
 import { errorToProblem, problem } from "./problem.js";
 
 /**
@@ -114,7 +114,7 @@ export function inProcessFetch(handler: FetchHandler, base = "http://dpclab.inva
     if (input instanceof Request) request = input;
     else {
       const url = new URL(String(input), base);
-      request = (BufferedRequest.from(url, init) as unknown as Request | undefined) ?? new Request(url, init);
+      request = handlerRequest(url, init);
     }
     try {
       return await handler(request);

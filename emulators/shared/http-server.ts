@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { BufferedRequest } from "./buffered-request.js";
+import { handlerRequest } from "./buffered-request.js";
 import { DroppedConnection, type FetchHandler } from "./handler.js";
 import { errorToProblem, problem } from "./problem.js";
 
@@ -50,7 +50,7 @@ async function dispatch(handler: FetchHandler, req: IncomingMessage, res: Server
       const url = new URL(req.url ?? "/", `http://${req.headers.host ?? host}`);
       const hasBody = req.method !== "GET" && req.method !== "HEAD";
       const init: RequestInit = { method: req.method ?? "GET", headers, ...(hasBody ? { body: new Uint8Array(body) } : {}) };
-      response = await handler((BufferedRequest.from(url, init) as unknown as Request | undefined) ?? new Request(url, init));
+      response = await handler(handlerRequest(url, init));
     }
   } catch (error) {
     if (error instanceof DroppedConnection) {

@@ -1,3 +1,5 @@
+import { BufferedBody } from "./buffered-body.js";
+
 /**
  * A JSON answer as handlers give it: what a Fetch Response offers (status, statusText, ok, headers, the body once as
  * text, JSON or bytes, a lazy body stream, clone) over the serialised text, without undici building and draining a
@@ -5,19 +7,17 @@
  * socket the server sends its bytes (http-server.ts), so clients there get a real Response;
  * test/emulators/json-response.test.ts holds it to Response.json.
  */
-export class JsonResponse {
+export class JsonResponse extends BufferedBody {
   readonly status: number;
   readonly statusText: string;
   readonly headers: Headers;
   readonly redirected = false;
   readonly type = "default";
   readonly url = "";
-  readonly #text: string;
-  #used = false;
   #stream: ReadableStream<Uint8Array> | undefined;
 
   private constructor(text: string, status: number, statusText: string, headers: Headers) {
-    this.#text = text;
+    super(text);
     this.status = status;
     this.statusText = statusText;
     this.headers = headers;
@@ -39,41 +39,13 @@ export class JsonResponse {
     return this.status >= 200 && this.status <= 299;
   }
 
-  get bodyUsed(): boolean {
-    return this.#used;
-  }
-
   /** The body as a stream, for callers that want one (made on demand; the body is then used). */
   get body(): ReadableStream<Uint8Array> {
-    this.#stream ??= new Response(this.#take()).body as ReadableStream<Uint8Array>;
+    this.#stream ??= new Response(this.take() as string).body as ReadableStream<Uint8Array>;
     return this.#stream;
   }
 
-  async text(): Promise<string> {
-    return this.#take();
-  }
-
-  async json(): Promise<unknown> {
-    return JSON.parse(this.#take());
-  }
-
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    const bytes = Buffer.from(this.#take(), "utf8");
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  }
-
-  async bytes(): Promise<Uint8Array> {
-    return new Uint8Array(await this.arrayBuffer());
-  }
-
   clone(): Response {
-    if (this.#used) throw new TypeError("Response.clone: Body has already been consumed.");
-    return new JsonResponse(this.#text, this.status, this.statusText, new Headers(this.headers)) as unknown as Response;
-  }
-
-  #take(): string {
-    if (this.#used) throw new TypeError("Body is unusable: Body has already been read");
-    this.#used = true;
-    return this.#text;
+    return new JsonResponse(this.bodyForClone("Response") as string, this.status, this.statusText, new Headers(this.headers)) as unknown as Response;
   }
 }
