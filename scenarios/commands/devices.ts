@@ -3,7 +3,7 @@ import { attempt, expectOutcome, mdmEnrol, register, rekeyFlow } from "../flows.
 import { cameraBlocked, credential, type DeviceModel, MAX_DEVICES, type Model, pickCard, pickDevice, predictRekey, predictWorkflow, revoke } from "../model.js";
 import { applyPinUse, deviceChecksIn, reachesKiosk, recordDelivered, registerHeld, runWorkflow } from "../steps.js";
 import type { CapturedRequest, World } from "../world.js";
-import { ScenarioCommand, show } from "./command.js";
+import { DeviceCommand, ScenarioCommand, show } from "./command.js";
 
 /**
  * The users' and devices' commands (intune.md §2): enrol a new device with an issuer, renew (run the issuer's
@@ -54,19 +54,18 @@ export class EnrolNewDevice extends ScenarioCommand {
 }
 
 /** intune.md §1.4: a credential cannot be extended; the user runs the tenant issuer's workflow again (also after an issuer change). */
-export class Renew extends ScenarioCommand {
+export class Renew extends DeviceCommand {
   constructor(
-    readonly slot: number,
+    slot: number,
     readonly typo: boolean,
   ) {
-    super();
+    super(slot);
   }
-  check(m: Readonly<Model>): boolean {
-    return m.issuer !== undefined && pickDevice(m as Model, this.slot) !== undefined;
+  protected override pick(m: Readonly<Model>): DeviceModel | undefined {
+    return m.issuer !== undefined ? super.pick(m) : undefined;
   }
-  protected async act(m: Model, w: World): Promise<void> {
-    const d = pickDevice(m, this.slot);
-    if (!d || !m.issuer) return;
+  protected async actOn(m: Model, w: World, d: DeviceModel): Promise<void> {
+    if (!m.issuer) return;
     const camera = await deviceChecksIn(m, w, d);
     await obtainAndRegister(m, w, d, m.issuer.name, camera, this.typo);
   }
@@ -76,20 +75,13 @@ export class Renew extends ScenarioCommand {
 }
 
 /** The MyID Identity Agent polls and, when due, rekeys with the current derived key (anchors.md §5; DC-MNT-01, DC-MNT-06). */
-export class Rekey extends ScenarioCommand {
-  constructor(readonly slot: number) {
-    super();
-  }
-  #device(m: Readonly<Model>): DeviceModel | undefined {
+export class Rekey extends DeviceCommand {
+  protected override pick(m: Readonly<Model>): DeviceModel | undefined {
     return pickDevice(m as Model, this.slot, (d) => d.held !== undefined && credential(m as Model, d.held).issuer === "intercede");
   }
-  check(m: Readonly<Model>): boolean {
-    return this.#device(m) !== undefined;
-  }
-  protected async act(m: Model, w: World): Promise<void> {
-    const d = this.#device(m);
-    const real = d && w.device(d.index);
-    if (!d || d.held === undefined || !real?.held) return;
+  protected async actOn(m: Model, w: World, d: DeviceModel): Promise<void> {
+    const real = w.device(d.index);
+    if (d.held === undefined || !real.held) return;
     const held = credential(m, d.held);
     const predicted = predictRekey(m, d, held);
     const captured: CapturedRequest[] = [];
@@ -112,16 +104,9 @@ export class Rekey extends ScenarioCommand {
   }
 }
 
-export class CheckIn extends ScenarioCommand {
-  constructor(readonly slot: number) {
-    super();
-  }
-  check(m: Readonly<Model>): boolean {
-    return pickDevice(m as Model, this.slot) !== undefined;
-  }
-  protected async act(m: Model, w: World): Promise<void> {
-    const d = pickDevice(m, this.slot);
-    if (d) await deviceChecksIn(m, w, d);
+export class CheckIn extends DeviceCommand {
+  protected async actOn(m: Model, w: World, d: DeviceModel): Promise<void> {
+    await deviceChecksIn(m, w, d);
   }
   toString(): string {
     return `CheckIn(device slot ${this.slot})`;
@@ -129,16 +114,8 @@ export class CheckIn extends ScenarioCommand {
 }
 
 /** DC-TRM-01: the operator reports the device lost; every issuer revokes its credentials and the tenant retires it. */
-export class LoseDevice extends ScenarioCommand {
-  constructor(readonly slot: number) {
-    super();
-  }
-  check(m: Readonly<Model>): boolean {
-    return pickDevice(m as Model, this.slot) !== undefined;
-  }
-  protected async act(m: Model, w: World): Promise<void> {
-    const d = pickDevice(m, this.slot);
-    if (!d) return;
+export class LoseDevice extends DeviceCommand {
+  protected async actOn(m: Model, w: World, d: DeviceModel): Promise<void> {
     const real = w.device(d.index);
     const r = await w.api({ device: d.index }).post<{ revoked: { issuer: string; serialNumber: string }[] }>(`/__admin/devices/${real.tenantId}/lost`, {});
     const expected = m.credentials

@@ -1,8 +1,8 @@
 import type { IssuerName, Platform } from "../../emulators/derived/index.js";
 import { attempt, expectOutcome } from "../flows.js";
-import { graphIssuer, type Model, type NotificationType, OK, type Outcome, type ProfileKind, pickDevice, refused } from "../model.js";
+import { type DeviceModel, graphIssuer, type Model, type NotificationType, OK, type Outcome, type ProfileKind, refused } from "../model.js";
 import { DM, type World } from "../world.js";
-import { ScenarioCommand, show } from "./command.js";
+import { DeviceCommand, ScenarioCommand, show } from "./command.js";
 
 /**
  * The tenant administrator's commands (intune.md §1.2–§1.7, §3): the one derived credential issuer (create, edit,
@@ -281,19 +281,14 @@ class JsonPut {
 }
 
 /** The device falls out of (or back into) compliance: issuers refuse unapproved devices (DC-ISS-02). */
-export class SetCompliance extends ScenarioCommand {
+export class SetCompliance extends DeviceCommand {
   constructor(
-    readonly slot: number,
+    slot: number,
     readonly compliant: boolean,
   ) {
-    super();
+    super(slot);
   }
-  check(m: Readonly<Model>): boolean {
-    return pickDevice(m as Model, this.slot) !== undefined;
-  }
-  protected async act(m: Model, w: World): Promise<void> {
-    const d = pickDevice(m, this.slot);
-    if (!d) return;
+  protected async actOn(_m: Model, w: World, d: DeviceModel): Promise<void> {
     await w.api({ device: d.index }).patch(`${DM}/managedDevices/${w.device(d.index).tenantId}`, { compliant: this.compliant });
     d.compliant = this.compliant;
   }
