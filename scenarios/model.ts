@@ -74,6 +74,8 @@ export interface CredentialModel {
   issuedUnder: number | undefined;
   /** How many issuer deletions had happened when it was issued: a later one makes it an old credential (intune.md §1.3). */
   deletionsBefore: number;
+  /** It was a device's registered credential when the tenant's issuer was deleted: never accepted again (§1.3). */
+  retiredByDeletion?: true;
   /** How it was obtained: a PKI-AUTH at a kiosk, or an Intercede rekey of `predecessor` (DC-MNT-01). */
   via: "pki-auth" | "rekey";
   predecessor?: number;
@@ -260,6 +262,16 @@ export function predictWorkflow(m: Model, d: DeviceModel, issuer: IssuerName, op
 /** a is in an earlier whole second than b (model times count from SCENARIO_START, a whole second). */
 export function issuedEarlierSecond(a: number, b: number): boolean {
   return Math.floor(a / 1000) < Math.floor(b / 1000);
+}
+
+/**
+ * Whether the tenant must refuse this credential because of an issuer deletion (intune.md §1.3): it was registered
+ * when the issuer was deleted, or issued in a second before the last deletion. One issued within the deletion's own
+ * second and never registered cannot be told apart from a newer one (X.509 times have one-second precision).
+ */
+export function predatesIssuer(m: Model, c: CredentialModel): boolean {
+  const lastDeletion = m.deletions.at(-1);
+  return c.retiredByDeletion === true || (lastDeletion !== undefined && issuedEarlierSecond(c.issuedAt, lastDeletion));
 }
 
 /** The tenant's answer to POST …/derivedCredential (intune.md §1.2). */

@@ -1,6 +1,18 @@
 import type { IssuerName, Platform } from "../../emulators/derived/index.js";
 import { attempt, expectOutcome, mdmEnrol, register, rekeyFlow } from "../flows.js";
-import { cameraBlocked, credential, type DeviceModel, MAX_DEVICES, type Model, pickCard, pickDevice, predictRekey, predictWorkflow, revoke } from "../model.js";
+import {
+  cameraBlocked,
+  credential,
+  type DeviceModel,
+  MAX_DEVICES,
+  type Model,
+  pickCard,
+  pickDevice,
+  predatesIssuer,
+  predictRekey,
+  predictWorkflow,
+  revoke,
+} from "../model.js";
 import { applyPinUse, deviceChecksIn, reachesKiosk, recordDelivered, registerHeld, runWorkflow } from "../steps.js";
 import type { CapturedRequest, World } from "../world.js";
 import { DeviceCommand, ScenarioCommand, show } from "./command.js";
@@ -193,7 +205,7 @@ export class ReRegisterOldCredential extends ScenarioCommand {
     const candidates = m.devices.flatMap((d) => {
       if (d.lost || !m.issuer) return [];
       const old = m.credentials
-        .filter((c) => c.device === d.index && c.issuer === m.issuer?.name && c.deletionsBefore < m.deletions.length && m.now < c.notAfter)
+        .filter((c) => c.device === d.index && c.issuer === m.issuer?.name && predatesIssuer(m as Model, c) && m.now < c.notAfter)
         .at(-1);
       return old ? [{ d, old: old.id }] : [];
     });

@@ -1,6 +1,6 @@
 import type { IssuerName, Platform } from "../../emulators/derived/index.js";
 import { attempt, expectOutcome } from "../flows.js";
-import { type DeviceModel, graphIssuer, type Model, type NotificationType, OK, type Outcome, type ProfileKind, refused } from "../model.js";
+import { credential, type DeviceModel, graphIssuer, type Model, type NotificationType, OK, type Outcome, type ProfileKind, refused } from "../model.js";
 import { DM, type World } from "../world.js";
 import { DeviceCommand, ScenarioCommand, show } from "./command.js";
 
@@ -63,6 +63,8 @@ export class DeleteIssuer extends ScenarioCommand {
 export function deleteIssuerInModel(m: Model): void {
   m.issuer = undefined;
   m.deletions.push(m.now);
+  // The tenant keeps the serials of the credentials registered on its devices now (a lost device left the tenant).
+  for (const d of m.devices) if (!d.lost && d.registered) credential(m, d.registered.credential).retiredByDeletion = true;
   for (const p of m.profiles) if (p.usesDerivedCredential) p.needsEdit = true;
 }
 
