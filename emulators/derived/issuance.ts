@@ -3,6 +3,7 @@ import { Name } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import {
+  CertificateFacts,
   type CertStatus,
   DEFAULT_DERIVED_VALIDITY_DAYS,
   type DerivedSubscriber,
@@ -22,7 +23,17 @@ import {
 import type { CardIssuer } from "../piv-ca/index.js";
 import type { IssuingAuthority } from "../shared/issuing-authority.js";
 import { type Defects, NO_DEFECTS, withCertificateDefects } from "./defects.js";
-import type { ApplicantSession, CardholderNotifier, DerivedCredentialRecord, DeviceApprover, DeviceDescriptor, IssuerName, TranscriptEvent } from "./types.js";
+import type {
+  ApplicantSession,
+  CardholderNotifier,
+  DerivedCredentialRecord,
+  DeviceApprover,
+  DeviceDescriptor,
+  IssuedCredentialFacts,
+  IssuedCredentialLookup,
+  IssuerName,
+  TranscriptEvent,
+} from "./types.js";
 
 /**
  * The issuance core the three derived-credential issuers share (SP 800-157 r1 §2): issue a derived PIV credential to
@@ -88,7 +99,7 @@ const DEFAULT_MAX_ACTIVE_PER_CARD = 5;
 const MAX_CSR_BYTES = 16 * 1024;
 const DEVICE_ID = /^[\x21-\x7e]{1,128}$/;
 
-export class DerivedIssuance {
+export class DerivedIssuance implements IssuedCredentialLookup {
   readonly name: IssuerName;
   readonly authority: IssuingAuthority;
   readonly #cardIssuer: CardIssuer;
@@ -99,6 +110,8 @@ export class DerivedIssuance {
   readonly #maxActivePerCard: number;
   readonly #defects: Defects;
   readonly #records = new Map<string, DerivedCredentialRecord>();
+  /** The records by the serial of their PIV Authentication certificate: what the tenant asks about. */
+  readonly #bySerial = new Map<string, DerivedCredentialRecord>();
   /** The records of each card: the DC-ISS-11 cap counts a card's credentials, not the whole issuer's. */
   readonly #recordsOfCard = new Map<number, DerivedCredentialRecord[]>();
   /** SHA-256 of every public key certified by this issuer, or reserved by an issuance in flight (DC-MNT-06). */
@@ -163,14 +176,17 @@ export class DerivedIssuance {
       authenticatedAt: session.authenticatedAt?.toISOString?.(),
     });
 
-    // DC-ISS-02: only to devices the home agency (through the MDM) approved.
-    const approval = this.#approver ? this.#approver.isApproved(dev.deviceId) : ({ approved: true } as const);
+    // DC-ISS-02: only to devices the home agency (through the MDM) approved, and only to the applicant's own device:
+    // the MDM knows whose device it is, so one cardholder's PKI-AUTH never furnishes another user's device.
+    const account = this.#cardIssuer.account(session.cardIndex);
+    const approval = this.#approver
+      ? this.#approver.isApproved(dev.deviceId, { userPrincipalName: account.cardholder.email })
+      : ({ approved: true } as const);
     if (!approval.approved)
       throw new DpclabError(`device ${dev.deviceId} is not approved for derived credentials: ${approval.reason}`, "device-not-approved", 403);
     step("device.approved", ["DC-ISS-02"], { deviceId: dev.deviceId, policy: this.#approver ? "mdm" : "blanket", keystore: dev.keystore });
 
     // DC-LNK-02/03, DC-MNT-03: the identity account is still active now, not only at PKI-AUTH.
-    const account = this.#cardIssuer.account(session.cardIndex);
     if (account.status !== "active") {
       throw new DpclabError(`the PIV identity account of card ${session.cardIndex} is ${account.status}`, "account-terminated", 403);
     }
@@ -287,6 +303,7 @@ export class DerivedIssuance {
       account.derivedCredentials.push({ issuer: this.name, serialNumber: pivAuth.serialNumber, issuedAt: record.issuedAt, status: "active" });
       step("account.recorded", ["DC-ISS-08"], { cardIndex: session.cardIndex, serialNumber: pivAuth.serialNumber });
       this.#records.set(id, record);
+      this.#bySerial.set(record.pivAuth.serialNumber.toLowerCase(), record);
       const ofCard = this.#recordsOfCard.get(record.cardIndex);
       if (ofCard) ofCard.push(record);
       else this.#recordsOfCard.set(record.cardIndex, [record]);
@@ -397,6 +414,26 @@ export class DerivedIssuance {
     if (!key) throw new DpclabError("this credential has no escrowed key-management key", "no-escrowed-key", 404);
     record.transcript.push({ at: this.#clock.now().toISOString(), event: "key.recovered", rules: ["DC-KEY-03"], detail: { session: session.id } });
     return key.slice();
+  }
+
+  /** IssuedCredentialLookup: the CA the tenant checks a reported credential's signature with. */
+  get caCertificate(): CertificateFacts {
+    this.#caFacts ??= CertificateFacts.of(this.authority.certificate);
+    return this.#caFacts;
+  }
+  #caFacts?: CertificateFacts;
+
+  /** IssuedCredentialLookup: what this issuer's records say of the PIV Authentication certificate with this serial. */
+  issuedCredential(serialNumber: string): IssuedCredentialFacts | undefined {
+    const record = typeof serialNumber === "string" ? this.#bySerial.get(serialNumber.toLowerCase()) : undefined;
+    if (!record) return undefined;
+    let userPrincipalName: string;
+    try {
+      userPrincipalName = this.#cardIssuer.account(record.cardIndex).cardholder.email;
+    } catch {
+      return undefined; // no identity account any more: nothing to vouch for
+    }
+    return { deviceId: record.deviceId, userPrincipalName, status: record.status, certificate: record.pivAuth.certificate };
   }
 
   credentials(): readonly DerivedCredentialRecord[] {

@@ -31,9 +31,41 @@ export interface DeviceDescriptor {
   keystore: KeystoreKind;
 }
 
-/** Asks the tenant (the MDM) whether a device is enrolled and approved for derived credentials (DC-ISS-02). */
+/** The applicant an issuer is about to issue to: the user the device must belong to (DC-ISS-02, DC-LNK-01). */
+export interface Applicant {
+  /** The PIV identity account's user principal name (its email). */
+  userPrincipalName: string;
+}
+
+/**
+ * Asks the tenant (the MDM) whether a device is enrolled and approved for derived credentials (DC-ISS-02); with an
+ * applicant, also whether the device is that applicant's: one cardholder's kiosk session never yields a credential
+ * for another user's device.
+ */
 export interface DeviceApprover {
-  isApproved(deviceId: string): { approved: true } | { approved: false; reason: string };
+  isApproved(deviceId: string, applicant?: Applicant): { approved: true } | { approved: false; reason: string };
+}
+
+/** What an issuer's records say about a derived PIV Authentication certificate it issued. */
+export interface IssuedCredentialFacts {
+  /** The managed device it was issued to. */
+  deviceId: string;
+  /** The applicant's user principal name (the identity account's email). */
+  userPrincipalName: string;
+  status: CredentialStatus;
+  /** Base64 DER, exactly as issued. */
+  certificate: string;
+}
+
+/**
+ * The tenant's connection to its issuer: Intune learns of a derived credential from the issuer, never from a device's
+ * say-so, so every credential a device reports is checked against the issuer's CA and the issuer's own record.
+ */
+export interface IssuedCredentialLookup {
+  /** The CA that signs every derived credential of this issuer. */
+  readonly caCertificate: CertificateFacts;
+  /** The issuer's record of the PIV Authentication certificate with this serial (lowercase hex), if it issued one. */
+  issuedCredential(serialNumber: string): IssuedCredentialFacts | undefined;
 }
 
 /** Something happened that the cardholder must hear of through an independent channel (DC-ISS-09). */

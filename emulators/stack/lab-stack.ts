@@ -3,7 +3,7 @@ import type { AdjustableClock } from "../../src/clock.js";
 import type { DpclabError } from "../../src/errors.js";
 import type { LabDir } from "../../src/lab/index.js";
 import { adminHandler, FaultInjector } from "../admin/index.js";
-import { ApplicantAuthenticator, createIssuerAuthority, type Defects, DerivedIssuance, type IssuerName, NO_DEFECTS } from "../derived/index.js";
+import { ApplicantAuthenticator, createIssuerAuthority, type Defects, DerivedIssuance, GRAPH_ISSUER, type IssuerName, NO_DEFECTS } from "../derived/index.js";
 import { createEntrustEmulator } from "../entrust/index.js";
 import { createIntercedeEmulator } from "../intercede/index.js";
 import { CardIssuer, pivCaHandler } from "../piv-ca/index.js";
@@ -56,11 +56,12 @@ export interface LabStackOptions {
 export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promise<LabStack> {
   const { clock } = opts;
   const cardIssuer = await CardIssuer.open(lab, clock);
-  const tenant = new Tenant(clock);
+  const issuers = {} as Record<IssuerName, IssuerStack>;
+  // The tenant confirms each reported credential with the issuer it names (Intune learns of credentials from the issuer).
+  const tenant = new Tenant(clock, { issuerLink: (graphIssuer) => ISSUERS.map((n) => issuers[n]?.issuance).find((i) => i && GRAPH_ISSUER[i.name] === graphIssuer) });
   const notices = new NoticeOutbox();
   const faults = new FaultInjector();
   const authenticator = new ApplicantAuthenticator({ cardIssuer, clock });
-  const issuers = {} as Record<IssuerName, IssuerStack>;
   for (const name of ISSUERS) {
     const defects = opts.defects?.[name] ?? NO_DEFECTS;
     // The kiosk PKI-AUTH is shared by the issuers; an issuer whose PKI-AUTH is defective gets its own.

@@ -1,21 +1,24 @@
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import { CertificateFacts } from "../../src/pki/index.js";
-import type { DeviceApprover } from "../derived/types.js";
+import type { Applicant, DeviceApprover, IssuedCredentialLookup } from "../derived/types.js";
 import { parseAssignAction } from "./assignment.js";
 import { type CheckInResult, planCheckIn } from "./check-in.js";
+import { parseReportedCredential, verifyWithIssuer } from "./credential-registration.js";
 import { credentialState } from "./credential-state.js";
-import { channelsOf, type DerivedCredentialSettings, parseIssuer, parseNewSettings, patchSettings } from "./derived-credential-settings.js";
+import { channelsOf, type DerivedCredentialSettings, type GraphIssuer, parseNewSettings, patchSettings } from "./derived-credential-settings.js";
 import { type DeviceConfiguration, parseProfile, parseProfileType, toGraphProfile, usesDerivedCredential } from "./device-configuration.js";
 import { type Group, parseGroup, parseMemberRef } from "./group.js";
-import { asObject, bad, base64, instant, onlyKnown, str } from "./input.js";
+import { asObject, bad, onlyKnown } from "./input.js";
 import { type LintFinding, lint } from "./lints.js";
 import { type ManagedDevice, parseEnrolment, patchDevice, type RegisteredCredential } from "./managed-device.js";
 import { type ConditionalAccessPolicy, EMAIL_BLOCKED_REASON, type TenantNotification } from "./notification.js";
 
-/** Everything the tenant knows, as plain JSON: `new Tenant(clock, options, tenant.toJSON())` restores it. */
+/**
+ * Everything the tenant knows, as plain JSON: `new Tenant(clock, options, tenant.toJSON())` restores it. Objects are
+ * lists, never maps keyed by id: an id comes from a URL, and an outside string never becomes a plain-object key.
+ */
 export interface TenantState {
-  format: 1;
+  format: 2;
   nextId: number;
   /** Bumped each time an issuer is added: credentials carry the generation they were obtained under (§1.3). */
   settingsGeneration: number;
@@ -24,16 +27,28 @@ export interface TenantState {
   settingsDeletedAt?: string;
   /** Serials registered under deleted issuers: never accepted again (§1.3). */
   retiredSerials?: string[];
-  profiles: Record<string, DeviceConfiguration>;
-  groups: Record<string, Group>;
-  devices: Record<string, ManagedDevice>;
+  profiles: DeviceConfiguration[];
+  groups: Group[];
+  devices: ManagedDevice[];
   conditionalAccess: ConditionalAccessPolicy;
   outbox: TenantNotification[];
+}
+
+/** The state as the tenant works on it: the same, with the lists as Maps by id (lookups by outside ids are safe). */
+interface LiveState extends Omit<TenantState, "profiles" | "groups" | "devices"> {
+  profiles: Map<string, DeviceConfiguration>;
+  groups: Map<string, Group>;
+  devices: Map<string, ManagedDevice>;
 }
 
 export interface TenantOptions {
   /** DeviceApprover: approve only compliant devices (default true). */
   requireCompliance?: boolean;
+  /**
+   * The issuer behind each Graph issuer value: the tenant confirms every credential a device reports with it (its CA
+   * and its record of the credential). Without one, no credential is accepted.
+   */
+  issuerLink?: (issuer: GraphIssuer) => IssuedCredentialLookup | undefined;
 }
 
 /** A Graph JSON body, validated by the tenant (unknown properties are refused). */
@@ -50,7 +65,7 @@ export type ManagedDeviceView = Omit<ManagedDevice, "deployed" | "notified" | "d
  * Every method validates fully before it changes anything; bad input is a DpclabError with a 4xx status.
  */
 export class Tenant implements DeviceApprover {
-  #state: TenantState;
+  #state: LiveState;
   /** Indexes over #state (not persisted): a device's groups and the retired serials, so a check-in or a registration
    * costs the same in a fleet of ten thousand as in one of ten. */
   readonly #groupsOf = new Map<string, Set<string>>();
@@ -61,24 +76,27 @@ export class Tenant implements DeviceApprover {
     private readonly options: TenantOptions = {},
     state?: TenantState,
   ) {
-    this.#state = state
+    const initial: TenantState = state
       ? structuredClone(state)
       : {
-          format: 1,
+          format: 2,
           nextId: 1,
           settingsGeneration: 0,
-          profiles: {},
-          groups: {},
-          devices: {},
+          profiles: [],
+          groups: [],
+          devices: [],
           conditionalAccess: { blockNonCompliantEmail: false },
           outbox: [],
         };
-    for (const g of Object.values(this.#state.groups)) for (const m of g.members) this.#groupSet(m).add(g.id);
+    const byId = <T extends { id: string }>(items: T[]) => new Map(items.map((item) => [item.id, item]));
+    this.#state = { ...initial, profiles: byId(initial.profiles), groups: byId(initial.groups), devices: byId(initial.devices) };
+    for (const g of this.#state.groups.values()) for (const m of g.members) this.#groupSet(m).add(g.id);
     this.#retired = new Set(this.#state.retiredSerials);
   }
 
   toJSON(): TenantState {
-    return structuredClone(this.#state);
+    const s = this.#state;
+    return structuredClone({ ...s, profiles: [...s.profiles.values()], groups: [...s.groups.values()], devices: [...s.devices.values()] });
   }
 
   // ── derived credential settings (§1.2, §1.3, §3.1) ──────────────────────────────────────────────────────────
@@ -122,9 +140,9 @@ export class Tenant implements DeviceApprover {
     this.#settings(id);
     delete this.#state.settings;
     this.#state.settingsDeletedAt = this.clock.now().toISOString();
-    for (const d of Object.values(this.#state.devices)) if (d.derivedCredential) this.#retired.add(d.derivedCredential.serialNumber);
+    for (const d of this.#state.devices.values()) if (d.derivedCredential) this.#retired.add(d.derivedCredential.serialNumber);
     this.#state.retiredSerials = [...this.#retired];
-    for (const p of Object.values(this.#state.profiles)) {
+    for (const p of this.#state.profiles.values()) {
       if (usesDerivedCredential(p.type, p.settings)) p.needsEdit = true;
     }
   }
@@ -132,7 +150,7 @@ export class Tenant implements DeviceApprover {
   // ── device configuration profiles (§1.6, §3.2) ────────────────────────────────────────────────────────────────
 
   listProfiles(): DeviceConfiguration[] {
-    return Object.values(this.#state.profiles).map((p) => structuredClone(p));
+    return [...this.#state.profiles.values()].map((p) => structuredClone(p));
   }
 
   getProfile(id: string): DeviceConfiguration {
@@ -153,7 +171,7 @@ export class Tenant implements DeviceApprover {
       lastModifiedDateTime: now,
       assignments: [],
     };
-    this.#state.profiles[profile.id] = profile;
+    this.#state.profiles.set(profile.id, profile);
     return structuredClone(profile);
   }
 
@@ -171,20 +189,20 @@ export class Tenant implements DeviceApprover {
       needsEdit: false,
       lastModifiedDateTime: this.clock.now().toISOString(),
     };
-    this.#state.profiles[id] = next;
+    this.#state.profiles.set(id, next);
     return structuredClone(next);
   }
 
   deleteProfile(id: string): void {
     this.#profile(id);
-    delete this.#state.profiles[id];
+    this.#state.profiles.delete(id);
   }
 
   /** The Graph `assign` action: replaces the profile's group assignments; returns the group ids. */
   assignProfile(id: string, body: GraphBody): string[] {
     const profile = this.#profile(id);
     const groupIds = parseAssignAction(body);
-    const missing = groupIds.filter((g) => !this.#state.groups[g]);
+    const missing = groupIds.filter((g) => !this.#state.groups.has(g));
     if (missing.length > 0) throw bad(`no group with id ${missing.join(", ")}`, "unknown-group");
     profile.assignments = groupIds;
     return [...groupIds];
@@ -193,7 +211,7 @@ export class Tenant implements DeviceApprover {
   // ── groups ───────────────────────────────────────────────────────────────────────────────────────────────────
 
   listGroups(): Group[] {
-    return Object.values(this.#state.groups).map((g) => structuredClone(g));
+    return [...this.#state.groups.values()].map((g) => structuredClone(g));
   }
 
   getGroup(id: string): Group {
@@ -203,14 +221,14 @@ export class Tenant implements DeviceApprover {
   createGroup(body: GraphBody): Group {
     const group = parseGroup(body, this.#peekId());
     this.#takeId();
-    this.#state.groups[group.id] = group;
+    this.#state.groups.set(group.id, group);
     return structuredClone(group);
   }
 
   addGroupMember(groupId: string, body: GraphBody): Group {
     const group = this.#group(groupId);
     const deviceId = parseMemberRef(body);
-    if (!this.#state.devices[deviceId]) throw bad(`no managed device with id ${deviceId}`, "unknown-device");
+    if (!this.#state.devices.has(deviceId)) throw bad(`no managed device with id ${deviceId}`, "unknown-device");
     if (!this.#groupSet(deviceId).has(groupId)) {
       group.members.push(deviceId);
       this.#groupSet(deviceId).add(groupId);
@@ -228,7 +246,7 @@ export class Tenant implements DeviceApprover {
   // ── managed devices ──────────────────────────────────────────────────────────────────────────────────────────
 
   listDevices(): ManagedDeviceView[] {
-    return Object.values(this.#state.devices).map((d) => this.#view(d));
+    return [...this.#state.devices.values()].map((d) => this.#view(d));
   }
 
   getDevice(id: string): ManagedDeviceView {
@@ -238,7 +256,7 @@ export class Tenant implements DeviceApprover {
   enrolDevice(body: GraphBody): ManagedDeviceView {
     const device = parseEnrolment(body, this.#peekId(), this.clock.now());
     this.#takeId();
-    this.#state.devices[device.id] = device;
+    this.#state.devices.set(device.id, device);
     return this.#view(device);
   }
 
@@ -249,60 +267,45 @@ export class Tenant implements DeviceApprover {
   retireDevice(id: string): void {
     this.#device(id);
     for (const g of this.#groupsOf.get(id) ?? []) {
-      const group = this.#state.groups[g]!;
-      group.members = group.members.filter((m) => m !== id);
+      const group = this.#state.groups.get(g);
+      if (group) group.members = group.members.filter((m) => m !== id);
     }
     this.#groupsOf.delete(id);
-    delete this.#state.devices[id];
+    this.#state.devices.delete(id);
   }
 
   /** Compliance state (and OS updates). */
   updateDevice(id: string, body: GraphBody): ManagedDeviceView {
     const next = patchDevice(this.#device(id), body);
-    this.#state.devices[id] = next;
+    this.#state.devices.set(id, next);
     return this.#view(next);
   }
 
-  /** DeviceApprover (DC-ISS-02): an issuer asks whether the MDM approves this device for a derived credential. */
-  isApproved(deviceId: string): { approved: true } | { approved: false; reason: string } {
-    const device = this.#state.devices[deviceId];
+  /**
+   * DeviceApprover (DC-ISS-02): an issuer asks whether the MDM approves this device for a derived credential — and,
+   * naming the applicant, whether the device is that applicant's (its enrolled user principal name).
+   */
+  isApproved(deviceId: string, applicant?: Applicant): { approved: true } | { approved: false; reason: string } {
+    const device = typeof deviceId === "string" ? this.#state.devices.get(deviceId) : undefined;
     if (!device) return { approved: false, reason: `device ${deviceId} is not enrolled in the tenant` };
     if ((this.options.requireCompliance ?? true) && !device.compliant) return { approved: false, reason: `device ${deviceId} is not compliant` };
+    if (applicant && applicant.userPrincipalName.toLowerCase() !== device.userPrincipalName.toLowerCase()) {
+      return { approved: false, reason: `device ${deviceId} is enrolled for another user, not for the applicant ${applicant.userPrincipalName}` };
+    }
     return { approved: true };
   }
 
   /**
-   * Records the derived credential an issuer delivered to a device. It must come from the configured issuer; it is
-   * stored with the settings generation, and every derived-credential policy deployed to the device is redeployed
-   * (§1.4), except profiles waiting for an edit after an issuer deletion (§1.3).
+   * Records the derived credential an issuer delivered to a device, once the issuer confirmed it (credential-
+   * registration.ts: signed by the issuer's CA, in the issuer's records, issued for this device and its user). It
+   * must come from the configured issuer; it is stored with the settings generation, and every derived-credential
+   * policy deployed to the device is redeployed (§1.4), except profiles waiting for an edit after an issuer deletion (§1.3).
    */
   registerDerivedCredential(deviceId: string, body: GraphBody): { device: ManagedDeviceView; redeployed: string[] } {
     const device = this.#device(deviceId);
-    const input = asObject(body, "derivedCredential");
-    onlyKnown(input, ["issuer", "certificate", "notBefore", "notAfter", "serialNumber"], "derivedCredential");
-    const issuer = parseIssuer(input.issuer);
-    const der = base64(input, "certificate");
-    // The certificate is the authority on its own serial and validity; the stated values must agree with it.
-    let cert: CertificateFacts;
-    try {
-      cert = CertificateFacts.fromDer(der);
-    } catch {
-      throw bad(`"certificate" is not a base64 DER X.509 certificate`, "invalid-certificate");
-    }
-    const notBefore = instant(input, "notBefore");
-    const notAfter = instant(input, "notAfter");
-    const serial = str(input, "serialNumber", { required: true, max: 64 }) as string;
-    if (!/^[0-9A-Fa-f]{1,40}$/.test(serial)) throw bad(`"serialNumber" must be hex (got "${serial}")`);
-    const serialNumber = serial.toLowerCase();
-    if (
-      serialNumber !== cert.serialNumber.toLowerCase() ||
-      notBefore.getTime() !== cert.notBefore.getTime() ||
-      notAfter.getTime() !== cert.notAfter.getTime()
-    ) {
-      throw bad('"serialNumber", "notBefore" and "notAfter" must be those of "certificate"', "certificate-mismatch");
-    }
+    const reported = parseReportedCredential(body);
+    const { issuer, serialNumber, notBefore, notAfter } = reported;
     const now = this.clock.now();
-    if (notAfter.getTime() <= notBefore.getTime()) throw bad(`"notAfter" must be after "notBefore"`);
     if (notAfter.getTime() <= now.getTime()) throw bad(`the credential expired at ${notAfter.toISOString()}: register a current one`, "credential-expired");
     const settings = this.#state.settings;
     if (!settings)
@@ -333,9 +336,10 @@ export class Tenant implements DeviceApprover {
         409,
       );
     }
+    verifyWithIssuer(reported, device, this.options.issuerLink?.(settings.issuer));
     device.derivedCredential = {
       issuer,
-      certificate: input.certificate as string,
+      certificate: reported.certificate,
       serialNumber,
       notBefore: notBefore.toISOString(),
       notAfter: notAfter.toISOString(),
@@ -344,7 +348,7 @@ export class Tenant implements DeviceApprover {
     };
     const redeployed: string[] = [];
     for (const [id, deployment] of Object.entries(device.deployed)) {
-      const p = this.#state.profiles[id];
+      const p = this.#state.profiles.get(id);
       if (p && !p.needsEdit && usesDerivedCredential(p.type, p.settings)) {
         deployment.deployment++;
         redeployed.push(id);
@@ -359,7 +363,7 @@ export class Tenant implements DeviceApprover {
     const now = this.clock.now();
     const groupIds: ReadonlySet<string> = this.#groupsOf.get(deviceId) ?? new Set();
     const settings = this.#state.settings;
-    const plan = planCheckIn(device, groupIds, Object.values(this.#state.profiles), settings, this.#state.settingsGeneration, now);
+    const plan = planCheckIn(device, groupIds, [...this.#state.profiles.values()], settings, this.#state.settingsGeneration, now);
     const notifications: TenantNotification[] = [];
     for (const notice of plan.notices) {
       for (const channel of settings ? channelsOf(settings.notificationType) : []) {
@@ -410,7 +414,7 @@ export class Tenant implements DeviceApprover {
 
   lints(): LintFinding[] {
     const s = this.#state;
-    return lint({ settings: s.settings, profiles: Object.values(s.profiles), groups: Object.values(s.groups), conditionalAccess: s.conditionalAccess });
+    return lint({ settings: s.settings, profiles: [...s.profiles.values()], groups: [...s.groups.values()], conditionalAccess: s.conditionalAccess });
   }
 
   outbox(): TenantNotification[] {
@@ -426,13 +430,13 @@ export class Tenant implements DeviceApprover {
   }
 
   #profile(id: string): DeviceConfiguration {
-    const p = this.#state.profiles[id];
+    const p = this.#state.profiles.get(id);
     if (!p) throw new DpclabError(`no device configuration with id ${id}`, "not-found", 404);
     return p;
   }
 
   #group(id: string): Group {
-    const g = this.#state.groups[id];
+    const g = this.#state.groups.get(id);
     if (!g) throw new DpclabError(`no group with id ${id}`, "not-found", 404);
     return g;
   }
@@ -447,7 +451,7 @@ export class Tenant implements DeviceApprover {
   }
 
   #device(id: string): ManagedDevice {
-    const d = this.#state.devices[id];
+    const d = this.#state.devices.get(id);
     if (!d) throw new DpclabError(`no managed device with id ${id}`, "not-found", 404);
     return d;
   }

@@ -1,8 +1,9 @@
 import { expect } from "vitest";
+import type { IssuedCredentialFacts, IssuedCredentialLookup } from "../../emulators/derived/index.js";
 import { inProcessFetch } from "../../emulators/shared/index.js";
 import { Tenant, type TenantOptions, tenantHandler } from "../../emulators/tenant/index.js";
 import { DAY_MS, VirtualClock } from "../../src/clock.js";
-import { CertificateAuthority, exportSpki, generateKeyPair } from "../../src/pki/index.js";
+import { CertificateAuthority, CertificateFacts, exportSpki, generateKeyPair } from "../../src/pki/index.js";
 
 export const START = new Date("2026-01-01T00:00:00Z");
 export const DM = "/tenant/beta/deviceManagement";
@@ -14,10 +15,25 @@ export interface Lab {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json; type: string | null }>;
 }
 
-/** A fresh tenant reached in-process through its HTTP handler. */
+/**
+ * The issuer the unit-test tenants are connected to: a TEST CA and its book of credentials by serial. The real
+ * issuers stand behind the tenant in test/tenant/credential-binding.test.ts; here the tenant's own rules are tested.
+ */
+export const testIssuer = {
+  records: new Map<string, IssuedCredentialFacts>(),
+  link: {
+    get caCertificate(): CertificateFacts {
+      if (!root) throw new Error("the test issuer's CA is made by credentialBody() first");
+      return CertificateFacts.of(root.certificate);
+    },
+    issuedCredential: (serial: string) => testIssuer.records.get(serial.toLowerCase()),
+  } satisfies IssuedCredentialLookup,
+};
+
+/** A fresh tenant reached in-process through its HTTP handler, connected to the test issuer. */
 export function lab(options: TenantOptions = {}, fetchImpl?: typeof fetch): Lab {
   const clock = new VirtualClock(START);
-  const tenant = new Tenant(clock, options);
+  const tenant = new Tenant(clock, { issuerLink: () => testIssuer.link, ...options });
   const f = fetchImpl ?? inProcessFetch(tenantHandler(tenant));
   return {
     clock,
@@ -107,8 +123,16 @@ export async function testCertificate(): Promise<string> {
   return Buffer.from((await testRoot()).certificate.rawData).toString("base64");
 }
 
-/** The body registering a derived credential: a real certificate with these dates; serial and dates are its own. */
-export async function credentialBody(issuer: string, notBefore: Date, notAfter: Date): Promise<Json> {
+/**
+ * The body registering a derived credential: a real certificate with these dates; serial and dates are its own. With
+ * `issuedFor`, the test issuer records it as issued to that device and user (what the tenant confirms).
+ */
+export async function credentialBody(
+  issuer: string,
+  notBefore: Date,
+  notAfter: Date,
+  issuedFor?: { deviceId: string; userPrincipalName: string },
+): Promise<Json> {
   const ca = await testRoot();
   const keys = await generateKeyPair("p256");
   const cert = await ca.issue({
@@ -118,9 +142,11 @@ export async function credentialBody(issuer: string, notBefore: Date, notAfter: 
     notAfter,
     extensions: [],
   });
+  const certificate = Buffer.from(cert.rawData).toString("base64");
+  if (issuedFor) testIssuer.records.set(cert.serialNumber.toLowerCase(), { ...issuedFor, status: "active", certificate });
   return {
     issuer,
-    certificate: Buffer.from(cert.rawData).toString("base64"),
+    certificate,
     notBefore: cert.notBefore.toISOString(),
     notAfter: cert.notAfter.toISOString(),
     serialNumber: cert.serialNumber,
@@ -130,8 +156,7 @@ export async function credentialBody(issuer: string, notBefore: Date, notAfter: 
 /** Registers a derived credential valid for `days` from now on the device. */
 export async function registerCredential(l: Lab, deviceId: string, issuer = "entrustDatacard", days = 100): Promise<Json> {
   const now = l.clock.now();
-  return ok(
-    l.call("POST", `${DM}/managedDevices/${deviceId}/derivedCredential`, await credentialBody(issuer, now, new Date(now.getTime() + days * DAY_MS))),
-    201,
-  );
+  const issuedFor = { deviceId, userPrincipalName: l.tenant.getDevice(deviceId).userPrincipalName };
+  const body = await credentialBody(issuer, now, new Date(now.getTime() + days * DAY_MS), issuedFor);
+  return ok(l.call("POST", `${DM}/managedDevices/${deviceId}/derivedCredential`, body), 201);
 }

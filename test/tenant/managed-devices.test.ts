@@ -77,7 +77,10 @@ describe("managed devices", () => {
   it("registers a derived credential only from the configured issuer", async () => {
     const l = lab();
     const id = await enrol(l);
-    const body = await credentialBody("intercede", new Date("2026-01-01T00:00:00Z"), new Date("2027-01-01T00:00:00Z"));
+    const body = await credentialBody("intercede", new Date("2026-01-01T00:00:00Z"), new Date("2027-01-01T00:00:00Z"), {
+      deviceId: id,
+      userPrincipalName: "alice@test.example",
+    });
     expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, body), 409, /no derived credential issuer/);
     await addIssuer(l, "entrustDatacard");
     expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, body), 409, /issuer mismatch/);
