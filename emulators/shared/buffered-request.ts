@@ -48,6 +48,11 @@ const NORMALIZED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
 /** Methods a Request refuses outright. */
 const FORBIDDEN = new Set(["CONNECT", "TRACE", "TRACK"]);
 
+/** Whether Fetch refuses the method (TRACE, TRACK, CONNECT, any case): a server answers those itself, 405. */
+export function isForbiddenMethod(method: string): boolean {
+  return FORBIDDEN.has(method.toUpperCase());
+}
+
 function normalizeMethod(method: string): string {
   const upper = method.toUpperCase();
   if (FORBIDDEN.has(upper)) throw new TypeError(`'${method}' HTTP method is unsupported`);

@@ -1,4 +1,5 @@
 import { handlerRequest } from "./buffered-request.js";
+import { isJsonContentType, jsonNestsDeeperThan, tooDeepJson } from "./json-body.js";
 import { errorToProblem, problem } from "./problem.js";
 
 /**
@@ -65,7 +66,8 @@ function matchPath(parts: string[], segments: string[]): Record<string, string> 
   const last = parts[parts.length - 1];
   const greedy = last?.endsWith("*") ?? false;
   if (greedy ? segments.length < parts.length : segments.length !== parts.length) return undefined;
-  const params: Record<string, string> = {};
+  // Keys are our route's parameter names, but a null prototype keeps `params.constructor` & co. absent all the same.
+  const params: Record<string, string> = Object.create(null);
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i] as string;
     const isLast = i === parts.length - 1;
@@ -114,6 +116,7 @@ export function inProcessFetch(handler: FetchHandler, base = "http://dpclab.inva
     if (input instanceof Request) request = input;
     else {
       const url = new URL(String(input), base);
+      if (init?.body !== undefined && init.body !== null && tooDeep(init)) return errorToProblem(tooDeepJson());
       request = handlerRequest(url, init);
     }
     try {
@@ -123,4 +126,13 @@ export function inProcessFetch(handler: FetchHandler, base = "http://dpclab.inva
       throw error;
     }
   }) as typeof fetch;
+}
+
+/** A JSON body in memory nested past MAX_JSON_DEPTH: refused before any handler walks it (json-body.ts). */
+function tooDeep(init: RequestInit): boolean {
+  const body = init.body;
+  if (typeof body !== "string" && !ArrayBuffer.isView(body)) return false;
+  if (!isJsonContentType(new Headers(init.headers).get("content-type"))) return false;
+  const bytes = typeof body === "string" ? body : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  return jsonNestsDeeperThan(bytes);
 }
