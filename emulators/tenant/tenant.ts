@@ -49,7 +49,12 @@ export interface TenantOptions {
    * and its record of the credential). Without one, no credential is accepted.
    */
   issuerLink?: (issuer: GraphIssuer) => IssuedCredentialLookup | undefined;
+  /** How many notifications the outbox keeps, newest first (default 10,000): bounded, so a long run cannot grow it. */
+  outboxLimit?: number;
 }
+
+/** The notification outbox keeps the newest this many by default (admins read it; devices get theirs at check-in). */
+const OUTBOX_LIMIT = 10_000;
 
 /** A Graph JSON body, validated by the tenant (unknown properties are refused). */
 export type GraphBody = Record<string, unknown>;
@@ -388,6 +393,9 @@ export class Tenant implements DeviceApprover {
     device.deployed = plan.deployed;
     device.lastSyncDateTime = now.toISOString();
     this.#state.outbox.push(...notifications);
+    // Bounded like the issuers' NoticeOutbox, and trimmed in batches (dropping one per notice shifts the whole array).
+    const limit = this.#outboxLimit;
+    if (this.#state.outbox.length >= 2 * limit) this.#state.outbox.splice(0, this.#state.outbox.length - limit);
     return {
       deviceId,
       at: now.toISOString(),
@@ -417,11 +425,16 @@ export class Tenant implements DeviceApprover {
     return lint({ settings: s.settings, profiles: [...s.profiles.values()], groups: [...s.groups.values()], conditionalAccess: s.conditionalAccess });
   }
 
+  /** The newest notifications (TenantOptions.outboxLimit), oldest first. */
   outbox(): TenantNotification[] {
-    return structuredClone(this.#state.outbox);
+    return structuredClone(this.#state.outbox.slice(-this.#outboxLimit));
   }
 
   // ── internals ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  get #outboxLimit(): number {
+    return this.options.outboxLimit ?? OUTBOX_LIMIT;
+  }
 
   #settings(id: string): DerivedCredentialSettings {
     const s = this.#state.settings;

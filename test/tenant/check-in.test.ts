@@ -167,3 +167,25 @@ describe("check-in", () => {
     expect(changed.policies.find((p) => p.id === androidWifi)).toMatchObject({ version: 2, deployment: 2, settings: { ssid: "corp2" } });
   });
 });
+
+describe("the notification outbox", () => {
+  it("keeps the newest outboxLimit notifications, however many check-ins produce them (issue 10 §8: bounded state)", async () => {
+    const OUTBOX_LIMIT = 50;
+    const l = lab({ outboxLimit: OUTBOX_LIMIT });
+    await addIssuer(l);
+    const g = await group(l);
+    await profile(l, "iosEnterpriseWiFiConfiguration", { ssid: "TEST", eapType: "eapTls", authenticationMethod: "derivedCredential" }, [g]);
+    const enrolBody = { platform: "ios", osVersion: "17.4", ownership: "corporate", userPrincipalName: "alice@test.example", compliant: true };
+    let last = "";
+    for (let i = 0; i < OUTBOX_LIMIT * 2 + 5; i++) {
+      const { id } = l.tenant.enrolDevice(enrolBody);
+      l.tenant.addGroupMember(g, { deviceId: id });
+      const { notifications } = l.tenant.checkIn(id); // one enrolment notice per new device
+      expect(notifications).toHaveLength(1);
+      last = notifications[0]!.id;
+    }
+    const outbox = l.tenant.outbox();
+    expect(outbox).toHaveLength(OUTBOX_LIMIT);
+    expect(outbox.at(-1)?.id).toBe(last);
+  });
+});
