@@ -103,7 +103,8 @@ export interface AgentEnd {
 /** A user starts the issuer's workflow over at most this often within one step (expired secret, card error). */
 const USER_ATTEMPTS = 3;
 
-const ISSUER_OF_GRAPH: Record<string, IssuerName> = Object.fromEntries(Object.entries(GRAPH_ISSUER).map(([name, graph]) => [graph, name as IssuerName]));
+/** Graph issuer value → our issuer name; a Map because the value comes from the server's answer. */
+const ISSUER_OF_GRAPH = new Map<string, IssuerName>(Object.entries(GRAPH_ISSUER).map(([name, graph]) => [graph, name as IssuerName]));
 
 /**
  * One simulated phone's life against the lab: MDM enrolment and the issuer workflow (enrolDevice), daily check-ins,
@@ -255,7 +256,7 @@ export class DeviceAgent {
       this.#stepFailed("issuer-change", error);
       return; // tomorrow's check-in tries again
     }
-    const next = current === undefined ? undefined : ISSUER_OF_GRAPH[current];
+    const next = current === undefined ? undefined : ISSUER_OF_GRAPH.get(current);
     if (!next) return; // no issuer configured (yet): nothing to enrol with
     this.issuer = next;
     this.#credential = undefined;

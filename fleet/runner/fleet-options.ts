@@ -206,16 +206,21 @@ function duration(text: string, flag: string): number {
 }
 
 /** User slips in the --faults spec (the rest are the server's fault knobs). */
-const SLIP_KEYS: Record<string, keyof SlipRates> = { pin: "pinTypo", pkcs11: "cardError", expired: "slowUser" };
+// Maps, not object literals: a spec's key is the user's string ("constructor:1" must be refused, not found).
+const SLIP_KEYS = new Map<string, keyof SlipRates>([
+  ["pin", "pinTypo"],
+  ["pkcs11", "cardError"],
+  ["expired", "slowUser"],
+]);
 
-const FAULT_KEYS: Record<string, keyof FaultKnobs> = {
-  "429": "rate429",
-  "503": "rate503",
-  drop: "dropRate",
-  slow: "slowRate",
-  "slow-ms": "slowMs",
-  "retry-after": "retryAfterSeconds",
-};
+const FAULT_KEYS = new Map<string, keyof FaultKnobs>([
+  ["429", "rate429"],
+  ["503", "rate503"],
+  ["drop", "dropRate"],
+  ["slow", "slowRate"],
+  ["slow-ms", "slowMs"],
+  ["retry-after", "retryAfterSeconds"],
+]);
 
 /** `429:0.05,503:0.02,drop:0.01` → fault knobs (seeded from the run's seed); a bad spec is a usage error. */
 export function parseFaults(spec: string | undefined, seed: string): Partial<FaultKnobs> {
@@ -223,8 +228,8 @@ export function parseFaults(spec: string | undefined, seed: string): Partial<Fau
   const knobs: Partial<FaultKnobs> = {};
   for (const part of spec.split(",")) {
     const m = /^\s*([a-z0-9-]+)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
-    const key = m ? FAULT_KEYS[m[1] as string] : undefined;
-    if (m && SLIP_KEYS[m[1] as string]) continue; // parseSlips takes these
+    const key = m ? FAULT_KEYS.get(m[1] as string) : undefined;
+    if (m && SLIP_KEYS.has(m[1] as string)) continue; // parseSlips takes these
     if (!m || !key)
       throw usage(
         `bad --faults part ${JSON.stringify(part)} (use e.g. 429:0.05,503:0.02,drop:0.01,slow:0.01,slow-ms:20,retry-after:1,pin:0.05,pkcs11:0.02,expired:0.05)`,
@@ -248,7 +253,7 @@ export function parseSlips(spec: string | undefined): SlipRates {
   if (spec === undefined || spec === "none") return slips;
   for (const part of spec.split(",")) {
     const m = /^\s*([a-z0-9-]+)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
-    const key = m ? SLIP_KEYS[m[1] as string] : undefined;
+    const key = m ? SLIP_KEYS.get(m[1] as string) : undefined;
     if (!m || !key) continue;
     const rate = Number(m[2]);
     if (!(rate >= 0 && rate <= 1)) throw usage(`--faults: ${m[1]} must be a rate between 0 and 1 (got ${m[2]})`);
@@ -284,20 +289,20 @@ export interface PopulationShares {
   nonCompliant: number;
 }
 
-const POPULATION_KEYS: Record<string, keyof PopulationShares> = {
-  hardware: "hardware",
-  "camera-blocked": "cameraBlocked",
-  "old-os": "oldOs",
-  "off-network": "offNetwork",
-  "non-compliant": "nonCompliant",
-};
+const POPULATION_KEYS = new Map<string, keyof PopulationShares>([
+  ["hardware", "hardware"],
+  ["camera-blocked", "cameraBlocked"],
+  ["old-os", "oldOs"],
+  ["off-network", "offNetwork"],
+  ["non-compliant", "nonCompliant"],
+]);
 
 export function parsePopulation(spec: string | undefined): PopulationShares {
   const shares: PopulationShares = { hardware: 0, cameraBlocked: 0, oldOs: 0, offNetwork: 0, nonCompliant: 0 };
   if (spec === undefined || spec.trim() === "" || spec === "none") return shares;
   for (const part of spec.split(",")) {
     const m = /^\s*([a-z-]+)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
-    const key = m ? POPULATION_KEYS[m[1] as string] : undefined;
+    const key = m ? POPULATION_KEYS.get(m[1] as string) : undefined;
     if (!m || !key) throw usage(`bad --population part ${JSON.stringify(part)} (use e.g. hardware:0.1,camera-blocked:0.02,old-os:0.01,off-network:0.02)`);
     const share = Number(m[2]);
     if (!(share <= 1)) throw usage(`--population: ${m[1]} must be a share between 0 and 1 (got ${m[2]})`);

@@ -504,9 +504,9 @@ function withStormDay(outcome: RunOutcome, stormAt: number | undefined, start: D
 
 /** Outcome counts of several shards, added up (every field is a count). */
 export function mergeOutcomes(parts: readonly RunOutcome[]): RunOutcome {
-  const failed: Record<string, number> = {};
-  const retired: Record<string, number> = {};
-  const counts: Record<string, number> = {};
+  const failed = new Tally();
+  const retired = new Tally();
+  const counts = new Tally();
   let devices = 0;
   let enrolled = 0;
   let renewed = 0;
@@ -514,12 +514,28 @@ export function mergeOutcomes(parts: readonly RunOutcome[]): RunOutcome {
     devices += p.devices;
     enrolled += p.enrolled;
     renewed += p.renewed;
-    for (const [k, n] of Object.entries(p.failed)) failed[k] = (failed[k] ?? 0) + n;
-    for (const [k, n] of Object.entries(p.retired)) retired[k] = (retired[k] ?? 0) + n;
-    for (const [k, n] of Object.entries(p.counts)) counts[k] = (counts[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(p.failed)) failed.add(k, n);
+    for (const [k, n] of Object.entries(p.retired)) retired.add(k, n);
+    for (const [k, n] of Object.entries(p.counts)) counts.add(k, n);
   }
-  const sorted = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
-  return { devices, enrolled, renewed, failed: sorted(failed), retired: sorted(retired), counts: sorted(counts) };
+  return { devices, enrolled, renewed, failed: failed.toJSON(true), retired: retired.toJSON(true), counts: counts.toJSON(true) };
+}
+
+/**
+ * Counts by name. A Map, not an object literal: names include failure reasons that come from a server's answer, and
+ * an outside string never becomes a plain-object key ("constructor" would read Object's own constructor).
+ */
+class Tally {
+  readonly #counts = new Map<string, number>();
+  add(key: string, by = 1): void {
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + by);
+  }
+  /** As JSON (own properties only), optionally sorted by name. */
+  toJSON(sorted = false): Record<string, number> {
+    const entries = [...this.#counts];
+    if (sorted) entries.sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    return Object.fromEntries(entries);
+  }
 }
 
 /** When (after the start) and how a device leaves the fleet, if it does: a pure function of (seed, device). */
@@ -537,12 +553,10 @@ export function churnOf(plan: FleetPlan, device: number): { kind: "lost" | "unen
 
 /** Counts only (issue 4 §4): the same for every run with the same seed and options. */
 function outcomeOf(agents: DeviceAgent[], end: Date, injected: Record<string, number>[]): RunOutcome {
-  const failed: Record<string, number> = {};
-  const counts: Record<string, number> = {};
-  const add = (rec: Record<string, number>, key: string, by = 1) => {
-    rec[key] = (rec[key] ?? 0) + by;
-  };
-  const retired: Record<string, number> = {};
+  const failed = new Tally();
+  const counts = new Tally();
+  const add = (tally: Tally, key: string, by = 1) => tally.add(key, by);
+  const retired = new Tally();
   let enrolled = 0;
   let renewed = 0;
   for (const a of agents) {
@@ -562,7 +576,7 @@ function outcomeOf(agents: DeviceAgent[], end: Date, injected: Record<string, nu
     for (const p of a.profiles.values()) add(counts, p.ok ? "profiles:ok" : "profiles:failed");
   }
   for (const faults of injected) for (const [kind, n] of Object.entries(faults)) if (n) add(counts, kind.startsWith("faults:") ? kind : `faults:${kind}`, n);
-  return { devices: agents.length, enrolled, renewed, failed, retired, counts };
+  return { devices: agents.length, enrolled, renewed, failed: failed.toJSON(), retired: retired.toJSON(), counts: counts.toJSON() };
 }
 
 function replayCommand(plan: FleetPlan, dir: string | undefined): string {
