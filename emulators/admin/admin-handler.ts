@@ -1,5 +1,5 @@
 import type { AdjustableClock } from "../../src/clock.js";
-import { parseDuration } from "../../src/clock.js";
+import { LATEST_CLOCK, MAX_CLOCK_ADVANCE_MS, parseDuration } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { type FetchHandler, router } from "../shared/handler.js";
 import type { IssuingAuthority } from "../shared/issuing-authority.js";
@@ -33,11 +33,10 @@ export function adminHandler(ctx: AdminContext): FetchHandler {
       path: "/__admin/clock",
       handle: async (req) => {
         const { now } = await readJsonObject(req, ["now"]);
-        const at = typeof now === "string" ? new Date(now) : new Date(Number.NaN);
-        if (Number.isNaN(at.getTime())) throw new DpclabError('"now" must be an ISO 8601 date-time', "bad-time");
+        const at = parseInstant(now);
         if (at.getTime() < ctx.clock.now().getTime())
           throw new DpclabError("the lab clock only moves forward (certificates, notices and rechecks already happened)", "clock-backwards", 409);
-        ctx.clock.set(at);
+        ctx.clock.set(at); // refuses a time outside the lab's window (ClockRangeError → 409), changing nothing
         ctx.onClockChange?.();
         return JsonResponse.of(clockBody());
       },
@@ -47,14 +46,7 @@ export function adminHandler(ctx: AdminContext): FetchHandler {
       path: "/__admin/clock/advance",
       handle: async (req) => {
         const { by } = await readJsonObject(req, ["by"]);
-        let ms: number;
-        try {
-          ms = typeof by === "number" ? by : parseDuration(String(by));
-        } catch (error) {
-          throw new DpclabError((error as Error).message, "bad-duration");
-        }
-        if (!(ms >= 0) || !Number.isFinite(ms)) throw new DpclabError('"by" must be a positive duration such as "8d" or milliseconds', "bad-duration");
-        ctx.clock.advance(ms);
+        ctx.clock.advance(parseAdvance(by)); // refuses a result past the lab's window (ClockRangeError → 409)
         ctx.onClockChange?.();
         return JsonResponse.of(clockBody());
       },
@@ -88,14 +80,48 @@ export function adminHandler(ctx: AdminContext): FetchHandler {
       path: "/__admin/devices/:deviceId/lost",
       handle: (_req, p) => {
         if (!ctx.reportLost) throw new DpclabError("this lab has no devices to report lost", "not-found", 404);
-        return JsonResponse.of(ctx.reportLost(String(p.deviceId)));
+        const deviceId = String(p.deviceId);
+        // Tenant device ids are GUIDs: anything else (`__proto__`, `constructor`, junk) names no device of this lab.
+        if (!DEVICE_ID.test(deviceId)) throw new DpclabError(`no managed device with id ${JSON.stringify(deviceId.slice(0, 64))}`, "not-found", 404);
+        return JsonResponse.of(ctx.reportLost(deviceId));
       },
     },
     { method: "GET", path: "/__admin/faults", handle: () => JsonResponse.of({ ...ctx.faults.knobs, injected: ctx.faults.injected }) },
     {
       method: "PUT",
       path: "/__admin/faults",
-      handle: async (req) => JsonResponse.of(ctx.faults.set((await readJsonObject(req)) as never)),
+      handle: async (req) => JsonResponse.of(ctx.faults.set(await readJsonObject(req))),
     },
   ]);
+}
+
+/** A managed device's id as the tenant makes them. */
+const DEVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** RFC 3339 date-time (ISO 8601's profile for the Internet), four-digit year: not whatever Date.parse guesses at. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+
+function parseInstant(now: unknown): Date {
+  const at = typeof now === "string" && DATE_TIME.test(now) ? new Date(now) : new Date(Number.NaN);
+  if (Number.isNaN(at.getTime())) throw new DpclabError('"now" must be an RFC 3339 date-time such as "2027-01-01T00:00:00Z"', "bad-time");
+  if (at.getTime() > LATEST_CLOCK.getTime())
+    throw new DpclabError(`"now" must be at most ${LATEST_CLOCK.toISOString()} (certificates cannot encode much later times)`, "bad-time");
+  return at;
+}
+
+/** "by": a duration ("8d", "12h", …) or whole milliseconds, from 0 to MAX_CLOCK_ADVANCE_MS. */
+function parseAdvance(by: unknown): number {
+  let ms: number;
+  if (typeof by === "number") ms = by;
+  else if (typeof by === "string" && by.length <= 32) {
+    try {
+      ms = parseDuration(by);
+    } catch (error) {
+      throw new DpclabError((error as Error).message, "bad-duration");
+    }
+  } else throw new DpclabError('"by" must be a duration such as "8d" or a number of milliseconds', "bad-duration");
+  if (!Number.isFinite(ms) || ms < 0) throw new DpclabError('"by" must be a positive duration such as "8d" or milliseconds', "bad-duration");
+  if (ms > MAX_CLOCK_ADVANCE_MS)
+    throw new DpclabError(`"by" must be at most ${MAX_CLOCK_ADVANCE_MS / (365 * 86_400_000)} years (got ${ms} ms)`, "bad-duration");
+  return Math.round(ms);
 }

@@ -24,6 +24,19 @@ export interface FaultKnobs {
 
 export const NO_FAULTS: FaultKnobs = { rate429: 0, rate503: 0, dropRate: 0, slowRate: 0, slowMs: 0, retryAfterSeconds: 1, seed: "faults" };
 
+const KNOB_NAMES: ReadonlySet<string> = new Set(Object.keys(NO_FAULTS));
+/** Bound of slowMs (a minute of delay) and retryAfterSeconds (as before: past that, no client waits). */
+const MAX_KNOB = 60_000;
+const MAX_SEED_CHARS = 256;
+const MAX_CLIENT_STREAMS = 100_000;
+
+/** A value from outside, shown in an error without walking it (it may be deep or huge). */
+function describe(v: unknown): string {
+  if (typeof v === "number" || typeof v === "boolean" || v === null) return String(v);
+  if (typeof v === "string") return JSON.stringify(v.slice(0, 32));
+  return Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : typeof v;
+}
+
 /**
  * A client that names itself here gets its own fault stream: what happens to its requests then depends only on the
  * seed and its own request sequence, not on other clients' traffic — so a fleet split over worker threads (each with
@@ -42,23 +55,34 @@ export class FaultInjector {
     return { ...this.#knobs };
   }
 
-  /** Replaces the knobs after checking every value; bad input changes nothing. */
-  set(update: Partial<FaultKnobs>): FaultKnobs {
-    const next = { ...this.#knobs, ...update };
+  /**
+   * Replaces the knobs after checking every value; bad input changes nothing. Only the knobs' own names are taken:
+   * a key such as "toString" or "__proto__" is unknown, not something every object has.
+   */
+  set(update: Partial<FaultKnobs> | Record<string, unknown>): FaultKnobs {
+    const unknown = Object.keys(update).filter((k) => !KNOB_NAMES.has(k));
+    if (unknown.length)
+      throw new DpclabError(
+        `unknown fault knob(s): ${unknown
+          .slice(0, 10)
+          .map((k) => JSON.stringify(k.slice(0, 64)))
+          .join(", ")} (known: ${[...KNOB_NAMES].join(", ")})`,
+        "bad-fault-knob",
+      );
+    const next: FaultKnobs = { ...this.#knobs };
+    for (const key of KNOB_NAMES) if (Object.hasOwn(update, key)) (next as unknown as Record<string, unknown>)[key] = (update as Record<string, unknown>)[key];
     for (const key of ["rate429", "rate503", "dropRate", "slowRate"] as const) {
       const v = next[key];
-      if (typeof v !== "number" || !(v >= 0 && v <= 1))
-        throw new DpclabError(`${key} must be a rate between 0 and 1 (got ${JSON.stringify(v)})`, "bad-fault-knob");
+      if (typeof v !== "number" || !(v >= 0 && v <= 1)) throw new DpclabError(`${key} must be a rate between 0 and 1 (got ${describe(v)})`, "bad-fault-knob");
     }
     if (next.rate429 + next.rate503 + next.dropRate > 1) throw new DpclabError("rate429 + rate503 + dropRate must not exceed 1", "bad-fault-knob");
     for (const key of ["slowMs", "retryAfterSeconds"] as const) {
       const v = next[key];
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 60_000)
-        throw new DpclabError(`${key} must be a whole number from 0 to 60000`, "bad-fault-knob");
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > MAX_KNOB)
+        throw new DpclabError(`${key} must be a whole number from 0 to ${MAX_KNOB} (got ${describe(v)})`, "bad-fault-knob");
     }
-    if (typeof next.seed !== "string" || next.seed.length === 0) throw new DpclabError("seed must be a non-empty string", "bad-fault-knob");
-    const unknown = Object.keys(update).filter((k) => !(k in NO_FAULTS));
-    if (unknown.length) throw new DpclabError(`unknown fault knob(s): ${unknown.join(", ")}`, "bad-fault-knob");
+    if (typeof next.seed !== "string" || next.seed.length === 0 || next.seed.length > MAX_SEED_CHARS)
+      throw new DpclabError(`seed must be a string of 1 to ${MAX_SEED_CHARS} characters`, "bad-fault-knob");
     if (next.seed !== this.#knobs.seed) {
       this.#random = new SeededRandom(next.seed);
       this.#clientRandom.clear();
@@ -101,6 +125,8 @@ export class FaultInjector {
     if (client === null || client.length === 0 || client.length > 64) return this.#random;
     let random = this.#clientRandom.get(client);
     if (!random) {
+      // The header is the client's say-so: past a fleet's worth of streams, newcomers share one (memory stays bounded).
+      if (this.#clientRandom.size >= MAX_CLIENT_STREAMS) return this.#random;
       random = new SeededRandom(`${this.#knobs.seed}/client/${client}`);
       this.#clientRandom.set(client, random);
     }

@@ -1,8 +1,10 @@
 import { pivCaHandler } from "../../../emulators/piv-ca/index.js";
+import { isLoopbackHost } from "../../../emulators/shared/http-server.js";
 import { serve } from "../../../emulators/shared/index.js";
 import { DpclabError } from "../../errors.js";
 import { intFlag, parseFlags } from "../args.js";
 import { openLab } from "../lab-context.js";
+import { exposureWarning } from "./serve.js";
 
 const SERVE = "dpclab pki serve [--dir D] [--host 127.0.0.1] [--port 7800]";
 
@@ -24,6 +26,8 @@ export async function pkiCommand(argv: string[]): Promise<number> {
     console.log(`  ${"".padEnd(7)} OCSP ${server.url}/pki/ocsp/${a.name}`);
     console.log(`  ${"".padEnd(7)} AIA  ${server.url}/pki/aia/${a.name}.p7c`);
   }
+  // CRL, OCSP and caIssuers are public by nature (no admin API here): beyond loopback, a warning is enough.
+  if (!isLoopbackHost(values.host ?? "127.0.0.1")) console.error(exposureWarning(values.host ?? "127.0.0.1"));
   if (issuer.config.baseUrl !== server.url) console.log(`note: certificates in this lab point at ${issuer.config.baseUrl}`);
   console.log("ready");
   await new Promise<void>((resolve) => {

@@ -1,3 +1,5 @@
+import { ADMIN_TOKEN_ENV, adminToken, requireAdminToken } from "../../../emulators/admin/index.js";
+import { isLoopbackHost } from "../../../emulators/shared/http-server.js";
 import { serve } from "../../../emulators/shared/index.js";
 import { createLabStack, ISSUERS } from "../../../emulators/stack/index.js";
 import { OffsetClock } from "../../clock.js";
@@ -5,7 +7,7 @@ import { DpclabError } from "../../errors.js";
 import { LabDir } from "../../lab/index.js";
 import { intFlag, parseFlags } from "../args.js";
 
-const USAGE = "dpclab serve [--dir D] [--host 127.0.0.1] [--port 7800]";
+const USAGE = `dpclab serve [--dir D] [--host 127.0.0.1] [--port 7800]   (beyond loopback, /__admin needs the token: ${ADMIN_TOKEN_ENV} or printed)`;
 /** How often the issuers run their due checks (seven-day rechecks, identity-account monitoring) in real time. */
 const DUE_CHECK_INTERVAL_MS = 5_000;
 
@@ -15,10 +17,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const lab = new LabDir(values.dir);
   const port = intFlag(values.port, "--port", { min: 0, max: 65_535, fallback: 7800 });
   const host = values.host ?? "127.0.0.1";
+  // On loopback only this machine reaches the lab; beyond it, anyone on the network could move its clock.
+  const exposed = !isLoopbackHost(host);
+  const admin = exposed ? adminToken() : undefined;
   const stack = await createLabStack(lab, { clock: new OffsetClock() });
   let server: Awaited<ReturnType<typeof serve>>;
   try {
-    server = await serve(stack.handler, { host, port });
+    server = await serve(admin ? requireAdminToken(stack.handler, admin.token) : stack.handler, { host, port });
   } catch (error) {
     throw new DpclabError(`cannot listen on ${host}:${port}: ${(error as Error).message}`, "listen-failed");
   }
@@ -28,6 +33,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   for (const name of ISSUERS) console.log(`  ${name.padEnd(10)} ${server.url}/issuers/${name}/`);
   console.log(`  pki        ${server.url}/pki`);
   console.log(`  admin      ${server.url}/__admin/clock`);
+  if (admin) {
+    console.error(exposureWarning(host));
+    console.error(
+      `warning: /__admin answers only "Authorization: Bearer <token>"; token: ${admin.fromEnv ? `the value of ${ADMIN_TOKEN_ENV}` : `${admin.token} (set ${ADMIN_TOKEN_ENV} to choose it)`}`,
+    );
+  }
   if (stack.cardIssuer.config.baseUrl !== server.url) console.log(`note: certificates in this lab point at ${stack.cardIssuer.config.baseUrl}`);
   console.log("ready");
   await new Promise<void>((resolve) => {
@@ -40,4 +51,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.once("SIGTERM", stop);
   });
   return 0;
+}
+
+/** The start-up warning of a server bound beyond loopback (also `pki serve`). */
+export function exposureWarning(host: string): string {
+  const where = host === "0.0.0.0" || host === "::" ? "every network interface" : `${host}, not a loopback address`;
+  return `warning: listening on ${where}: other machines can reach this TEST lab (its TEST PKI is not to be trusted anywhere)`;
 }
