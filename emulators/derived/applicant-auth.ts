@@ -6,6 +6,7 @@ import { CaStatusCache, CertificateFacts, createHttpRevocationChecker } from "..
 import { type CardIssuer, type CardRecord, pivCaHandler } from "../piv-ca/index.js";
 import { inProcessFetch } from "../shared/handler.js";
 import { type Defects, NO_DEFECTS } from "./defects.js";
+import { ExpiringMap } from "./expiring-map.js";
 import type { ApplicantSession } from "./types.js";
 
 /**
@@ -29,6 +30,10 @@ export interface ApplicantAuthenticatorOptions {
   sessionTtlMs?: number;
   /** Known non-conformances to switch on (defects.ts: "skip-status-check"); default none. */
   defects?: Defects;
+  /** Cap on open challenges (unauthenticated to ask for); default 100,000, the oldest evicted beyond (issue 10 §8). */
+  maxChallenges?: number;
+  /** Cap on authenticated kiosk sessions; default 50,000, the oldest evicted beyond. */
+  maxSessions?: number;
 }
 
 export interface PkiAuthChallenge {
@@ -50,6 +55,7 @@ const CHALLENGE_BYTES = 32;
 const MAX_CERT_BASE64 = 16 * 1024;
 const MAX_SIG_BASE64 = 2 * 1024;
 const MAX_OPEN_CHALLENGES = 100_000;
+const MAX_SESSIONS = 50_000;
 const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 export class ApplicantAuthenticator {
@@ -59,8 +65,14 @@ export class ApplicantAuthenticator {
   readonly #challengeTtlMs: number;
   readonly #sessionTtlMs: number;
   readonly #defects: Defects;
-  readonly #challenges = new Map<string, { challenge: Uint8Array; expiresAt: number }>();
-  readonly #sessions = new Map<string, { session: ApplicantSession; expiresAt: number }>();
+  /**
+   * Anyone may ask for a challenge, so this store is what a flood fills (issue 10 §8): bounded, expiring from the front
+   * (constant TTL), the oldest evicted at the cap — a flood shortens how long a challenge survives (cap ÷ flood rate,
+   * 50 s at 2,000/s) rather than refusing every applicant, as a 429/503 at the cap would. An expired challenge is
+   * kept one more TTL to answer "challenge-expired" rather than "unknown".
+   */
+  readonly #challenges: ExpiringMap<string, { challenge: Uint8Array; expiresAt: number }>;
+  readonly #sessions: ExpiringMap<string, { session: ApplicantSession; expiresAt: number }>;
   /** Good answers about the PIV CA itself are reused until their nextUpdate; each applicant's card is asked fresh. */
   readonly #caStatus = new CaStatusCache();
 
@@ -71,15 +83,17 @@ export class ApplicantAuthenticator {
     this.#challengeTtlMs = opts.challengeTtlMs ?? 5 * 60_000;
     this.#sessionTtlMs = opts.sessionTtlMs ?? 15 * 60_000;
     this.#defects = opts.defects ?? NO_DEFECTS;
+    this.#challenges = new ExpiringMap({ maxEntries: opts.maxChallenges ?? MAX_OPEN_CHALLENGES });
+    this.#sessions = new ExpiringMap({ maxEntries: opts.maxSessions ?? MAX_SESSIONS });
   }
 
   /** A fresh single-use challenge (FIPS 201-3 §6.2.3.1 step: "a random challenge"). */
   challenge(): PkiAuthChallenge {
     const now = this.#clock.now().getTime();
-    if (this.#challenges.size >= MAX_OPEN_CHALLENGES) this.#sweep(now);
     const challengeId = randomBytes(16).toString("base64url");
     const challenge = new Uint8Array(randomBytes(CHALLENGE_BYTES));
-    this.#challenges.set(challengeId, { challenge, expiresAt: now + this.#challengeTtlMs });
+    const expiresAt = now + this.#challengeTtlMs;
+    this.#challenges.set(challengeId, { challenge, expiresAt }, expiresAt + this.#challengeTtlMs, now);
     return { challengeId, challenge: Buffer.from(challenge).toString("base64"), expiresAt: new Date(now + this.#challengeTtlMs).toISOString() };
   }
 
@@ -93,7 +107,7 @@ export class ApplicantAuthenticator {
     }
     const now = this.#clock.now();
     // Single use: whatever happens next, this challenge is spent.
-    const open = this.#challenges.get(challengeId);
+    const open = this.#challenges.get(challengeId, now.getTime());
     this.#challenges.delete(challengeId);
     if (!open) throw failed("challenge-unknown", "no such challenge, or it was already used: ask for a new one");
     if (now.getTime() >= open.expiresAt) throw failed("challenge-expired", "the challenge expired: ask for a new one");
@@ -130,19 +144,32 @@ export class ApplicantAuthenticator {
       pivAuthCertificate: certificate, // DC-ISS-05
       authenticatedAt: now,
     };
-    this.#sessions.set(session.id, { session, expiresAt: now.getTime() + this.#sessionTtlMs });
+    const expiresAt = now.getTime() + this.#sessionTtlMs;
+    // Kept one more TTL after expiry, to answer "session-expired" rather than "unknown".
+    this.#sessions.set(session.id, { session, expiresAt }, expiresAt + this.#sessionTtlMs, now.getTime());
     return session;
   }
 
   /** The session an HTTP workflow carries by id, while it is fresh. */
   session(id: string): ApplicantSession {
-    const entry = typeof id === "string" ? this.#sessions.get(id) : undefined;
+    const now = this.#clock.now().getTime();
+    const entry = typeof id === "string" ? this.#sessions.get(id, now) : undefined;
     if (!entry) throw new DpclabError("no such PKI-AUTH session: authenticate with the PIV Card first", "session-unknown", 401);
-    if (this.#clock.now().getTime() >= entry.expiresAt) {
+    if (now >= entry.expiresAt) {
       this.#sessions.delete(id);
       throw new DpclabError("the PKI-AUTH session has expired: authenticate with the PIV Card again", "session-expired", 401);
     }
     return entry.session;
+  }
+
+  /** Open challenges and sessions held, and their caps: for tests and benchmarks. */
+  sizes(): { challenges: number; sessions: number; maxChallenges: number; maxSessions: number } {
+    return {
+      challenges: this.#challenges.size,
+      sessions: this.#sessions.size,
+      maxChallenges: this.#challenges.maxEntries,
+      maxSessions: this.#sessions.maxEntries,
+    };
   }
 
   /** Ends a session (issuance done, or the applicant left the kiosk). */
@@ -159,11 +186,6 @@ export class ApplicantAuthenticator {
       throw new DpclabError("the PIV Authentication certificate matches no card of this card issuer's deck", "unknown-card", 403);
     }
     return card;
-  }
-
-  #sweep(now: number): void {
-    for (const [id, c] of this.#challenges) if (now >= c.expiresAt) this.#challenges.delete(id);
-    for (const [id, s] of this.#sessions) if (now >= s.expiresAt) this.#sessions.delete(id);
   }
 }
 

@@ -68,12 +68,15 @@ describe("OneTimeSecrets", () => {
     const clock = new VirtualClock(new Date("2026-03-01T00:00:00Z"));
     const secrets = new OneTimeSecrets<string>({ clock });
     const victim = secrets.issue("otp", "victim", { ttlMs: 60 * MIN });
-    const guesses = ["10000000", "20000000", "30000000", "40000000", "50000000"].filter((g) => g !== victim.secret);
+    const guesses = ["10000000", "20000000", "30000000", "40000000", "50000000", "60000000"].filter((g) => g !== victim.secret);
     for (const guess of guesses.slice(0, 4)) expect(refusal(() => secrets.redeem("otp", guess, { attemptKey: "attacker" })).code).toBe("secret-unknown");
-    // the fifth failure is a replay of someone else's spent secret: it counts too
+    // a replay of someone else's spent secret is refused but is no guess: it does not count (issue 10 §7)
     const spent = secrets.issue("otp", "spent");
     secrets.redeem("otp", spent.secret, { attemptKey: "someone" });
     expect(refusal(() => secrets.redeem("otp", spent.secret, { attemptKey: "attacker" })).code).toBe("secret-used");
+    expect(secrets.lockedFor("attacker")).toBe(0);
+    // the fifth unknown guess locks
+    expect(refusal(() => secrets.redeem("otp", guesses[4] as string, { attemptKey: "attacker" })).code).toBe("secret-unknown");
     // now locked — even the right secret is refused, so the guessing cannot go on
     const locked = refusal(() => secrets.redeem("otp", victim.secret, { attemptKey: "attacker" }));
     expect(locked).toBeInstanceOf(TooManyAttemptsError);
@@ -104,5 +107,62 @@ describe("OneTimeSecrets", () => {
     expect(secrets.revoke("qr-session", secret)).toBe(true);
     expect(secrets.revoke("qr-session", secret)).toBe(false);
     expect(refusal(() => secrets.redeem("qr-session", secret, { attemptKey: "k" })).code).toBe("secret-used");
+  });
+
+  it("replays of a spent or expired secret never lock the holder's key (issue 10 §7); guessing still does", () => {
+    const clock = new VirtualClock(new Date("2026-03-01T00:00:00Z"));
+    const secrets = new OneTimeSecrets<string>({ clock });
+    const key = { attemptKey: "purebred-registration:r1" };
+    const otp1 = secrets.issue("otp", "otp-1", { scope: "r1:1" });
+    const otp2 = secrets.issue("otp", "otp-2", { scope: "r1:2" });
+    expect(secrets.redeem("otp", otp1.secret, { ...key, scope: "r1:1" })).toBe("otp-1");
+    for (let i = 0; i < 20; i++) {
+      const e = refusal(() => secrets.redeem("otp", otp1.secret, { ...key, scope: "r1:1" }));
+      expect([e.code, e.status]).toEqual(["secret-used", 409]);
+    }
+    const stale = secrets.issue("password", "stale", { ttlMs: MIN, scope: "r1:x" });
+    clock.advance(MIN);
+    for (let i = 0; i < 20; i++) expect(refusal(() => secrets.redeem("password", stale.secret, { ...key, scope: "r1:x" })).code).toBe("secret-expired");
+    expect(secrets.lockedFor(key.attemptKey)).toBe(0);
+    // the real user redeems OTP-2
+    expect(secrets.redeem("otp", otp2.secret, { ...key, scope: "r1:2" })).toBe("otp-2");
+    // brute force stays limited: 5 unknown guesses lock the key, and a locked key is refused even a real secret
+    const otp3 = secrets.issue("otp", "otp-3", { scope: "r1:3" });
+    let guess = 0;
+    for (let i = 0; i < 5; i++) {
+      let g: string;
+      do g = String(guess++).padStart(8, "0");
+      while (g === otp3.secret);
+      expect(refusal(() => secrets.redeem("otp", g, { ...key, scope: "r1:3" })).code).toBe("secret-unknown");
+    }
+    expect(refusal(() => secrets.redeem("otp", otp3.secret, { ...key, scope: "r1:3" })).code).toBe("too-many-attempts");
+  });
+
+  it("a scoped secret is found only in its scope: a guess elsewhere neither spends nor reveals it", () => {
+    const secrets = new OneTimeSecrets<string>({ clock: new VirtualClock() });
+    const a = secrets.issue("otp", "a", { scope: "reg-a:1" });
+    const e = refusal(() => secrets.redeem("otp", a.secret, { attemptKey: "reg-b", scope: "reg-b:1" }));
+    expect([e.code, e.status]).toEqual(["secret-unknown", 404]);
+    expect(refusal(() => secrets.redeem("otp", a.secret, { attemptKey: "reg-a" })).code).toBe("secret-unknown"); // unscoped neither
+    expect(secrets.redeem("otp", a.secret, { attemptKey: "reg-a", scope: "reg-a:1" })).toBe("a");
+    expect(secrets.revoke("otp", a.secret, { scope: "reg-a:1" })).toBe(false);
+  });
+
+  it("is bounded (issue 10 §8): never more than maxSecrets per kind, nor maxAttemptKeys; expired ones are gone", () => {
+    const clock = new VirtualClock(new Date("2026-03-01T00:00:00Z"));
+    const secrets = new OneTimeSecrets<number>({ clock, maxSecrets: 100, maxAttemptKeys: 50 });
+    const issued = Array.from({ length: 250 }, (_, i) => secrets.issue("qr-session", i, { ttlMs: MIN }));
+    expect(secrets.sizes().secrets["qr-session"]).toBe(100);
+    // the oldest were evicted (unknown now), the newest are live
+    expect(refusal(() => secrets.redeem("qr-session", (issued[0] as { secret: string }).secret, { attemptKey: "x0" })).code).toBe("secret-unknown");
+    expect(secrets.redeem("qr-session", (issued[249] as { secret: string }).secret, { attemptKey: "x1" })).toBe(249);
+    for (let i = 0; i < 120; i++) refusal(() => secrets.redeem("otp", "12345678", { attemptKey: `guesser-${i}` }));
+    expect(secrets.sizes().attemptKeys).toBe(50);
+    // past TTL + tombstone (24 h) every secret is gone, and attempt counters past their window too
+    clock.advance(25 * 3_600_000);
+    secrets.issue("qr-session", -1);
+    refusal(() => secrets.redeem("otp", "12345678", { attemptKey: "late" }));
+    expect(secrets.sizes().secrets["qr-session"]).toBe(1);
+    expect(secrets.sizes().attemptKeys).toBe(1);
   });
 });
