@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import { type LabConfig, type LabDir, readJson, writeJson } from "../../src/lab/index.js";
+import { fileVersion, type LabConfig, type LabDir, readJson, withFileLock, writeJson, writeTextAtomically } from "../../src/lab/index.js";
+import { arrayOf, CorruptLabFile, object, oneOf, recordOf, type Shape } from "../../src/lab/shape.js";
 import type { PivKeySlot } from "../../src/piv/index.js";
 import {
   CertificateAuthority,
@@ -15,11 +16,11 @@ import {
   type KeyAlgorithm,
   type RevocationReason,
 } from "../../src/pki/index.js";
-import type { CertificateRegistryState } from "../shared/certificate-registry.js";
+import { type CertificateRegistryState, certificateRegistryShape } from "../shared/certificate-registry.js";
 import { IssuingAuthority } from "../shared/issuing-authority.js";
 import { publicationUrls } from "../shared/publication-routes.js";
-import type { CardRecord } from "./card-record.js";
-import type { AccountStatus, PivIdentityAccount } from "./identity-account.js";
+import { type CardRecord, deckShape, mergeDeck } from "./card-record.js";
+import { type AccountStatus, mergeAccounts, type PivIdentityAccount, pivIdentityAccountShape } from "./identity-account.js";
 
 const YEAR_MS = 365 * 86_400_000;
 export const ROOT_CA_NAME = "root";
@@ -31,6 +32,17 @@ interface CardIssuerState {
   registries: Record<string, CertificateRegistryState>;
   accounts: PivIdentityAccount[];
 }
+
+/** piv-ca/state.json, checked on every read: a corrupt file is one clear error (issue 10 item 10). */
+const stateShape: Shape<CardIssuerState> = (value, at) => {
+  const state = object<CardIssuerState>({
+    version: oneOf(1),
+    registries: recordOf(certificateRegistryShape),
+    accounts: arrayOf(pivIdentityAccountShape),
+  })(value, at);
+  for (const name of [ROOT_CA_NAME, PIV_CA_NAME]) if (!Object.hasOwn(state.registries, name)) throw new CorruptLabFile(`registries["${name}"] is missing`);
+  return state;
+};
 
 /** Signs CHUIDs (and later security objects): a PIV content-signing certificate of the card issuer (FIPS 201-3 §4.2.1). */
 export interface ContentSigner {
@@ -44,7 +56,9 @@ export interface ContentSigner {
  * and a PIV identity account per cardholder. All its state lives in the lab dir.
  */
 export class CardIssuer {
-  #loadedMtime = 0;
+  /** fileVersion() of state.json and deck.json when last merged in: a stat per read tells whether to re-read. */
+  #stateVersion = "";
+  #deckVersion = "";
 
   private constructor(
     private readonly lab: LabDir,
@@ -55,7 +69,14 @@ export class CardIssuer {
     private readonly accounts: PivIdentityAccount[],
     private readonly deck: CardRecord[],
     private readonly clock: Clock,
-  ) {}
+  ) {
+    // OCSP, CRLs and status look-ups of both CAs see what other processes saved, at once (issue 10 item 4).
+    for (const a of [root, pivCa]) a.registry.onRead(() => this.reloadIfChanged());
+  }
+
+  get #statePath(): string {
+    return join(this.lab.pivCaDir, "state.json");
+  }
 
   /** Creates the lab's test PKI: `DPCLAB TEST Root CA` and `DPCLAB TEST PIV Card Issuing CA` under it. */
   static async create(lab: LabDir, config: LabConfig, clock: Clock): Promise<CardIssuer> {
@@ -95,25 +116,29 @@ export class CardIssuer {
     issuer.root.record(pivCa.certificate, "ca:piv-ca");
     issuer.pivCa.record(signerCert, "content-signer");
     lab.writeConfig(config);
+    lab.ensureSoftHsmConf(); // the README promises it: OpenSC users point SOFTHSM2_CONF at it
     mkdirSync(lab.pivCaDir, { recursive: true });
     for (const [name, ca] of [
       [ROOT_CA_NAME, rootCa],
       [PIV_CA_NAME, pivCa],
     ] as const) {
       const material = await ca.export();
-      writeFileSync(join(lab.pivCaDir, `${name}.pem`), material.certificatePem);
-      writeFileSync(join(lab.pivCaDir, `${name}.key.pem`), material.privateKeyPem, { mode: 0o600 });
+      writeTextAtomically(join(lab.pivCaDir, `${name}.pem`), material.certificatePem);
+      writeTextAtomically(join(lab.pivCaDir, `${name}.key.pem`), material.privateKeyPem, { mode: 0o600 });
     }
-    writeFileSync(join(lab.pivCaDir, `${CONTENT_SIGNER}.pem`), signerCert.toString("pem"));
+    writeTextAtomically(join(lab.pivCaDir, `${CONTENT_SIGNER}.pem`), signerCert.toString("pem"));
     const pkcs8 = Buffer.from(await crypto.subtle.exportKey("pkcs8", signerKeys.privateKey)).toString("base64");
-    writeFileSync(join(lab.pivCaDir, `${CONTENT_SIGNER}.key.pem`), toPem(pkcs8, "PRIVATE KEY"), { mode: 0o600 });
+    writeTextAtomically(join(lab.pivCaDir, `${CONTENT_SIGNER}.key.pem`), toPem(pkcs8, "PRIVATE KEY"), { mode: 0o600 });
     issuer.save();
     return issuer;
   }
 
   static async open(lab: LabDir, clock: Clock): Promise<CardIssuer> {
     const config = lab.readConfig();
-    const state = readJson<CardIssuerState>(join(lab.pivCaDir, "state.json"));
+    const statePath = join(lab.pivCaDir, "state.json");
+    const stateVersion = fileVersion(statePath);
+    const deckVersion = fileVersion(lab.deckPath);
+    const state = readJson(statePath, stateShape);
     if (!state) throw new DpclabError(`the lab in ${lab.root} has no card issuer state (piv-ca/state.json); create a new lab`, "corrupt-lab");
     const load = async (name: string) =>
       CertificateAuthority.load({
@@ -131,10 +156,11 @@ export class CardIssuer {
       new IssuingAuthority(PIV_CA_NAME, await load(PIV_CA_NAME), clock, state.registries[PIV_CA_NAME]),
       { certificate: signerCert, privateKey: signerKey, alg: config.alg },
       state.accounts,
-      readJson<CardRecord[]>(lab.deckPath) ?? [],
+      readJson(lab.deckPath, deckShape) ?? [],
       clock,
     );
-    issuer.#loadedMtime = statSync(join(lab.pivCaDir, "state.json")).mtimeMs;
+    issuer.#stateVersion = stateVersion;
+    issuer.#deckVersion = deckVersion;
     return issuer;
   }
 
@@ -148,11 +174,13 @@ export class CardIssuer {
   }
 
   cards(): readonly CardRecord[] {
+    this.reloadIfChanged();
     return this.deck;
   }
 
   card(index: number): CardRecord {
-    const card = this.deck[index];
+    this.reloadIfChanged();
+    const card = Number.isInteger(index) && index >= 0 ? this.deck[index] : undefined;
     if (!Number.isInteger(index) || !card) {
       throw new DpclabError(`no card ${index} in this lab (it has ${this.deck.length}: 0..${this.deck.length - 1})`, "no-card", 404);
     }
@@ -160,6 +188,7 @@ export class CardIssuer {
   }
 
   account(cardIndex: number): PivIdentityAccount {
+    this.reloadIfChanged(); // a termination by `dpclab accounts terminate` counts at once (DC-TRM-02)
     const account = this.accounts.find((a) => a.cardIndex === cardIndex);
     if (!account) throw new DpclabError(`no PIV identity account for card ${cardIndex}`, "no-account", 404);
     return account;
@@ -234,32 +263,56 @@ export class CardIssuer {
   }
 
   /**
-   * Picks up changes another process saved (e.g. `dpclab cards revoke` while `dpclab pki serve` runs), so OCSP and
-   * the CRL answer what the lab's records say now.
+   * Merges in what another process saved (e.g. `dpclab cards revoke` or `accounts terminate` while `dpclab serve`
+   * runs), so OCSP, CRLs, account and card look-ups answer what the lab's records say now. Costs one stat when
+   * nothing changed; called on every read path. Merging (never replacing) keeps this process's unsaved changes.
    */
   reloadIfChanged(): void {
-    const path = join(this.lab.pivCaDir, "state.json");
-    const mtime = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-    if (mtime === this.#loadedMtime) return;
-    const state = readJson<CardIssuerState>(path);
-    if (!state) return;
-    this.root.registry.replace(state.registries[ROOT_CA_NAME]);
-    this.pivCa.registry.replace(state.registries[PIV_CA_NAME]);
-    this.accounts.splice(0, this.accounts.length, ...state.accounts);
-    this.deck.splice(0, this.deck.length, ...(readJson<CardRecord[]>(this.lab.deckPath) ?? []));
-    this.#loadedMtime = mtime;
+    const version = fileVersion(this.#statePath);
+    if (version === this.#stateVersion) return;
+    // The deck is written before the state (save), so a new state means the deck is at least as new.
+    const deckVersion = fileVersion(this.lab.deckPath);
+    const state = readJson(this.#statePath, stateShape);
+    if (!state) return; // deleted under us: keep what we have, save() writes it back
+    this.#stateVersion = version;
+    this.#mergeState(state);
+    if (deckVersion !== this.#deckVersion) {
+      mergeDeck(this.deck, readJson(this.lab.deckPath, deckShape) ?? [], this.lab.deckPath);
+      this.#deckVersion = deckVersion;
+    }
   }
 
-  /** Persists registries, accounts and the deck (atomic writes). */
+  /**
+   * Persists registries, accounts and the deck as read-modify-writes under each file's lock: what is on disk now is
+   * merged into this copy first, then the union is written. Every record only grows (certificates issued and
+   * revoked, accounts terminated, cards added), so no writer can undo another's change — stopping `dpclab serve`
+   * used to rewrite state.json from its stale copy and drop a revocation made meanwhile (issue 10 item 4).
+   * The deck holds every PIN and PUK: mode 0600.
+   */
   save(): void {
-    const state: CardIssuerState = {
-      version: 1,
-      registries: { [ROOT_CA_NAME]: this.root.registry.toJSON(), [PIV_CA_NAME]: this.pivCa.registry.toJSON() },
-      accounts: this.accounts,
-    };
-    writeJson(join(this.lab.pivCaDir, "state.json"), state);
-    writeJson(this.lab.deckPath, this.deck);
-    this.#loadedMtime = statSync(join(this.lab.pivCaDir, "state.json")).mtimeMs;
+    const deckPath = this.lab.deckPath;
+    withFileLock(deckPath, () => {
+      mergeDeck(this.deck, readJson(deckPath, deckShape) ?? [], deckPath);
+      writeJson(deckPath, this.deck, { mode: 0o600 });
+      this.#deckVersion = fileVersion(deckPath); // under the lock: no other write can slip in unmerged
+    });
+    withFileLock(this.#statePath, () => {
+      const saved = readJson(this.#statePath, stateShape);
+      if (saved) this.#mergeState(saved);
+      const state: CardIssuerState = {
+        version: 1,
+        registries: { ...saved?.registries, [ROOT_CA_NAME]: this.root.registry.toJSON(), [PIV_CA_NAME]: this.pivCa.registry.toJSON() },
+        accounts: this.accounts,
+      };
+      writeJson(this.#statePath, state);
+      this.#stateVersion = fileVersion(this.#statePath);
+    });
+  }
+
+  #mergeState(saved: CardIssuerState): void {
+    this.root.registry.merge(saved.registries[ROOT_CA_NAME] as CertificateRegistryState);
+    this.pivCa.registry.merge(saved.registries[PIV_CA_NAME] as CertificateRegistryState);
+    mergeAccounts(this.accounts, saved.accounts);
   }
 }
 

@@ -1,3 +1,4 @@
-export { readJson, updateJson, writeJson } from "./json-file.js";
-export { DEFAULT_BASE_URL, DEFAULT_LAB_DIR, type LabConfig, LabDir, writeSoftHsmConf } from "./lab-dir.js";
+export { fileVersion, parseJson, readJson, updateJson, withFileLock, type WriteJsonOptions, writeJson, writeTextAtomically } from "./json-file.js";
+export { DEFAULT_BASE_URL, DEFAULT_LAB_DIR, type LabConfig, LabDir, labConfigShape, writeSoftHsmConf } from "./lab-dir.js";
 export { openLabCard } from "./open-card.js";
+export { CorruptLabFile, type Shape } from "./shape.js";

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DpclabError } from "../errors.js";
-import type { KeyAlgorithm } from "../pki/algorithms.js";
-import { readJson, writeJson } from "./json-file.js";
+import { KEY_ALGORITHMS, type KeyAlgorithm } from "../pki/algorithms.js";
+import { readJson, writeJson, writeTextAtomically } from "./json-file.js";
+import { integer, object, oneOf, type Shape, string } from "./shape.js";
 
 /** What a lab was created with; everything else in the lab dir is state derived from it and from use. */
 export interface LabConfig {
@@ -14,6 +15,15 @@ export interface LabConfig {
   baseUrl: string;
   createdAt: string;
 }
+
+/** The shape of lab.json (checked on every read: a corrupt file is one clear error, never a stack trace). */
+export const labConfigShape: Shape<LabConfig> = object<LabConfig>({
+  version: oneOf(1),
+  alg: oneOf(...KEY_ALGORITHMS),
+  seed: string,
+  baseUrl: string,
+  createdAt: string,
+});
 
 /** ./.dpclab unless DPCLAB_LAB_DIR says otherwise (containers set it). */
 export const DEFAULT_LAB_DIR = process.env.DPCLAB_LAB_DIR ?? ".dpclab";
@@ -56,7 +66,7 @@ export class LabDir {
   }
 
   readConfig(): LabConfig {
-    const config = readJson<LabConfig>(this.configPath);
+    const config = readJson(this.configPath, labConfigShape);
     if (!config) throw new DpclabError(`no lab in ${this.root}: create one with "dpclab cards create --dir ${this.root} --count N"`, "no-lab");
     return config;
   }
@@ -65,7 +75,12 @@ export class LabDir {
     writeJson(this.configPath, config);
   }
 
-  /** Writes the lab's softhsm2.conf (file backend: the robust one) and returns its path. */
+  /**
+   * The lab's softhsm2.conf (file backend: the robust one), pointing at the lab's token dir, for dpclab and for any
+   * PKCS#11 client (`SOFTHSM2_CONF=<lab>/softhsm/softhsm2.conf pkcs11-tool --module …/libsofthsm2.so -L`).
+   * Written only when missing or different, and atomically: every `dpclab` process calls this, and SoftHSM reading
+   * a half-written (empty) config falls back to the system token dir and finds no card (issue 10 item 3).
+   */
   ensureSoftHsmConf(): string {
     mkdirSync(this.tokenDir, { recursive: true });
     writeSoftHsmConf(this.softhsmConfPath, this.tokenDir);
@@ -73,9 +88,14 @@ export class LabDir {
   }
 }
 
+/** Writes a softhsm2.conf for `tokenDir` unless the file already says exactly that (atomic: temp + rename). */
 export function writeSoftHsmConf(confPath: string, tokenDir: string): void {
-  writeFileSync(
-    confPath,
-    `# dpclab TEST lab: SoftHSM tokens of the virtual PIV cards\ndirectories.tokendir = ${tokenDir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
-  );
+  const text = `# dpclab TEST lab: SoftHSM tokens of the virtual PIV cards\ndirectories.tokendir = ${tokenDir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`;
+  let current: string | undefined;
+  try {
+    current = readFileSync(confPath, "utf8");
+  } catch {
+    current = undefined;
+  }
+  if (current !== text) writeTextAtomically(confPath, text);
 }

@@ -11,7 +11,9 @@ import { PIV_KEY_SLOTS, type PivKeySlot } from "./slots.js";
 /**
  * A personalised virtual PIV card (one SoftHSM token) with the card-edge rules SoftHSM lacks: the PIN retry
  * counter (FIPS 201-3: ≤10, DC-ACT-07; 73-4 Pt2 §3.2.1 "63 CX" / "69 83"), PUK unblock, and per-key PIN policy
- * (9A/9D PIN, 9C PIN Always, 9E none — sp800-157.md §3). Not safe for concurrent use: one card, one caller.
+ * (9A/9D PIN, 9C PIN Always, 9E none — sp800-157.md §3). SoftHSM itself has no PIN retry counter: this class is the
+ * only way a PIN reaches a card's token, and it charges the counter before the token sees the PIN (#presentPin).
+ * One PivCard, one caller; many PivCards (threads, processes) on one card share its counter safely.
  */
 export class PivCard {
   readonly tokenLabel: string;
@@ -41,9 +43,7 @@ export class PivCard {
     if (!token) throw new DpclabError(`no card "${tokenLabel}" in the token store`, "card-not-found", 404);
     // Read-write: C_SetPIN and the SO login for unblocking need it, and SoftHSM refuses an SO login while RO sessions exist.
     const session = lib.openSession(token.slot, { readWrite: true });
-    const card = new PivCard(tokenLabel, token.serial, session, store, maxTries);
-    if (!store.load(card.serial)) store.save(card.serial, { triesLeft: maxTries, maxTries });
-    return card;
+    return new PivCard(tokenLabel, token.serial, session, store, maxTries);
   }
 
   get triesLeft(): number {
@@ -76,14 +76,8 @@ export class PivCard {
     validatePin(pin); // a malformed PIN is refused without costing a try, as a card answers 6A80
     if (this.#session.loggedInAs()) this.#session.logout(); // so C_Login really checks this PIN
     this.#pinVerified = false;
-    try {
-      this.#session.login("user", pin);
-    } catch (e) {
-      if (isCkr(e, "CKR_PIN_INCORRECT")) this.#wrongPin();
-      throw e;
-    }
+    this.#presentPin(() => this.#session.login("user", pin));
     this.#pinVerified = true;
-    this.#save(this.#maxTries);
   }
 
   /**
@@ -107,14 +101,9 @@ export class PivCard {
     const key = this.#session.findPrivateKey(info.id);
     if (!key) throw new DpclabError(`the card has no ${info.name} key (${slot})`, "key-not-found", 404);
     const alg = this.#algorithm(slot);
-    try {
-      const sig = this.#session.sign(key, alg, data, info.pinPolicy === "pin-always" ? { contextPin: pin as string } : {});
-      if (info.pinPolicy === "pin-always") this.#save(this.#maxTries);
-      return sig;
-    } catch (e) {
-      if (isCkr(e, "CKR_PIN_INCORRECT")) this.#wrongPin();
-      throw e;
-    }
+    if (info.pinPolicy !== "pin-always") return this.#session.sign(key, alg, data);
+    // PIN Always: the context-specific login presents the PIN to the token, so it costs an attempt like VERIFY.
+    return this.#presentPin(() => this.#session.sign(key, alg, data, { contextPin: pin as string }));
   }
 
   /** The algorithm of a key slot's key pair. */
@@ -149,7 +138,7 @@ export class PivCard {
     } finally {
       this.#session.logout();
     }
-    this.#save(this.#maxTries);
+    this.#store.reset(this.serial, this.#maxTries);
   }
 
   close(): void {
@@ -181,21 +170,33 @@ export class PivCard {
     return this.#store.load(this.serial) ?? { triesLeft: this.#maxTries, maxTries: this.#maxTries };
   }
 
-  #save(triesLeft: number): void {
-    const s = this.#state();
-    if (s.triesLeft !== triesLeft || s.maxTries !== this.#maxTries) this.#store.save(this.serial, { triesLeft, maxTries: this.#maxTries });
-  }
-
   #assertNotBlocked(): void {
-    if (this.isBlocked) {
-      throw new DpclabError("the card is blocked: too many wrong PINs; unblock it with the PUK", "card-blocked", 403);
-    }
+    if (this.isBlocked) throw blocked();
   }
 
-  /** Counts a wrong PIN and throws the card's answer (63 CX, or blocked at 0). */
-  #wrongPin(): never {
-    const left = Math.max(0, this.#state().triesLeft - 1);
-    this.#save(left);
+  /**
+   * The only way a PIN reaches the token. SoftHSM has no retry counter of its own, so the attempt is reserved first
+   * (an atomic decrement of the card's counter, across threads and processes), then the token judges the PIN, then a
+   * right PIN resets the counter (DC-ACT-07, FIPS 201-3 §4.3.1). Checking the counter and counting afterwards let 15
+   * of 20 parallel wrong PINs reach the token (issue 10 item 3).
+   */
+  #presentPin<R>(present: () => R): R {
+    const attempt = this.#store.reserve(this.serial, this.#maxTries);
+    if (!attempt.granted) throw blocked();
+    let result: R;
+    try {
+      result = present();
+    } catch (e) {
+      if (isCkr(e, "CKR_PIN_INCORRECT")) this.#wrongPin(attempt.triesLeft);
+      this.#store.refund(this.serial, this.#maxTries); // the token never judged the PIN: the try is not spent
+      throw e;
+    }
+    this.#store.reset(this.serial, this.#maxTries);
+    return result;
+  }
+
+  /** Throws the card's answer to a wrong PIN (63 CX, or blocked at 0); the try was already charged. */
+  #wrongPin(left: number): never {
     this.#pinVerified = false;
     if (this.#session.loggedInAs()) this.#session.logout();
     if (left === 0) {
@@ -203,4 +204,8 @@ export class PivCard {
     }
     throw new DpclabError(`wrong PIN: ${left} ${left === 1 ? "try" : "tries"} left`, "pin-incorrect", 401);
   }
+}
+
+function blocked(): DpclabError {
+  return new DpclabError("the card is blocked: too many wrong PINs; unblock it with the PUK", "card-blocked", 403);
 }

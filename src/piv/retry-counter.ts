@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
-import { updateJson } from "../lab/json-file.js";
+import { existsSync } from "node:fs";
+import { readJson, updateJson } from "../lab/json-file.js";
+import { integer, object, recordOf, type Shape } from "../lab/shape.js";
 
 /** FIPS 201-3 §4.3.1 / DC-ACT-07: at most 10 consecutive wrong PINs, then the card blocks. */
 export const MAX_PIN_TRIES = 10;
@@ -9,10 +10,38 @@ export interface PinRetryState {
   maxTries: number;
 }
 
-/** SoftHSM keeps no PIN retry counter, so the card layer keeps one per card, outside the token. */
+/** What reserving an attempt gave: the state after taking one, or `granted: false` when none was left. */
+export interface PinAttempt {
+  granted: boolean;
+  /** Tries left after this attempt, if it turns out wrong. */
+  triesLeft: number;
+}
+
+/**
+ * SoftHSM keeps no PIN retry counter (C_Login answers CKR_PIN_INCORRECT forever), so the card layer keeps one per
+ * card, outside the token, and charges it *before* the token sees the PIN: reserve an attempt (atomic decrement),
+ * then C_Login, then reset on success. However many threads or processes try at once, at most `maxTries` wrong PINs
+ * reach the token between two right ones (DC-ACT-07).
+ */
 export interface PinRetryStore {
   load(cardId: string): PinRetryState | undefined;
-  save(cardId: string, s: PinRetryState): void;
+  /** Atomically takes one try (a card without a counter yet starts at `maxTries`); none left: not granted, no change. */
+  reserve(cardId: string, maxTries: number): PinAttempt;
+  /** Gives back a reserved try the token never judged (e.g. CKR_DEVICE_ERROR), never above `maxTries`. */
+  refund(cardId: string, maxTries: number): void;
+  /** Back to `maxTries`: the right PIN, or an unblock with the PUK. */
+  reset(cardId: string, maxTries: number): void;
+}
+
+function reserveIn(current: PinRetryState | undefined, maxTries: number): { next: PinRetryState; attempt: PinAttempt } {
+  const s = current ?? { triesLeft: maxTries, maxTries };
+  if (s.triesLeft <= 0) return { next: s, attempt: { granted: false, triesLeft: 0 } };
+  const next = { triesLeft: s.triesLeft - 1, maxTries };
+  return { next, attempt: { granted: true, triesLeft: next.triesLeft } };
+}
+
+function refundIn(current: PinRetryState | undefined, maxTries: number): PinRetryState {
+  return { triesLeft: Math.min(maxTries, (current?.triesLeft ?? maxTries - 1) + 1), maxTries };
 }
 
 export class MemoryPinRetryStore implements PinRetryStore {
@@ -21,30 +50,73 @@ export class MemoryPinRetryStore implements PinRetryStore {
     const s = this.#states.get(cardId);
     return s && { ...s };
   }
-  save(cardId: string, s: PinRetryState): void {
-    this.#states.set(cardId, { ...s });
+  reserve(cardId: string, maxTries: number): PinAttempt {
+    const { next, attempt } = reserveIn(this.#states.get(cardId), maxTries);
+    this.#states.set(cardId, next);
+    return attempt;
+  }
+  refund(cardId: string, maxTries: number): void {
+    this.#states.set(cardId, refundIn(this.#states.get(cardId), maxTries));
+  }
+  reset(cardId: string, maxTries: number): void {
+    this.#states.set(cardId, { triesLeft: maxTries, maxTries });
   }
 }
 
+type Counters = Record<string, PinRetryState>;
+
+/** cards/pin-counters.json: token serial → counter, each checked (a corrupt file is one clear error, not a crash). */
+export const pinCountersShape: Shape<Counters> = recordOf(object<PinRetryState>({ triesLeft: integer(0, MAX_PIN_TRIES), maxTries: integer(1, MAX_PIN_TRIES) }));
+
 /**
- * All cards' counters in one JSON file. Every save re-reads the file under a lock and replaces it atomically (temp
- * file + rename): a crash never leaves half a file, a counter survives a restart (no free retries), and processes or
- * fleet threads saving different cards' counters never undo each other's.
+ * All cards' counters in one JSON file (mode 0600: it sits with the deck's PINs). Every change is a read-modify-write
+ * under the file's lock (updateJson) with an atomic replace: a crash never leaves half a file, a counter survives a
+ * restart (no free retries), and processes or fleet threads never undo each other's decrements.
  */
 export class JsonFilePinRetryStore implements PinRetryStore {
   constructor(readonly path: string) {}
 
   load(cardId: string): PinRetryState | undefined {
-    const s = this.#read()[cardId];
+    if (!existsSync(this.path)) return undefined;
+    const s = (readJson(this.path, pinCountersShape) ?? {})[cardId];
     return s && { triesLeft: s.triesLeft, maxTries: s.maxTries };
   }
 
-  save(cardId: string, s: PinRetryState): void {
-    updateJson<Record<string, PinRetryState>>(this.path, (all = {}) => ({ ...all, [cardId]: { triesLeft: s.triesLeft, maxTries: s.maxTries } }));
+  reserve(cardId: string, maxTries: number): PinAttempt {
+    let attempt: PinAttempt = { granted: false, triesLeft: 0 };
+    this.#update((all) => {
+      const r = reserveIn(all[cardId], maxTries);
+      attempt = r.attempt;
+      all[cardId] = r.next;
+    });
+    return attempt;
   }
 
-  #read(): Record<string, PinRetryState> {
-    if (!existsSync(this.path)) return {};
-    return JSON.parse(readFileSync(this.path, "utf8")) as Record<string, PinRetryState>;
+  refund(cardId: string, maxTries: number): void {
+    this.#update((all) => {
+      all[cardId] = refundIn(all[cardId], maxTries);
+    });
+  }
+
+  reset(cardId: string, maxTries: number): void {
+    // Most verifications are right ones on a full counter: skip the locked write then.
+    const s = this.load(cardId);
+    if (s && s.triesLeft === maxTries && s.maxTries === maxTries) return;
+    this.#update((all) => {
+      all[cardId] = { triesLeft: maxTries, maxTries };
+    });
+  }
+
+  #update(change: (all: Counters) => void): void {
+    updateJson(
+      this.path,
+      pinCountersShape,
+      (current) => {
+        const all = current ?? (Object.create(null) as Counters);
+        change(all);
+        return all;
+      },
+      { mode: 0o600 },
+    );
   }
 }

@@ -62,6 +62,11 @@ export class Pkcs11Session {
     return this.#host.module;
   }
 
+  /**
+   * C_Login. SoftHSM counts nothing: it answers CKR_PIN_INCORRECT as often as asked and never locks a token. On a
+   * virtual PIV card, present a PIN only through PivCard (src/piv/card.ts), which charges the card's retry counter
+   * first (DC-ACT-07); this is for provisioning and for tokens that are not PIV cards (device keystores).
+   */
   login(userType: "user" | "so", pin: string): void {
     const type = userType === "so" ? pkcs11js.CKU_SO : pkcs11js.CKU_USER;
     const m = this.#m;
