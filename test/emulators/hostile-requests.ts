@@ -12,8 +12,22 @@ const DM = "/tenant/beta/deviceManagement";
 const BETA = "/tenant/beta";
 
 /** What a `:param` of a route names: the id of a real one is sometimes used. */
-export type IdKind = "settings" | "profile" | "group" | "device" | "credential" | "serial" | "ca" | "crl" | "p7c" | "other";
-export type RealIds = Partial<Record<IdKind, string>>;
+export type IdKind =
+  | "settings"
+  | "profile"
+  | "group"
+  | "device"
+  | "credential"
+  | "serial"
+  | "ca"
+  | "crl"
+  | "p7c"
+  | "entrustEnrolment"
+  | "intercedeRequest"
+  | "registration"
+  | "other";
+/** Real ids by kind, and kiosk sessions (sent as `Authorization: Bearer`, so requests get past the sign-in). */
+export type RealIds = Partial<Record<IdKind, string>> & { sessions?: string[] };
 
 export interface RouteTemplate {
   method: string;
@@ -58,26 +72,26 @@ export const ROUTES: readonly RouteTemplate[] = [
   ...["purebred", "entrust", "intercede"].flatMap((n) => [t("POST", `/issuers/${n}/kiosk/challenge`), t("POST", `/issuers/${n}/kiosk/login`)]),
   // Entrust
   t("POST", "/issuers/entrust/kiosk/enrolments"),
-  t("GET", "/issuers/entrust/kiosk/enrolments/:other"),
-  t("GET", "/issuers/entrust/kiosk/enrolments/:other/qr.svg"),
-  t("GET", "/issuers/entrust/kiosk/enrolments/:other/qr.png"),
+  t("GET", "/issuers/entrust/kiosk/enrolments/:entrustEnrolment"),
+  t("GET", "/issuers/entrust/kiosk/enrolments/:entrustEnrolment/qr.svg"),
+  t("GET", "/issuers/entrust/kiosk/enrolments/:entrustEnrolment/qr.png"),
   t("POST", "/issuers/entrust/mobile/activate"),
   // Intercede
   t("POST", "/issuers/intercede/kiosk/requests"),
-  t("GET", "/issuers/intercede/kiosk/requests/:other"),
-  t("GET", "/issuers/intercede/kiosk/requests/:other/qr.svg"),
-  t("GET", "/issuers/intercede/kiosk/requests/:other/qr.png"),
+  t("GET", "/issuers/intercede/kiosk/requests/:intercedeRequest"),
+  t("GET", "/issuers/intercede/kiosk/requests/:intercedeRequest/qr.svg"),
+  t("GET", "/issuers/intercede/kiosk/requests/:intercedeRequest/qr.png"),
   t("POST", "/issuers/intercede/device/activations"),
   t("GET", "/issuers/intercede/device/credentials/:credential/rekey"),
   t("POST", "/issuers/intercede/device/credentials/:credential/rekey"),
   // Purebred
   t("POST", "/issuers/purebred/registrations"),
-  t("GET", "/issuers/purebred/registrations/:other"),
-  t("POST", "/issuers/purebred/registrations/:other/confirm"),
+  t("GET", "/issuers/purebred/registrations/:registration"),
+  t("POST", "/issuers/purebred/registrations/:registration/confirm"),
   t("POST", "/issuers/purebred/key-recovery"),
-  t("GET", "/issuers/purebred/registrations/:other/pre-enrolment-profile"),
-  t("POST", "/issuers/purebred/registrations/:other/otp1"),
-  t("POST", "/issuers/purebred/registrations/:other/credentials"),
+  t("GET", "/issuers/purebred/registrations/:registration/pre-enrolment-profile"),
+  t("POST", "/issuers/purebred/registrations/:registration/otp1"),
+  t("POST", "/issuers/purebred/registrations/:registration/credentials"),
   // PKI publication
   t("GET", "/pki"),
   t("GET", "/pki/crl/:crl"),
@@ -189,7 +203,7 @@ const KEYS = [
 
 const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
-  fc.constantFrom(1e308, -1e308, 5e-324, -0, 2 ** 53 + 1, 123456789012345678901234567890, -1, 0, 1.5, Number.MAX_SAFE_INTEGER),
+  fc.constantFrom(1e308, -1e308, 5e-324, -0, 2 ** 53 + 1, 1.2345678901234568e29, -1, 0, 1.5, Number.MAX_SAFE_INTEGER),
   fc.constantFrom("", "x".repeat(10_000), "99999999999d", "1e308", "+275760-09-13T00:00:00.000Z", "2026-13-01T00:00:00Z", "8d", "-1d", "__proto__"),
   fc.constantFrom(true, false, null, [], {}, [[[]]], { __proto__: null }),
   fc.constantFrom("purebred", "entrustDatacard", "intercede", "ios", "android", "#microsoft.graph.iosEnterpriseWiFiConfiguration", "derivedCredential"),
@@ -200,7 +214,13 @@ const protoBody = fc
   .tuple(fc.constantFrom("__proto__", "constructor", "prototype"), fc.jsonValue({ maxDepth: 2 }))
   .map(([k, v]) => `{"${k}":${JSON.stringify(v) ?? "null"},"constructor":{"prototype":{"polluted":true}},"__proto__":{"polluted":true}}`);
 
+/** Number literals JSON.parse turns into Infinity, -0 or a rounded integer (written as text: JS would round them here). */
+const hugeNumberBody = fc
+  .tuple(fc.constantFrom(...KEYS), fc.constantFrom("1e400", "-1e400", "123456789012345678901234567890", `1${"0".repeat(400)}`, "-0", "1e-400"))
+  .map(([k, n]) => `{"${k}":${n}}`);
+
 const body: fc.Arbitrary<string | undefined> = fc.oneof(
+  { weight: 1, arbitrary: hugeNumberBody },
   { weight: 1, arbitrary: fc.constant(undefined) },
   { weight: 4, arbitrary: fc.dictionary(fc.constantFrom(...KEYS), nastyValue, { maxKeys: 5 }).map((o) => JSON.stringify(o)) },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? "null") },
@@ -218,14 +238,22 @@ const body: fc.Arbitrary<string | undefined> = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
 );
 
-const headers = fc.record(
-  {
-    authorization: fc.constantFrom("Bearer x", "Basic Og==", "Bearer " + "a".repeat(2_000), ""),
-    "x-dpclab-client": fc.constantFrom("__proto__", "constructor", "x".repeat(64), ""),
-    accept: fc.constantFrom("application/json", "*/*", "text/html", "application/problem+json;q=0"),
-  },
-  { requiredKeys: [] },
-);
+const headers = (sessions: string[]) =>
+  fc.record(
+    {
+      authorization: fc.constantFrom(
+        "Bearer x",
+        "Basic Og==",
+        `Bearer ${"a".repeat(2_000)}`,
+        "",
+        "Bearer __proto__",
+        ...sessions.flatMap((s) => [`Bearer ${s}`, `Bearer ${s}`]),
+      ),
+      "x-dpclab-client": fc.constantFrom("__proto__", "constructor", "x".repeat(64), ""),
+      accept: fc.constantFrom("application/json", "*/*", "text/html", "application/problem+json;q=0"),
+    },
+    { requiredKeys: [] },
+  );
 
 export interface HostileRequest {
   method: string;
@@ -239,8 +267,7 @@ export interface HostileRequest {
 export function hostileRequest(ids: RealIds): fc.Arbitrary<HostileRequest> {
   return fc
     .constantFrom(...ROUTES)
-    .chain((route) => fc.record({ method: method(route.method), path: pathFor(route, ids), contentType, body, headers }))
-    .map((r) => ({ ...r, headers: Object.fromEntries(Object.entries(r.headers)) }));
+    .chain((route) => fc.record({ method: method(route.method), path: pathFor(route, ids), contentType, body, headers: headers(ids.sessions ?? []) }));
 }
 
 /** The RequestInit for a hostile request (a GET or HEAD never has a body: Fetch refuses one). */

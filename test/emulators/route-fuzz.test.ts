@@ -4,11 +4,12 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NO_FAULTS } from "../../emulators/admin/index.js";
 import { GRAPH_ISSUER } from "../../emulators/derived/index.js";
+import { ENROL_ACTION, ENTRUST_CREDENTIAL_TYPE } from "../../emulators/entrust/entrust-emulator.js";
 import { CardIssuer, createCards } from "../../emulators/piv-ca/index.js";
 import { isForbiddenMethod } from "../../emulators/shared/buffered-request.js";
 import { inProcessFetch, type RunningServer, serve } from "../../emulators/shared/index.js";
 import { createLabStack, type LabStack } from "../../emulators/stack/index.js";
-import { JsonClient } from "../../fleet/clients/index.js";
+import { JsonClient, kioskLogin } from "../../fleet/clients/index.js";
 import { enrolDevice } from "../../fleet/enrol-device.js";
 import { SoftwareKeystore } from "../../fleet/keystore/index.js";
 import { VirtualClock } from "../../src/clock.js";
@@ -70,6 +71,38 @@ beforeAll(async () => {
     authenticationMethod: "derivedCredential",
   });
   await api.post(`${DM}/deviceConfigurations/${profile.id}/assign`, { assignments: [{ target: { groupId: group.id } }] });
+  // Signed in at each kiosk (card 1; card 0, the Purebred agent, at Purebred), with something made there.
+  const sessions: string[] = [];
+  const other: RealIds = {};
+  for (const [issuerName, index] of [
+    ["entrust", 1],
+    ["intercede", 1],
+    ["purebred", 0],
+  ] as const) {
+    const r = stack.cardIssuer.cards()[index]!;
+    const c = openLabCard(lab, r.tokenLabel);
+    try {
+      sessions.push((await kioskLogin(api, issuerName, c, r.pin)).sessionId);
+    } finally {
+      c.close();
+    }
+  }
+  const kiosk = (i: number) => api.withBearer(sessions[i]!);
+  other.entrustEnrolment = (
+    await kiosk(0)
+      .post<{ id: string }>("/issuers/entrust/kiosk/enrolments", {
+        action: ENROL_ACTION,
+        smartCredentialAppInstalled: true,
+        identityName: "TEST",
+        credentialType: ENTRUST_CREDENTIAL_TYPE,
+      })
+      .catch(() => ({ id: undefined }))
+  ).id;
+  other.intercedeRequest = (
+    await kiosk(1)
+      .post<{ id: string }>("/issuers/intercede/kiosk/requests", { profile: "mobile-credential" })
+      .catch(() => ({ id: undefined }))
+  ).id;
   const { X509Certificate } = await import("@peculiar/x509");
   ids = {
     settings: settings.id,
@@ -81,7 +114,10 @@ beforeAll(async () => {
     ca: "intercede-ca",
     crl: "piv-ca.crl",
     p7c: "root.p7c",
+    ...other,
+    sessions,
   };
+  console.log(`[route-fuzz] real ids: ${JSON.stringify(ids)}`);
 }, 120_000);
 afterAll(() => dir.remove());
 
