@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AuthorityKeyIdentifierExtension } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
+import { withFileLock, writeTextAtomically } from "../../src/lab/index.js";
 import { CertificateAuthority, type KeyAlgorithm } from "../../src/pki/index.js";
 import { IssuingAuthority } from "../shared/issuing-authority.js";
 import { publicationUrls } from "../shared/publication-routes.js";
@@ -33,26 +34,24 @@ export function issuerCaName(name: IssuerName): string {
  * its derived PIV credentials. The root's registry records it, so the root's OCSP/CRL know it.
  */
 export async function createIssuerAuthority(root: IssuingAuthority, name: IssuerName, opts: IssuerAuthorityOptions): Promise<IssuingAuthority> {
-  if (!(name in DISPLAY)) throw new DpclabError(`unknown issuer "${String(name)}" (purebred, entrust or intercede)`, "bad-issuer");
+  if (!Object.hasOwn(DISPLAY, name)) throw new DpclabError(`unknown issuer "${String(name)}" (purebred, entrust or intercede)`, "bad-issuer");
   const caName = issuerCaName(name);
   const publication = publicationUrls(opts.baseUrl, caName);
   const certPath = opts.dir ? join(opts.dir, `${caName}.pem`) : undefined;
   const keyPath = opts.dir ? join(opts.dir, `${caName}.key.pem`) : undefined;
-  let ca: CertificateAuthority;
-  if (certPath && keyPath && existsSync(certPath) && existsSync(keyPath)) {
-    ca = CertificateAuthority.load({
-      certificatePem: readFileSync(certPath, "utf8"),
-      privateKeyPem: readFileSync(keyPath, "utf8"),
-      alg: opts.alg,
-      publication,
-    });
+  const load = (): CertificateAuthority | undefined => {
+    if (!certPath || !keyPath || !existsSync(certPath) || !existsSync(keyPath)) return undefined;
+    const saved = CertificateAuthority.load({ certificatePem: readFileSync(certPath, "utf8"), privateKeyPem: readFileSync(keyPath, "utf8"), alg: opts.alg, publication });
     // A CA saved under another lab's root would chain nowhere: refuse rather than issue dead certificates.
-    if (Buffer.compare(Buffer.from(issuerKeyId(ca)), Buffer.from(root.ca.keyId)) !== 0 || ca.certificate.issuer !== root.certificate.subject) {
+    if (Buffer.compare(Buffer.from(issuerKeyId(saved)), Buffer.from(root.ca.keyId)) !== 0 || saved.certificate.issuer !== root.certificate.subject) {
       throw new DpclabError(`the ${caName} saved in ${opts.dir} was not issued by this lab's root`, "issuer-ca-mismatch", 409);
     }
-  } else {
+    return saved;
+  };
+  let ca = load();
+  if (!ca) {
     const now = opts.clock.now();
-    ca = await root.ca.createSubordinate({
+    const made = await root.ca.createSubordinate({
       commonName: `CN=DPCLAB TEST ${DISPLAY[name]} Derived PIV CA,OU=TEST PKI,O=DPCLAB TEST,C=US`,
       alg: opts.alg,
       notBefore: now,
@@ -60,11 +59,18 @@ export async function createIssuerAuthority(root: IssuingAuthority, name: Issuer
       publication,
       pathLength: 0,
     });
-    if (certPath && keyPath && opts.dir) {
-      mkdirSync(opts.dir, { recursive: true });
-      const material = ca.export();
-      writeFileSync(certPath, material.certificatePem);
-      writeFileSync(keyPath, material.privateKeyPem, { mode: 0o600 });
+    ca = made;
+    if (certPath && keyPath) {
+      // Two processes starting on a fresh lab (serve and enroll) each make a CA: the first to save wins and the other
+      // takes its files, so a certificate is never paired with the other's key. Key 0600 (issue 10 item 9).
+      ca = withFileLock(certPath, () => {
+        const first = load();
+        if (first) return first;
+        const material = made.export();
+        writeTextAtomically(keyPath, material.privateKeyPem, { mode: 0o600 });
+        writeTextAtomically(certPath, material.certificatePem);
+        return made;
+      });
     }
   }
   root.record(ca.certificate, `ca:${caName}`);

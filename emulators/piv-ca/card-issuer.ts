@@ -140,15 +140,20 @@ export class CardIssuer {
     const deckVersion = fileVersion(lab.deckPath);
     const state = readJson(statePath, stateShape);
     if (!state) throw new DpclabError(`the lab in ${lab.root} has no card issuer state (piv-ca/state.json); create a new lab`, "corrupt-lab");
-    const load = async (name: string) =>
-      CertificateAuthority.load({
-        certificatePem: readFileSync(join(lab.pivCaDir, `${name}.pem`), "utf8"),
-        privateKeyPem: readFileSync(join(lab.pivCaDir, `${name}.key.pem`), "utf8"),
-        alg: config.alg,
-        publication: publicationUrls(config.baseUrl, name),
-      });
-    const signerCert = new X509Certificate(readFileSync(join(lab.pivCaDir, `${CONTENT_SIGNER}.pem`), "utf8"));
-    const signerKey = await importPrivateKey(readFileSync(join(lab.pivCaDir, `${CONTENT_SIGNER}.key.pem`), "utf8"), config.alg);
+    const pem = (file: string) => join(lab.pivCaDir, file);
+    const load = (name: string) =>
+      fromLabFiles([pem(`${name}.pem`), pem(`${name}.key.pem`)], () =>
+        CertificateAuthority.load({
+          certificatePem: readFileSync(pem(`${name}.pem`), "utf8"),
+          privateKeyPem: readFileSync(pem(`${name}.key.pem`), "utf8"),
+          alg: config.alg,
+          publication: publicationUrls(config.baseUrl, name),
+        }),
+      );
+    const signerCert = await fromLabFiles([pem(`${CONTENT_SIGNER}.pem`)], () => new X509Certificate(readFileSync(pem(`${CONTENT_SIGNER}.pem`), "utf8")));
+    const signerKey = await fromLabFiles([pem(`${CONTENT_SIGNER}.key.pem`)], () =>
+      importPrivateKey(readFileSync(pem(`${CONTENT_SIGNER}.key.pem`), "utf8"), config.alg),
+    );
     const issuer = new CardIssuer(
       lab,
       config,
@@ -313,6 +318,17 @@ export class CardIssuer {
     this.root.registry.merge(saved.registries[ROOT_CA_NAME] as CertificateRegistryState);
     this.pivCa.registry.merge(saved.registries[PIV_CA_NAME] as CertificateRegistryState);
     mergeAccounts(this.accounts, saved.accounts);
+  }
+}
+
+/** Reads key material from lab files; a missing or unreadable one is one clear error naming the file(s). */
+async function fromLabFiles<T>(paths: string[], read: () => T | Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (e instanceof DpclabError) throw e;
+    const what = (e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : `not usable: ${(e as Error).message.split("\n")[0]}`;
+    throw new DpclabError(`corrupt lab file ${paths.join(" or ")}: ${what}; restore it or create a new lab`, "corrupt-lab");
   }
 }
 

@@ -22,6 +22,7 @@ function describe(value: unknown): string {
 }
 
 function fail(at: string | undefined, must: string, value: unknown): never {
+  if (value === undefined) throw new CorruptLabFile(`${where(at)} is missing (must be ${must})`);
   throw new CorruptLabFile(`${where(at)} must be ${must}, not ${describe(value)}`);
 }
 
@@ -38,7 +39,7 @@ export function oneOf<const V extends string | number>(...values: V[]): Shape<V>
 export function arrayOf<T>(item: Shape<T>): Shape<T[]> {
   return (v, at) => {
     if (!Array.isArray(v)) fail(at, "an array", v);
-    return v.map((x, i) => item(x, `${where(at)}[${i}]`));
+    return v.map((x, i) => item(x, `${at ?? ""}[${i}]`));
   };
 }
 
@@ -65,7 +66,7 @@ export function recordOf<T>(value: Shape<T>): Shape<Record<string, T>> {
   return (v, at) => {
     if (!isObject(v)) fail(at, "an object", v);
     const out = Object.create(null) as Record<string, T>;
-    for (const [key, x] of Object.entries(v)) out[key] = value(x, `${where(at)}["${key}"]`);
+    for (const [key, x] of Object.entries(v)) out[key] = value(x, `${at ?? ""}[${JSON.stringify(key)}]`);
     return out;
   };
 }

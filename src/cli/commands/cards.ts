@@ -54,6 +54,7 @@ async function create(argv: string[]): Promise<number> {
   );
   if (alg && alg !== issuer.config.alg)
     throw new DpclabError(`the lab in ${lab.root} uses ${issuer.config.alg}; choose another --dir for ${alg} cards`, "usage");
+  lab.ensureSoftHsmConf(); // <lab>/softhsm/softhsm2.conf, for OpenSC and other PKCS#11 clients (SOFTHSM2_CONF)
   const bar = progressBar(`personalising ${count} cards`);
   const started = performance.now();
   const cards = await createCards(lab, issuer, { count, seed: issuer.config.seed, clock: systemClock, onProgress: (d, t) => bar.update(d, t) });
