@@ -66,7 +66,7 @@ describe("readJson checks what it reads (issue 10 item 10)", () => {
     ["empty", "", /is empty/],
     ["truncated", '{"n": 1', /not valid JSON/],
     ["null", "null", /must be an object, not null/],
-    ["{}", "{}", /n must be a whole number/],
+    ["{}", "{}", /n is missing \(must be a whole number/],
     ["a wrong type", '{"n": "1"}', /n must be a whole number .*not string/],
   ])("a file that is %s is one DpclabError naming the file", (_name, text, what) => {
     const dir = tempDir();
