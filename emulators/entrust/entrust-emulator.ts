@@ -2,7 +2,9 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
+import { ExpiringMap } from "../derived/expiring-map.js";
 import { type ApplicantAuthenticator, type Defects, type DerivedIssuance, kioskRoutes, kioskSession, NO_DEFECTS, OneTimeSecrets } from "../derived/index.js";
+import { issuerPublicOrigin } from "../derived/public-url.js";
 import { type FetchHandler, problem, qrPng, qrSvg, type Route, readJsonObject, router } from "../shared/index.js";
 import { JsonResponse } from "../shared/json-response.js";
 import { readActivationRequest } from "./activation-request.js";
@@ -33,14 +35,21 @@ export interface EntrustEmulatorOptions {
   lockoutMs?: number;
   /** The root the issuer CA chains to, returned in `chain` after the issuer CA; without it the chain is the issuer CA only. */
   trustAnchor?: X509Certificate;
-  /** Base URL the phone reaches the portal at (put in the QR code); default: the origin the kiosk request came to. */
+  /**
+   * Base URL the phone reaches the portal at (put in the QR code); default the base URL the issuer CA publishes
+   * under (lab.json baseUrl). Never the request's Host header (issue 10 §9).
+   */
   portalBaseUrl?: string;
+  /** Cap on remembered enrolments; default 50,000, the oldest forgotten beyond (issue 10 §8). */
+  maxEnrolments?: number;
   /** Known non-conformances to switch on (defects.ts: "non-expiring-qr"); default none. */
   defects?: Defects;
 }
 
 export interface EntrustEmulator {
   handler: FetchHandler;
+  /** What the emulator holds, and its cap: for tests and benchmarks (issue 10 §8). */
+  sizes(): { enrolments: number; qrSessions: number; maxEnrolments: number; secrets: ReturnType<OneTimeSecrets["sizes"]> };
 }
 
 /** The kiosk's choices (intune.md §2.2 step 6). */
@@ -51,8 +60,9 @@ export const DEFAULT_PASSWORD_ATTEMPTS = 5;
 const DEFAULT_LOCKOUT_MS = 15 * 60_000;
 /** "Never" for the non-expiring-qr defect: a century. */
 const NEVER_MS = 100 * 365 * 86_400_000;
-/** Closed enrolments are forgotten a day after they close. */
+/** Closed enrolments are remembered about a day after they close (every enrolment closes by its expiresAt). */
 const KEEP_CLOSED_MS = 24 * 3_600_000;
+const MAX_ENROLMENTS = 50_000;
 const IDENTITY_NAME = /^\P{Cc}{1,64}$/u;
 const BASE = "/issuers/entrust";
 
@@ -83,19 +93,14 @@ export function createEntrustEmulator(opts: EntrustEmulatorOptions): EntrustEmul
   // The password is 8 digits; both secrets are single-use and expire together. OneTimeSecrets answers for
   // unknown / used / expired QR codes and locks a device that keeps presenting them.
   const secrets = new OneTimeSecrets<string>({ clock, digits: 8, lockoutMs });
-  const enrolments = new Map<string, Enrolment>();
-  const byQrSession = new Map<string, string>();
+  // Every enrolment closes by its expiresAt (completed, cancelled or expired) and is kept a constant time after: the
+  // maps expire from the front in O(1) and never hold more than maxEnrolments (issue 10 §8).
+  const keepMs = ttl + Math.max(KEEP_CLOSED_MS, lockoutMs);
+  const maxEnrolments = opts.maxEnrolments ?? MAX_ENROLMENTS;
+  const enrolments = new ExpiringMap<string, Enrolment>({ maxEntries: maxEnrolments });
+  const byQrSession = new ExpiringMap<string, string>({ maxEntries: maxEnrolments });
   const now = () => clock.now().getTime();
-
-  const sweep = (t: number) => {
-    for (const [id, e] of enrolments) {
-      const closed = e.closedAt ?? (e.state === "awaiting-device" && t >= e.expiresAt ? e.expiresAt : undefined);
-      if (closed !== undefined && t - closed > KEEP_CLOSED_MS && (e.lockedUntil ?? 0) <= t) {
-        enrolments.delete(id);
-        byQrSession.delete(e.qrSession);
-      }
-    }
-  };
+  const portalBase = issuerPublicOrigin(issuance.authority, opts.portalBaseUrl);
 
   /** An awaiting enrolment past its TTL is "expired" (evaluated lazily on the injected clock). */
   const current = (e: Enrolment): Enrolment => {
@@ -108,7 +113,7 @@ export function createEntrustEmulator(opts: EntrustEmulatorOptions): EntrustEmul
 
   const ownEnrolment = (req: Request, id: string): Enrolment => {
     const session = kioskSession(req, authenticator);
-    const e = enrolments.get(id);
+    const e = enrolments.get(id, now());
     // Another cardholder's enrolment is as good as absent.
     if (!e || e.cardIndex !== session.cardIndex) throw new DpclabError(`no enrolment "${id}" for this cardholder`, "enrolment-unknown", 404);
     return current(e);
@@ -149,11 +154,10 @@ export function createEntrustEmulator(opts: EntrustEmulatorOptions): EntrustEmul
     if (body.credentialType !== ENTRUST_CREDENTIAL_TYPE)
       throw new DpclabError(`credentialType must be "${ENTRUST_CREDENTIAL_TYPE}"`, "bad-credential-type", 400);
     const t = now();
-    sweep(t);
     const id = randomBytes(12).toString("base64url");
     const qr = secrets.issue("qr-session", id, { ttlMs: ttl });
     const password = secrets.issue("password", id, { ttlMs: ttl });
-    const portal = `${(opts.portalBaseUrl ?? new URL(req.url).origin).replace(/\/+$/, "")}${BASE}/mobile/activate`;
+    const portal = `${portalBase}${BASE}/mobile/activate`;
     const e: Enrolment = {
       id,
       session,
@@ -167,8 +171,8 @@ export function createEntrustEmulator(opts: EntrustEmulatorOptions): EntrustEmul
       password: password.secret,
       failedPasswords: 0,
     };
-    enrolments.set(id, e);
-    byQrSession.set(qr.secret, id);
+    enrolments.set(id, e, t + keepMs, t);
+    byQrSession.set(qr.secret, id, t + keepMs, t);
     return JsonResponse.of(view(e), { status: 201, headers: { location: `${BASE}/kiosk/enrolments/${id}`, "cache-control": "no-store" } });
   };
 
@@ -178,9 +182,10 @@ export function createEntrustEmulator(opts: EntrustEmulatorOptions): EntrustEmul
     const attemptKey = `device:${input.device.deviceId}`;
     const locked = secrets.lockedFor(attemptKey);
     if (locked > 0) throw lockout(`device ${input.device.deviceId} presented too many dead QR codes`, locked);
-    const id = byQrSession.get(input.qrSession);
-    const e = id ? enrolments.get(id) : undefined;
-    // Unknown, used or expired QR: OneTimeSecrets says which, and counts it against the device.
+    const id = byQrSession.get(input.qrSession, now());
+    const e = id ? enrolments.get(id, now()) : undefined;
+    // Unknown, used or expired QR: OneTimeSecrets says which; only an unknown one counts against the device (a
+    // replay of a spent or expired QR is refused for free: it can never succeed, one-time-secrets.ts).
     if (!e) return deadQr(input.qrSession, attemptKey);
     current(e);
     if (e.state === "cancelled") {
@@ -275,7 +280,10 @@ export function createEntrustEmulator(opts: EntrustEmulatorOptions): EntrustEmul
     { method: "POST", path: `${BASE}/mobile/activate`, handle: activate },
   ];
   const inner = router(routes.map(withProblems));
-  return { handler: inner };
+  return {
+    handler: inner,
+    sizes: () => ({ enrolments: enrolments.size, qrSessions: byQrSession.size, maxEnrolments, secrets: secrets.sizes() }),
+  };
 }
 
 function imageHeaders(type: string): Record<string, string> {

@@ -43,6 +43,8 @@ export interface EntrustEnrolmentResult {
   steps: EntrustEnrolmentStep[];
 }
 
+const ACTIVATE_PATH = "/issuers/entrust/mobile/activate";
+
 interface KioskEnrolment {
   id: string;
   password: string;
@@ -95,10 +97,12 @@ export async function enrolWithEntrust(opts: EnrolWithEntrustOptions): Promise<E
   report("device.get-qr-code", `${app}: "Get QR code", ${device.platform === "ios" ? "Continue" : "NEXT"}; camera allowed`);
   const qr = parseEntrustQr(enrolment.qr.payload);
   const portal = new URL(qr.portal);
-  if (portal.origin !== new URL(client.baseUrl).origin) {
-    throw new DpclabError(`the QR code points at ${portal.origin}, not at this device's issuer ${new URL(client.baseUrl).origin}`, "qr-foreign-portal", 400);
+  // The phone talks to the issuer it is configured with, never to a host read from a QR code: only the path is used.
+  // (The QR's origin is the lab's configured base URL, which may differ from where this server listens.)
+  if (portal.pathname !== ACTIVATE_PATH) {
+    throw new DpclabError(`the QR code names ${portal.pathname}, not the IdentityGuard activation ${ACTIVATE_PATH}`, "qr-foreign-portal", 400);
   }
-  report("device.scan", `scanned the QR code of enrolment ${qr.enrolmentId}`);
+  report("device.scan", `scanned the QR code of enrolment ${qr.enrolmentId} (portal ${portal.origin})`);
   report("device.password", `"Password required": entered the ${enrolment.password.length}-digit password`);
 
   const pivAuthKey = await device.keystore.generateKey("p256");
@@ -110,7 +114,7 @@ export async function enrolWithEntrust(opts: EnrolWithEntrustOptions): Promise<E
     `generated the derived PIV Authentication key${signingCsr ? " and the S/MIME signing key" : ""} in the ${device.keystore.kind} keystore`,
   );
 
-  const activation = await deviceClient(client, device).post<Activation>(portal.pathname, {
+  const activation = await deviceClient(client, device).post<Activation>(ACTIVATE_PATH, {
     qrSession: qr.qrSession,
     password: enrolment.password,
     device: describeDevice(device),

@@ -114,7 +114,7 @@ const wrong = (password: string) => String((Number(password) + 1) % 100_000_000)
 
 describe("Entrust end to end (intune.md §2.2, §2.6)", () => {
   it("iOS, in-process: software keystore, PIV Auth + S/MIME signing + encryption, escrowed key matches, chain verifies with openssl", async () => {
-    const device = l.device("ios");
+    const device = l.device("ios", { user: 0 });
     const seen: { step: string; detail: string }[] = [];
     const r = await enrolWithEntrust({ client: l.client, card: l.card(0), pin: (l.deck[0] as { pin: string }).pin, device, onStep: (s) => seen.push(s) });
     expect(seen).toEqual(r.steps);
@@ -158,7 +158,7 @@ describe("Entrust end to end (intune.md §2.2, §2.6)", () => {
 
   it("Android, over a real socket: hardware keystore → policy .41 (openssl x509 -text), no S/MIME; openssl ocsp good, then revoked", async () => {
     l.clock.set(new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000));
-    const device = l.device("android", { hardware: true });
+    const device = l.device("android", { user: 1, hardware: true });
     const r = await enrolWithEntrust({ client: l.httpClient, card: l.card(1), pin: (l.deck[1] as { pin: string }).pin, device, identityName: "Bob's phone" });
     expect(r.steps[2]?.detail).toContain("Intune app");
     expect(r.steps.at(-1)?.detail).toContain("You're all set!");
@@ -187,7 +187,8 @@ describe("kiosk (IdentityGuard self-service)", () => {
     expect(a.enrolment.password).toMatch(/^\d{8}$/);
     expect(Date.parse(a.enrolment.expiresAt) - l.clock.now().getTime()).toBe(DEFAULT_QR_TTL_MS);
     const qr = parseEntrustQr(a.enrolment.qr.payload);
-    expect(qr).toMatchObject({ enrolmentId: a.enrolment.id, portal: `${IN_PROCESS_BASE}${ACTIVATE}` });
+    // The configured base URL (where the issuer CA publishes), not the origin the request named (issue 10 §9).
+    expect(qr).toMatchObject({ enrolmentId: a.enrolment.id, portal: `${l.server.url}${ACTIVATE}` });
     expect(a.enrolment.qr.payload).not.toContain(a.enrolment.password); // the password is under the QR, not in it
     const auth = { authorization: `Bearer ${a.token}` };
     const svg = await call("GET", a.enrolment.qr.svg, { headers: auth });
@@ -206,10 +207,14 @@ describe("kiosk (IdentityGuard self-service)", () => {
 
   it("refuses a revoked card and a terminated account at sign-in", async () => {
     l.cardIssuer.revokeCard(4, "keyCompromise");
-    const revoked = await refusal(enrolWithEntrust({ client: l.client, card: l.card(4), pin: (l.deck[4] as { pin: string }).pin, device: l.device("ios") }));
+    const revoked = await refusal(
+      enrolWithEntrust({ client: l.client, card: l.card(4), pin: (l.deck[4] as { pin: string }).pin, device: l.device("ios", { user: 4 }) }),
+    );
     expect([revoked.code, revoked.status]).toEqual(["pki-auth-failed:revoked", 401]);
     l.cardIssuer.terminateAccount(5);
-    const terminated = await refusal(enrolWithEntrust({ client: l.client, card: l.card(5), pin: (l.deck[5] as { pin: string }).pin, device: l.device("ios") }));
+    const terminated = await refusal(
+      enrolWithEntrust({ client: l.client, card: l.card(5), pin: (l.deck[5] as { pin: string }).pin, device: l.device("ios", { user: 4 }) }),
+    );
     expect([terminated.code, terminated.status]).toEqual(["account-terminated", 403]);
     expect(l.issuance.credentials().filter((c) => c.cardIndex === 4 || c.cardIndex === 5)).toEqual([]);
   });
@@ -238,7 +243,12 @@ describe("phone activation refusals", () => {
   it("a device with the camera blocked fails before contacting the issuer (intune.md §1.7)", async () => {
     const before = l.requests();
     const e = await refusal(
-      enrolWithEntrust({ client: l.client, card: l.card(2), pin: (l.deck[2] as { pin: string }).pin, device: l.device("ios", { cameraAllowed: false }) }),
+      enrolWithEntrust({
+        client: l.client,
+        card: l.card(2),
+        pin: (l.deck[2] as { pin: string }).pin,
+        device: l.device("ios", { user: 2, cameraAllowed: false }),
+      }),
     );
     expect(e.code).toBe("camera-blocked");
     expect(l.requests()).toBe(before);
@@ -246,7 +256,7 @@ describe("phone activation refusals", () => {
 
   it("5 wrong passwords cancel the enrolment: then even the right password is 429 with Retry-After, and the QR is dead", async () => {
     const a = await kioskEnrol(2);
-    const device = l.device("ios");
+    const device = l.device("ios", { user: 2 });
     for (let left = 4; left >= 0; left--) {
       const r = await call("POST", ACTIVATE, { json: await activation(a.enrolment, device, { password: wrong(a.enrolment.password) }) });
       expectProblem(r, 401, "password-incorrect");
@@ -256,7 +266,7 @@ describe("phone activation refusals", () => {
     expectProblem(right, 429, "too-many-attempts");
     expect(Number(right.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(right.body.retryAfterSeconds).toBe(Number(right.headers.get("retry-after")));
-    expectProblem(await call("POST", ACTIVATE, { json: await activation(a.enrolment, l.device("ios")) }), 429, "too-many-attempts");
+    expectProblem(await call("POST", ACTIVATE, { json: await activation(a.enrolment, l.device("ios", { user: 2 })) }), 429, "too-many-attempts");
     expect((await view(a)).body).toMatchObject({ state: "cancelled", passwordAttemptsLeft: 0 });
     expect((await view(a)).body.password).toBeUndefined();
     expectProblem(await call("GET", a.enrolment.qr.svg, { headers: { authorization: `Bearer ${a.token}` } }), 410, "enrolment-cancelled");
@@ -265,19 +275,19 @@ describe("phone activation refusals", () => {
 
   it("a reused QR code is refused (secret-used); an unknown one is secret-unknown", async () => {
     const a = await kioskEnrol(6);
-    const device = l.device("ios");
+    const device = l.device("ios", { user: 6 });
     const first = await call("POST", ACTIVATE, { json: await activation(a.enrolment, device) });
     expect(first.status).toBe(201);
     expect((await view(a)).body).toMatchObject({ state: "completed", credentialId: first.body.credentialId });
     expectProblem(await call("POST", ACTIVATE, { json: await activation(a.enrolment, device) }), 409, "secret-used");
-    expectProblem(await call("POST", ACTIVATE, { json: await activation(a.enrolment, l.device("ios")) }), 409, "secret-used");
+    expectProblem(await call("POST", ACTIVATE, { json: await activation(a.enrolment, l.device("ios", { user: 6 })) }), 409, "secret-used");
     expectProblem(await call("POST", ACTIVATE, { json: await activation(a.enrolment, device, { qrSession: "A".repeat(22) }) }), 404, "secret-unknown");
     expect(l.issuance.credentials().filter((c) => c.cardIndex === 6)).toHaveLength(1);
   });
 
   it("two phones activating the same QR at once: one gets the credential, the other 409 enrolment-in-progress", async () => {
     const a = await kioskEnrol(6);
-    const bodies = [await activation(a.enrolment, l.device("ios")), await activation(a.enrolment, l.device("ios"))];
+    const bodies = [await activation(a.enrolment, l.device("ios", { user: 6 })), await activation(a.enrolment, l.device("ios", { user: 6 }))];
     const answers = await Promise.all(bodies.map((json) => call("POST", ACTIVATE, { json })));
     expect(answers.map((x) => x.status).sort()).toEqual([201, 409]);
     expectProblem(answers.find((x) => x.status === 409) as Answer, 409, "enrolment-in-progress");
@@ -289,13 +299,13 @@ describe("phone activation refusals", () => {
     const refused = await call("POST", ACTIVATE, { json: await activation(a.enrolment, l.device("ios", { enrolled: false })) });
     expectProblem(refused, 403, "device-not-approved");
     expect((await view(a)).body).toMatchObject({ state: "awaiting-device", passwordAttemptsLeft: 5 });
-    const ok = await call("POST", ACTIVATE, { json: await activation(a.enrolment, l.device("ios")) });
+    const ok = await call("POST", ACTIVATE, { json: await activation(a.enrolment, l.device("ios", { user: 7 })) });
     expect(ok.status).toBe(201);
   });
 
   it("malformed activation bodies are 400/415 problem+json, cost no password attempt and change nothing", async () => {
     const a = await kioskEnrol(7);
-    const ios = l.device("ios");
+    const ios = l.device("ios", { user: 7 });
     const body = await activation(a.enrolment, ios);
     const cases: [Answer, number, string][] = [
       [await call("POST", ACTIVATE, { json: body, type: "text/plain" }), 415, "bad-content-type"],
@@ -313,7 +323,7 @@ describe("phone activation refusals", () => {
       [await call("POST", ACTIVATE, { json: { ...body, csr: tamper(String(body.csr)) } }), 400, "csr-signature-invalid"],
       [await call("POST", ACTIVATE, { json: { ...body, smime: { signingCsr: body.csr, x: 1 } } }), 400, "bad-smime"],
       [
-        await call("POST", ACTIVATE, { json: { ...(await activation(a.enrolment, l.device("android"))), smime: { signingCsr: body.csr } } }),
+        await call("POST", ACTIVATE, { json: { ...(await activation(a.enrolment, l.device("android", { user: 7 }))), smime: { signingCsr: body.csr } } }),
         400,
         "smime-ios-only",
       ],
@@ -329,7 +339,7 @@ describe("phone activation refusals", () => {
   // Moves the clock: keep last.
   it("an expired QR code and password are refused (secret-expired); a cancelled enrolment is 410 after the lockout", async () => {
     const a = await kioskEnrol(3);
-    const device = l.device("ios");
+    const device = l.device("ios", { user: 3 });
     l.clock.advance(DEFAULT_QR_TTL_MS);
     expectProblem(await call("POST", ACTIVATE, { json: await activation(a.enrolment, device) }), 410, "secret-expired");
     expect((await view(a)).body).toMatchObject({ state: "expired" });

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import { ApplicantAuthenticator, createIssuerAuthority, DerivedIssuance } from "../../emulators/derived/index.js";
-import { createEntrustEmulator, type EntrustEmulatorOptions } from "../../emulators/entrust/index.js";
+import { createEntrustEmulator, type EntrustEmulator, type EntrustEmulatorOptions } from "../../emulators/entrust/index.js";
 import { CardIssuer, type CardRecord, createCards } from "../../emulators/piv-ca/index.js";
 import {
   type FetchHandler,
@@ -40,6 +40,7 @@ export interface EntrustLab {
   issuance: DerivedIssuance;
   authenticator: ApplicantAuthenticator;
   handler: FetchHandler;
+  emulator: EntrustEmulator;
   server: RunningServer;
   /** In-process client (base http://dpclab.invalid) and counting fetch. */
   client: JsonClient;
@@ -48,7 +49,8 @@ export interface EntrustLab {
   httpClient: JsonClient;
   card(index: number): PivCard;
   /** A phone enrolled in the tenant (compliant), or not enrolled at all. */
-  device(platform: "ios" | "android", opts?: { hardware?: boolean; enrolled?: boolean; cameraAllowed?: boolean }): SimulatedDevice;
+  /** `user`: the card whose cardholder the device is enrolled for (the tenant approves only the applicant's own device). */
+  device(platform: "ios" | "android", opts?: { hardware?: boolean; enrolled?: boolean; cameraAllowed?: boolean; user?: number }): SimulatedDevice;
   pemFile(name: string, der: Uint8Array): string;
   close(): Promise<void>;
 }
@@ -94,6 +96,7 @@ export async function makeEntrustLab(opts: { cards: number; seed: string; start:
     issuance,
     authenticator,
     handler,
+    emulator,
     server,
     client: new JsonClient(countingFetch, IN_PROCESS_BASE),
     requests: () => count,
@@ -106,13 +109,14 @@ export async function makeEntrustLab(opts: { cards: number; seed: string; start:
     device(platform, d = {}) {
       seq++;
       const osVersion = platform === "ios" ? "17.4" : "14";
+      const userPrincipalName = d.user === undefined ? `user${seq}@test.example` : (deck[d.user] as CardRecord).cardholder.email;
       const deviceId =
         d.enrolled === false
           ? `unenrolled-${seq}`
           : tenant.enrolDevice(
               platform === "ios"
-                ? { platform, osVersion, ownership: "corporate", userPrincipalName: `user${seq}@test.example`, compliant: true }
-                : { platform, osVersion, ownership: "fullyManaged", userPrincipalName: `user${seq}@test.example`, compliant: true },
+                ? { platform, osVersion, ownership: "corporate", userPrincipalName, compliant: true }
+                : { platform, osVersion, ownership: "fullyManaged", userPrincipalName, compliant: true },
             ).id;
       const keystore = d.hardware ? HardwareKeystore.provision(lib, `${opts.seed}-${seq}`) : new SoftwareKeystore();
       return { deviceId, platform, osVersion, keystore, cameraAllowed: d.cameraAllowed ?? true, onPremisesNetwork: false };
