@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { AdjustableClock } from "../../src/clock.js";
 import { LATEST_CLOCK, MAX_CLOCK_ADVANCE_MS, parseDuration } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
@@ -25,7 +26,10 @@ export interface AdminContext {
  * status by serial across every CA, read the notification outbox, set fault knobs. Not part of any emulated product.
  */
 export function adminHandler(ctx: AdminContext): FetchHandler {
-  const clockBody = () => ({ now: ctx.clock.now().toISOString() });
+  // `instance` names this process's lab: a client driving the clock (a fleet run with --url) sees a restart, which lost
+  // every emulator's in-memory state, as a new instance instead of as devices that mysteriously failed.
+  const instance = randomUUID();
+  const clockBody = () => ({ now: ctx.clock.now().toISOString(), instance });
   return router([
     { method: "GET", path: "/__admin/clock", handle: () => JsonResponse.of(clockBody()) },
     {

@@ -129,6 +129,8 @@ export class DeviceAgent {
   #endToEndPending = false;
   #credential: Credential | undefined;
   #lastRenewError: string | undefined;
+  /** Why the last check-in failed (cleared by one that worked). */
+  #lastCheckInError: string | undefined;
   readonly #applied = new Map<string, number>();
   readonly #keystore: RecordingKeystore;
   readonly #fetch: typeof fetch;
@@ -229,8 +231,10 @@ export class DeviceAgent {
       result = await this.#tenant().post<CheckInResult>(`/tenant/beta/deviceManagement/managedDevices/${this.managedDeviceId}/checkIn`, {});
     } catch (error) {
       this.#stepFailed("check-in", error);
+      this.#lastCheckInError = reasonOf(error);
       return;
     }
+    this.#lastCheckInError = undefined;
     this.#record("check-in", started);
     // The device's inbox (Company Portal / Intune app, email): what the tenant told the user, and whether it arrived.
     for (const n of result.notifications) this.#env.metrics.increment(`notifications:${n.kind}:${n.channel}${n.delivered ? "" : ":undelivered"}`);
@@ -316,7 +320,11 @@ export class DeviceAgent {
     if (this.state === "failed") return { category: "failed", reason: this.failure ?? "unknown" };
     if (this.state === "none") return { category: "failed", reason: "never-enrolled" };
     if (!this.#credential || this.#credential.notAfter <= at.getTime())
-      return { category: "failed", reason: this.#lastRenewError ? `renew:${this.#lastRenewError}` : "expired" };
+      return {
+        category: "failed",
+        // A credential that lapsed while check-ins failed never heard it was due: say why, not just "expired".
+        reason: this.#lastRenewError ? `renew:${this.#lastRenewError}` : this.#lastCheckInError ? `check-in:${this.#lastCheckInError}` : "expired",
+      };
     return { category: this.renewals > 0 ? "renewed" : "enrolled" };
   }
 
@@ -435,7 +443,11 @@ export class DeviceAgent {
 /** A stable reason code for an error: the server's problem code, or what the network did. */
 export function reasonOf(error: unknown): string {
   if (error instanceof DpclabError) return error.code;
-  if (error instanceof TypeError && error.message === "fetch failed") return "connection-dropped";
+  if (error instanceof TypeError && error.message === "fetch failed") {
+    // Nothing listening (a served lab that went away) reads differently from a dropped connection (a fault).
+    const cause = error.cause as { code?: unknown } | undefined;
+    return cause?.code === "ECONNREFUSED" ? "connection-refused" : "connection-dropped";
+  }
   return error instanceof Error ? error.name || "error" : "error";
 }
 

@@ -1,7 +1,7 @@
 export { escapeHtml, escapeXml } from "./escape.js";
 export { reportHtml } from "./html.js";
 export { junitXml } from "./junit.js";
-export { type RunOutcome, type RunResult, simulatedDays, thresholdsHeld, wallSeconds } from "./run-result.js";
+export { type RunOutcome, type RunResult, runPassed, simulatedDays, thresholdsHeld, wallSeconds } from "./run-result.js";
 export { type StepStats, stepStats } from "./step-stats.js";
 export {
   buildSummary,

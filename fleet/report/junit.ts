@@ -25,6 +25,12 @@ export function junitXml(r: RunResult): string {
     const message = `${c.fails} of ${c.passes + c.fails} failed`;
     return `${open}>\n      <failure${attrs({ type: "check", message })}>${escapeXml(`${name}: ${message}`)}</failure>\n    </testcase>`;
   });
+  // A served lab that went away fails the run: one failed testcase per incident, in a suite of its own.
+  const incidents = r.incidents ?? [];
+  const serverCases = incidents.map(
+    (i) =>
+      `    <testcase${attrs({ classname: "lab-server", name: "the served lab stayed up" })}>\n      <failure${attrs({ type: "server", message: i })}>${escapeXml(i)}</failure>\n    </testcase>`,
+  );
   const thresholdFailures = r.thresholds.filter((t) => !t.ok).length;
   const checkFailures = checks.filter(([, c]) => c.fails > 0).length;
   // Properties live in each suite: the JUnit schema has none on <testsuites>.
@@ -40,12 +46,13 @@ export function junitXml(r: RunResult): string {
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<testsuites${attrs({
       name: `dpclab fleet run (seed ${r.seed})`,
-      tests: r.thresholds.length + checks.length,
-      failures: thresholdFailures + checkFailures,
+      tests: r.thresholds.length + checks.length + incidents.length,
+      failures: thresholdFailures + checkFailures + incidents.length,
       errors: 0,
     })}>`,
     suite("thresholds", r.thresholds.length, thresholdFailures, thresholdCases),
     suite("checks", checks.length, checkFailures, checkCases),
+    ...(incidents.length ? [suite("lab server", incidents.length, incidents.length, serverCases)] : []),
     `</testsuites>`,
     "",
   ].join("\n");

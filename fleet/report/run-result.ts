@@ -31,6 +31,8 @@ export interface RunResult {
   thresholds: ThresholdResult[];
   /** With the renewal-storm preset: its instant and throughput (renewals per wall-clock second, all workers). */
   storm?: { at: string; renewals: number; wallSeconds: number; renewalsPerSecond: number };
+  /** Trouble with a served lab itself (it restarted, or refused connections): the run failed, whatever the thresholds say. */
+  incidents?: string[];
 }
 
 /** Wall-clock duration of the run in seconds (at least 1 ms, so rates stay finite). */
@@ -46,4 +48,9 @@ export function simulatedDays(r: RunResult): number {
 /** True when every threshold held (a breach means a non-zero exit). */
 export function thresholdsHeld(r: RunResult): boolean {
   return r.thresholds.every((t) => t.ok);
+}
+
+/** True when the run can be trusted and passed: thresholds held and the served lab stayed up. */
+export function runPassed(r: RunResult): boolean {
+  return thresholdsHeld(r) && !r.incidents?.length;
 }

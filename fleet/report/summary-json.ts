@@ -1,6 +1,6 @@
 import type { ThresholdResult } from "../metrics/index.js";
 import { type JsonSchema, validateJson } from "./json-schema.js";
-import { type RunOutcome, type RunResult, thresholdsHeld, wallSeconds } from "./run-result.js";
+import { type RunOutcome, type RunResult, runPassed, wallSeconds } from "./run-result.js";
 import { errorsByReason, stepStats } from "./step-stats.js";
 
 export const SUMMARY_FORMAT = "dpclab.fleet.summary/1";
@@ -20,7 +20,7 @@ export interface Summary {
   seed: number | string;
   command: string;
   options: Record<string, unknown>;
-  /** True when every threshold held. */
+  /** True when every threshold held and the served lab (if any) stayed up. */
   ok: boolean;
   wall: { startedAt: string; finishedAt: string; seconds: number };
   simulated: { start: string; end: string };
@@ -34,6 +34,8 @@ export interface Summary {
   checks: Record<string, { passes: number; fails: number }>;
   thresholds: ThresholdResult[];
   storm?: RunResult["storm"];
+  /** What went wrong with a served lab itself (it restarted, or refused connections). */
+  incidents?: string[];
 }
 
 const count: JsonSchema = { type: "integer", minimum: 0 };
@@ -68,8 +70,9 @@ export const SUMMARY_SCHEMA: JsonSchema = closed(
       ),
     },
     storm: closed({ at: { type: "string" }, renewals: count, wallSeconds: ms, renewalsPerSecond: ms }),
+    incidents: { type: "array", items: { type: "string" } },
   },
-  ["storm"],
+  ["storm", "incidents"],
 );
 
 /** Checks an object against the documented `summary.json` shape; returns the violations (empty when valid). */
@@ -107,7 +110,7 @@ export function buildSummary(r: RunResult): Summary {
     seed: r.seed,
     command: r.command,
     options: r.options,
-    ok: thresholdsHeld(r),
+    ok: runPassed(r),
     wall: { startedAt: r.wall.startedAt, finishedAt: r.wall.finishedAt, seconds: Math.round(seconds * 1000) / 1000 },
     simulated: { ...r.simulated },
     outcome: canonicalOutcome(r.outcome),
@@ -118,6 +121,7 @@ export function buildSummary(r: RunResult): Summary {
     // null survives JSON; NaN would not.
     thresholds: r.thresholds.map((t) => ({ ...t, actual: t.actual !== null && Number.isFinite(t.actual) ? t.actual : null })),
     ...(r.storm ? { storm: r.storm } : {}),
+    ...(r.incidents?.length ? { incidents: r.incidents } : {}),
   };
 }
 

@@ -81,9 +81,12 @@ export function summaryText(r: RunResult): string {
   const held = thresholdsHeld(r);
   const breached = r.thresholds.filter((t) => !t.ok).length;
   const verdict = held ? `${PASS} all ${r.thresholds.length} thresholds held` : `${FAIL} ${breached} of ${r.thresholds.length} thresholds breached`;
+  const incidents = r.incidents ?? [];
   const lines = [
     "",
-    clip(`  dpclab fleet run · seed ${r.seed} · ${verdict}`, WIDTH),
+    clip(`  dpclab fleet run · seed ${r.seed} · ${verdict}${incidents.length ? ` · ${FAIL} the lab server failed` : ""}`, WIDTH),
+    // First, so nobody reads the failures below as the fleet's own: the server itself went away.
+    ...(incidents.length ? [...section("LAB SERVER"), ...incidents.map((i) => `${INDENT}${FAIL} ${i}`)] : []),
     ...section("THRESHOLDS"),
     ...thresholdLines(r),
     ...section("CHECKS"),

@@ -27,7 +27,7 @@ export type WorkerMessage =
   | { type: "day"; day: number; days: number; simulatedNow: string; enrolled: number; renewed: number; failed: number }
   /** Its devices all settled (latest renewal due time), or null: its run ended first. */
   | { type: "storm-due"; due: number | null }
-  | { type: "done"; outcome: RunOutcome; metrics: MetricsSnapshot; stormAt?: number; stormWall?: StormWall }
+  | { type: "done"; outcome: RunOutcome; metrics: MetricsSnapshot; stormAt?: number; stormWall?: StormWall; incidents?: string[] }
   | { type: "error"; message: string; code?: string };
 
 /** What the main thread posts to a worker: the fleet-wide renewal storm instant; leave (every worker is done). */
@@ -117,7 +117,7 @@ export async function runWorkers(
     } else days.set(m.day, cur);
   };
   const workers: Worker[] = [];
-  const results: Promise<{ outcome: RunOutcome; metrics: MetricsSnapshot; stormAt?: number; stormWall?: StormWall }>[] = [];
+  const results: Promise<{ outcome: RunOutcome; metrics: MetricsSnapshot; stormAt?: number; stormWall?: StormWall; incidents?: string[] }>[] = [];
   try {
     for (const range of ranges) {
       const input: WorkerInput = { options: { ...rest, start: start.toISOString() }, root: lab.root, start: start.toISOString(), range, workers: plan.workers };
@@ -155,11 +155,13 @@ export async function runWorkers(
     const stormAt = parts.find((p) => p.stormAt !== undefined)?.stormAt;
     const walls = parts.flatMap((p) => (p.stormWall ? [p.stormWall] : []));
     const stormWall = walls.length ? { first: Math.min(...walls.map((w) => w.first)), last: Math.max(...walls.map((w) => w.last)) } : undefined;
+    const incidents = [...new Set(parts.flatMap((p) => p.incidents ?? []))];
     return {
       outcome: mergeOutcomes(parts.map((p) => p.outcome)),
       metrics,
       ...(stormAt !== undefined ? { stormAt } : {}),
       ...(stormWall ? { stormWall } : {}),
+      ...(incidents.length ? { incidents } : {}),
     };
   } finally {
     // Let them go together (see worker.ts), and end any that do not leave promptly.

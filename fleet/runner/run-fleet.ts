@@ -30,6 +30,7 @@ import type { RunOutcome, RunResult } from "../report/index.js";
 import { constantArrivals, type DeviceRange, deviceRandom, renewalStorm, Simulation } from "../sim/index.js";
 import { type FleetOptions, type FleetPlan, type FleetProgress, planFleet } from "./fleet-options.js";
 import { runWorkers } from "./parallel.js";
+import { ServerWatch } from "./server-watch.js";
 
 const BASE_URL = "http://127.0.0.1:7800";
 /** Whole-workflow attempts for a first enrolment whose requests kept failing (each attempt retries its requests too). */
@@ -175,6 +176,7 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
       metrics: metrics.snapshot(),
       thresholds: evaluateThresholds(plan.thresholds, metrics),
       ...(shard.stormAt !== undefined && shard.stormWall ? { storm: stormSummary(shard.stormAt, shard.stormWall, outcome) } : {}),
+      ...(shard.incidents?.length ? { incidents: shard.incidents } : {}),
     };
   } finally {
     for (const link of links) await link.close().catch(() => undefined);
@@ -210,6 +212,8 @@ export interface ShardRun {
   stormAt?: number;
   /** Wall clock (epoch ms) from the first storm renewal's start to the last one's end. */
   stormWall?: StormWall;
+  /** What went wrong with a served lab itself (restarted, unreachable): never silent, and the run fails. */
+  incidents?: string[];
 }
 
 export interface StormWall {
@@ -476,7 +480,14 @@ export async function runShard(a: ShardArgs): Promise<ShardRun> {
   // Counts only, so the outcome stays comparable: the storm's renewals (its day is set once, fleet-wide: stormOutcome).
   if (storm) outcome.counts["storm:renewals"] = stormAt === undefined ? 0 : renewalsSeries.value(simDay(stormAt), "renewals");
   for (const [reason, n] of Object.entries(outcome.failed)) metrics.increment(`failed:${reason}`, n);
-  return { outcome, metrics, ...(stormAt !== undefined ? { stormAt } : {}), ...(stormWall ? { stormWall } : {}) };
+  const incidents = [...new Set(links.flatMap((l) => l.incidents()))];
+  return {
+    outcome,
+    metrics,
+    ...(stormAt !== undefined ? { stormAt } : {}),
+    ...(stormWall ? { stormWall } : {}),
+    ...(incidents.length ? { incidents } : {}),
+  };
 }
 
 /** The storm's instant from the shards' latest due times: the first simulated midnight at or after all of them. */
@@ -616,6 +627,8 @@ export interface IssuerLink {
   reportLost(deviceId: string): Promise<{ revoked: unknown[] }>;
   /** The admin switches the tenant to another issuer (delete, add, edit the derived-credential profiles). */
   changeIssuer(to: IssuerName): Promise<void>;
+  /** What went wrong with the server itself (a served lab that restarted or refused connections); none in-process. */
+  incidents(): string[];
   close(): Promise<void>;
 }
 
@@ -636,6 +649,7 @@ async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, pla
     injected: async () => ({ ...stack.faults.injected }),
     reportLost: async (deviceId) => stack.reportLost(deviceId),
     changeIssuer: (to) => changeTenantIssuer(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), to),
+    incidents: () => [],
     close: async () => {
       client?.close();
       await server?.close();
@@ -649,23 +663,37 @@ async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, pla
  * (the admin clock hook), faults go through /__admin/faults and are restored afterwards.
  */
 async function remoteLink(url: string, name: IssuerName, clock: VirtualClock, plan: FleetPlan): Promise<IssuerLink> {
-  const admin = new JsonClient(globalThis.fetch, url);
-  const put = async (path: string, body: unknown) => {
-    const res = await globalThis.fetch(new URL(path, url), { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const watch = new ServerWatch(url, () => clock.now());
+  // Every request to the server, the admin's included, is watched: a refused connection is an incident of the run.
+  const watched = (inner: typeof fetch) =>
+    (async (input: RequestInfo | URL, init?: RequestInit) => {
+      try {
+        return await inner(input, init);
+      } catch (error) {
+        watch.failed(error);
+        throw error;
+      }
+    }) as typeof fetch;
+  const adminFetch = watched(globalThis.fetch);
+  const admin = new JsonClient(adminFetch, url);
+  const put = async (path: string, body: unknown): Promise<unknown> => {
+    const res = await adminFetch(new URL(path, url), { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const text = await res.text();
     if (!res.ok) throw new DpclabError(`PUT ${path}: ${res.status} ${text.slice(0, 200)}`, `http-${res.status}`, res.status);
+    return text ? JSON.parse(text) : undefined;
   };
   let synced = -1;
   const sync = async () => {
     const now = clock.now().getTime();
     if (now === synced) return;
-    await put("/__admin/clock", { now: new Date(now).toISOString() });
+    watch.observe(await put("/__admin/clock", { now: new Date(now).toISOString() }));
     synced = now;
   };
   const client = keepAliveFetch();
+  const devicesFetch = watched(client);
   const agentFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
     await sync();
-    return client(input, init);
+    return devicesFetch(input, init);
   }) as typeof fetch;
   await sync();
   const pki = await admin.get<{ roots: { pem: string }[] }>("/__admin/pki");
@@ -685,7 +713,8 @@ async function remoteLink(url: string, name: IssuerName, clock: VirtualClock, pl
     },
     tick: async () => {
       await sync();
-      await admin.post("/__admin/clock/advance", { by: 0 }); // the clock hook runs the server's due checks
+      // The clock hook runs the server's due checks; the answer names the server's instance (a restart shows here).
+      watch.observe(await admin.post("/__admin/clock/advance", { by: 0 }));
     },
     reportLost: async (deviceId) => {
       await sync();
@@ -696,9 +725,16 @@ async function remoteLink(url: string, name: IssuerName, clock: VirtualClock, pl
       await changeTenantIssuer(admin, to);
     },
     injected: async () => {
-      const now = await admin.get<{ injected: Record<string, number> }>("/__admin/faults");
+      let now: { injected: Record<string, number> };
+      try {
+        now = await admin.get<{ injected: Record<string, number> }>("/__admin/faults");
+      } catch (error) {
+        if (watch.incidents().length > 0) return {}; // the server went away: its counts went with it (reported)
+        throw error;
+      }
       return Object.fromEntries(Object.entries(now.injected).map(([k, n]) => [k, n - (injectedBefore[k] ?? 0)]));
     },
+    incidents: () => watch.incidents(),
     close: async () => {
       client.close();
       if (Object.keys(plan.faults).length) await put("/__admin/faults", restore);

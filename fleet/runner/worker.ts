@@ -19,7 +19,7 @@ async function main(input: WorkerInput): Promise<void> {
   const links: IssuerLink[] = [];
   try {
     const cardIssuer = await CardIssuer.open(lab, clock);
-    const { outcome, metrics, stormAt, stormWall } = await runShard({
+    const { outcome, metrics, stormAt, stormWall, incidents } = await runShard({
       plan,
       lab,
       cardIssuer,
@@ -49,7 +49,14 @@ async function main(input: WorkerInput): Promise<void> {
       onDay: (p) => post({ type: "day", ...p, simulatedNow: p.simulatedNow.toISOString() }),
     });
     await closeAll(links, cards);
-    post({ type: "done", outcome, metrics: metrics.snapshot(), ...(stormAt !== undefined ? { stormAt } : {}), ...(stormWall ? { stormWall } : {}) });
+    post({
+      type: "done",
+      outcome,
+      metrics: metrics.snapshot(),
+      ...(stormAt !== undefined ? { stormAt } : {}),
+      ...(stormWall ? { stormWall } : {}),
+      ...(incidents ? { incidents } : {}),
+    });
     // Stay until the main thread lets every worker go at once: a thread is never torn down while a sibling thread is
     // still inside SoftHSM (one library instance serves them all).
     await new Promise<void>((resolve) => {

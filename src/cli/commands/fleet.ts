@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { SERIES } from "../../../fleet/metrics/index.js";
 import type { RunResult } from "../../../fleet/report/index.js";
-import { summaryText, thresholdsHeld, writeReport } from "../../../fleet/report/index.js";
+import { runPassed, summaryText, writeReport } from "../../../fleet/report/index.js";
 import { type FleetOptions, type IssuerChoice, runFleet } from "../../../fleet/runner/index.js";
 import { DpclabError } from "../../errors.js";
 import { intFlag, parseFlags } from "../args.js";
@@ -77,7 +77,7 @@ export async function fleetCommand(argv: string[]): Promise<number> {
 
 /**
  * Runs a fleet with a progress bar, prints the k6-style summary and renewals per day, writes the report files when
- * asked; 0 when every threshold held, else 1.
+ * asked; 0 when every threshold held and a served lab stayed up, else 1.
  */
 export async function runFleetAndReport(options: Omit<FleetOptions, "onProgress">, reportDir: string | undefined): Promise<number> {
   const bar = progressBar(`fleet of ${options.devices}`);
@@ -92,7 +92,8 @@ export async function runFleetAndReport(options: Omit<FleetOptions, "onProgress"
     const files = await writeReport(reportDir, result);
     console.log(`report: ${files.reportHtml} (summary.json, junit.xml beside it in ${join(reportDir)})`);
   }
-  return thresholdsHeld(result) ? 0 : 1;
+  for (const incident of result.incidents ?? []) console.error(`dpclab: ${incident}`);
+  return runPassed(result) ? 0 : 1;
 }
 
 /** Renewals per simulated day (the days that had any), e.g. a renewal storm's single day. */
