@@ -34,18 +34,19 @@ const HELP = `dpclab — Derived PIV Credential lab (TEST PKI only)
 
 The lab directory (--dir, default ./.dpclab) holds all state.`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  demo: demoCommand,
-  cards: cardsCommand,
-  accounts: accountsCommand,
-  pki: pkiCommand,
-  "pki-auth": pkiAuthCommand,
-  serve: serveCommand,
-  enroll: enrollCommand,
-  fleet: (argv) => import("./commands/fleet.js").then((m) => m.fleetCommand(argv)),
-  conform: (argv) => import("./commands/conform.js").then((m) => m.conformCommand(argv)),
-  scenario: (argv) => import("./commands/scenario.js").then((m) => m.scenarioCommand(argv)),
-};
+/** A Map, not an object literal: the user's argv picks the entry, and "constructor" or "__proto__" must not find one. */
+const COMMANDS = new Map<string, (argv: string[]) => Promise<number>>([
+  ["demo", demoCommand],
+  ["cards", cardsCommand],
+  ["accounts", accountsCommand],
+  ["pki", pkiCommand],
+  ["pki-auth", pkiAuthCommand],
+  ["serve", serveCommand],
+  ["enroll", enrollCommand],
+  ["fleet", (argv) => import("./commands/fleet.js").then((m) => m.fleetCommand(argv))],
+  ["conform", (argv) => import("./commands/conform.js").then((m) => m.conformCommand(argv))],
+  ["scenario", (argv) => import("./commands/scenario.js").then((m) => m.scenarioCommand(argv))],
+]);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return command ? 0 : 2;
   }
-  const run = COMMANDS[command];
+  const run = COMMANDS.get(command);
   if (!run) throw new DpclabError(`unknown command "${command}" (try: dpclab help)`, "usage");
   if (rest.includes("--help") || rest.includes("-h")) {
     console.log(HELP);
