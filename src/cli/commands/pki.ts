@@ -27,7 +27,7 @@ export async function pkiCommand(argv: string[]): Promise<number> {
     console.log(`  ${"".padEnd(7)} AIA  ${server.url}/pki/aia/${a.name}.p7c`);
   }
   // CRL, OCSP and caIssuers are public by nature (no admin API here): beyond loopback, a warning is enough.
-  if (!isLoopbackHost(values.host ?? "127.0.0.1")) console.error(exposureWarning(values.host ?? "127.0.0.1"));
+  if (!isLoopbackHost(values.host ?? "127.0.0.1")) console.log(exposureWarning(values.host ?? "127.0.0.1"));
   if (issuer.config.baseUrl !== server.url) console.log(`note: certificates in this lab point at ${issuer.config.baseUrl}`);
   console.log("ready");
   await new Promise<void>((resolve) => {

@@ -33,9 +33,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   for (const name of ISSUERS) console.log(`  ${name.padEnd(10)} ${server.url}/issuers/${name}/`);
   console.log(`  pki        ${server.url}/pki`);
   console.log(`  admin      ${server.url}/__admin/clock`);
+  // On stdout, before "ready": the banner an operator (or a script waiting for "ready") reads.
   if (admin) {
-    console.error(exposureWarning(host));
-    console.error(
+    console.log(exposureWarning(host));
+    console.log(
       `warning: /__admin answers only "Authorization: Bearer <token>"; token: ${admin.fromEnv ? `the value of ${ADMIN_TOKEN_ENV}` : `${admin.token} (set ${ADMIN_TOKEN_ENV} to choose it)`}`,
     );
   }
