@@ -3,6 +3,7 @@ import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { CertificateFacts, verifyCsr } from "../../src/pki/index.js";
 import { type Defects, NO_DEFECTS } from "../derived/defects.js";
+import { ExpiringMap } from "../derived/expiring-map.js";
 import type { DerivedIssuance, IssueResult } from "../derived/issuance.js";
 import type { ApplicantSession, DerivedCredentialRecord, DeviceDescriptor } from "../derived/types.js";
 
@@ -41,23 +42,42 @@ interface OpenRekey {
   inFlight: boolean;
 }
 
+/** Credentials MyID remembers for rekey; beyond, the oldest (closest to expiry) is forgotten (issue 10 §8). */
+const MAX_TRACKED = 500_000;
+/** A credential is remembered this long past its notAfter, to answer "credential-expired" rather than "unknown". */
+const KEEP_AFTER_EXPIRY_MS = 30 * 86_400_000;
+
 export class AutomaticRekey {
-  /** The kiosk session a credential descends from: its cardholder and PIV identity account (DC-MNT-03). */
-  readonly #origin = new Map<string, ApplicantSession>();
-  readonly #open = new Map<string, OpenRekey>();
+  /**
+   * The kiosk session a credential descends from: its cardholder and PIV identity account (DC-MNT-03). Kept until a
+   * while after the credential's notAfter (a rekey is refused from then on); credentials of one issuer share a
+   * lifetime, so this expires from the front.
+   */
+  readonly #origin: ExpiringMap<string, ApplicantSession>;
+  /** At most one open challenge per tracked credential, gone at its expiry. */
+  readonly #open: ExpiringMap<string, OpenRekey>;
 
   constructor(
     private readonly issuance: DerivedIssuance,
     private readonly clock: Clock,
     readonly rekeyBeforeMs: number,
     private readonly defects: Defects = NO_DEFECTS,
+    maxTracked = MAX_TRACKED,
   ) {
     if (!Number.isFinite(rekeyBeforeMs) || rekeyBeforeMs <= 0) throw new RangeError(`rekeyBeforeMs must be a positive number of ms, got ${rekeyBeforeMs}`);
+    this.#origin = new ExpiringMap({ maxEntries: maxTracked });
+    this.#open = new ExpiringMap({ maxEntries: maxTracked });
   }
 
   /** Remembers a credential MyID issued, so its Identity Agent can rekey it later. */
-  track(credentialId: string, origin: ApplicantSession): void {
-    this.#origin.set(credentialId, origin);
+  track(record: DerivedCredentialRecord, origin: ApplicantSession): void {
+    const now = this.clock.now().getTime();
+    this.#origin.set(record.id, origin, Date.parse(record.notAfter) + KEEP_AFTER_EXPIRY_MS, now);
+  }
+
+  /** Tracked credentials and open challenges: for tests and benchmarks. */
+  sizes(): { tracked: number; openChallenges: number; maxTracked: number } {
+    return { tracked: this.#origin.size, openChallenges: this.#open.size, maxTracked: this.#origin.maxEntries };
   }
 
   dueAt(record: DerivedCredentialRecord): Date {
@@ -70,7 +90,7 @@ export class AutomaticRekey {
     const dueAt = this.dueAt(record);
     const base = { dueAt: dueAt.toISOString(), notAfter: record.notAfter };
     if (now < dueAt.getTime()) return { due: false, ...base };
-    let open = this.#open.get(credentialId);
+    let open = this.#open.get(credentialId, now);
     if (!open || (now >= open.expiresAt && !open.inFlight)) {
       open = {
         rekeyId: randomBytes(16).toString("base64url"),
@@ -78,7 +98,8 @@ export class AutomaticRekey {
         expiresAt: now + REKEY_CHALLENGE_TTL_MS,
         inFlight: false,
       };
-      this.#open.set(credentialId, open);
+      // Kept one more TTL to answer "rekey-expired" rather than "unknown".
+      this.#open.set(credentialId, open, open.expiresAt + REKEY_CHALLENGE_TTL_MS, now);
     }
     return {
       due: true,
@@ -93,7 +114,7 @@ export class AutomaticRekey {
   async rekey(credentialId: string, input: RekeySubmission): Promise<IssueResult> {
     const { record, origin } = this.#eligible(credentialId);
     const now = this.clock.now().getTime();
-    const open = this.#open.get(credentialId);
+    const open = this.#open.get(credentialId, now);
     if (!open || open.rekeyId !== input.rekeyId) throw new DpclabError("no such rekey for this credential: poll for a new challenge", "rekey-unknown", 404);
     if (open.inFlight) throw new DpclabError("a rekey of this credential is in progress", "rekey-in-progress", 409);
     if (now >= open.expiresAt) throw new DpclabError("the rekey challenge expired: poll for a new one", "rekey-expired", 410);
@@ -143,7 +164,7 @@ export class AutomaticRekey {
       throw error;
     }
     this.#open.delete(credentialId);
-    this.#origin.set(result.record.id, origin);
+    this.track(result.record, origin);
     result.record.transcript.push({
       at: new Date(now).toISOString(),
       event: "rekey.authenticated",
@@ -156,7 +177,7 @@ export class AutomaticRekey {
   /** The credential exists, is active and unexpired, and its cardholder's identity account is still active (DC-MNT-03). */
   #eligible(credentialId: string): { record: DerivedCredentialRecord; origin: ApplicantSession } {
     const record = this.issuance.credential(credentialId);
-    const origin = this.#origin.get(record.id);
+    const origin = this.#origin.get(record.id, this.clock.now().getTime());
     if (!origin) throw new DpclabError(`credential ${credentialId} was not issued through MyID`, "no-credential", 404);
     if (record.status !== "active") {
       throw new DpclabError(

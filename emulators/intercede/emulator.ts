@@ -6,6 +6,7 @@ import { type Defects, NO_DEFECTS } from "../derived/defects.js";
 import type { DerivedIssuance } from "../derived/issuance.js";
 import { kioskRoutes, kioskSession } from "../derived/kiosk-routes.js";
 import { DEFAULT_SECRET_TTL_MS, OneTimeSecrets } from "../derived/one-time-secrets.js";
+import { issuerPublicOrigin } from "../derived/public-url.js";
 import { type FetchHandler, type Route, router } from "../shared/handler.js";
 import { readJsonObject } from "../shared/json-body.js";
 import { JsonResponse } from "../shared/json-response.js";
@@ -33,16 +34,27 @@ export interface IntercedeEmulatorOptions {
   rekeyBeforeMs?: number;
   /** The lab's TEST root, appended to the chain handed to the device (else the chain is the issuer CA only). */
   trustAnchor?: X509Certificate;
-  /** The MyID URL put in QR codes; default the origin the kiosk request arrived at + /issuers/intercede. */
+  /**
+   * The MyID URL put in QR codes (e.g. http://127.0.0.1:7800/issuers/intercede); default the base URL the issuer CA
+   * publishes under (lab.json baseUrl) + /issuers/intercede. Never the request's Host header (issue 10 §9).
+   */
   publicUrl?: string;
   /** Wrong QR secrets per device before it is locked out (429); default 5. */
   maxQrFailures?: number;
   /** Known non-conformances to switch on (defects.ts: "non-expiring-qr", "same-key-on-renewal"); default none. */
   defects?: Defects;
+  /** Cap on remembered kiosk requests; default 50,000, the oldest forgotten beyond (issue 10 §8). */
+  maxRequests?: number;
 }
 
 export interface IntercedeEmulator {
   handler: FetchHandler;
+  /** What the emulator holds, and the caps: for tests and benchmarks (issue 10 §8). */
+  sizes(): {
+    requests: ReturnType<MobileCredentialRequests["sizes"]>;
+    rekey: ReturnType<AutomaticRekey["sizes"]>;
+    secrets: ReturnType<OneTimeSecrets["sizes"]>;
+  };
   /** For tests and the admin API: the rekey policy in force. */
   readonly rekeyBeforeMs: number;
   readonly qrTtlMs: number;
@@ -61,10 +73,10 @@ export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): Interce
   const qrTtlMs = defects.has("non-expiring-qr") ? NEVER_MS : (opts.qrTtlMs ?? DEFAULT_QR_TTL_MS);
   if (!Number.isFinite(qrTtlMs) || qrTtlMs <= 0) throw new RangeError(`qrTtlMs must be a positive number of ms, got ${qrTtlMs}`);
   const secrets = new OneTimeSecrets<string>({ clock, ...(opts.maxQrFailures ? { maxFailures: opts.maxQrFailures } : {}) });
-  const requests = new MobileCredentialRequests(issuance, secrets, clock, qrTtlMs);
+  const requests = new MobileCredentialRequests(issuance, secrets, clock, qrTtlMs, opts.maxRequests);
   const rekey = new AutomaticRekey(issuance, clock, opts.rekeyBeforeMs ?? DEFAULT_REKEY_BEFORE_MS, defects);
   const chain = [issuance.authority.certificate, ...(opts.trustAnchor ? [opts.trustAnchor] : [])];
-  const myidUrl = (url: URL) => (opts.publicUrl ? opts.publicUrl.replace(/\/+$/, "") : `${url.origin}${BASE}`);
+  const myidUrl = opts.publicUrl ? issuerPublicOrigin(issuance.authority, opts.publicUrl) : `${issuerPublicOrigin(issuance.authority)}${BASE}`;
 
   const qrView = (kind: "svg" | "png"): Route => ({
     method: "GET",
@@ -83,7 +95,7 @@ export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): Interce
       // "request your ID" → profile "activate with a mobile credential" → a QR code (§2.3 step 6). No password.
       method: "POST",
       path: `${BASE}/kiosk/requests`,
-      handle: async (req, _p, url) => {
+      handle: async (req) => {
         const session = kioskSession(req, authenticator);
         const body = await readJsonObject(req, ["profile"]);
         const profile = requiredString(body, "profile", 64);
@@ -94,7 +106,7 @@ export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): Interce
             400,
           );
         }
-        const { view, qrPayload } = requests.create(session, myidUrl(url));
+        const { view, qrPayload } = requests.create(session, myidUrl);
         const at = `${BASE}/kiosk/requests/${view.requestId}`;
         return JsonResponse.of({ ...view, qr: { payload: qrPayload, svg: `${at}/qr.svg`, png: `${at}/qr.png` } }, { status: 201 });
       },
@@ -118,7 +130,7 @@ export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): Interce
         const csr = base64Field(body, "csr") as Uint8Array;
         const smimeSigningCsr = base64Field(body, "smimeSigningCsr", { optional: true });
         const { result, session } = await requests.activate({ qrSession, device, csr, ...(smimeSigningCsr ? { smimeSigningCsr } : {}) });
-        rekey.track(result.record.id, session);
+        rekey.track(result.record, session);
         return JsonResponse.of(deliveredCredential(result, chain, rekey.dueAt(result.record)), { status: 201 });
       },
     },
@@ -146,5 +158,10 @@ export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): Interce
       },
     },
   ];
-  return { handler: router(routes), rekeyBeforeMs: rekey.rekeyBeforeMs, qrTtlMs };
+  return {
+    handler: router(routes),
+    rekeyBeforeMs: rekey.rekeyBeforeMs,
+    qrTtlMs,
+    sizes: () => ({ requests: requests.sizes(), rekey: rekey.sizes(), secrets: secrets.sizes() }),
+  };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { verifyCsr } from "../../src/pki/index.js";
+import { ExpiringMap } from "../derived/expiring-map.js";
 import type { DerivedIssuance, IssueResult } from "../derived/issuance.js";
 import type { OneTimeSecrets } from "../derived/one-time-secrets.js";
 import type { ApplicantSession, DeviceDescriptor } from "../derived/types.js";
@@ -56,21 +57,25 @@ export interface ActivationInput {
 
 /** Requests are forgotten this long after they expire. */
 const KEEP_MS = 24 * 3_600_000;
+const MAX_REQUESTS = 50_000;
 
 export class MobileCredentialRequests {
-  readonly #requests = new Map<string, MobileRequest>();
+  /** Every request lives qrTtlMs + KEEP_MS: expiry from the front, O(1); the oldest dropped beyond the cap (issue 10 §8). */
+  readonly #requests: ExpiringMap<string, MobileRequest>;
 
   constructor(
     private readonly issuance: DerivedIssuance,
     private readonly secrets: OneTimeSecrets<string>,
     private readonly clock: Clock,
     private readonly qrTtlMs: number,
-  ) {}
+    maxRequests = MAX_REQUESTS,
+  ) {
+    this.#requests = new ExpiringMap({ maxEntries: maxRequests });
+  }
 
   /** The kiosk's "activate with a mobile credential": a fresh single-use QR code for the signed-in cardholder. */
   create(session: ApplicantSession, myidUrl: string): { view: MobileCredentialRequestView; qrPayload: string } {
     const now = this.clock.now().getTime();
-    this.#sweep(now);
     const id = randomBytes(12).toString("base64url");
     const issued = this.secrets.issue("qr-session", id, { ttlMs: this.qrTtlMs });
     const payload = encodeQrPayload({ issuer: "intercede", url: myidUrl, "qr-session": issued.secret });
@@ -83,7 +88,7 @@ export class MobileCredentialRequests {
       expiresAt: issued.expiresAt.getTime(),
       state: "awaiting-scan",
     };
-    this.#requests.set(id, request);
+    this.#requests.set(id, request, request.expiresAt + KEEP_MS, now);
     return { view: this.#view(request), qrPayload: payload };
   }
 
@@ -113,7 +118,7 @@ export class MobileCredentialRequests {
     }
     // Single use, expiring, rate-limited per device (wrong guesses lock the device out: 429).
     const id = this.secrets.redeem("qr-session", input.qrSession, { attemptKey: `intercede-device:${input.device.deviceId}` });
-    const request = this.#requests.get(id);
+    const request = this.#requests.get(id, this.clock.now().getTime());
     if (!request) throw new DpclabError("this QR code belongs to no open request", "secret-unknown", 404);
     request.state = "activating";
     try {
@@ -134,7 +139,7 @@ export class MobileCredentialRequests {
   }
 
   #own(id: string, session: ApplicantSession): MobileRequest {
-    const request = this.#requests.get(id);
+    const request = typeof id === "string" ? this.#requests.get(id, this.clock.now().getTime()) : undefined;
     if (!request || request.session.cardIndex !== session.cardIndex) throw new DpclabError(`no request "${id}" for this cardholder`, "no-request", 404);
     return request;
   }
@@ -156,7 +161,8 @@ export class MobileCredentialRequests {
     };
   }
 
-  #sweep(now: number): void {
-    for (const [id, r] of this.#requests) if (now - r.expiresAt > KEEP_MS) this.#requests.delete(id);
+  /** Requests held and the cap: for tests and benchmarks. */
+  sizes(): { requests: number; maxRequests: number } {
+    return { requests: this.#requests.size, maxRequests: this.#requests.maxEntries };
   }
 }

@@ -15,6 +15,8 @@ import { kioskLogin } from "./kiosk-login.js";
  * on the phone "Get QR code" → camera permission → scan → certificates. No password step. Then the Identity Agent's
  * automatic rekey before expiry (anchors.md §5), authenticated with the current derived key (DC-MNT-01).
  */
+const MYID_PATH = "/issuers/intercede";
+
 export interface EnrolmentStep {
   step: string;
   detail: string;
@@ -94,7 +96,10 @@ export async function enrolWithIntercede(input: EnrolWithIntercedeInput): Promis
     csr: b64(await csrFor(pivAuth)),
     ...(signing ? { smimeSigningCsr: b64(await csrFor(signing)) } : {}),
   };
-  const delivered = await deviceClient(client, device).post<DeliveredCredential>(`${qr.url}/device/activations`, body);
+  // The agent talks to the MyID it is configured with, never to a host read from a QR code: only the path is used.
+  const myidPath = new URL(qr.url).pathname.replace(/\/+$/, "");
+  if (myidPath !== MYID_PATH) throw new DpclabError(`the QR code names ${myidPath}, not MyID at ${MYID_PATH}`, "qr-foreign-myid", 400);
+  const delivered = await deviceClient(client, device).post<DeliveredCredential>(`${MYID_PATH}/device/activations`, body);
   step("phone.certificates-installed", `credential ${delivered.credentialId} installed, valid until ${delivered.notAfter}; rekey due ${delivered.rekeyDueAt}`);
   return credentialOf(delivered, { pivAuth, ...(signing ? { signing } : {}) }, steps);
 }

@@ -89,7 +89,7 @@ describe("MyID enrolment, iOS and Android end to end", () => {
       seen.push(`${init?.body ?? ""}\n${await r.clone().text()}`);
       return r;
     }, "http://dpclab.invalid");
-    const device = l.device("ios", "software");
+    const device = l.device("ios", "software", { user: 0 });
     const printed: EnrolmentStep[] = [];
     const cred = await l.withCard(0, (card, pin) => enrolWithIntercede({ client: recording, card, pin, device, onStep: (s) => printed.push(s) }));
     expect(printed).toEqual(cred.steps);
@@ -130,7 +130,7 @@ describe("MyID enrolment, iOS and Android end to end", () => {
   });
 
   it("Android, hardware keystore, over a real socket: PIV Auth .41 only; openssl verify, then ocsp good → revoked after revokeDevice", async () => {
-    const device = l.device("android", "hardware", { onPremisesNetwork: true });
+    const device = l.device("android", "hardware", { user: 0, onPremisesNetwork: true });
     const cred = await l.withCard(0, (card, pin) => enrolWithIntercede({ client: l.overSocket(), card, pin, device }));
     expect(cred.certificates.signing).toBeUndefined();
     expect(cred.certificates.encryption).toBeUndefined();
@@ -153,7 +153,7 @@ describe("MyID enrolment, iOS and Android end to end", () => {
     ["ios", "hardware", OIDS.commonDerivedPivAuthHardware],
     ["android", "software", OIDS.commonDerivedPivAuth],
   ] as const)("%s with a %s keystore gets policy %s", async (platform, keystore, policy) => {
-    const device = l.device(platform, keystore);
+    const device = l.device(platform, keystore, { user: 5 });
     const cred = await l.withCard(5, (card, pin) => enrolWithIntercede({ client: l.inProcess(), card, pin, device }));
     const leaf = l.pem(`${platform}-${keystore}`, cred.certificates.pivAuth);
     expect(ossl(["x509", "-in", leaf, "-noout", "-text"])).toContain(`Policy: ${policy}`);
@@ -166,7 +166,8 @@ describe("the kiosk's QR code", () => {
   it("is a real QR code (SVG and PNG views), for its cardholder only, and gone once scanned", async () => {
     const k = await kioskRequest(0);
     expect(Date.parse(k.expiresAt) - l.clock.now().getTime()).toBe(DEFAULT_QR_TTL_MS);
-    expect(JSON.parse(k.payload)).toEqual({ issuer: "intercede", url: "http://dpclab.invalid/issuers/intercede", "qr-session": k.qrSession });
+    // The configured base URL (where the issuer CA publishes), not the origin the request named (issue 10 §9).
+    expect(JSON.parse(k.payload)).toEqual({ issuer: "intercede", url: `${l.server.url}/issuers/intercede`, "qr-session": k.qrSession });
     const svg = await call("GET", `/issuers/intercede/kiosk/requests/${k.requestId}/qr.svg`, { bearer: k.sessionId });
     expect(svg.status).toBe(200);
     expect(svg.type).toBe("image/svg+xml");
@@ -184,7 +185,7 @@ describe("the kiosk's QR code", () => {
     const other = await kioskRequest(5);
     expectProblem(await call("GET", `/issuers/intercede/kiosk/requests/${k.requestId}/qr.png`, { bearer: other.sessionId }), 404, "no-request");
     // scan it
-    const device = l.device("ios", "software");
+    const device = l.device("ios", "software", { user: 0 });
     const ok = await call("POST", "/issuers/intercede/device/activations", {
       body: { qrSession: k.qrSession, device: describeDevice(device), csr: await csrB64() },
     });
@@ -196,13 +197,13 @@ describe("the kiosk's QR code", () => {
 
   it("is single use: a second scan of the same QR code is 409 secret-used, and issues nothing", async () => {
     const k = await kioskRequest(0);
-    const first = l.device("ios", "software");
+    const first = l.device("ios", "software", { user: 0 });
     const a = await call("POST", "/issuers/intercede/device/activations", {
       body: { qrSession: k.qrSession, device: describeDevice(first), csr: await csrB64() },
     });
     expect(a.status).toBe(201);
     const count = issuance.credentials().length;
-    const second = l.device("android", "software");
+    const second = l.device("android", "software", { user: 0 });
     const b = await call("POST", "/issuers/intercede/device/activations", {
       body: { qrSession: k.qrSession, device: describeDevice(second), csr: await csrB64() },
     });
@@ -213,7 +214,7 @@ describe("the kiosk's QR code", () => {
   it("expires (default 10 min): 410 secret-expired at the scan, 410 qr-expired at the view; qrTtlMs is configurable", async () => {
     const k = await kioskRequest(0);
     l.clock.advance(DEFAULT_QR_TTL_MS);
-    const device = l.device("ios", "software");
+    const device = l.device("ios", "software", { user: 0 });
     expectProblem(
       await call("POST", "/issuers/intercede/device/activations", { body: { qrSession: k.qrSession, device: describeDevice(device), csr: await csrB64() } }),
       410,
@@ -238,7 +239,7 @@ describe("the kiosk's QR code", () => {
   });
 
   it("wrong QR secrets lock the device out: 429 with Retry-After", async () => {
-    const device = describeDevice(l.device("ios", "software"));
+    const device = describeDevice(l.device("ios", "software", { user: 0 }));
     const csr = await csrB64();
     for (let i = 0; i < 5; i++) {
       expectProblem(
@@ -257,7 +258,7 @@ describe("the kiosk's QR code", () => {
 
 describe("refusals", () => {
   it("camera blocked: the phone cannot scan — camera-blocked before it contacts MyID; the QR code stays unused", async () => {
-    const device = l.device("ios", "software", { cameraAllowed: false });
+    const device = l.device("ios", "software", { user: 0, cameraAllowed: false });
     const before = issuance.credentials().length;
     const phoneCalls: string[] = [];
     const client = new JsonClient(async (input, init) => {
@@ -275,14 +276,18 @@ describe("refusals", () => {
 
   it("a revoked PIV Card fails PKI-AUTH at the kiosk (401 pki-auth-failed)", async () => {
     l.cardIssuer.revokeCard(1, "keyCompromise");
-    const e = await refusal(l.withCard(1, (card, pin) => enrolWithIntercede({ client: l.inProcess(), card, pin, device: l.device("ios", "software") })));
+    const e = await refusal(
+      l.withCard(1, (card, pin) => enrolWithIntercede({ client: l.inProcess(), card, pin, device: l.device("ios", "software", { user: 1 }) })),
+    );
     expect(e.status).toBe(401);
     expect(e.code).toMatch(/^pki-auth-failed:revoked/);
   });
 
   it("a terminated PIV identity account is refused at the kiosk (403 account-terminated)", async () => {
     l.cardIssuer.terminateAccount(2);
-    const e = await refusal(l.withCard(2, (card, pin) => enrolWithIntercede({ client: l.inProcess(), card, pin, device: l.device("android", "software") })));
+    const e = await refusal(
+      l.withCard(2, (card, pin) => enrolWithIntercede({ client: l.inProcess(), card, pin, device: l.device("android", "software", { user: 2 }) })),
+    );
     expect(e.status).toBe(403);
     expect(e.code).toBe("account-terminated");
   });
@@ -299,7 +304,7 @@ describe("refusals", () => {
     const k = await kioskRequest(0);
     const req = (body: unknown, extra: { raw?: string; type?: string; headers?: Record<string, string> } = {}) =>
       call("POST", "/issuers/intercede/device/activations", { body, ...extra });
-    const device = describeDevice(l.device("android", "software"));
+    const device = describeDevice(l.device("android", "software", { user: 0 }));
     const csr = await csrB64();
     // kiosk
     expectProblem(await call("POST", "/issuers/intercede/kiosk/requests", { body: { profile: "mobile-credential" } }), 401, "no-session");

@@ -46,7 +46,8 @@ export interface IntercedeLab {
   emulator(opts?: Partial<IntercedeEmulatorOptions> & { validityDays?: number }): { issuance: DerivedIssuance; myid: IntercedeEmulator };
   inProcess(): JsonClient;
   overSocket(): JsonClient;
-  device(platform: "ios" | "android", keystore: "software" | "hardware", over?: Partial<SimulatedDevice> & { enrol?: boolean }): SimulatedDevice;
+  /** `user`: the card whose cardholder the device is enrolled for (the tenant approves only the applicant's own device). */
+  device(platform: "ios" | "android", keystore: "software" | "hardware", over?: Partial<SimulatedDevice> & { enrol?: boolean; user?: number }): SimulatedDevice;
   withCard<T>(index: number, use: (card: PivCard, pin: string) => Promise<T>): Promise<T>;
   pem(name: string, der: Uint8Array): string;
   close(): Promise<void>;
@@ -107,14 +108,14 @@ export async function makeIntercedeLab(opts: { cards: number; seed: string; star
     inProcess: () => new JsonClient(inProcessFetch(handler), "http://dpclab.invalid"),
     overSocket: () => new JsonClient(fetch, server.url),
     device(platform, keystore, over = {}) {
-      const { enrol = true, ...rest } = over;
+      const { enrol = true, user, ...rest } = over;
       const osVersion = platform === "ios" ? "17.4" : "14";
       const deviceId = enrol
         ? tenant.enrolDevice({
             platform,
             osVersion,
             ownership: platform === "ios" ? "corporate" : "fullyManaged",
-            userPrincipalName: `user${++seq}@dpclab.test`,
+            userPrincipalName: user === undefined ? `user${++seq}@dpclab.test` : (deck[user] as CardRecord).cardholder.email,
             compliant: true,
           }).id
         : `not-enrolled-${++seq}`;
