@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveModulePath } from "../../src/pkcs11/module-path.js";
@@ -18,9 +18,12 @@ function pkcs11Tool(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: num
   });
 }
 
+let confAfterCreate = false;
+
 beforeAll(async () => {
   const r = await dpclab(["cards", "create", "--dir", lab, "--count", "2", "--seed", "lab-files"]);
   expect(r.code, r.stderr).toBe(0);
+  confAfterCreate = existsSync(join(lab, "softhsm", "softhsm2.conf")); // before anything else opens a card
   expect((await dpclab(["pki-auth", "--dir", lab, "--card", "0"])).code).toBe(0);
 });
 afterAll(() => dir.remove());
@@ -45,6 +48,7 @@ describe("the lab directory's files", () => {
 
   it("cards create writes softhsm/softhsm2.conf, with which pkcs11-tool lists the lab's cards", async () => {
     const conf = join(lab, "softhsm", "softhsm2.conf");
+    expect(confAfterCreate).toBe(true);
     expect(readFileSync(conf, "utf8")).toContain(`directories.tokendir = ${join(lab, "softhsm", "tokens")}`);
     const cards = JSON.parse((await dpclab(["cards", "list", "--dir", lab, "--json"])).stdout).cards as { tokenLabel: string }[];
     const r = await pkcs11Tool(["--module", resolveModulePath(), "-L"], { SOFTHSM2_CONF: conf });

@@ -52,6 +52,28 @@ describe("dpclab serve and the CLI share the lab's state", () => {
     });
   }
 
+  it("parallel CLI writers (revocations, a termination) while serve runs: none loses another's change", async () => {
+    const parallel = join(dir.path, "parallel");
+    expect((await dpclab(["cards", "create", "--dir", parallel, "--count", "6", "--seed", "parallel-writers"])).code).toBe(0);
+    const p = await freePort();
+    const server = await startDpclab(["serve", "--dir", parallel, "--port", String(p)]);
+    try {
+      const runs = await Promise.all([
+        ...[0, 1, 2, 3, 4].map((i) => dpclab(["cards", "revoke", "--dir", parallel, "--card", String(i)])),
+        dpclab(["accounts", "terminate", "--dir", parallel, "--card", "5"]),
+      ]);
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    } finally {
+      await server.stop(); // its save must keep all six changes
+    }
+    const cards = JSON.parse((await dpclab(["cards", "list", "--dir", parallel, "--json"])).stdout).cards as { status: string }[];
+    expect(cards.map((c) => c.status)).toEqual(["revoked", "revoked", "revoked", "revoked", "revoked", "terminated"]);
+    // Each revocation got its own CRL number: 5 cards × 4 certificates.
+    const state = JSON.parse(readFileSync(join(parallel, "piv-ca", "state.json"), "utf8"));
+    expect(state.registries["piv-ca"].crlNumber).toBe(20);
+    expect(Object.keys(state.registries["piv-ca"].revoked)).toHaveLength(20);
+  });
+
   it("serve: an account terminated by the CLI gets no derived credential, and stays terminated after the stop", async () => {
     const server = await startDpclab(["serve", "--dir", lab, "--port", String(port)]);
     try {
