@@ -6,6 +6,7 @@ import { type Defects, NO_DEFECTS } from "../derived/defects.js";
 import type { DerivedIssuance } from "../derived/issuance.js";
 import { kioskRoutes, kioskSession } from "../derived/kiosk-routes.js";
 import { OneTimeSecrets } from "../derived/one-time-secrets.js";
+import { issuerPublicOrigin } from "../derived/public-url.js";
 import type { ApplicantSession, KeystoreKind } from "../derived/types.js";
 import { type FetchHandler, type Route, router } from "../shared/handler.js";
 import { readJsonObject } from "../shared/json-body.js";
@@ -49,6 +50,11 @@ export interface PurebredEmulatorOptions {
   otpLockoutMs?: number;
   /** Known non-conformances to switch on (defects.ts: "reusable-otp"); default none. */
   defects?: Defects;
+  /**
+   * The lab's base URL the enrolment URLs are built on (e.g. http://127.0.0.1:7800); default the base URL the
+   * issuer CA publishes under (lab.json baseUrl). Never the request's Host (issue 10 §9).
+   */
+  publicUrl?: string;
 }
 
 export interface PurebredEmulator {
@@ -85,6 +91,7 @@ export function createPurebredEmulator(opts: PurebredEmulatorOptions): PurebredE
     reusable,
   });
   const registrations = new PurebredRegistrations(clock, otps, otpTtlMs, reusable);
+  const origin = issuerPublicOrigin(issuance.authority, opts.publicUrl);
   const chain = [new Uint8Array(issuance.authority.certificate.rawData), new Uint8Array(trustAnchor.rawData)];
 
   /** The supervising registration agent: PKI-AUTH at the kiosk with their own PIV Card, and designated (§1.7). */
@@ -125,7 +132,6 @@ export function createPurebredEmulator(opts: PurebredEmulatorOptions): PurebredE
         const applicant = applicantOf(agent, body.applicantSessionId);
         const { registration, otp1, otp1ExpiresAt } = registrations.create(agent, applicant, body.deviceId, body.platform);
         authenticator.endSession(applicant.id);
-        const origin = new URL(req.url).origin;
         return JsonResponse.of(
           {
             ...registrations.view(registration.id),
@@ -191,7 +197,7 @@ export function createPurebredEmulator(opts: PurebredEmulatorOptions): PurebredE
         const plist = preEnrolmentProfile({
           registrationId: r.id,
           deviceId: r.deviceId,
-          enrolmentUrl: `${url.origin}${BASE}/registrations/${r.id}`,
+          enrolmentUrl: `${origin}${BASE}/registrations/${r.id}`,
           trustAnchor,
         });
         return new Response(plist, {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
+import { ExpiringMap } from "../derived/expiring-map.js";
 import type { OneTimeSecrets } from "../derived/one-time-secrets.js";
 import type { ApplicantSession, Platform } from "../derived/types.js";
 
@@ -18,7 +19,12 @@ import type { ApplicantSession, Platform } from "../derived/types.js";
  *
  * Any open registration becomes `cancelled` when the agent registers the same device again (the way out of an
  * expired or locked passcode). A confirmed registration must be used within the OTP lifetime (else 410).
- * Passcodes are OneTimeSecrets "otp": single use, expiring, wrong guesses rate-limited per registration.
+ * Passcodes are OneTimeSecrets "otp", scoped to their registration and stage: single use, expiring, wrong guesses
+ * rate-limited per registration (a replay of a spent passcode is refused but not counted: one-time-secrets.ts).
+ *
+ * Bounds (issue 10 §8): a registration is kept `KEEP_MS` after it was opened — far beyond its three passcode
+ * lifetimes — then forgotten; at most `maxRegistrations` are kept (the oldest dropped). Every operation is O(1): the
+ * latest registration of each device is indexed, so registering a device again does not scan the others.
  */
 export type RegistrationState = "awaiting-otp1" | "awaiting-agent-confirmation" | "confirmed" | "issuing" | "issued" | "cancelled";
 
@@ -55,13 +61,18 @@ export interface OtpPayload {
 interface Entry {
   registration: Registration;
   deviceTokenSha256?: Buffer;
-  liveOtp?: string;
+  liveOtp?: { secret: string; scope: string };
 }
 
 const DEVICE_ID = /^[\x21-\x7e]{1,128}$/;
+/** How long a registration is remembered after it was opened (its passcodes live otpTtlMs each). */
+const KEEP_MS = 24 * 3_600_000;
+const MAX_REGISTRATIONS = 50_000;
 
 export class PurebredRegistrations {
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries: ExpiringMap<string, Entry>;
+  /** deviceId → its latest registration id (the one a new registration of the device supersedes). */
+  readonly #latestOfDevice: ExpiringMap<string, string>;
 
   constructor(
     private readonly clock: Clock,
@@ -69,7 +80,12 @@ export class PurebredRegistrations {
     private readonly otpTtlMs: number,
     /** DEFECT reusable-otp (defects.ts); default false. The OneTimeSecrets must be made `reusable` too. */
     private readonly reusableOtp = false,
-  ) {}
+    maxRegistrations = MAX_REGISTRATIONS,
+  ) {
+    if (otpTtlMs * 3 >= KEEP_MS) throw new RangeError("otpTtlMs must be well under 8 hours: a registration is remembered 24 hours");
+    this.#entries = new ExpiringMap({ maxEntries: maxRegistrations });
+    this.#latestOfDevice = new ExpiringMap({ maxEntries: maxRegistrations });
+  }
 
   /** The agent registers the applicant who just did PKI-AUTH in front of them; returns OTP-1 for the agent to read out. */
   create(
@@ -93,11 +109,12 @@ export class PurebredRegistrations {
       throw new DpclabError(`the PIV identity account of card ${applicant.cardIndex} is ${applicant.account.status} (DC-LNK-02)`, "account-terminated", 403);
     }
     const now = this.clock.now();
-    // A new registration of the same device supersedes any open one (and burns its passcodes).
-    for (const entry of this.#entries.values()) {
-      const r = entry.registration;
-      if (r.deviceId === deviceId && isOpen(r.state)) this.#cancel(entry, now);
-    }
+    const t = now.getTime();
+    // A new registration of the same device supersedes the open one (and burns its passcodes). Only the latest can
+    // be open: each registration of the device cancelled the one before.
+    const previousId = this.#latestOfDevice.get(deviceId, t);
+    const previous = previousId === undefined ? undefined : this.#entries.get(previousId, t);
+    if (previous && isOpen(previous.registration.state)) this.#cancel(previous, now);
     const id = randomBytes(16).toString("base64url");
     const registration: Registration = {
       id,
@@ -108,8 +125,9 @@ export class PurebredRegistrations {
       platform,
       createdAt: now.toISOString(),
     };
-    const otp1 = this.otps.issue("otp", { registrationId: id, stage: 1 }, { ttlMs: this.otpTtlMs });
-    this.#entries.set(id, { registration, liveOtp: otp1.secret });
+    const otp1 = this.otps.issue("otp", { registrationId: id, stage: 1 }, { ttlMs: this.otpTtlMs, scope: otpScope(id, 1) });
+    this.#entries.set(id, { registration, liveOtp: { secret: otp1.secret, scope: otpScope(id, 1) } }, t + KEEP_MS, t);
+    this.#latestOfDevice.set(deviceId, id, t + KEEP_MS, t);
     return { registration, otp1: otp1.secret, otp1ExpiresAt: otp1.expiresAt };
   }
 
@@ -173,10 +191,10 @@ export class PurebredRegistrations {
     }
     this.#redeem(id, otp, 1);
     const now = this.clock.now();
-    const otp2 = this.otps.issue("otp", { registrationId: id, stage: 2 }, { ttlMs: this.otpTtlMs });
+    const otp2 = this.otps.issue("otp", { registrationId: id, stage: 2 }, { ttlMs: this.otpTtlMs, scope: otpScope(id, 2) });
     const deviceToken = randomBytes(32).toString("base64url");
     entry.deviceTokenSha256 = sha256(deviceToken);
-    entry.liveOtp = otp2.secret;
+    entry.liveOtp = { secret: otp2.secret, scope: otpScope(id, 2) };
     r.state = "awaiting-agent-confirmation";
     r.otp1EnteredAt = now.toISOString();
     return { otp2: otp2.secret, otp2ExpiresAt: otp2.expiresAt, deviceToken };
@@ -227,14 +245,15 @@ export class PurebredRegistrations {
   }
 
   #redeem(id: string, otp: unknown, stage: 1 | 2): void {
-    // Wrong guesses count per registration, across both stages (OneTimeSecrets: 404/409/410, then 429).
-    const payload = this.otps.redeem("otp", otp as string, { attemptKey: `purebred-registration:${id}` });
+    // Wrong guesses count per registration, across both stages (OneTimeSecrets: 404, then 429); replays of a spent
+    // passcode (409) or an expired one (410) are refused without counting, so they cannot lock the user out.
+    const payload = this.otps.redeem("otp", otp as string, { attemptKey: `purebred-registration:${id}`, scope: otpScope(id, stage) });
     if (payload.registrationId !== id || payload.stage !== stage) {
       throw new DpclabError(`that is not OTP-${stage} of this registration`, "secret-unknown", 404);
     }
   }
 
-  /** A passcode for a stage already passed: the secrets say why (reused → 409 "secret-used", and it counts as a guess). */
+  /** A passcode for a stage already passed: the secrets say why (reused → 409 "secret-used", not counted; a guess → 404, counted). */
   #lateOtp(r: Registration, otp: unknown, stage: 1 | 2): DpclabError {
     if (r.state === "cancelled") return this.#stateError(r);
     try {
@@ -277,7 +296,7 @@ export class PurebredRegistrations {
   }
 
   #cancel(entry: Entry, now: Date): void {
-    if (entry.liveOtp) this.otps.revoke("otp", entry.liveOtp);
+    if (entry.liveOtp) this.otps.revoke("otp", entry.liveOtp.secret, { scope: entry.liveOtp.scope });
     entry.liveOtp = undefined;
     entry.deviceTokenSha256 = undefined;
     entry.registration.state = "cancelled";
@@ -285,10 +304,20 @@ export class PurebredRegistrations {
   }
 
   #entry(id: string): Entry {
-    const entry = typeof id === "string" ? this.#entries.get(id) : undefined;
+    const entry = typeof id === "string" ? this.#entries.get(id, this.clock.now().getTime()) : undefined;
     if (!entry) throw new DpclabError(`no Purebred registration "${String(id)}"`, "registration-unknown", 404);
     return entry;
   }
+
+  /** Registrations held and the cap: for tests and benchmarks. */
+  sizes(): { registrations: number; devices: number; maxRegistrations: number } {
+    return { registrations: this.#entries.size, devices: this.#latestOfDevice.size, maxRegistrations: this.#entries.maxEntries };
+  }
+}
+
+/** A passcode is found only under its own registration and stage. */
+function otpScope(id: string, stage: 1 | 2): string {
+  return `purebred:${id}:${stage}`;
 }
 
 function isOpen(state: RegistrationState): boolean {

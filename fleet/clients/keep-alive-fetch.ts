@@ -29,7 +29,7 @@ export function keepAliveFetch(opts: { maxSockets?: number } = {}): KeepAliveFet
     const url = new URL(String(input));
     if (url.protocol !== "http:" && url.protocol !== "https:") return globalThis.fetch(input, init);
     const method = (init.method ?? "GET").toUpperCase();
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = Object.create(null); // header names are keys: none may reach a prototype
     new Headers(init.headers).forEach((value, name) => {
       headers[name] = value;
     });

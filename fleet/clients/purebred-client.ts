@@ -366,7 +366,7 @@ export function parsePlist(xml: string): PlistValue {
         string: () => "",
         data: () => new Uint8Array(),
       };
-      const make = empties[t.empty];
+      const make = Object.hasOwn(empties, t.empty) ? empties[t.empty] : undefined;
       if (!make) throw bad(`<${t.empty}/>`);
       return make();
     }
@@ -382,7 +382,8 @@ export function parsePlist(xml: string): PlistValue {
         while (!closing("dict")) {
           const k = next();
           if (!("open" in k) || k.open !== "key") throw bad("expected <key> in <dict>");
-          out[text("key")] = value();
+          // An own property whatever the key says: <key>__proto__</key> must not reach the prototype.
+          Object.defineProperty(out, text("key"), { value: value(), enumerable: true, writable: true, configurable: true });
         }
         i++;
         return out;

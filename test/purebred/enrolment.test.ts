@@ -51,7 +51,7 @@ let iosKey: Uint8Array | undefined;
 
 describe("iOS (§2.1): pre-enrolment profile, OTPs, credential configuration profile, Import key", () => {
   it("delivers 3 certificates (PIV Auth .40, S/MIME signing, encryption) and the escrowed key that matches the encryption certificate", async () => {
-    const device = p.device("ios");
+    const device = p.device("ios", { user: IOS_APPLICANT });
     const seen: EnrolmentStep[] = [];
     const agent = p.card(AGENT);
     const applicant = p.card(IOS_APPLICANT);
@@ -104,7 +104,7 @@ describe("iOS (§2.1): pre-enrolment profile, OTPs, credential configuration pro
   });
 
   it("serves the pre-enrolment configuration profile as a TEST XML plist .mobileconfig with the TEST root as trusted root", async () => {
-    const device = p.device("ios");
+    const device = p.device("ios", { user: IOS_APPLICANT });
     const agent = p.card(AGENT);
     const applicant = p.card(IOS_APPLICANT);
     const { ticket } = await registerWithPurebredAgent({
@@ -143,7 +143,7 @@ describe("Android (§2.5) over a real socket", () => {
   it("hardware keystore → .41; one Choose certificate grant per certificate; openssl verify; openssl ocsp good → revoked", async () => {
     // openssl judges OCSP times against the real clock
     p.l.clock.set(new Date(Math.floor(Date.now() / 1000) * 1000));
-    const device = p.device("android", { keystore: "hardware" });
+    const device = p.device("android", { keystore: "hardware", user: ANDROID_APPLICANT });
     const agent = p.card(AGENT);
     const applicant = p.card(ANDROID_APPLICANT);
     const result = await enrolWithPurebred({ http: p.socket, agentCard: agent.card, agentPin: agent.pin, card: applicant.card, pin: applicant.pin, device });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import { expect } from "vitest";
 import { DerivedIssuance } from "../../emulators/derived/index.js";
+import type { CardRecord } from "../../emulators/piv-ca/index.js";
 import { createPurebredEmulator, type PurebredEmulator } from "../../emulators/purebred/index.js";
 import { type FetchHandler, inProcessFetch, problem, publicationRoutes, type RunningServer, router, serve } from "../../emulators/shared/index.js";
 import { Tenant } from "../../emulators/tenant/index.js";
@@ -31,7 +32,11 @@ export interface PurebredLab {
   /** The same handler over node:http on 127.0.0.1. */
   socket: PurebredHttp;
   card(index: number): { card: PivCard; pin: string };
-  device(platform: "ios" | "android", opts?: { keystore?: "software" | "hardware"; onPremisesNetwork?: boolean; enrol?: boolean }): SimulatedDevice;
+  /** `user`: the card whose cardholder the device is enrolled for (the tenant approves only the applicant's own device). */
+  device(
+    platform: "ios" | "android",
+    opts?: { keystore?: "software" | "hardware"; onPremisesNetwork?: boolean; enrol?: boolean; user?: number },
+  ): SimulatedDevice;
   close(): Promise<void>;
 }
 
@@ -73,11 +78,12 @@ export async function makePurebredLab(seed: string, cards: number): Promise<Pure
     },
     device(platform, opts = {}) {
       const enrol = opts.enrol ?? true;
+      const upn = (user: number | undefined, other: string) => (user === undefined ? other : (l.deck[user] as CardRecord).cardholder.email);
       const deviceId = enrol
         ? tenant.enrolDevice(
             platform === "ios"
-              ? { platform, osVersion: "17.4", ownership: "corporate", userPrincipalName: "alice@test.example", compliant: true }
-              : { platform, osVersion: "14", ownership: "fullyManaged", userPrincipalName: "bob@test.example", compliant: true },
+              ? { platform, osVersion: "17.4", ownership: "corporate", userPrincipalName: upn(opts.user, "alice@test.example"), compliant: true }
+              : { platform, osVersion: "14", ownership: "fullyManaged", userPrincipalName: upn(opts.user, "bob@test.example"), compliant: true },
           ).id
         : `not-enrolled-${++seq}`;
       const keystore =

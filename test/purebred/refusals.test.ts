@@ -101,7 +101,7 @@ describe("who may act", () => {
       403,
       "applicant-not-authenticated",
     );
-    const device = p.device("android");
+    const device = p.device("android", { user: APPLICANT });
     const { ticket } = await register(device);
     const stage1 = await otp1(ticket, ticket.otp1);
     const other = await login(OTHER_AGENT);
@@ -124,12 +124,12 @@ describe("on-premises network (§1.8)", () => {
     const agent = p.card(AGENT);
     const c = p.card(APPLICANT);
     for (const platform of ["ios", "android"] as const) {
-      const device = p.device(platform, { onPremisesNetwork: false });
+      const device = p.device(platform, { onPremisesNetwork: false, user: APPLICANT });
       const e = await refusal(enrolWithPurebred({ http: p.http, agentCard: agent.card, agentPin: agent.pin, card: c.card, pin: c.pin, device }));
       expect([e.code, e.status]).toEqual(["no-on-premises-network", 403]);
       expect(e.message).toMatch(/corporate Wi-Fi or the VPN/);
     }
-    const device = p.device("ios");
+    const device = p.device("ios", { user: APPLICANT });
     const { ticket } = await register(device);
     const profileUrl = `${R}/${ticket.registrationId}/pre-enrolment-profile?deviceId=${device.deviceId}`;
     const d = expectProblem(await call(p.http, "GET", profileUrl, { zone: "internet" }), 403, "no-on-premises-network");
@@ -144,7 +144,7 @@ describe("on-premises network (§1.8)", () => {
 
 describe("one-time passcodes", () => {
   it("a reused OTP-1 or OTP-2 → 409 secret-used", async () => {
-    const { ticket, agentToken } = await register(p.device("android"));
+    const { ticket, agentToken } = await register(p.device("android", { user: APPLICANT }));
     const stage1 = await otp1(ticket, ticket.otp1);
     expect(stage1.status).toBe(200);
     expectProblem(await otp1(ticket, ticket.otp1), 409, "secret-used");
@@ -153,7 +153,7 @@ describe("one-time passcodes", () => {
   });
 
   it("an expired OTP → 410 secret-expired (VirtualClock); a confirmed registration expires too; a new registration supersedes the old", async () => {
-    const device = p.device("android");
+    const device = p.device("android", { user: APPLICANT });
     const { ticket } = await register(device);
     p.l.clock.advance(15 * 60_000);
     expectProblem(await otp1(ticket, ticket.otp1), 410, "secret-expired");
@@ -176,7 +176,7 @@ describe("one-time passcodes", () => {
   });
 
   it("wrong OTP guesses are rate-limited: after 5, even the right one → 429 with Retry-After", async () => {
-    const { ticket } = await register(p.device("android"));
+    const { ticket } = await register(p.device("android", { user: APPLICANT }));
     const wrong = ticket.otp1 === "00000000" ? "11111111" : "00000000";
     for (let i = 0; i < 5; i++) expectProblem(await otp1(ticket, wrong), 404, "secret-unknown");
     const locked = await otp1(ticket, ticket.otp1);
@@ -194,7 +194,7 @@ describe("one-time passcodes", () => {
 
 describe("order of the stages", () => {
   it("device steps before stage 2 → 409 with a clear detail; wrong token → 401; iOS OTP-1 before the pre-enrolment profile → 409", async () => {
-    const { ticket, agentToken } = await register(p.device("android"));
+    const { ticket, agentToken } = await register(p.device("android", { user: APPLICANT }));
     expectProblem(await credentials(ticket, undefined), 409, "otp1-not-entered");
     const stage1 = await otp1(ticket, ticket.otp1);
     expect(stage1.body).toMatchObject({ state: "awaiting-agent-confirmation" });
@@ -208,7 +208,7 @@ describe("order of the stages", () => {
     expect((await credentials(ticket, token)).status).toBe(201);
     expectProblem(await credentials(ticket, token), 409, "already-issued");
 
-    const ios = await register(p.device("ios"));
+    const ios = await register(p.device("ios", { user: APPLICANT }));
     const d = expectProblem(await otp1(ios.ticket, ios.ticket.otp1), 409, "pre-enrolment-profile-not-installed");
     expect(d).toContain("§2.1 step 7");
     expectProblem(await otp1(ios.ticket, ios.ticket.otp1, "someone-else"), 403, "wrong-device");
@@ -220,7 +220,7 @@ describe("order of the stages", () => {
 
 describe("concurrency", () => {
   it("two credential requests racing on one registration: one 201, the other 409 issuance-in-progress / already-issued", async () => {
-    const { ticket, deviceToken } = await confirmed(p.device("android"));
+    const { ticket, deviceToken } = await confirmed(p.device("android", { user: APPLICANT }));
     const answers = await Promise.all([credentials(ticket, deviceToken), credentials(ticket, deviceToken)]);
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
     const refused = answers.find((a) => a.status === 409) as Answer;
@@ -232,15 +232,15 @@ describe("concurrency", () => {
 describe("eligibility of the applicant and the device", () => {
   it("a revoked applicant card → 401 pki-auth-failed:revoked; a terminated account → 403 account-terminated", async () => {
     p.l.cardIssuer.revokeCard(REVOKED, "keyCompromise");
-    let e = await refusal(register(p.device("android"), REVOKED));
+    let e = await refusal(register(p.device("android", { user: APPLICANT }), REVOKED));
     expect([e.code, e.status]).toEqual(["pki-auth-failed:revoked", 401]);
     p.l.cardIssuer.terminateAccount(TERMINATED);
-    e = await refusal(register(p.device("android"), TERMINATED));
+    e = await refusal(register(p.device("android", { user: APPLICANT }), TERMINATED));
     expect([e.code, e.status]).toEqual(["account-terminated", 403]);
   });
 
   it("an account terminated between registration and issuance → 403 account-terminated, nothing issued, registration still confirmed", async () => {
-    const { ticket, deviceToken, agentToken } = await confirmed(p.device("android"), TERMINATED_LATER);
+    const { ticket, deviceToken, agentToken } = await confirmed(p.device("android", { user: TERMINATED_LATER }), TERMINATED_LATER);
     p.l.cardIssuer.terminateAccount(TERMINATED_LATER);
     const before = p.issuance.credentials().length;
     expectProblem(await credentials(ticket, deviceToken), 403, "account-terminated");
@@ -276,7 +276,7 @@ describe("malformed input → 400/415 problem+json, state unchanged", () => {
     expectProblem(await call(p.http, "POST", R, { json: { applicantSessionId: applicant, deviceId: "", platform: "ios" }, bearer: agent }), 400, "bad-device");
     expectProblem(await call(p.http, "POST", R, { json: { applicantSessionId: 42, deviceId: "d", platform: "ios" }, bearer: agent }), 400, "bad-request");
 
-    const { ticket, deviceToken, agentToken } = await confirmed(p.device("android"));
+    const { ticket, deviceToken, agentToken } = await confirmed(p.device("android", { user: APPLICANT }));
     expectProblem(await otp1(ticket, "12ab"), 400, "bad-secret");
     expectProblem(await confirm(ticket, agentToken, "x"), 400, "bad-secret");
     expectProblem(await credentials(ticket, deviceToken, { csr: "!!!" }), 400, "bad-csr");
