@@ -31,7 +31,7 @@ export { certsOnlyP7c } from "./p7c.js";
 export type { PathFailureReason, PathValidationInput, PathValidationResult, RevocationSummary } from "./path-validation.js";
 export { validatePath } from "./path-validation.js";
 export { fromPem, toPem } from "./pem.js";
-export type { HttpRevocationOptions, RevocationCheck, RevocationChecker } from "./revocation.js";
+export type { HttpRevocationOptions, RevocationCheck, RevocationChecker, RevocationContext } from "./revocation.js";
 export { CaStatusCache, createHttpRevocationChecker } from "./revocation.js";
 export type { RevocationReason } from "./revocation-reason.js";
 export {

@@ -69,6 +69,20 @@ export const OIDS = {
   p256: "1.2.840.10045.3.1.7",
   p384: "1.3.132.0.34",
 
+  // CRL and CRL-entry extensions (RFC 5280 §5.2, §5.3), OCSP extensions (RFC 6960 §4.4): revocation
+  issuerAltName: "2.5.29.18",
+  deltaCrlIndicator: "2.5.29.27",
+  issuingDistributionPoint: "2.5.29.28",
+  certificateIssuer: "2.5.29.29",
+  freshestCrl: "2.5.29.46",
+  invalidityDate: "2.5.29.24",
+  holdInstructionCode: "2.5.29.23",
+  ocspNoCheck: "1.3.6.1.5.5.7.48.1.5",
+  ocspCrlId: "1.3.6.1.5.5.7.48.1.3",
+  ocspArchiveCutoff: "1.3.6.1.5.5.7.48.1.6",
+  ocspServiceLocator: "1.3.6.1.5.5.7.48.1.7",
+  ocspExtendedRevoke: "1.3.6.1.5.5.7.48.1.9",
+
   // Access descriptions (RFC 5280 §4.2.2.1)
   adOcsp: "1.3.6.1.5.5.7.48.1",
   adCaIssuers: "1.3.6.1.5.5.7.48.2",

@@ -3,15 +3,34 @@ import * as asn1X509 from "@peculiar/asn1-x509";
 import type { CertificateFacts } from "./certificate-facts.js";
 import { type CertStatus, createOcspRequest, newOcspNonce, readOcspResponse } from "./ocsp.js";
 import { OIDS } from "./oids.js";
+import type { PathValidationResult } from "./path-validation.js";
 import { fromPem } from "./pem.js";
 import { revocationReasonFromCode } from "./revocation-reason.js";
 import { verifyData } from "./signature.js";
 
 export type RevocationCheck = { status: CertStatus; source: "ocsp" | "crl" } | { error: string };
 
-/** Answers "is this certificate revoked at `at`?" for path validation (certificates as CertificateFacts.of gives them). */
+/**
+ * What the path validator knows when it asks about one certificate of a path: enough for RFC 5280 §6.3.3(f) (a CRL
+ * signed by another key of the CA or by a separate CRL issuer, whose certificate must validate to the same anchor).
+ */
+export interface RevocationContext {
+  /** The validated path, leaf first, trust anchor last. */
+  path: readonly CertificateFacts[];
+  /** Every certificate given to the validator (intermediates and anchors): candidate CRL signers. */
+  certificates: readonly CertificateFacts[];
+  trustAnchors: readonly CertificateFacts[];
+  /** Validates a CRL signer's certificate to the same anchors with the same options (recursion bounded by the validator). */
+  validate(cert: CertificateFacts): Promise<PathValidationResult>;
+}
+
+/**
+ * Answers "is this certificate revoked at `at`?" for path validation (certificates as CertificateFacts.of gives them).
+ * An `{ error }` answer is "undetermined" (RFC 5280 §6.3.3(k)): the validator refuses the path with reason
+ * "revocation-unavailable" and the error as its detail; it is never taken as "good".
+ */
 export interface RevocationChecker {
-  check(cert: CertificateFacts, issuer: CertificateFacts, at: Date): Promise<RevocationCheck>;
+  check(cert: CertificateFacts, issuer: CertificateFacts, at: Date, context?: RevocationContext): Promise<RevocationCheck>;
 }
 
 export interface HttpRevocationOptions {
