@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dpclab, freePort, startDpclab, tempDir } from "../helpers/cli.js";
@@ -87,6 +87,29 @@ describe("dpclab enroll", () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it("without --out writes under the lab (enrolments/<issuer>-card<I>-<platform>-<time>/), never the current directory; private keys 0600", async () => {
+    const before = readdirSync(process.cwd());
+    const r = await dpclab(["enroll", "--dir", lab, "--issuer", "intercede", "--card", "3", "--platform", "ios"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const out = /to (\S+)\s*$/.exec(r.stdout.trim())?.[1] as string;
+    expect(out).toMatch(new RegExp(`^${join(lab, "enrolments", "intercede-card3-ios-")}\\d{8}T\\d{6}Z$`));
+    expect(readdirSync(process.cwd())).toEqual(before);
+    expect(statSync(join(out, "derived-encryption.key.pem")).mode & 0o777).toBe(0o600);
+    expect(statSync(out).mode & 0o077).toBe(0);
+    await verifyChain(out, ["derived-piv-auth.pem"]);
+  });
+
+  it("--out is honoured, and a key file left there readable by others is replaced by one at 0600", async () => {
+    const out = join(dir.path, "out-reused");
+    const first = await dpclab(["enroll", "--dir", lab, "--issuer", "intercede", "--card", "3", "--platform", "ios", "--out", out]);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    writeFileSync(join(out, "derived-encryption.key.pem"), "stale", { mode: 0o644 });
+    const again = await dpclab(["enroll", "--dir", lab, "--issuer", "intercede", "--card", "3", "--platform", "ios", "--out", out]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toContain(`to ${out}`);
+    expect(statSync(join(out, "derived-encryption.key.pem")).mode & 0o777).toBe(0o600);
   });
 
   const bad: [string, string[], RegExp][] = [

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import { GRAPH_ISSUER, type IssuerName } from "../../../emulators/derived/index.js";
@@ -56,11 +56,13 @@ export async function enrollCommand(argv: string[]): Promise<number> {
     if (agentIndex === record.index)
       throw new DpclabError(`card ${agentIndex} is the Purebred registration agent; enrol another card or name another agent with --agent-card`, "usage");
   }
-  const out = values.out ?? `enrolment-${issuer}-card${record.index}-${platform}`;
+  // Outputs stay in the lab unless --out says otherwise (issue 10 §9): never the current directory by default.
+  const out = values.out ?? join(lab.root, "enrolments", `${issuer}-card${record.index}-${platform}-${stamp(new Date())}`);
 
   const stack = values.url ? undefined : await createLabStack(lab, { clock: new OffsetClock(), purebredAgents: [agentIndex] });
   const fetchFn = stack ? inProcessFetch(stack.handler) : fetch;
-  const baseUrl = values.url ?? "http://dpclab.invalid";
+  // In-process, the lab's configured base URL: the origin the emulators put into their answers (QR codes, profiles).
+  const baseUrl = values.url ?? cardIssuer.config.baseUrl;
   console.log(
     `enrolling card ${record.index} (${record.tokenLabel}) with ${issuer} on ${platform}, ${keystoreKind} keystore — ${values.url ? `over HTTP at ${values.url}` : "in-process"}`,
   );
@@ -90,12 +92,15 @@ export async function enrollCommand(argv: string[]): Promise<number> {
       agent: issuer === "purebred" ? { card: open(cardIssuer.card(agentIndex).tokenLabel), pin: cardIssuer.card(agentIndex).pin } : undefined,
       onStep: (s) => console.log(`  ✓ ${s.step.padEnd(24)} ${s.detail}`),
     });
-    mkdirSync(out, { recursive: true });
+    mkdirSync(out, { recursive: true, mode: 0o700 });
     const files: [string, Uint8Array, string][] = [["derived-piv-auth.pem", result.certificates.pivAuth, "CERTIFICATE"]];
     if (result.certificates.signing) files.push(["derived-signing.pem", result.certificates.signing, "CERTIFICATE"]);
     if (result.certificates.encryption) files.push(["derived-encryption.pem", result.certificates.encryption, "CERTIFICATE"]);
     if (result.encryptionKeyPkcs8) files.push(["derived-encryption.key.pem", result.encryptionKeyPkcs8, "PRIVATE KEY"]);
-    for (const [name, der, label] of files) writeFileSync(join(out, name), toPem(der, label));
+    for (const [name, der, label] of files) {
+      if (label === "PRIVATE KEY") writePrivate(join(out, name), toPem(der, label));
+      else writeFileSync(join(out, name), toPem(der, label));
+    }
     // chain.pem: the intermediates the issuer returned; root.pem: the lab's TEST root, the trust anchor to verify with.
     const intermediates = result.chain.map((der) => new X509Certificate(der.slice())).filter((c) => c.subject !== c.issuer);
     writeFileSync(join(out, "chain.pem"), intermediates.map((c) => `${c.toString("pem")}\n`).join(""));
@@ -108,6 +113,24 @@ export async function enrollCommand(argv: string[]): Promise<number> {
     for (const card of cards) card.close();
     stack?.cardIssuer.save();
   }
+}
+
+/**
+ * A private key (the escrowed S/MIME key-management key) is readable by its owner only: a file left by an earlier
+ * run is removed first, so the key is never written into a file that others can read; "wx" refuses one that reappears.
+ */
+function writePrivate(path: string, text: string): void {
+  rmSync(path, { force: true });
+  writeFileSync(path, text, { mode: 0o600, flag: "wx" });
+  chmodSync(path, 0o600); // whatever the umask
+}
+
+/** 20260304T012345Z: sortable, and safe in a file name. */
+function stamp(at: Date): string {
+  return at
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 /** The tenant needs its one issuer (intune.md §1.2); add it when there is none, refuse when it is another. */
