@@ -115,12 +115,27 @@ function requestUrl(target: string, host: string): URL {
   throw new DpclabError(`not a request target the emulators answer: "${target.slice(0, 100)}"`, "bad-target", 400);
 }
 
+/**
+ * Writes the handler's answer. Whatever fails here (a body that cannot be read, a status Node refuses) is a bug, yet
+ * it must not become an unhandled rejection that ends the process: a 500 problem while nothing was sent, else the
+ * connection is cut.
+ */
 async function send(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
-  const payload = req.method === "HEAD" ? undefined : Buffer.from(await response.arrayBuffer());
-  const headers: string[] = [];
-  for (const [name, value] of response.headers) headers.push(name, value);
-  res.writeHead(response.status, headers);
-  res.end(payload);
+  try {
+    const payload = req.method === "HEAD" ? undefined : Buffer.from(await response.arrayBuffer());
+    const headers: string[] = [];
+    for (const [name, value] of response.headers) headers.push(name, value);
+    res.writeHead(response.status, headers);
+    res.end(payload);
+  } catch (error) {
+    if (res.headersSent) {
+      req.socket.destroy();
+      return;
+    }
+    const fallback = errorToProblem(error);
+    res.writeHead(fallback.status, { "content-type": "application/problem+json" });
+    res.end(await fallback.text());
+  }
 }
 
 /** Node's parser errors as problem+json (it would answer a bare "400 Bad Request"), where the socket still takes it. */

@@ -10,6 +10,20 @@ import { deepJson } from "./hostile-requests.js";
 const handler = router([
   { method: "GET", path: "/hello", handle: (_r, _p, url) => Response.json({ host: url.host, path: url.pathname }) },
   { method: "POST", path: "/echo", handle: async (r) => Response.json(await readJsonObject(r)) },
+  // Handler bugs: a body that fails while it is read, and something that is no Response at all.
+  {
+    method: "GET",
+    path: "/broken-body",
+    handle: () =>
+      new Response(
+        new ReadableStream({
+          pull(c) {
+            c.error(new Error("disk on fire"));
+          },
+        }),
+      ),
+  },
+  { method: "GET", path: "/not-a-response", handle: () => undefined as unknown as Response },
 ]);
 let server: RunningServer;
 let port: number;
@@ -108,6 +122,16 @@ describe("the HTTP server refuses bad requests as problem+json", () => {
   it("header names from outside are no object keys: __proto__ and constructor are headers like others", async () => {
     const res = await raw(`GET /hello HTTP/1.1\r\nHost: x\r\n__proto__: 1\r\nconstructor: 2\r\n${close}\r\n`);
     expect(res.status).toBe(200);
+  });
+});
+
+describe("a handler's own bug", () => {
+  it("is a 500 problem without internals, and the server lives on", async () => {
+    for (const path of ["/broken-body", "/not-a-response"]) {
+      const res = await raw(`GET ${path} HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
+      expect(expectProblem(res, 500).detail).not.toMatch(/disk on fire/);
+    }
+    expect((await raw(`GET /hello HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status).toBe(200);
   });
 });
 
