@@ -8,6 +8,9 @@ import { validatePin, validatePuk } from "./pin.js";
 import { MAX_PIN_TRIES, type PinRetryState, type PinRetryStore } from "./retry-counter.js";
 import { PIV_KEY_SLOTS, type PivKeySlot } from "./slots.js";
 
+/** The card layer's key to its tokens' PINs (Pkcs11Library.guardPin): held by this module only. */
+const CARD_LAYER = Symbol("PivCard");
+
 /**
  * A personalised virtual PIV card (one SoftHSM token) with the card-edge rules SoftHSM lacks: the PIN retry
  * counter (FIPS 201-3: ≤10, DC-ACT-07; 73-4 Pt2 §3.2.1 "63 CX" / "69 83"), PUK unblock, and per-key PIN policy
@@ -25,7 +28,10 @@ export class PivCard {
   readonly #algs = new Map<PivKeySlot, KeyAlgorithm>();
   #pinVerified = false;
 
-  private constructor(tokenLabel: string, serial: string, session: Pkcs11Session, store: PinRetryStore, maxTries: number) {
+  readonly #releaseGuard: () => void;
+
+  private constructor(tokenLabel: string, serial: string, session: Pkcs11Session, store: PinRetryStore, maxTries: number, releaseGuard: () => void) {
+    this.#releaseGuard = releaseGuard;
     this.tokenLabel = tokenLabel;
     this.serial = serial;
     this.#session = session;
@@ -42,8 +48,16 @@ export class PivCard {
     const token = lib.token(tokenLabel);
     if (!token) throw new DpclabError(`no card "${tokenLabel}" in the token store`, "card-not-found", 404);
     // Read-write: C_SetPIN and the SO login for unblocking need it, and SoftHSM refuses an SO login while RO sessions exist.
-    const session = lib.openSession(token.slot, { readWrite: true });
-    return new PivCard(tokenLabel, token.serial, session, store, maxTries);
+    // While this card is open, no PIN reaches its token but through #presentPin.
+    const release = lib.guardPin(token.slot, CARD_LAYER);
+    let session: Pkcs11Session;
+    try {
+      session = lib.openSession(token.slot, { readWrite: true });
+    } catch (e) {
+      release();
+      throw e;
+    }
+    return new PivCard(tokenLabel, token.serial, session, store, maxTries, release);
   }
 
   get triesLeft(): number {
@@ -76,7 +90,7 @@ export class PivCard {
     validatePin(pin); // a malformed PIN is refused without costing a try, as a card answers 6A80
     if (this.#session.loggedInAs()) this.#session.logout(); // so C_Login really checks this PIN
     this.#pinVerified = false;
-    this.#presentPin(() => this.#session.login("user", pin));
+    this.#presentPin(() => this.#session.login("user", pin, CARD_LAYER));
     this.#pinVerified = true;
   }
 
@@ -103,7 +117,7 @@ export class PivCard {
     const alg = this.#algorithm(slot);
     if (info.pinPolicy !== "pin-always") return this.#session.sign(key, alg, data);
     // PIN Always: the context-specific login presents the PIN to the token, so it costs an attempt like VERIFY.
-    return this.#presentPin(() => this.#session.sign(key, alg, data, { contextPin: pin as string }));
+    return this.#presentPin(() => this.#session.sign(key, alg, data, { contextPin: pin as string, guardKey: CARD_LAYER }));
   }
 
   /** The algorithm of a key slot's key pair. */
@@ -115,7 +129,7 @@ export class PivCard {
   changePin(oldPin: string, newPin: string): void {
     validatePin(newPin);
     this.verifyPin(oldPin);
-    this.#session.setPin(oldPin, newPin);
+    this.#session.setPin(oldPin, newPin, CARD_LAYER);
   }
 
   /**
@@ -128,7 +142,7 @@ export class PivCard {
     if (this.#session.loggedInAs()) this.#session.logout();
     this.#pinVerified = false;
     try {
-      this.#session.login("so", puk);
+      this.#session.login("so", puk, CARD_LAYER);
     } catch (e) {
       if (isCkr(e, "CKR_PIN_INCORRECT")) throw new DpclabError("wrong PUK: the card stays as it was", "puk-incorrect", 401);
       throw e;
@@ -153,6 +167,7 @@ export class PivCard {
     } catch {
       // idem
     }
+    this.#releaseGuard();
   }
 
   #algorithm(slot: PivKeySlot): KeyAlgorithm {

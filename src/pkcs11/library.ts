@@ -43,6 +43,8 @@ export class Pkcs11Library implements SessionHost {
    */
   readonly #byLabel = new Map<string, SlotState>();
   readonly #bySlot = new Map<string, SlotState>();
+  /** Slots (hex) whose token's PIN only its guard's holder may present (PIV cards); reset with the slot ids. */
+  readonly #pinGuards = new Map<string, { key: symbol; holders: number }>();
 
   private constructor(modulePath: string, softhsmConf: string | undefined) {
     this.modulePath = modulePath;
@@ -92,6 +94,7 @@ export class Pkcs11Library implements SessionHost {
     p11("C_Finalize", () => this.module.C_Finalize());
     this.#generation++;
     this.#forgetTokens();
+    this.#pinGuards.clear();
     this.#initialize(opts.softhsmConf ?? this.#softhsmConf);
   }
 
@@ -104,6 +107,7 @@ export class Pkcs11Library implements SessionHost {
       this.#open = false;
       this.#generation++;
       this.#forgetTokens();
+      this.#pinGuards.clear();
       registry.delete(this.modulePath);
     }
   }
@@ -145,6 +149,31 @@ export class Pkcs11Library implements SessionHost {
     for (const [key, state] of this.#bySlot) if (!present.has(key)) this.#drop(key, state);
     const found = this.#byLabel.get(label);
     return found ? { slot: found.slot, label, serial: found.serial } : undefined;
+  }
+
+  /**
+   * Until the returned release is called (by every holder) or the library re-initialises, a PIN reaches this slot's
+   * token only with `key` (Pkcs11Session.login). SoftHSM has no PIN retry counter; PivCard keeps one and guards its
+   * token while open, so nothing else in this process can present the PIN around it.
+   */
+  guardPin(slot: SlotId, key: symbol): () => void {
+    const id = slot.toString("hex");
+    const held = this.#pinGuards.get(id);
+    if (held && held.key !== key) throw new DpclabError("this token's PIN is already guarded by another owner", "pin-guarded", 500);
+    const guard = held ?? { key, holders: 0 };
+    guard.holders++;
+    this.#pinGuards.set(id, guard);
+    const generation = this.#generation;
+    let released = false;
+    return () => {
+      if (released || generation !== this.#generation) return; // re-initialised: the guards are gone already
+      released = true;
+      if (--guard.holders === 0 && this.#pinGuards.get(id) === guard) this.#pinGuards.delete(id);
+    };
+  }
+
+  pinGuard(slot: SlotId): symbol | undefined {
+    return this.#pinGuards.get(slot.toString("hex"))?.key;
   }
 
   findSlotByLabel(label: string): SlotId | undefined {

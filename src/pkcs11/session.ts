@@ -14,6 +14,8 @@ export type Template = pkcs11js.Template;
 export interface SessionHost {
   readonly module: pkcs11js.PKCS11;
   readonly generation: number;
+  /** The key a PIN presented to this slot's token must carry, if its owner guards it (PivCard does). */
+  pinGuard?(slot: Buffer): symbol | undefined;
 }
 
 export interface KeyPairTemplate {
@@ -63,13 +65,15 @@ export class Pkcs11Session {
   }
 
   /**
-   * C_Login. SoftHSM counts nothing: it answers CKR_PIN_INCORRECT as often as asked and never locks a token. On a
-   * virtual PIV card, present a PIN only through PivCard (src/piv/card.ts), which charges the card's retry counter
-   * first (DC-ACT-07); this is for provisioning and for tokens that are not PIV cards (device keystores).
+   * C_Login. SoftHSM counts nothing: it answers CKR_PIN_INCORRECT as often as asked and never locks a token. A
+   * token opened as a PIV card is guarded (Pkcs11Library.guardPin): its PIN and PUK reach it only with the card
+   * layer's key, i.e. through PivCard (src/piv/card.ts), which charges the card's retry counter first (DC-ACT-07).
+   * Unguarded: provisioning, and tokens that are not PIV cards (device keystores).
    */
-  login(userType: "user" | "so", pin: string): void {
+  login(userType: "user" | "so", pin: string, guardKey?: symbol): void {
     const type = userType === "so" ? pkcs11js.CKU_SO : pkcs11js.CKU_USER;
     const m = this.#m;
+    this.#assertMayPresentPin(guardKey);
     p11("C_Login", () => m.C_Login(this.handle, type, pin));
   }
 
@@ -85,8 +89,9 @@ export class Pkcs11Session {
   }
 
   /** Changes the PIN of whoever is logged in (73-4 Pt2 CHANGE REFERENCE DATA). */
-  setPin(oldPin: string, newPin: string): void {
+  setPin(oldPin: string, newPin: string, guardKey?: symbol): void {
     const m = this.#m;
+    this.#assertMayPresentPin(guardKey); // C_SetPIN checks the old PIN: a PIN oracle like C_Login
     p11("C_SetPIN", () => m.C_SetPIN(this.handle, oldPin, newPin));
   }
 
@@ -98,6 +103,17 @@ export class Pkcs11Session {
     if (state === 1 || state === 3) return "user";
     if (state === 4) return "so";
     return undefined;
+  }
+
+  #assertMayPresentPin(guardKey: symbol | undefined): void {
+    const guard = this.#host.pinGuard?.(this.slot);
+    if (guard !== undefined && guard !== guardKey) {
+      throw new DpclabError(
+        "this token is a PIV card: its PIN goes through PivCard, which keeps the retry counter SoftHSM lacks (DC-ACT-07)",
+        "pin-guarded",
+        500,
+      );
+    }
   }
 
   close(): void {
@@ -304,8 +320,9 @@ export class Pkcs11Session {
    * WebCrypto verifies it. RSA: CKM_SHA256_RSA_PKCS (SoftHSM 2.6 offers it; PKCS#1 v1.5 as WebCrypto's RSASSA).
    * `contextPin` performs the CKU_CONTEXT_SPECIFIC login a CKA_ALWAYS_AUTHENTICATE key (9C) needs after C_SignInit.
    */
-  sign(privateKey: ObjectHandle, alg: KeyAlgorithm, data: Uint8Array, opts: { contextPin?: string } = {}): Uint8Array<ArrayBuffer> {
+  sign(privateKey: ObjectHandle, alg: KeyAlgorithm, data: Uint8Array, opts: { contextPin?: string; guardKey?: symbol } = {}): Uint8Array<ArrayBuffer> {
     const m = this.#m;
+    if (opts.contextPin !== undefined) this.#assertMayPresentPin(opts.guardKey);
     const isEc = alg === "p256" || alg === "p384";
     const mechanism = isEc ? pkcs11js.CKM_ECDSA : pkcs11js.CKM_SHA256_RSA_PKCS;
     const input = isEc

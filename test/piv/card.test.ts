@@ -183,6 +183,37 @@ describe("PivCard", () => {
     card.close();
   });
 
+  it("SoftHSM has no retry counter, so once a token is opened as a PivCard no PIN reaches it but through the card", async () => {
+    await personalize("ERIN TEST", "p256");
+    const slot = lib.findSlotByLabel("ERIN TEST") as Buffer;
+    // SoftHSM itself: 12 wrong PINs in a row, and the right one still works (no lockout of its own).
+    const raw = lib.openSession(slot, { readWrite: true });
+    for (let i = 0; i < 12; i++) expect(() => raw.login("user", "000000")).toThrow(expect.objectContaining({ ckr: "CKR_PIN_INCORRECT" }));
+    raw.login("user", PIN);
+    raw.logout();
+    const card = PivCard.open(lib, "ERIN TEST", store);
+    // Now every other way to present the PIN or PUK on this token is refused before it reaches SoftHSM.
+    expect(() => raw.login("user", "000000")).toThrow(expect.objectContaining({ code: "pin-guarded" }));
+    expect(() => raw.login("so", PUK)).toThrow(expect.objectContaining({ code: "pin-guarded" }));
+    expect(() => raw.setPin("000000", "111111")).toThrow(expect.objectContaining({ code: "pin-guarded" }));
+    const other = lib.openSession(slot, { readWrite: false });
+    expect(() => other.login("user", PIN)).toThrow(expect.objectContaining({ code: "pin-guarded" }));
+    expect(card.triesLeft).toBe(10);
+    expect(() => card.verifyPin("000000")).toThrow("wrong PIN: 9 tries left");
+    card.verifyPin(PIN);
+    card.close();
+    // Closed: the token is unguarded again (provisioning tools, benchmarks); a second open guards it again.
+    other.login("user", PIN);
+    other.logout();
+    const again = PivCard.open(lib, "ERIN TEST", store);
+    const twice = PivCard.open(lib, "ERIN TEST", store);
+    again.close();
+    expect(() => other.login("user", PIN)).toThrow(expect.objectContaining({ code: "pin-guarded" })); // twice still open
+    twice.close();
+    other.close();
+    raw.close();
+  });
+
   it("9A needs a verified PIN, 9C the PIN for every signature, 9E none; 9D does not sign", async () => {
     await personalize("DAVE TEST", "p256");
     const card = PivCard.open(lib, "DAVE TEST", store);
