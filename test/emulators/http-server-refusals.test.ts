@@ -1,7 +1,9 @@
 import { connect } from "node:net";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inProcessFetch, type RunningServer, router, serve } from "../../emulators/shared/index.js";
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH, parseJsonText, readJsonObject } from "../../emulators/shared/json-body.js";
+import { propertySeed } from "../helpers/fast-check-seed.js";
 import { deepJson } from "./hostile-requests.js";
 
 // Issue 10 item 6: what a hostile client sends to the socket itself. Every answer is problem+json with a 4xx,
@@ -122,6 +124,39 @@ describe("the HTTP server refuses bad requests as problem+json", () => {
   it("header names from outside are no object keys: __proto__ and constructor are headers like others", async () => {
     const res = await raw(`GET /hello HTTP/1.1\r\nHost: x\r\n__proto__: 1\r\nconstructor: 2\r\n${close}\r\n`);
     expect(res.status).toBe(200);
+  });
+});
+
+describe("raw junk on the socket (property)", () => {
+  const { params } = propertySeed("http-server-refusals");
+  // Printable junk and control bytes where a request line, a header or a body goes.
+  const junk = fc.oneof(
+    fc.string({ maxLength: 30 }),
+    fc.constantFrom("", " ", "\t", "\u0000", "\u007f", "\u00ff", "\r", "\n", "\r\n", ":", "%", "[", "HTTP/1.1", "chunked", "-1", "99999999999999999999"),
+  );
+  const request = fc
+    .record({
+      method: fc.oneof(fc.constantFrom("GET", "POST", "TRACE", "CONNECT", "OPTIONS", "DELETE", "PRI", "get"), junk),
+      target: fc.oneof(fc.constantFrom("/hello", "/echo", "*", "//x/hello", "http://x/hello", "/%zz", "/hello?%00"), junk),
+      version: fc.constantFrom("HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.1 ", "http/1.1", ""),
+      headers: fc.array(fc.tuple(fc.oneof(fc.constantFrom("Host", "Content-Length", "Transfer-Encoding", "Content-Type", "Expect", "__proto__"), junk), junk), {
+        maxLength: 4,
+      }),
+      body: junk,
+    })
+    .map((r) => `${r.method} ${r.target} ${r.version}\r\nHost: x\r\n${r.headers.map(([k, v]) => `${k}: ${v}\r\n`).join("")}Connection: close\r\n\r\n${r.body}`);
+
+  it("is answered with a 4xx problem+json (or a 2xx when it happens to be a request), never a 5xx", async () => {
+    await fc.assert(
+      fc.asyncProperty(request, async (text) => {
+        const res = await raw(text);
+        if (res.status === 0) return; // the connection closed unanswered: only after a complete answer, or nothing parseable at all
+        expect(res.status, JSON.stringify(text)).toBeLessThan(500);
+        if (res.status >= 400) expect(res.headers, JSON.stringify(text)).toMatch(/content-type: application\/problem\+json/i);
+      }),
+      params(300),
+    );
+    expect((await raw(`GET /hello HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status).toBe(200);
   });
 });
 
