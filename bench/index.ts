@@ -6,6 +6,7 @@
 import { benchDeck } from "./deck.js";
 import { benchFleetMemory } from "./fleet-memory.js";
 import { benchIssuance } from "./issuance.js";
+import { benchKioskChallenges } from "./kiosk-challenges.js";
 import { benchPkiAuth } from "./pki-auth.js";
 import { benchRenewalStorm } from "./renewal-storm.js";
 import { type Figure, printFigure, recordBenchResults } from "./results.js";
@@ -16,10 +17,11 @@ const BENCHES: Record<string, () => Promise<Figure[]>> = {
   issuance: benchIssuance,
   "fleet-memory": benchFleetMemory,
   "renewal-storm": benchRenewalStorm,
+  "kiosk-challenges": benchKioskChallenges,
 };
 // `npm run bench -- NAME...` runs only those.
 const chosen = process.argv.slice(2);
-const unknown = chosen.filter((n) => !(n in BENCHES));
+const unknown = chosen.filter((n) => !Object.hasOwn(BENCHES, n));
 if (unknown.length) {
   console.error(`unknown benchmark(s) ${unknown.join(", ")}; choose from ${Object.keys(BENCHES).join(", ")}`);
   process.exit(2);

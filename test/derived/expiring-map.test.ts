@@ -57,4 +57,20 @@ describe("ExpiringMap", () => {
     expect(m.get("__proto__", 0)).toBe(1);
     expect(m.get("constructor", 0)).toBeUndefined();
   });
+
+  it("entries deleted at once (a challenge used right away) do not pile up in the expiry queue", () => {
+    const m = new ExpiringMap<number, number>({ maxEntries: 100 });
+    for (let i = 0; i < 50_000; i++) {
+      m.set(i, i, 1_000_000, 0);
+      m.delete(i);
+      expect(m.queued).toBeLessThanOrEqual(2 * 100 + 2_048);
+    }
+    expect(m.size).toBe(0);
+  });
+
+  it("constant lifetimes at the cap: each set costs the same however many were evicted before (no walk over the front)", () => {
+    const m = new ExpiringMap<number, number>({ maxEntries: 1_000 });
+    for (let i = 0; i < 20_000; i++) m.set(i, i, 1_000_000, 0);
+    expect([m.size, m.evicted, m.queued]).toEqual([1_000, 19_000, 1_000]);
+  });
 });
