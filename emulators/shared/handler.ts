@@ -113,8 +113,13 @@ export function mount(...handlers: FetchHandler[]): FetchHandler {
 export function inProcessFetch(handler: FetchHandler, base = "http://dpclab.invalid"): typeof fetch {
   return (async (input: RequestInfo | URL, init?: RequestInit) => {
     let request: Request;
-    if (input instanceof Request) request = input;
-    else {
+    if (input instanceof Request) {
+      request = input;
+      // A caller's own Request (rare: a stream or a re-wrapped request) is held to the same depth limit; reading a
+      // clone leaves its body for the handler.
+      if (request.body !== null && isJsonContentType(request.headers.get("content-type")) && jsonNestsDeeperThan(await request.clone().text()))
+        return errorToProblem(tooDeepJson());
+    } else {
       const url = new URL(String(input), base);
       if (init?.body !== undefined && init.body !== null && tooDeep(init)) return errorToProblem(tooDeepJson());
       request = handlerRequest(url, init);

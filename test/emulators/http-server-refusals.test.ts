@@ -112,6 +112,9 @@ describe("the HTTP server refuses bad requests as problem+json", () => {
       expect(res.status).toBe(400);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
     }
+    // A caller's own Request is held to the same limit.
+    const own = new Request("http://lab.test/echo", { method: "POST", headers: { "content-type": "application/json" }, body: deepJson(50_000) });
+    expect((await inProcessFetch(handler)(own)).status).toBe(400);
     // At the limit it is still JSON like any other.
     const ok = await inProcessFetch(handler)("/echo", {
       method: "POST",
