@@ -46,6 +46,8 @@ export interface OneTimeSecretsOptions {
    * Default false: single use, as every issuer's workflow requires.
    */
   reusable?: boolean;
+  /** How long a used or expired secret is kept after its expiry, to answer "used"/"expired"; default 24 hours. */
+  tombstoneMs?: number;
   /** Cap on stored secrets (live ones and tombstones) per kind; default 200,000. */
   maxSecrets?: number;
   /** Cap on attempt counters; default 100,000. */
@@ -104,6 +106,7 @@ export class OneTimeSecrets<P = unknown> {
   readonly #lockoutMs: number;
   readonly #digits: number;
   readonly #reusable: boolean;
+  readonly #tombstoneMs: number;
   /** Per kind: lifetimes are constant per kind in every workflow, so each map expires from its front. */
   readonly #secrets = new Map<SecretKind, ExpiringMap<string, Entry<P>>>();
   readonly #attempts: ExpiringMap<string, Attempts>;
@@ -114,6 +117,8 @@ export class OneTimeSecrets<P = unknown> {
     this.#lockoutMs = opts.lockoutMs ?? 15 * 60_000;
     this.#digits = opts.digits ?? 8;
     this.#reusable = opts.reusable === true;
+    this.#tombstoneMs = opts.tombstoneMs ?? TOMBSTONE_MS;
+    if (!Number.isFinite(this.#tombstoneMs) || this.#tombstoneMs < 0) throw new RangeError("tombstoneMs must be a non-negative number of ms");
     if (!Number.isInteger(this.#digits) || this.#digits < 6 || this.#digits > 12) throw new RangeError("numeric secrets have 6..12 digits");
     for (const kind of KINDS) this.#secrets.set(kind, new ExpiringMap({ maxEntries: opts.maxSecrets ?? 200_000 }));
     this.#attempts = new ExpiringMap({ maxEntries: opts.maxAttemptKeys ?? 100_000 });
@@ -131,7 +136,7 @@ export class OneTimeSecrets<P = unknown> {
       secret = kind === "qr-session" ? randomBytes(16).toString("base64url") : String(randomInt(0, 10 ** this.#digits)).padStart(this.#digits, "0");
     } while (store.has(key(secret, opts.scope), now));
     // Kept past expiry as a tombstone, to answer "used"/"expired" (free) rather than "unknown" (a counted guess).
-    store.set(key(secret, opts.scope), { kind, payload, expiresAt: now + ttl }, now + ttl + TOMBSTONE_MS, now);
+    store.set(key(secret, opts.scope), { kind, payload, expiresAt: now + ttl }, now + ttl + this.#tombstoneMs, now);
     return { kind, secret, expiresAt: new Date(now + ttl) };
   }
 

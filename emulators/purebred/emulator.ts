@@ -13,7 +13,7 @@ import { readJsonObject } from "../shared/json-body.js";
 import { JsonResponse } from "../shared/json-response.js";
 import { credentialProfile, MOBILECONFIG_CONTENT_TYPE, preEnrolmentProfile } from "./mobileconfig.js";
 import { requireOnPremises } from "./network-zone.js";
-import { type OtpPayload, PurebredRegistrations } from "./registration.js";
+import { type OtpPayload, PurebredRegistrations, REGISTRATION_KEEP_MS } from "./registration.js";
 
 /**
  * The DISA Purebred emulator (intune.md §1.7, §1.8, §2.1 iOS, §2.5 Android; anchors.md §5): agent-supervised first
@@ -89,6 +89,8 @@ export function createPurebredEmulator(opts: PurebredEmulatorOptions): PurebredE
     maxFailures: opts.otpMaxFailures,
     lockoutMs: opts.otpLockoutMs,
     reusable,
+    // As long as the registration: a passcode typed late is "expired" (free), never "unknown" (a counted guess).
+    tombstoneMs: REGISTRATION_KEEP_MS,
   });
   const registrations = new PurebredRegistrations(clock, otps, otpTtlMs, reusable);
   const origin = issuerPublicOrigin(issuance.authority, opts.publicUrl);

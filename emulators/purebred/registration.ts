@@ -22,7 +22,7 @@ import type { ApplicantSession, Platform } from "../derived/types.js";
  * Passcodes are OneTimeSecrets "otp", scoped to their registration and stage: single use, expiring, wrong guesses
  * rate-limited per registration (a replay of a spent passcode is refused but not counted: one-time-secrets.ts).
  *
- * Bounds (issue 10 §8): a registration is kept `KEEP_MS` after it was opened — far beyond its three passcode
+ * Bounds (issue 10 §8): a registration is kept two days after it was opened — far beyond its three passcode
  * lifetimes — then forgotten; at most `maxRegistrations` are kept (the oldest dropped). Every operation is O(1): the
  * latest registration of each device is indexed, so registering a device again does not scan the others.
  */
@@ -65,8 +65,12 @@ interface Entry {
 }
 
 const DEVICE_ID = /^[\x21-\x7e]{1,128}$/;
-/** How long a registration is remembered after it was opened (its passcodes live otpTtlMs each). */
-const KEEP_MS = 24 * 3_600_000;
+/**
+ * How long a registration is remembered after it was opened (its passcodes live otpTtlMs each): a passcode typed a
+ * day late is still answered "expired", not "unknown".
+ */
+export const REGISTRATION_KEEP_MS = 48 * 3_600_000;
+const KEEP_MS = REGISTRATION_KEEP_MS;
 const MAX_REGISTRATIONS = 50_000;
 
 export class PurebredRegistrations {
@@ -82,7 +86,7 @@ export class PurebredRegistrations {
     private readonly reusableOtp = false,
     maxRegistrations = MAX_REGISTRATIONS,
   ) {
-    if (otpTtlMs * 3 >= KEEP_MS) throw new RangeError("otpTtlMs must be well under 8 hours: a registration is remembered 24 hours");
+    if (otpTtlMs * 3 >= KEEP_MS) throw new RangeError("otpTtlMs must be under 16 hours: a registration is remembered 48 hours");
     this.#entries = new ExpiringMap({ maxEntries: maxRegistrations });
     this.#latestOfDevice = new ExpiringMap({ maxEntries: maxRegistrations });
   }
