@@ -41,7 +41,12 @@ export async function createIssuerAuthority(root: IssuingAuthority, name: Issuer
   const keyPath = opts.dir ? join(opts.dir, `${caName}.key.pem`) : undefined;
   const load = (): CertificateAuthority | undefined => {
     if (!certPath || !keyPath || !existsSync(certPath) || !existsSync(keyPath)) return undefined;
-    const saved = CertificateAuthority.load({ certificatePem: readFileSync(certPath, "utf8"), privateKeyPem: readFileSync(keyPath, "utf8"), alg: opts.alg, publication });
+    let saved: CertificateAuthority;
+    try {
+      saved = CertificateAuthority.load({ certificatePem: readFileSync(certPath, "utf8"), privateKeyPem: readFileSync(keyPath, "utf8"), alg: opts.alg, publication });
+    } catch (e) {
+      throw new DpclabError(`corrupt lab file ${certPath} or ${keyPath}: not usable: ${(e as Error).message.split("\n")[0]}; restore them or create a new lab`, "corrupt-lab");
+    }
     // A CA saved under another lab's root would chain nowhere: refuse rather than issue dead certificates.
     if (Buffer.compare(Buffer.from(issuerKeyId(saved)), Buffer.from(root.ca.keyId)) !== 0 || saved.certificate.issuer !== root.certificate.subject) {
       throw new DpclabError(`the ${caName} saved in ${opts.dir} was not issued by this lab's root`, "issuer-ca-mismatch", 409);

@@ -326,7 +326,6 @@ async function fromLabFiles<T>(paths: string[], read: () => T | Promise<T>): Pro
   try {
     return await read();
   } catch (e) {
-    if (e instanceof DpclabError) throw e;
     const what = (e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : `not usable: ${(e as Error).message.split("\n")[0]}`;
     throw new DpclabError(`corrupt lab file ${paths.join(" or ")}: ${what}; restore it or create a new lab`, "corrupt-lab");
   }

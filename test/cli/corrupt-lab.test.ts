@@ -38,6 +38,12 @@ const FILES: { file: string; variants: Variant[]; commands: string[][] }[] = [
     variants: [...COMMON, ["an array", () => "[]"], ["wrong types", (o) => o.replace(/"triesLeft": \d+/, '"triesLeft": "9"')]],
     commands: [["cards", "list"], ["pki-auth", "--card", "0"]],
   },
+  {
+    // Key material: no shape to check, but a cut or emptied PEM is the same one line naming the file.
+    file: "piv-ca/root.pem",
+    variants: [COMMON[0] as Variant, COMMON[1] as Variant],
+    commands: [["cards", "list"], ["pki-auth", "--card", "0"]],
+  },
 ];
 
 beforeAll(async () => {
