@@ -53,6 +53,9 @@ export interface ManagedDevice {
   notified: string[];
 }
 
+/** Every number has a range: no lab holds a million cards. */
+const MAX_CARD_INDEX = 999_999;
+
 const ENROL_PROPS = ["platform", "osVersion", "ownership", "userPrincipalName", "email", "cardIndex", "app", "compliant"] as const;
 const READ_ONLY = ["id", "enrolledDateTime", "lastSyncDateTime", "derivedCredential"] as const;
 
@@ -72,8 +75,8 @@ export function parseEnrolment(input: unknown, id: string, now: Date): ManagedDe
   const email = str(body, "email", { max: 256 }) ?? userPrincipalName;
   if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw bad(`"email" must look like user@domain (got "${email}")`);
   const cardIndex = body.cardIndex;
-  if (cardIndex !== undefined && (typeof cardIndex !== "number" || !Number.isInteger(cardIndex) || cardIndex < 0)) {
-    throw bad(`"cardIndex" must be a non-negative integer`);
+  if (cardIndex !== undefined && (typeof cardIndex !== "number" || !Number.isInteger(cardIndex) || cardIndex < 0 || cardIndex > MAX_CARD_INDEX)) {
+    throw bad(`"cardIndex" must be an integer from 0 to ${MAX_CARD_INDEX}`);
   }
   const device: ManagedDevice = {
     id,

@@ -58,6 +58,13 @@ describe("managed devices", () => {
       400,
       /compliant/,
     );
+    for (const cardIndex of [-1, 1.5, 1e300, 1_000_000, "3"]) {
+      expectProblem(
+        await l.call("POST", `${DM}/managedDevices`, { platform: "ios", osVersion: "17", ownership: "corporate", userPrincipalName: "a@t", compliant: true, cardIndex }),
+        400,
+        /"cardIndex" must be an integer from 0 to 999999/,
+      );
+    }
     const id = await enrol(l);
     expectProblem(await l.call("PATCH", `${DM}/managedDevices/${id}`, { osVersion: "12.0" }), 400, /minimum/);
     expect((await ok(l.call("GET", `${DM}/managedDevices`))).value).toHaveLength(3);
