@@ -1,36 +1,32 @@
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GRAPH_ISSUER } from "../../emulators/derived/index.js";
-import { CardIssuer, createCards } from "../../emulators/piv-ca/index.js";
 import { inProcessFetch } from "../../emulators/shared/index.js";
-import { createLabStack, type LabStack } from "../../emulators/stack/index.js";
+import type { LabStack } from "../../emulators/stack/index.js";
 import { enrolWithEntrust, JsonClient } from "../../fleet/clients/index.js";
 import { enrolDevice } from "../../fleet/enrol-device.js";
 import { SoftwareKeystore } from "../../fleet/keystore/index.js";
-import { VirtualClock } from "../../src/clock.js";
+import type { VirtualClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import { LabDir, openLabCard } from "../../src/lab/index.js";
+import { type LabDir, openLabCard } from "../../src/lab/index.js";
 import { CertificateAuthority, CertificateFacts, exportSpki, generateKeyPair } from "../../src/pki/index.js";
-import { tempDir } from "../helpers/cli.js";
+import { STACK_BASE_URL as BASE, type StackLab, stackLab } from "../helpers/stack-lab.js";
 
 // Issue 10 §2: the tenant accepts a derived credential only when its issuer vouches for it — signed by the configured
 // issuer's CA, in the issuer's records, issued for this device and this device's user (SP 800-157 DC-ISS-02, DC-LNK-01).
 const DM = "/tenant/beta/deviceManagement";
-const BASE = "http://127.0.0.1:7800";
-const dir = tempDir();
-const lab = new LabDir(join(dir.path, "lab"));
-const clock = new VirtualClock(new Date("2026-03-01T00:00:00Z"));
+let world: StackLab;
+let lab: LabDir;
+let clock: VirtualClock;
 let stack: LabStack;
 let api: JsonClient;
 
 beforeAll(async () => {
-  const issuer = await CardIssuer.create(lab, { version: 1, alg: "p256", seed: "binding", baseUrl: BASE, createdAt: clock.now().toISOString() }, clock);
-  await createCards(lab, issuer, { count: 4, seed: "binding", clock });
-  stack = await createLabStack(lab, { clock });
+  world = await stackLab({ seed: "binding", cards: 4 });
+  ({ lab, clock, stack } = world);
   api = new JsonClient(inProcessFetch(stack.handler), BASE);
   await api.post(`${DM}/derivedCredentials`, { displayName: "TEST", issuer: GRAPH_ISSUER.entrust, notificationType: "companyPortal" });
 });
-afterAll(() => dir.remove());
+afterAll(() => world.remove());
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown>; type: string | null }> {
   const res = await inProcessFetch(stack.handler)(`${BASE}${path}`, {

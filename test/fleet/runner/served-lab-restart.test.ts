@@ -1,27 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { CardIssuer, createCards } from "../../../emulators/piv-ca/index.js";
 import { serve } from "../../../emulators/shared/index.js";
-import { createLabStack, type LabStack } from "../../../emulators/stack/index.js";
+import type { LabStack } from "../../../emulators/stack/index.js";
 import { buildSummary, junitXml, runPassed, summaryText } from "../../../fleet/report/index.js";
 import { runFleet } from "../../../fleet/runner/index.js";
-import { VirtualClock } from "../../../src/clock.js";
-import { LabDir } from "../../../src/lab/index.js";
-import { tempDir } from "../../helpers/cli.js";
+import { stackLab } from "../../helpers/stack-lab.js";
 
 // Issue 10: a fleet run against a served lab that died and came back exited 0 with every device "expired". The run
 // must say what happened to the server, fail, and name the devices' real reasons.
 async function servedLab(seed: string) {
-  const dir = tempDir();
-  const start = new Date("2026-03-01T10:00:00Z");
-  const lab = new LabDir(dir.path);
-  const issuer = await CardIssuer.create(lab, { version: 1, alg: "p256", seed, baseUrl: "http://127.0.0.1:7800", createdAt: start.toISOString() }, new VirtualClock(start));
-  await createCards(lab, issuer, { count: 4, seed, clock: new VirtualClock(start) });
+  const world = await stackLab({ seed, cards: 4, start: new Date("2026-03-01T10:00:00Z"), stack: { validityDays: 30 } });
   // Two processes' worth of lab on the same files: the second is what a restarted `dpclab serve` holds (nothing in memory).
-  const first = await createLabStack(lab, { clock: new VirtualClock(start), validityDays: 30 });
-  const restarted = await createLabStack(lab, { clock: new VirtualClock(start), validityDays: 30 });
-  let current: LabStack = first;
+  const restarted = await world.restart();
+  let current: LabStack = world.stack;
   const server = await serve((request) => current.handler(request));
-  return { dir, lab, server, first, restart: () => (current = restarted) };
+  return { dir: { path: world.lab.root, remove: world.remove }, server, restart: () => (current = restarted) };
 }
 
 const options = (url: string, dir: string) =>
