@@ -10,6 +10,10 @@ export type { CertificateInput, KeyUsageName, RawCertificateExtension, SubjectAl
 export { CertificateFacts, distinguishedNameText, KEY_USAGE_NAMES } from "./certificate-facts.js";
 export type { CrlEntry, CrlOptions } from "./crl.js";
 export { createCrl } from "./crl.js";
+export type { CrlLookup, CrlProcessingOptions, CrlSetOptions, CrlSource } from "./crl-checker.js";
+export { createCrlSetChecker, crlStatus } from "./crl-checker.js";
+export type { CrlEntryFacts, IssuingDistributionPoint } from "./crl-facts.js";
+export { CrlFacts } from "./crl-facts.js";
 export type { CsrInput, VerifiedCsr } from "./csr.js";
 export { createCsr, createCsrWithKey, derEcdsaSignature, verifyCsr } from "./csr.js";
 export type { DerivedCertificateRequest, DerivedKeystore, DerivedPivAuthRequest, DerivedSubscriber } from "./derived-certificates.js";

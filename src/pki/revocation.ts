@@ -1,12 +1,9 @@
-import { AsnConvert } from "@peculiar/asn1-schema";
-import * as asn1X509 from "@peculiar/asn1-x509";
 import type { CertificateFacts } from "./certificate-facts.js";
+import { type CrlLookup, type CrlProcessingOptions, type CrlSource, crlStatus } from "./crl-checker.js";
+import { CrlFacts } from "./crl-facts.js";
+import { certificateFreshestCrl } from "./distribution-point.js";
 import { type CertStatus, createOcspRequest, newOcspNonce, readOcspResponse } from "./ocsp.js";
-import { OIDS } from "./oids.js";
 import type { PathValidationResult } from "./path-validation.js";
-import { fromPem } from "./pem.js";
-import { revocationReasonFromCode } from "./revocation-reason.js";
-import { verifyData } from "./signature.js";
 
 export type RevocationCheck = { status: CertStatus; source: "ocsp" | "crl" } | { error: string };
 
@@ -33,7 +30,7 @@ export interface RevocationChecker {
   check(cert: CertificateFacts, issuer: CertificateFacts, at: Date, context?: RevocationContext): Promise<RevocationCheck>;
 }
 
-export interface HttpRevocationOptions {
+export interface HttpRevocationOptions extends CrlProcessingOptions {
   /** Per-request timeout; default 5 s. */
   timeoutMs?: number;
   /** Send an OCSP nonce (RFC 8954) and require it echoed; default true. */
@@ -61,25 +58,20 @@ export class CaStatusCache {
   }
 }
 
-interface CachedCrl {
-  /** hex serial → revoked status */
-  revoked: Map<string, CertStatus>;
-  thisUpdate: Date;
-  nextUpdate?: Date;
-}
-
-/** Tolerated clock skew on thisUpdate. */
-const SKEW_MS = 5 * 60_000;
+/** CRLs fetched, by URL (most recently fetched kept). */
+const MAX_CACHED_CRLS = 256;
 
 /**
  * Revocation over HTTP, the way a relying party does it for PKI-AUTH: OCSP at the certificate's AIA id-ad-ocsp URL
  * (RFC 6960 App. A.1 POST, application/ocsp-request), and when that fails for any reason (network, non-200, bad or
- * unknown answer) the CRL at its cRLDistributionPoints http URL, verified with the issuer's key and checked for
- * currency (RFC 5280 §6.3). CRLs are cached per URL and issuer until their nextUpdate.
+ * unknown answer) the CRLs at its cRLDistributionPoints http URLs, processed as RFC 5280 §6.3 says (crl-checker.ts:
+ * scope, reasons, signer, delta CRLs through freshestCRL). CRLs are parsed once and cached per URL until their
+ * nextUpdate. Neither answering is undetermined: an `{ error }` with both reasons, never "good".
  */
 export function createHttpRevocationChecker(fetchFn: typeof fetch, options: HttpRevocationOptions = {}): RevocationChecker {
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const crlCache = new Map<string, CachedCrl>();
+  const crlCache = new Map<string, CrlFacts>();
+  const inFlight = new Map<string, Promise<CrlFacts>>();
   const caStatusCache = options.caStatusCache;
 
   async function viaOcsp(facts: CertificateFacts, issuer: CertificateFacts, at: Date): Promise<RevocationCheck> {
@@ -104,34 +96,76 @@ export function createHttpRevocationChecker(fetchFn: typeof fetch, options: Http
     }
   }
 
-  async function viaCrl(facts: CertificateFacts, issuer: CertificateFacts, at: Date): Promise<RevocationCheck> {
-    const url = facts.crlUrls.find((u) => /^http:/i.test(u));
-    if (!url) return { error: "no http CRL distribution point in the certificate" };
-    const key = `${url} ${issuer.subjectKeyId ?? issuer.subjectHex}`;
-    try {
-      let crl = crlCache.get(key);
-      if (!crl || (crl.nextUpdate && crl.nextUpdate.getTime() < at.getTime())) {
+  /** A CRL by URL: cached until its nextUpdate, one fetch in flight per URL (the path's checks run concurrently). */
+  async function fetchCrl(url: string, at: Date): Promise<CrlFacts> {
+    const hit = crlCache.get(url);
+    if (hit && !(hit.nextUpdate && hit.nextUpdate.getTime() < at.getTime())) return hit;
+    let pending = inFlight.get(url);
+    if (!pending) {
+      pending = (async () => {
         const res = await fetchFn(url, { signal: AbortSignal.timeout(timeoutMs) });
-        if (res.status !== 200) return { error: `CRL ${url} answered HTTP ${res.status}` };
-        crl = readCrl(new Uint8Array(await res.arrayBuffer()), issuer);
-        crlCache.set(key, crl);
+        if (res.status !== 200) throw new Error(`answered HTTP ${res.status}`);
+        const crl = CrlFacts.of(new Uint8Array(await res.arrayBuffer()));
+        crlCache.delete(url);
+        if (crlCache.size >= MAX_CACHED_CRLS) crlCache.delete(crlCache.keys().next().value as string);
+        crlCache.set(url, crl);
+        return crl;
+      })().finally(() => inFlight.delete(url));
+      inFlight.set(url, pending);
+    }
+    return pending;
+  }
+
+  /** The first of these URLs that gives a CRL; each failure is said. */
+  async function firstCrl(urls: readonly string[], at: Date): Promise<CrlLookup> {
+    const errors: string[] = [];
+    for (const url of urls) {
+      try {
+        return { crls: [await fetchCrl(url, at)], errors };
+      } catch (e) {
+        errors.push(`CRL ${url}: ${(e as Error).message}`);
       }
-      if (crl.thisUpdate.getTime() > at.getTime() + SKEW_MS) return { error: `CRL ${url} is not yet valid (thisUpdate ${crl.thisUpdate.toISOString()})` };
-      if (crl.nextUpdate && crl.nextUpdate.getTime() < at.getTime()) return { error: `CRL ${url} is stale (nextUpdate ${crl.nextUpdate.toISOString()})` };
-      const hit = crl.revoked.get(facts.serialHex);
-      return { status: hit ?? { status: "good" }, source: "crl" };
+    }
+    return { crls: [], errors };
+  }
+
+  function crlSource(at: Date): CrlSource {
+    return {
+      crls: async (_cert, dp) => {
+        if (!dp?.urls.length) return { crls: [], errors: ["no http CRL distribution point in the certificate"] };
+        return firstCrl(dp.urls, at);
+      },
+      deltas: async (cert, complete) => {
+        // §5.2.6 / §4.2.1.15: delta CRLs are found through freshestCRL, in the certificate or the complete CRL.
+        const dps = [...certificateFreshestCrl(cert), ...complete.freshestCrl].filter((dp) => dp.urls.length);
+        const out: CrlFacts[] = [];
+        const errors: string[] = [];
+        for (const dp of dps) {
+          const found = await firstCrl(dp.urls, at);
+          out.push(...found.crls);
+          errors.push(...found.errors);
+        }
+        return { crls: out, errors };
+      },
+    };
+  }
+
+  async function viaCrl(facts: CertificateFacts, issuer: CertificateFacts, at: Date, context?: RevocationContext): Promise<RevocationCheck> {
+    try {
+      const answer = await crlStatus(facts, issuer, at, context, crlSource(at), options);
+      return "error" in answer ? { error: `CRL ${answer.error}` } : answer;
     } catch (e) {
-      return { error: `CRL ${url}: ${(e as Error).message}` };
+      return { error: `CRL: ${(e as Error).message}` };
     }
   }
 
   return {
-    async check(facts, issuerFacts, at) {
+    async check(facts, issuerFacts, at, context) {
       const cached = facts.isCa ? caStatusCache?.get(facts, at) : undefined;
       if (cached) return cached;
       const ocsp = options.crlOnly ? { error: "OCSP skipped" } : await viaOcsp(facts, issuerFacts, at);
       if (!("error" in ocsp)) return ocsp;
-      const crl = await viaCrl(facts, issuerFacts, at);
+      const crl = await viaCrl(facts, issuerFacts, at, context);
       if (!("error" in crl)) return crl;
       return { error: `${ocsp.error}; ${crl.error}` };
     },
@@ -140,34 +174,4 @@ export function createHttpRevocationChecker(fetchFn: typeof fetch, options: Http
 
 function caKey(facts: CertificateFacts): string {
   return `${facts.authorityKeyId ?? facts.issuerHex} ${facts.serialHex}`;
-}
-
-/** Parses and verifies a CRL (DER or PEM) issued by `issuer`; throws with a reason when it is not acceptable. */
-function readCrl(bytes: Uint8Array, issuer: CertificateFacts): CachedCrl {
-  const der = bytes[0] === 0x30 ? bytes : fromPem(new TextDecoder().decode(bytes), "X509 CRL");
-  const list = AsnConvert.parse(der, asn1X509.CertificateList);
-  const tbs = list.tbsCertList;
-  if (Buffer.from(AsnConvert.serialize(tbs.issuer)).toString("hex") !== issuer.subjectHex) {
-    throw new Error("the CRL's issuer is not the certificate's issuer");
-  }
-  const tbsDer = list.tbsCertListRaw ?? AsnConvert.serialize(tbs);
-  if (!verifyData(list.signatureAlgorithm, issuer.publicKey, tbsDer, list.signature)) {
-    throw new Error("the CRL signature does not verify with the issuer's key");
-  }
-  if (issuer.keyUsage && !issuer.keyUsage.has("cRLSign")) throw new Error("the issuer's keyUsage lacks cRLSign");
-  const revoked: CachedCrl["revoked"] = new Map();
-  for (const entry of tbs.revokedCertificates ?? []) {
-    const reasonExt = entry.crlEntryExtensions?.find((e) => e.extnID === OIDS.crlReason);
-    const code = reasonExt ? AsnConvert.parse(reasonExt.extnValue.buffer, asn1X509.CRLReason).reason : 0;
-    revoked.set(Buffer.from(entry.userCertificate).toString("hex"), {
-      status: "revoked",
-      revokedAt: entry.revocationDate.getTime(),
-      reason: revocationReasonFromCode(code),
-    });
-  }
-  return {
-    revoked,
-    thisUpdate: tbs.thisUpdate.getTime(),
-    ...(tbs.nextUpdate ? { nextUpdate: tbs.nextUpdate.getTime() } : {}),
-  };
 }
