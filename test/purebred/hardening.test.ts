@@ -144,6 +144,7 @@ describe("Purebred hardening (issue 10)", () => {
           json: { applicantSessionId: name, credentialId: name },
         }),
         await rawHttp(p.server.url, `${R}/${ticket.registrationId}/otp1`, { method: "POST", headers: zone, json: JSON.parse(`{"${name}": {"otp": "1"}}`) }),
+        await rawHttp(p.server.url, "/issuers/purebred/kiosk/login", { method: "POST", json: { challengeId: name, certificate: "AAAA", signature: "AAAA" } }),
       ];
       for (const r of answers) {
         expect([400, 401, 403, 404, 409, 410, 415, 429], `${name}: ${r.text}`).toContain(r.status);
