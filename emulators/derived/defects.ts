@@ -33,8 +33,9 @@ export const DEFECTS = {
     issuers: ["purebred", "entrust", "intercede"],
   },
   "no-eku": {
+    // The worksheet makes extKeyUsage optional (CERT-03 passes); the should-rules CERT-03a/b report it (exit 3).
     summary: "derived certificates carry no extKeyUsage",
-    rules: ["CERT-03"],
+    rules: ["CERT-03a", "CERT-03b"],
     issuers: ["purebred", "entrust", "intercede"],
   },
   "https-aia": {
@@ -115,7 +116,7 @@ export function withCertificateDefects(
   if (defects.has("wrong-policy-oid")) {
     extensions = extensions.map((e) => (e.type === OIDS.certificatePolicies ? WRONG_POLICY : e));
   }
-  // DEFECT no-eku — breaks CERT-03: the required extKeyUsage (id-kp-clientAuth) is left out.
+  // DEFECT no-eku — breaks CERT-03a/CERT-03b (should): extKeyUsage (clientAuth, pkinit) is left out.
   if (defects.has("no-eku")) extensions = extensions.filter((e) => e.type !== OIDS.extKeyUsage);
   // DEFECT https-aia — breaks CERT-05: caIssuers over https (prohibited); OCSP stays http.
   if (defects.has("https-aia") && publication) {

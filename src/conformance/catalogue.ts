@@ -11,6 +11,13 @@ import type { Edition, Rule } from "./rule.js";
  * SP 800-78) carry all three: a derived credential issued today answers to them whichever SP 800-157 text it follows.
  */
 const ALL: readonly Edition[] = ["2014", "r1-ipd", "r1-fpd"];
+/*
+ * Beyond the reference: rules with `refines` (CERT-03a, CERT-03b) are dpclab's own, each with the worksheet it comes
+ * from as its `source`; rows judged differently from the reference's wording say so in `amendments`, with the source.
+ * "The worksheet" is the FPKI SSP certificate profile's Worksheet 11, Derived PIV Authentication (v1.8; v1.9 agrees
+ * where cited), as GSA's fpkilint encodes it (profiles/common-ssp/1.8|1.9/ssp-11-derived-piv-auth.json: 2 required,
+ * 0 optional, 1 prohibited); "LINT 2.2 ssp-10" is the v2.2 Worksheet 10 the reference otherwise follows.
+ */
 const R1: readonly Edition[] = ["r1-ipd", "r1-fpd"];
 
 export const CATALOGUE: readonly Rule[] = [
@@ -663,13 +670,45 @@ export const CATALOGUE: readonly Rule[] = [
   {
     id: "CERT-03",
     requirement:
-      "extKeyUsage: present, non-critical, with id-kp-clientAuth; pkinit-KPClientAuth, smartcardLogon, secureShellClient and IPsec optional; serverAuth, codeSigning, emailProtection, timeStamping, OCSPSigning, anyEKU, PIV cardAuth, content signing, pkinit-KDC, document signing and EFS prohibited.",
+      "extKeyUsage, when present (its absence is CERT-03b): non-critical, with id-kp-clientAuth; pkinit-KPClientAuth, smartcardLogon, secureShellClient and IPsec optional; serverAuth, codeSigning, emailProtection, timeStamping, OCSPSigning, PIV cardAuth, content signing, pkinit-KDC, document signing and EFS prohibited (anyExtendedKeyUsage: CERT-03b).",
     section: "2",
     source: "LINT 1.8→2.2; CP2.6 §6.1.7",
     confidence: "V",
     editions: ALL,
     strength: "shall",
     evidence: "certificate",
+    amendments: [
+      {
+        change:
+          "An absent extKeyUsage and anyExtendedKeyUsage do not fail this row: the derived PIV Authentication worksheet makes the extension optional and does not prohibit anyExtendedKeyUsage; both are reported by the should-rule CERT-03b.",
+        source: "SSP 1.8 Worksheet 11 (fpkilint common-ssp/1.8/ssp-11-derived-piv-auth.json) (eku present 0, oid_any_eku 0)",
+      },
+    ],
+  },
+  {
+    id: "CERT-03a",
+    requirement: "extKeyUsage should include id-pkinit-KPClientAuth (1.3.6.1.5.2.3.4), beside id-kp-clientAuth.",
+    section: "2",
+    source:
+      'SSP 1.8 Worksheet 11 (fpkilint common-ssp/1.8/ssp-11-derived-piv-auth.json), extKeyUsage: "should include id-pkinit-KPClientAuth" (as issue 11 quotes it; fpkilint: oid_pkinit_KPClientAuth 2 there and in SSP 1.9 Worksheet 11, 0 in LINT 2.2)',
+    confidence: "V",
+    editions: ALL,
+    strength: "should",
+    evidence: "certificate",
+    refines: "CERT-03",
+  },
+  {
+    id: "CERT-03b",
+    requirement:
+      "extKeyUsage should be present, and should not include anyExtendedKeyUsage (2.5.29.37.0): required and prohibited respectively in the v2.x profile and CP v2.6 (EKU mandatory after 2019-06-30), optional in the derived PIV Authentication worksheet.",
+    section: "2",
+    source:
+      "LINT 2.2 ssp-10 (eku present 2, oid_any_eku 1); CP2.6 §6.1.7; SSP 1.8 Worksheet 11 (fpkilint common-ssp/1.8/ssp-11-derived-piv-auth.json) (eku present 0, oid_any_eku 0)",
+    confidence: "V",
+    editions: ALL,
+    strength: "should",
+    evidence: "certificate",
+    refines: "CERT-03",
   },
   {
     id: "CERT-04",
@@ -684,13 +723,22 @@ export const CATALOGUE: readonly Rule[] = [
   },
   {
     id: "CERT-05",
-    requirement: "authorityInfoAccess: present, non-critical; caIssuers with an http URI (https and ldaps prohibited); id-ad-ocsp required, http not https.",
+    requirement:
+      "authorityInfoAccess: present, non-critical; caIssuers with an http URI, present in any position (https and ldaps prohibited); id-ad-ocsp required, http not https.",
     section: "2",
     source: "LINT; WS15",
     confidence: "V",
     editions: ALL,
     strength: "shall",
     evidence: "certificate",
+    amendments: [
+      {
+        change:
+          "An ldap caIssuers URI listed before the http one no longer fails: the http URI must be present, not first (a real XTec certificate failed on that alone). LINT 2.2 orders http first (ca_issuers_http_before_ldap 2); the worksheet does not.",
+        source:
+          "SSP 1.8 Worksheet 11 (fpkilint common-ssp/1.8/ssp-11-derived-piv-auth.json) and SSP 1.9 Worksheet 11 (common-ssp/1.9/ssp-11) (ca_issuers_http 2, ca_issuers_http_before_ldap 0)",
+      },
+    ],
   },
   {
     id: "CERT-06",
@@ -725,13 +773,26 @@ export const CATALOGUE: readonly Rule[] = [
   {
     id: "CERT-09",
     requirement:
-      "piv-interim (2.16.840.1.101.3.6.9.1): optional and non-critical in profile v2.x (mandatory in SSP 1.8/1.9 and WS15); TRUE = investigation initiated, FALSE = adjudicated.",
+      "piv-interim (id-piv-NACI, 2.16.840.1.101.3.6.9.1): present and non-critical (mandatory in SSP 1.8/1.9 and WS15; optional in profile v2.x), a BOOLEAN (FIPS 201-3) or SEQUENCE { BOOLEAN }; TRUE = investigation initiated, FALSE = adjudicated.",
     section: "2",
     source: "LINT; WS15",
     confidence: "V",
     editions: ALL,
     strength: "shall",
     evidence: "certificate",
+    amendments: [
+      {
+        change: "Required, no longer optional: the derived PIV Authentication worksheet makes it mandatory (and prohibits it critical).",
+        source:
+          "SSP 1.8 Worksheet 11 (fpkilint common-ssp/1.8/ssp-11-derived-piv-auth.json) and SSP 1.9 Worksheet 11 (common-ssp/1.9/ssp-11) (piv_naci present 2, is_critical 1); sp800-157.md §2 CERT-09 (SSP 1.8/1.9 & WS15 mandatory)",
+      },
+      {
+        change:
+          "Both encodings seen in practice are accepted: the bare BOOLEAN of FIPS 201-3 (and GSA's test cards) and SEQUENCE { interim_indicator BOOLEAN }. dpclab's issuers write the FIPS 201-3 form.",
+        source:
+          "FIPS 201-3 Appendix B.2: PIV-Cert-Extensions { 2 16 840 1 101 3 6 10 1 } (the ASN.1 module's identifier, not the extension's), id-piv-NACI ::= { 2 16 840 1 101 3 6 9 1 }, NACI-indicator ::= BOOLEAN",
+      },
+    ],
   },
   {
     id: "CERT-10",

@@ -44,7 +44,6 @@ const EKU_PROHIBITED: Record<string, string> = {
   [OIDS.emailProtection]: "emailProtection",
   "1.3.6.1.5.5.7.3.8": "timeStamping",
   [OIDS.ocspSigning]: "OCSPSigning",
-  "2.5.29.37.0": "anyExtendedKeyUsage",
   [OIDS.pivCardAuth]: "id-PIV-cardAuth",
   // "content signing": the PIV one (FIPS 201) and the PIV-I one fpkilint lists.
   [OIDS.pivContentSigning]: "id-PIV-content-signing",
@@ -55,6 +54,9 @@ const EKU_PROHIBITED: Record<string, string> = {
   "1.3.6.1.4.1.311.10.3.4": "Microsoft EFS",
   "1.3.6.1.4.1.311.10.3.13": "Microsoft lifetime signing",
 };
+
+/** anyExtendedKeyUsage: not prohibited by the derived PIV Authentication worksheet (CERT-03), reported by CERT-03b. */
+const ANY_EKU = "2.5.29.37.0";
 
 /** CERT-10: prohibited extensions, and those the profile lists (any other may appear only non-critical). */
 const EXT_PROHIBITED: Record<string, string> = {
@@ -172,6 +174,25 @@ function describeKey(k: SubjectKey): string {
 
 const CURVES: Record<string, string> = { prime256v1: "P-256", secp384r1: "P-384" };
 
+/** piv-interim's value in either encoding seen in practice (catalogue CERT-09), or undefined when it is neither. */
+function pivInterimValue(bytes: Uint8Array): { value: boolean; form: string } | undefined {
+  const boolean = (b: Uint8Array, at: number, end: number) => {
+    const node = derRead(b.subarray(at, end));
+    if (node.tag !== 0x01 || node.end !== end - at || node.value.length !== 1) return undefined;
+    return node.value[0] === 0xff ? true : node.value[0] === 0x00 ? false : undefined;
+  };
+  try {
+    const bare = bytes[0] === 0x01 ? boolean(bytes, 0, bytes.length) : undefined;
+    if (bare !== undefined) return { value: bare, form: "BOOLEAN (FIPS 201-3)" };
+    const seq = derRead(bytes);
+    if (seq.tag !== 0x30 || seq.end !== bytes.length) return undefined;
+    const inner = boolean(seq.value, 0, seq.value.length);
+    return inner === undefined ? undefined : { value: inner, form: "SEQUENCE { BOOLEAN }" };
+  } catch {
+    return undefined;
+  }
+}
+
 // ——— the checks ———
 
 function check(id: string, rule: string, title: string, judge: (e: E) => Verdict): Check<E> {
@@ -216,19 +237,37 @@ export const CERTIFICATE_CHECKS: readonly Check<E>[] = [
   check(
     "T-CERT-03-1",
     "CERT-03",
-    "extKeyUsage is present, non-critical, includes id-kp-clientAuth, and no prohibited purpose (serverAuth, emailProtection, anyEKU, …)",
+    "extKeyUsage, if present, is non-critical, includes id-kp-clientAuth, and no prohibited purpose (serverAuth, emailProtection, …; anyEKU is CERT-03b's)",
     (e) => {
-      const { x, problems } = required(e, OIDS.extKeyUsage, "extKeyUsage", false);
-      if (!x) return fail(problems.join("; "));
+      const x = extension(e, OIDS.extKeyUsage);
+      // The derived PIV Authentication worksheet makes extKeyUsage optional (catalogue CERT-03 amendment); CERT-03b reports it.
+      if (!x) return pass("extKeyUsage absent (optional in the derived PIV Authentication worksheet; see CERT-03b)");
+      const problems = x.critical ? ["extKeyUsage is critical (must be non-critical)"] : [];
       const purposes = [...parseExtension(x, asn1X509.ExtendedKeyUsage)];
       if (!purposes.includes(OIDS.clientAuth)) problems.push("extKeyUsage lacks id-kp-clientAuth (1.3.6.1.5.5.7.3.2)");
       const prohibited = purposes.filter((p) => EKU_PROHIBITED[p]);
       if (prohibited.length) problems.push(`prohibited key purpose(s): ${prohibited.map((p) => `${EKU_PROHIBITED[p]} (${p})`).join(", ")}`);
-      const named = purposes.map((p) => (p === OIDS.clientAuth ? "clientAuth" : (EKU_OPTIONAL[p] ?? p)));
+      const named = purposes.map((p) => (p === OIDS.clientAuth ? "clientAuth" : (EKU_OPTIONAL[p] ?? (p === ANY_EKU ? "anyExtendedKeyUsage" : p))));
       // fpkilint ssp-10 "other": 0 — purposes the profile does not name are optional.
       return verdict(problems, `extKeyUsage non-critical: ${named.join(", ")}`);
     },
   ),
+  check("T-CERT-03a-1", "CERT-03a", "extKeyUsage includes id-pkinit-KPClientAuth (1.3.6.1.5.2.3.4)", (e) => {
+    const x = extension(e, OIDS.extKeyUsage);
+    if (!x) return fail("no extKeyUsage extension, so no id-pkinit-KPClientAuth");
+    const purposes = [...parseExtension(x, asn1X509.ExtendedKeyUsage)];
+    return purposes.includes(OIDS.pkinitClientAuth)
+      ? pass("extKeyUsage includes id-pkinit-KPClientAuth")
+      : fail(`extKeyUsage (${purposes.join(", ")}) lacks id-pkinit-KPClientAuth (1.3.6.1.5.2.3.4)`);
+  }),
+  check("T-CERT-03b-1", "CERT-03b", "extKeyUsage is present and does not include anyExtendedKeyUsage", (e) => {
+    const x = extension(e, OIDS.extKeyUsage);
+    if (!x) return fail("no extKeyUsage extension (required by the v2.x profile and CP v2.6 §6.1.7 after 2019-06-30)");
+    const purposes = [...parseExtension(x, asn1X509.ExtendedKeyUsage)];
+    return purposes.includes(ANY_EKU)
+      ? fail("extKeyUsage includes anyExtendedKeyUsage (2.5.29.37.0), prohibited by the v2.x profile")
+      : pass(`extKeyUsage present, ${purposes.length} purpose(s), no anyExtendedKeyUsage`);
+  }),
   check("T-CERT-04-1", "CERT-04", "subjectAltName is present, non-critical, and holds a UUID as a urn:uuid: URI (RFC 4122)", (e) => {
     const { x, problems } = required(e, OIDS.subjectAltName, "subjectAltName", false);
     if (!x) return fail(problems.join("; "));
@@ -246,7 +285,7 @@ export const CERTIFICATE_CHECKS: readonly Check<E>[] = [
   check(
     "T-CERT-05-1",
     "CERT-05",
-    "authorityInfoAccess is present, non-critical; caIssuers has an http URI (no https/ldaps, http before LDAP); OCSP is present, http not https",
+    "authorityInfoAccess is present, non-critical; caIssuers has an http URI, in any position (no https/ldaps); OCSP is present, http not https",
     (e) => {
       const { x, problems } = required(e, OIDS.authorityInfoAccess, "authorityInfoAccess", false);
       if (!x) return fail(problems.join("; "));
@@ -261,11 +300,12 @@ export const CERTIFICATE_CHECKS: readonly Check<E>[] = [
       if (!access.some((a) => a.accessMethod === OIDS.adCaIssuers)) problems.push("no caIssuers access description");
       else if (firstHttp < 0) problems.push(`no http caIssuers URI (has ${caIssuers.join(", ") || "none"})`);
       for (const u of caIssuers.filter((u) => ["https", "ldaps"].includes(scheme(u)))) problems.push(`caIssuers ${u} is ${scheme(u)} (prohibited)`);
+      // The http URI must be present, not first (catalogue CERT-05 amendment: the worksheet does not order them).
       const firstLdap = caIssuers.findIndex((u) => scheme(u) === "ldap");
-      if (firstHttp >= 0 && firstLdap >= 0 && firstLdap < firstHttp) problems.push("a caIssuers LDAP URI comes before the http one");
+      const order = firstHttp >= 0 && firstLdap >= 0 && firstLdap < firstHttp ? " (LDAP listed before http: allowed)" : "";
       if (!ocsp.length) problems.push("no id-ad-ocsp URI (OCSP is required for derived PIV Authentication)");
       for (const u of ocsp.filter((u) => scheme(u) !== "http")) problems.push(`OCSP ${u} is not http`);
-      return verdict(problems, `caIssuers ${caIssuers.join(", ")}; OCSP ${ocsp.join(", ")}`);
+      return verdict(problems, `caIssuers ${caIssuers.join(", ")}${order}; OCSP ${ocsp.join(", ")}`);
     },
   ),
   check("T-CERT-06-1", "CERT-06", "cRLDistributionPoints is present, non-critical, with an http URI before any LDAP one, and no reasons or cRLIssuer", (e) => {
@@ -324,20 +364,18 @@ export const CERTIFICATE_CHECKS: readonly Check<E>[] = [
     if (bc.pathLenConstraint !== undefined) problems.push(`basicConstraints has pathLenConstraint ${bc.pathLenConstraint} (prohibited)`);
     return verdict(problems, "basicConstraints cA=FALSE, no pathLenConstraint");
   }),
-  check("T-CERT-09-1", "CERT-09", "piv-interim, if present, is non-critical and a SEQUENCE { BOOLEAN }", (e) => {
+  check("T-CERT-09-1", "CERT-09", "piv-interim is present, non-critical, and a BOOLEAN (FIPS 201-3) or SEQUENCE { BOOLEAN }", (e) => {
     const x = extension(e, OIDS.pivInterim);
-    if (!x) return pass("piv-interim absent (optional in profile v2.x; SSP 1.8/1.9 and worksheet 15 required it)");
+    if (!x) return fail("no piv-interim extension (2.16.840.1.101.3.6.9.1; mandatory in the derived PIV Authentication worksheet)");
     const problems = x.critical ? ["piv-interim is critical (must be non-critical)"] : [];
     const bytes = new Uint8Array(x.extnValue.buffer);
-    try {
-      const seq = derRead(bytes);
-      const flag = derRead(seq.value);
-      if (seq.tag !== 0x30 || seq.end !== bytes.length || flag.tag !== 0x01 || flag.end !== seq.value.length || flag.value.length !== 1) throw new Error();
-      if (flag.value[0] !== 0x00 && flag.value[0] !== 0xff) throw new Error();
-      return verdict(problems, `piv-interim ${flag.value[0] ? "TRUE (investigation initiated, not adjudicated)" : "FALSE (adjudicated)"}`);
-    } catch {
-      return fail([...problems, `piv-interim is not a DER PIVInterim ::= SEQUENCE { interim_indicator BOOLEAN } (${hex(bytes)})`].join("; "));
+    const flag = pivInterimValue(bytes);
+    if (!flag) {
+      return fail(
+        [...problems, `piv-interim is neither a DER BOOLEAN (FIPS 201-3 NACI-indicator) nor SEQUENCE { interim_indicator BOOLEAN } (${hex(bytes)})`].join("; "),
+      );
     }
+    return verdict(problems, `piv-interim ${flag.value ? "TRUE (investigation initiated, not adjudicated)" : "FALSE (adjudicated)"}, ${flag.form}`);
   }),
   check(
     "T-CERT-10-1",

@@ -53,6 +53,18 @@ export interface Rule {
   /** Where an edition words the rule differently (e.g. DC-ACT-04: ipd SHALL use a PUK, fpd MAY). */
   strengthByEdition?: Partial<Record<Edition, Strength>>;
   evidence: EvidenceKind;
+  /**
+   * A rule the reference does not have as a row of its own: the reference row it refines (e.g. "CERT-03"). Its
+   * `source` then names the document it comes from (an FPKI worksheet), not a reference column.
+   */
+  refines?: string;
+  /** Where dpclab judges a reference row differently from the row's wording: what changed, and the source for it. */
+  amendments?: readonly Amendment[];
+}
+
+export interface Amendment {
+  change: string;
+  source: string;
 }
 
 /** How binding the rule is in this edition. */

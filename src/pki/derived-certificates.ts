@@ -47,9 +47,12 @@ export interface DerivedCertificateRequest {
 export interface DerivedPivAuthRequest extends DerivedCertificateRequest {
   /** The certificate's own UUID for the SAN (CERT-04); a fresh random one when omitted. Never the card's UUID. */
   uuid?: string;
-  /** Optional EKUs CERT-03 permits beside id-kp-clientAuth. */
+  /** Optional EKUs CERT-03 permits beside id-kp-clientAuth (id-pkinit-KPClientAuth is always there: CERT-03a). */
   extraKeyPurposes?: ("smartcardLogon" | "pkinitClientAuth")[];
-  /** piv-interim (CERT-09), TRUE while the background investigation is pending. */
+  /**
+   * piv-interim (CERT-09, mandatory in the derived PIV Authentication worksheet): TRUE while the background
+   * investigation is pending. Default FALSE (adjudicated), as for the lab's cardholders.
+   */
   pivInterim?: boolean;
 }
 
@@ -94,19 +97,21 @@ export function derivedPivAuthPolicy(keystore: DerivedKeystore): string {
 export function derivedPivAuthRequest(req: DerivedPivAuthRequest): { request: IssueRequest; uuid: string } {
   const uuid = (req.uuid ?? randomUUID()).toLowerCase();
   if (!UUID_RE.test(uuid)) throw new DpclabError(`not an RFC 4122 UUID: "${req.uuid}"`, "bad-uuid");
-  const purposes = [OIDS.clientAuth, ...new Set((req.extraKeyPurposes ?? []).map((p) => OIDS[p]))];
+  // CERT-03a: id-pkinit-KPClientAuth always (the worksheet's "should include"), after any extra purposes asked for.
+  const purposes = [...new Set([OIDS.clientAuth, ...(req.extraKeyPurposes ?? []).map((p) => OIDS[p]), OIDS.pkinitClientAuth])];
   for (const p of purposes) {
     if (p === undefined) throw new DpclabError("unknown extra key purpose (CERT-03: smartcardLogon or pkinitClientAuth)", "bad-key-purpose");
   }
   const extensions: (Extension | RawExtension)[] = [
     req.keystore === "hardware" ? POLICY_DERIVED_HARDWARE : POLICY_DERIVED,
     KU_SIGN,
-    // CERT-03: required, non-critical, id-kp-clientAuth; never serverAuth, emailProtection, anyEKU…
+    // CERT-03: non-critical, id-kp-clientAuth (+ pkinit, CERT-03a); present (CERT-03b); never serverAuth, anyEKU…
     derivedEku(purposes),
     // CERT-04: a UUID per certificate, as urn:uuid (the card's CHUID GUID is not reused).
     uuidSan(uuid),
   ];
-  if (req.pivInterim !== undefined) extensions.push(pivInterimExtension(req.pivInterim));
+  // CERT-09: piv-interim is mandatory in the worksheet (FIPS 201-3 BOOLEAN form).
+  extensions.push(pivInterimExtension(req.pivInterim ?? false));
   return { request: baseRequest(req, extensions), uuid };
 }
 

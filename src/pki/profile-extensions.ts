@@ -36,9 +36,15 @@ export function ascii(text: string): Uint8Array {
 
 const SAN_OID = derOid(OIDS.subjectAltName);
 
-/** piv-interim (2.16.840.1.101.3.6.9.1, CERT-09): PIVInterim ::= SEQUENCE { interim_indicator BOOLEAN }. */
+const PIV_INTERIM_TRUE = new Extension(OIDS.pivInterim, false, Uint8Array.of(0x01, 0x01, 0xff));
+const PIV_INTERIM_FALSE = new Extension(OIDS.pivInterim, false, Uint8Array.of(0x01, 0x01, 0x00));
+/**
+ * piv-interim (id-piv-NACI 2.16.840.1.101.3.6.9.1, CERT-09), non-critical, in the FIPS 201-3 Appendix B.2 form:
+ * NACI-indicator ::= BOOLEAN (as GSA's test cards carry it). The conformance checker also accepts the older
+ * SEQUENCE { interim_indicator BOOLEAN } seen in practice. Built once: issuance is benchmarked.
+ */
 export function pivInterimExtension(interim: boolean): Extension {
-  return new Extension(OIDS.pivInterim, false, Uint8Array.of(0x30, 0x03, 0x01, 0x01, interim ? 0xff : 0x00));
+  return interim ? PIV_INTERIM_TRUE : PIV_INTERIM_FALSE;
 }
 
 /** Key-management certificates use keyEncipherment for RSA keys, keyAgreement for EC keys. */

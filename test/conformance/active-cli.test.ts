@@ -31,22 +31,37 @@ describe("dpclab conform --issuer", () => {
     expect(json.results.find((x) => x.id === "DC-TRM-02")?.status).toBe("pass");
   });
 
-  it("--defect no-eku on intercede: exit 1, CERT-03 fails in the text, the JUnit file and the traceability matrix", async () => {
+  it("--defect https-aia on intercede: exit 1, CERT-05 fails in the text, the JUnit file and the traceability matrix", async () => {
     const junit = file("intercede.xml");
     const matrix = file("matrix");
-    const r = await dpclab(["conform", "--issuer", "intercede", "--defect", "no-eku", "--junit", junit, "--matrix", matrix]);
+    const r = await dpclab(["conform", "--issuer", "intercede", "--defect", "https-aia", "--junit", junit, "--matrix", matrix]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^CERT-03\s+shall\s+fail\s+.*no extKeyUsage extension/m);
-    expect(r.stdout).toMatch(/FAIL: "shall" rule\(s\) CERT-03 failed/);
-    expect(r.stdout).toContain("defects: no-eku");
+    expect(r.stdout).toMatch(/^CERT-05\s+shall\s+fail\s+.*is https \(prohibited\)/m);
+    expect(r.stdout).toMatch(/FAIL: "shall" rule\(s\) CERT-05 failed/);
+    expect(r.stdout).toContain("defects: https-aia");
     const { testcases } = parseJunit(readFileSync(junit, "utf8"));
-    expect([...new Set(testcases.filter((c) => c.failure).map((c) => c.classname))]).toEqual(["CERT-03"]);
+    expect([...new Set(testcases.filter((c) => c.failure).map((c) => c.classname))]).toEqual(["CERT-05"]);
     expect(testcases.find((c) => c.name.startsWith("T-DC-MNT-01-1"))?.failure).toBeUndefined();
     const md = readFileSync(join(matrix, "traceability.md"), "utf8");
     expect(md).toMatch(/\| DC-TRM-02 \|.*\| T-DC-TRM-02-1 \|.*\| PASS \|/);
-    expect(md).toMatch(/\| CERT-03 \|.*\| FAIL \|/);
+    expect(md).toMatch(/\| CERT-05 \|.*\| FAIL \|/);
     expect(readFileSync(join(matrix, "traceability.html"), "utf8")).toContain("T-DC-LNK-01-3");
+  });
+
+  it("--defect no-eku on intercede: CERT-03 passes (extKeyUsage optional in the worksheet), the should-rules CERT-03a/b fail: exit 3", async () => {
+    const junit = file("intercede-no-eku.xml");
+    const matrix = file("matrix-no-eku");
+    const r = await dpclab(["conform", "--issuer", "intercede", "--defect", "no-eku", "--junit", junit, "--matrix", matrix]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/^CERT-03\s+shall\s+pass\s+/m);
+    expect(r.stdout).toMatch(/^CERT-03a\s+should\s+fail\s+.*no extKeyUsage extension/m);
+    expect(r.stdout).toMatch(/^CERT-03b\s+should\s+fail\s+.*no extKeyUsage extension/m);
+    expect(r.stdout).toMatch(/no "shall" rule failed; "should" rule\(s\) CERT-03a, CERT-03b failed/);
+    const { testcases } = parseJunit(readFileSync(junit, "utf8"));
+    expect([...new Set(testcases.filter((c) => c.failure).map((c) => c.classname))]).toEqual(["CERT-03a", "CERT-03b"]);
+    expect(readFileSync(join(matrix, "traceability.md"), "utf8")).toMatch(/\| CERT-03a \|.*\| FAIL \|/);
   });
 
   it('a "should" rule broken (no-seven-day-recheck breaks DC-ISS-06): shown failing, exit 3 (should-only failures)', async () => {

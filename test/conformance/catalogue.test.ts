@@ -60,13 +60,19 @@ describe.skipIf(!present)(`the catalogue transcribes sp800-157.md${present ? "" 
   it("covers every rule ID that appears anywhere in the reference, and invents none", () => {
     const mentioned = new Set(markdown.match(/\b(?:DC-[A-Z]+-\d{2}|CERT-\d{2})\b/g));
     expect(mentioned.size).toBeGreaterThanOrEqual(72);
-    const catalogued = CATALOGUE.map((r) => r.id);
+    const catalogued = CATALOGUE.filter((r) => !r.refines).map((r) => r.id);
     expect([...mentioned].filter((id) => !catalogued.includes(id))).toEqual([]);
     expect(catalogued.filter((id) => !mentioned.has(id))).toEqual([]);
+    // dpclab's own rules refine a reference row and name the worksheet they come from.
+    for (const r of CATALOGUE.filter((x) => x.refines)) {
+      expect(mentioned.has(r.refines as string), r.id).toBe(true);
+      expect(r.id.startsWith(r.refines as string), r.id).toBe(true);
+      expect(r.source, r.id).toMatch(/Worksheet|LINT|CP/);
+    }
   });
 
   it("keeps the reference's order, sections, Source and Conf columns verbatim", () => {
-    expect(CATALOGUE.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+    expect(CATALOGUE.filter((r) => !r.refines).map((r) => r.id)).toEqual(rows.map((r) => r.id));
     for (const row of rows) {
       const rule = CATALOGUE.find((r) => r.id === row.id);
       expect({ id: rule?.id, section: rule?.section, source: rule?.source, confidence: rule?.confidence }).toEqual({
@@ -113,7 +119,30 @@ describe("the catalogue on its own", () => {
     expect(rule("DC-ACT-04")).toMatchObject({ strength: "shall", strengthByEdition: { "r1-fpd": "may" } });
     expect(rule("DC-ISS-11")?.strength).toBe("may");
     expect(rule("DC-KEY-02")?.strength).toBe("informative");
-    expect(CATALOGUE.filter((r) => r.id.startsWith("CERT-")).every((r) => r.strength === "shall")).toBe(true);
+    expect(CATALOGUE.filter((r) => r.id.startsWith("CERT-") && !r.refines).every((r) => r.strength === "shall")).toBe(true);
+  });
+
+  it("issue 11 §4: the rows changed against the FPKI derived PIV Authentication worksheet cite their sources", () => {
+    const rule = (id: string) => CATALOGUE.find((r) => r.id === id);
+    // piv-interim mandatory; both encodings; EKU optional and anyEKU allowed in CERT-03; caIssuers http present, not first.
+    for (const id of ["CERT-03", "CERT-05", "CERT-09"]) {
+      expect(rule(id)?.amendments?.length, id).toBeGreaterThan(0);
+      for (const a of rule(id)?.amendments ?? []) {
+        expect(a.change.length, id).toBeGreaterThan(30);
+        expect(a.source, id).toMatch(/Worksheet|FIPS 201-3/);
+      }
+    }
+    expect(
+      rule("CERT-09")
+        ?.amendments?.map((a) => a.source)
+        .join(" "),
+    ).toMatch(/FIPS 201-3 Appendix B\.2/);
+    expect(rule("CERT-03a")).toMatchObject({ strength: "should", refines: "CERT-03", evidence: "certificate" });
+    expect(rule("CERT-03a")?.source).toMatch(/should include id-pkinit-KPClientAuth/);
+    expect(rule("CERT-03b")).toMatchObject({ strength: "should", refines: "CERT-03" });
+    // Everything else in the catalogue is a reference row, judged as worded.
+    expect(CATALOGUE.filter((r) => r.amendments).map((r) => r.id)).toEqual(["CERT-03", "CERT-05", "CERT-09"]);
+    expect(CATALOGUE.filter((r) => r.refines).map((r) => r.id)).toEqual(["CERT-03a", "CERT-03b"]);
   });
 
   it("every certificate-evidence rule has a check, and every check tests a catalogued certificate rule", () => {

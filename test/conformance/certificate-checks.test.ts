@@ -14,7 +14,7 @@ import {
   RsaAlgorithm,
 } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CERTIFICATE_CHECKS, readCertificate } from "../../src/conformance/index.js";
+import { CERTIFICATE_CHECKS, conformanceExitCode, readCertificate, shallFailures, shouldFailures } from "../../src/conformance/index.js";
 import { derName } from "../../src/der.js";
 import { issueCardCertificate, OIDS } from "../../src/pki/index.js";
 import { CARD_UUID, DAY, FASCN, makePki, newSpki, publication, T0, type TestPki } from "../pki/helpers.js";
@@ -111,16 +111,29 @@ describe("each variant fails exactly the rule it breaks", () => {
     ],
     ["keyUsage non-critical", () => variant(pki, { replace: { [OIDS.keyUsage]: ku(KeyUsageFlags.digitalSignature, false) } }), ["CERT-02"], /non-critical/],
     ["no keyUsage", () => variant(pki, { replace: { [OIDS.keyUsage]: undefined } }), ["CERT-02"], /no keyUsage/],
-    ["no extKeyUsage", () => variant(pki, { replace: { [OIDS.extKeyUsage]: undefined } }), ["CERT-03"], /no extKeyUsage/],
-    ["EKU without clientAuth", () => variant(pki, { replace: { [OIDS.extKeyUsage]: eku([OIDS.smartcardLogon]) } }), ["CERT-03"], /lacks id-kp-clientAuth/],
-    ["EKU with serverAuth", () => variant(pki, { replace: { [OIDS.extKeyUsage]: eku([OIDS.clientAuth, "1.3.6.1.5.5.7.3.1"]) } }), ["CERT-03"], /serverAuth/],
+    // The worksheet makes extKeyUsage optional (catalogue CERT-03 amendment): its absence is only the should-rules'.
+    ["no extKeyUsage", () => variant(pki, { replace: { [OIDS.extKeyUsage]: undefined } }), ["CERT-03a", "CERT-03b"], /no extKeyUsage/],
+    [
+      "EKU without clientAuth",
+      () => variant(pki, { replace: { [OIDS.extKeyUsage]: eku([OIDS.smartcardLogon, OIDS.pkinitClientAuth]) } }),
+      ["CERT-03"],
+      /lacks id-kp-clientAuth/,
+    ],
+    [
+      "EKU with serverAuth",
+      () => variant(pki, { replace: { [OIDS.extKeyUsage]: eku([OIDS.clientAuth, OIDS.pkinitClientAuth, "1.3.6.1.5.5.7.3.1"]) } }),
+      ["CERT-03"],
+      /serverAuth/,
+    ],
+    // Not prohibited by the worksheet (CERT-03 passes), prohibited by the v2.x profile: the should-rule CERT-03b.
     [
       "EKU with anyExtendedKeyUsage",
-      () => variant(pki, { replace: { [OIDS.extKeyUsage]: eku([OIDS.clientAuth, "2.5.29.37.0"]) } }),
-      ["CERT-03"],
+      () => variant(pki, { replace: { [OIDS.extKeyUsage]: eku([OIDS.clientAuth, OIDS.pkinitClientAuth, "2.5.29.37.0"]) } }),
+      ["CERT-03b"],
       /anyExtendedKeyUsage/,
     ],
-    ["EKU critical", () => variant(pki, { replace: { [OIDS.extKeyUsage]: eku([OIDS.clientAuth], true) } }), ["CERT-03"], /critical/],
+    ["EKU without id-pkinit-KPClientAuth", () => variant(pki, { replace: { [OIDS.extKeyUsage]: eku([OIDS.clientAuth]) } }), ["CERT-03a"], /lacks id-pkinit/],
+    ["EKU critical", () => variant(pki, { replace: { [OIDS.extKeyUsage]: eku([OIDS.clientAuth, OIDS.pkinitClientAuth], true) } }), ["CERT-03"], /critical/],
     [
       "SAN without a UUID (e-mail only)",
       () => variant(pki, { replace: { [OIDS.subjectAltName]: san(new asn1X509.GeneralName({ rfc822Name: "a@agency.test" })) } }),
@@ -171,19 +184,18 @@ describe("each variant fails exactly the rule it breaks", () => {
       /OCSP https:\/\/\S+ is not http/,
     ],
     [
-      "AIA caIssuers LDAP before http",
+      "AIA caIssuers LDAP only",
       () =>
         variant(pki, {
           add: [
             aia([
               [CA_ISSUERS, "ldap://dir.test/cn=CA"],
-              [CA_ISSUERS, "http://pki.test/ca.p7c"],
               [OCSP, "http://pki.test/ocsp"],
             ]),
           ],
         }),
       ["CERT-05"],
-      /LDAP/,
+      /no http caIssuers URI/,
     ],
     ["CRL DP over https only", () => variant(pki, { add: [cdp([point(["https://pki.test/ca.crl"])])] }), ["CERT-06"], /no http CRL URI/],
     [
@@ -219,17 +231,25 @@ describe("each variant fails exactly the rule it breaks", () => {
     ],
     ["no SKI", async () => resign(pki, await faithful(pki), { dropExtensions: [OIDS.subjectKeyIdentifier] }), ["CERT-07"], /no subjectKeyIdentifier/],
     ["basicConstraints cA=TRUE", () => variant(pki, { add: [new BasicConstraintsExtension(true, undefined, true)] }), ["CERT-08"], /cA=TRUE/],
+    // Mandatory in the worksheet (catalogue CERT-09 amendment): dpclab's own certificates lacked it and passed.
+    ["no piv-interim", () => variant(pki, { replace: { [OIDS.pivInterim]: undefined } }), ["CERT-09"], /no piv-interim/],
     [
       "piv-interim critical",
-      () => variant(pki, { add: [new Extension(OIDS.pivInterim, true, Uint8Array.of(0x30, 0x03, 0x01, 0x01, 0x00))] }),
+      () => variant(pki, { replace: { [OIDS.pivInterim]: new Extension(OIDS.pivInterim, true, Uint8Array.of(0x01, 0x01, 0x00)) } }),
       ["CERT-09"],
       /critical/,
     ],
     [
-      "piv-interim not a SEQUENCE",
-      () => variant(pki, { add: [new Extension(OIDS.pivInterim, false, Uint8Array.of(0x01, 0x01, 0xff))] }),
+      "piv-interim an INTEGER",
+      () => variant(pki, { replace: { [OIDS.pivInterim]: new Extension(OIDS.pivInterim, false, Uint8Array.of(0x02, 0x01, 0x01)) } }),
       ["CERT-09"],
-      /not a DER PIVInterim/,
+      /neither a DER BOOLEAN/,
+    ],
+    [
+      "piv-interim a BOOLEAN that is not DER (0x01)",
+      () => variant(pki, { replace: { [OIDS.pivInterim]: new Extension(OIDS.pivInterim, false, Uint8Array.of(0x01, 0x01, 0x01)) } }),
+      ["CERT-09"],
+      /neither a DER BOOLEAN/,
     ],
     [
       "issuerAltName present",
@@ -325,6 +345,45 @@ describe("each variant fails exactly the rule it breaks", () => {
     });
   }
 
+  it("CERT-09: both piv-interim encodings seen in practice pass (FIPS 201-3 BOOLEAN, as GSA's test cards; SEQUENCE { BOOLEAN })", async () => {
+    const interim = (bytes: Uint8Array) => variant(pki, { replace: { [OIDS.pivInterim]: new Extension(OIDS.pivInterim, false, bytes) } });
+    for (const [bytes, seen] of [
+      [Uint8Array.of(0x01, 0x01, 0xff), /TRUE .*BOOLEAN \(FIPS 201-3\)/],
+      [Uint8Array.of(0x30, 0x03, 0x01, 0x01, 0x00), /FALSE .*SEQUENCE \{ BOOLEAN \}/],
+    ] as const) {
+      const { report } = await judge(await interim(bytes));
+      expect(failingRules(report)).toEqual([]);
+      expect(report.results.find((r) => r.id === "CERT-09")?.detail).toMatch(seen);
+    }
+    // The issuers write the FIPS 201-3 form, FALSE by default.
+    const own = (await faithful(pki)).getExtension(OIDS.pivInterim);
+    expect(own?.critical).toBe(false);
+    expect(Buffer.from(own?.value ?? new ArrayBuffer(0)).toString("hex")).toBe("010100");
+  });
+
+  it("CERT-05: an ldap caIssuers listed before the http one passes (http present, not first; the XTec case)", async () => {
+    const cert = await variant(pki, {
+      add: [
+        aia([
+          [CA_ISSUERS, "ldap://dir.test/cn=CA"],
+          [CA_ISSUERS, "http://pki.test/ca.p7c"],
+          [OCSP, "http://pki.test/ocsp"],
+        ]),
+      ],
+    });
+    const { report } = await judge(cert);
+    expect(failingRules(report)).toEqual([]);
+    expect(report.results.find((r) => r.id === "CERT-05")?.detail).toMatch(/LDAP listed before http: allowed/);
+  });
+
+  it("CERT-03a/CERT-03b are should-rules: a certificate failing only them exits 3, not 1", async () => {
+    const { report } = await judge(await variant(pki, { replace: { [OIDS.extKeyUsage]: undefined } }));
+    expect(conformanceExitCode(report)).toBe(3);
+    expect(shallFailures(report)).toEqual([]);
+    expect(shouldFailures(report).map((r) => r.id)).toEqual(["CERT-03a", "CERT-03b"]);
+    expect(conformanceExitCode((await judge(await faithful(pki))).report)).toBe(0);
+  });
+
   it("RSASSA-PSS is permitted with SHA-256 only (T-CERT-12-1)", async () => {
     const pss = (hash: string) => new RsaAlgorithm().toAsnAlgorithm({ name: "RSA-PSS", hash, saltLength: 32 } as Algorithm) as asn1X509.AlgorithmIdentifier;
     const good = await faithful(pki);
@@ -412,7 +471,7 @@ describe("editions and other certificates", () => {
     expect(failingRules(report)).toEqual([]);
   });
 
-  it("a PIV Card's PIV Authentication certificate (9A) is not a derived credential: CERT-01 fails, nothing else", async () => {
+  it("a PIV Card's PIV Authentication certificate (9A) is not a derived credential: CERT-01 fails, and CERT-09 without piv-interim", async () => {
     const card = await issueCardCertificate(pki.issuing, {
       slot: "9A",
       publicKey: await newSpki(),
@@ -423,13 +482,13 @@ describe("editions and other certificates", () => {
       notAfter: new Date(T0.getTime() + 365 * DAY),
     });
     const { report } = await judge(card, { chain });
-    expect(failingRules(report)).toEqual(["CERT-01"]);
+    expect(failingRules(report)).toEqual(["CERT-01", "CERT-09"]);
     expect(report.results.find((r) => r.id === "CERT-01")?.detail).toMatch(/id-fpki-common-authentication \(2\.16\.840\.1\.101\.3\.2\.1\.3\.13\)/);
   });
 
   it("a CA certificate (which asserts the derived policies) fails the end-entity rules without crashing", async () => {
     const { report } = await judge(pki.issuing.certificate, { chain: [pki.root.certificate] });
-    expect(failingRules(report)).toEqual(expect.arrayContaining(["CERT-02", "CERT-03", "CERT-04", "CERT-08", "CERT-11", "DC-LIFE-02"]));
+    expect(failingRules(report)).toEqual(expect.arrayContaining(["CERT-02", "CERT-03a", "CERT-03b", "CERT-04", "CERT-08", "CERT-09", "CERT-11", "DC-LIFE-02"]));
     expect(report.results).toHaveLength(CERTIFICATE_RULES.length);
   });
 

@@ -47,7 +47,9 @@ describe("derived PIV Authentication certificate (CERT-01…CERT-14)", () => {
       const text = opensslText(path);
       expect(text).toContain(`Policy: ${policy}`);
       expect(text).toMatch(/X509v3 Key Usage: critical\s+Digital Signature\n/);
-      expect(text).toMatch(/X509v3 Extended Key Usage: \n\s+TLS Web Client Authentication\n/);
+      // CERT-03a: id-pkinit-KPClientAuth beside clientAuth; CERT-09: piv-interim present (openssl does not name it).
+      expect(text).toMatch(/X509v3 Extended Key Usage: \n\s+TLS Web Client Authentication, PKINIT Client Auth\n/);
+      expect(text).toMatch(/2\.16\.840\.1\.101\.3\.6\.9\.1: \n\s+\.\.\.\n/);
       expect(text).toContain(`URI:urn:uuid:${uuid}`);
       expect(text).toMatch(/CA Issuers - URI:http:\/\/\S+\.p7c/);
       expect(text).toMatch(/OCSP - URI:http:\/\//);
