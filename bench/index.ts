@@ -8,12 +8,14 @@ import { benchFleetMemory } from "./fleet-memory.js";
 import { benchIssuance } from "./issuance.js";
 import { benchKioskChallenges } from "./kiosk-challenges.js";
 import { benchPkiAuth } from "./pki-auth.js";
+import { benchProfileApply } from "./profile-apply.js";
 import { benchRenewalStorm } from "./renewal-storm.js";
 import { type Figure, printFigure, recordBenchResults } from "./results.js";
 
 const BENCHES: Record<string, () => Promise<Figure[]>> = {
   deck: benchDeck,
   "pki-auth": benchPkiAuth,
+  "profile-apply": benchProfileApply,
   issuance: benchIssuance,
   "fleet-memory": benchFleetMemory,
   "renewal-storm": benchRenewalStorm,
