@@ -34,13 +34,20 @@ interface CardIssuerState {
 }
 
 /** piv-ca/state.json, checked on every read: a corrupt file is one clear error (issue 10 item 10). */
-const stateShape: Shape<CardIssuerState> = (value, at) => {
-  const state = object<CardIssuerState>({
-    version: oneOf(1),
-    registries: recordOf(certificateRegistryShape),
-    accounts: arrayOf(pivIdentityAccountShape),
-  })(value, at);
-  for (const name of [ROOT_CA_NAME, PIV_CA_NAME]) if (!Object.hasOwn(state.registries, name)) throw new CorruptLabFile(`registries["${name}"] is missing`);
+const stateFields = object<CardIssuerState>({
+  version: oneOf(1),
+  registries: recordOf(certificateRegistryShape),
+  accounts: arrayOf(pivIdentityAccountShape),
+});
+
+const stateShape: Shape<CardIssuerState> = (value) => {
+  const state = stateFields(value);
+  for (const name of [ROOT_CA_NAME, PIV_CA_NAME]) {
+    if (Object.hasOwn(state.registries, name)) continue;
+    const e = new CorruptLabFile("is missing");
+    e.path.push(".registries", `[${JSON.stringify(name)}]`);
+    throw e;
+  }
   return state;
 };
 

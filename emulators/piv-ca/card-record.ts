@@ -44,10 +44,15 @@ const cardRecordShape: Shape<CardRecord> = object<CardRecord>({
 });
 
 /** cards/deck.json: an array of card records, card i at index i (`null` or `{}` is a corrupt deck, not an empty one). */
-export const deckShape: Shape<CardRecord[]> = (value, at) => {
-  const deck = arrayOf(cardRecordShape)(value, at);
+const cardsShape = arrayOf(cardRecordShape);
+
+export const deckShape: Shape<CardRecord[]> = (value) => {
+  const deck = cardsShape(value);
   deck.forEach((card, i) => {
-    if (card.index !== i) throw new CorruptLabFile(`[${i}].index is ${card.index}: card ${i} must be at position ${i}`);
+    if (card.index === i) return;
+    const e = new CorruptLabFile(`is ${card.index}, but the card at position ${i} must have index ${i}`);
+    e.path.push(`[${i}]`, ".index");
+    throw e;
   });
   return deck;
 };

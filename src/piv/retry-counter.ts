@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { readJson, updateJson } from "../lab/json-file.js";
+import { fileVersion, readJson, withFileLock, writeJson } from "../lab/json-file.js";
 import { integer, object, recordOf, type Shape } from "../lab/shape.js";
 
 /** FIPS 201-3 §4.3.1 / DC-ACT-07: at most 10 consecutive wrong PINs, then the card blocks. */
@@ -69,16 +68,21 @@ type Counters = Record<string, PinRetryState>;
 export const pinCountersShape: Shape<Counters> = recordOf(object<PinRetryState>({ triesLeft: integer(0, MAX_PIN_TRIES), maxTries: integer(1, MAX_PIN_TRIES) }));
 
 /**
+ * The last parsed version of each counter file in this thread (fileVersion → counters): a read costs a stat unless
+ * the file changed. A lab of thousands of cards has one entry per card, and every PIN verification reads the file.
+ */
+const parsed = new Map<string, { version: string; counters: Counters }>();
+
+/**
  * All cards' counters in one JSON file (mode 0600: it sits with the deck's PINs). Every change is a read-modify-write
- * under the file's lock (updateJson) with an atomic replace: a crash never leaves half a file, a counter survives a
- * restart (no free retries), and processes or fleet threads never undo each other's decrements.
+ * under the file's lock with an atomic replace: a crash never leaves half a file, a counter survives a restart (no
+ * free retries), and processes or fleet threads never undo each other's decrements.
  */
 export class JsonFilePinRetryStore implements PinRetryStore {
   constructor(readonly path: string) {}
 
   load(cardId: string): PinRetryState | undefined {
-    if (!existsSync(this.path)) return undefined;
-    const s = (readJson(this.path, pinCountersShape) ?? {})[cardId];
+    const s = this.#read()[cardId];
     return s && { triesLeft: s.triesLeft, maxTries: s.maxTries };
   }
 
@@ -99,7 +103,7 @@ export class JsonFilePinRetryStore implements PinRetryStore {
   }
 
   reset(cardId: string, maxTries: number): void {
-    // Most verifications are right ones on a full counter: skip the locked write then.
+    // A right PIN on a full counter (no reservation, e.g. after an unblock) needs no write.
     const s = this.load(cardId);
     if (s && s.triesLeft === maxTries && s.maxTries === maxTries) return;
     this.#update((all) => {
@@ -107,16 +111,27 @@ export class JsonFilePinRetryStore implements PinRetryStore {
     });
   }
 
+  #read(): Counters {
+    const version = fileVersion(this.path);
+    if (version === "") return Object.create(null) as Counters;
+    const cached = parsed.get(this.path);
+    if (cached?.version === version) return cached.counters;
+    const counters = readJson(this.path, pinCountersShape) ?? (Object.create(null) as Counters);
+    parsed.set(this.path, { version, counters });
+    return counters;
+  }
+
   #update(change: (all: Counters) => void): void {
-    updateJson(
-      this.path,
-      pinCountersShape,
-      (current) => {
-        const all = current ?? (Object.create(null) as Counters);
+    withFileLock(this.path, () => {
+      const all = this.#read(); // under the lock: what the file says now
+      try {
         change(all);
-        return all;
-      },
-      { mode: 0o600 },
-    );
+        writeJson(this.path, all, { mode: 0o600, compact: true });
+        parsed.set(this.path, { version: fileVersion(this.path), counters: all });
+      } catch (e) {
+        parsed.delete(this.path); // changed in memory, perhaps not on disk: read the file again next time
+        throw e;
+      }
+    });
   }
 }

@@ -35,7 +35,7 @@ const FILES: { file: string; variants: Variant[]; commands: string[][] }[] = [
   {
     // {} is a valid counter file (no card has used its PIN yet), so it is not among the corrupt versions.
     file: "cards/pin-counters.json",
-    variants: [...COMMON, ["an array", () => "[]"], ["wrong types", (o) => o.replace(/"triesLeft": \d+/, '"triesLeft": "9"')]],
+    variants: [...COMMON, ["an array", () => "[]"], ["wrong types", (o) => o.replace(/"triesLeft":\s*\d+/, '"triesLeft":"9"')]],
     commands: [["cards", "list"], ["pki-auth", "--card", "0"]],
   },
   {
