@@ -1,6 +1,6 @@
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
-import { signedEnvelope } from "../der.js";
+import { derOid, derSequence, derTlv, signedEnvelope } from "../der.js";
 import type { CertificateAuthority } from "./ca.js";
 import { OIDS } from "./oids.js";
 import { type RevocationReason, revocationReasonCode } from "./revocation-reason.js";
@@ -11,6 +11,52 @@ export interface CrlEntry {
   serialNumber: string;
   revokedAt: Date;
   reason: RevocationReason;
+  /**
+   * §5.3.3 certificateIssuer (critical), DER of the issuer's Name: in an indirect CRL, this entry and those after it
+   * are about certificates of that issuer.
+   */
+  certificateIssuer?: Uint8Array;
+  /** Further entry extensions as they are (tests: an unknown critical one). */
+  extraExtensions?: readonly RawCrlExtension[];
+}
+
+/** An extension written as given: OID, criticality, extnValue contents (DER). */
+export interface RawCrlExtension {
+  oid: string;
+  critical: boolean;
+  value: Uint8Array;
+}
+
+/** ReasonFlags names (RFC 5280 §4.2.1.13), for onlySomeReasons. */
+export type ReasonFlagName =
+  | "keyCompromise"
+  | "cACompromise"
+  | "affiliationChanged"
+  | "superseded"
+  | "cessationOfOperation"
+  | "certificateHold"
+  | "privilegeWithdrawn"
+  | "aACompromise";
+const REASON_FLAG_BITS: Readonly<Record<ReasonFlagName, number>> = {
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  certificateHold: 6,
+  privilegeWithdrawn: 7,
+  aACompromise: 8,
+};
+
+/** §5.2.5 issuingDistributionPoint (written critical, as §5.2.5 requires). */
+export interface IdpOptions {
+  /** distributionPoint fullName URIs. */
+  fullNameUris?: readonly string[];
+  onlyContainsUserCerts?: boolean;
+  onlyContainsCACerts?: boolean;
+  onlySomeReasons?: readonly ReasonFlagName[];
+  indirectCrl?: boolean;
+  onlyContainsAttributeCerts?: boolean;
 }
 
 export interface CrlOptions {
@@ -19,6 +65,13 @@ export interface CrlOptions {
   /** CP2.6 §4.9.7: at most 48 h after thisUpdate for SSP CAs (the caller's policy, not enforced here). */
   nextUpdate: Date;
   crlNumber: number;
+  issuingDistributionPoint?: IdpOptions;
+  /** §5.2.4: makes this a delta CRL on the complete CRL numbered `deltaOf` (deltaCRLIndicator, critical). */
+  deltaOf?: number;
+  /** §5.2.6 freshestCRL: where the delta CRLs of this complete CRL are (URIs). */
+  freshestCrlUrls?: readonly string[];
+  /** Further CRL extensions as they are (tests: an unknown critical one). */
+  extraExtensions?: readonly RawCrlExtension[];
 }
 
 /**
@@ -28,12 +81,22 @@ export interface CrlOptions {
 export async function createCrl(ca: CertificateAuthority, options: CrlOptions): Promise<ArrayBuffer> {
   const revoked = options.entries.map((e) => {
     const code = revocationReasonCode(e.reason);
+    const exts = [
+      ...(code === 0 ? [] : [extension(OIDS.crlReason, AsnConvert.serialize(new asn1X509.CRLReason(code)))]),
+      ...(e.certificateIssuer ? [extension(OIDS.certificateIssuer, derSequence(derTlv(0xa4, e.certificateIssuer)), true)] : []),
+      ...(e.extraExtensions ?? []).map((x) => extension(x.oid, x.value, x.critical)),
+    ];
     return new asn1X509.RevokedCertificate({
       userCertificate: serialFromHex(e.serialNumber),
       revocationDate: new asn1X509.Time(e.revokedAt),
-      ...(code === 0 ? {} : { crlEntryExtensions: [extension(OIDS.crlReason, AsnConvert.serialize(new asn1X509.CRLReason(code)))] }),
+      ...(exts.length ? { crlEntryExtensions: exts } : {}),
     });
   });
+  const more: asn1X509.Extension[] = [];
+  if (options.issuingDistributionPoint) more.push(extension(OIDS.issuingDistributionPoint, idpValue(options.issuingDistributionPoint), true));
+  if (options.deltaOf !== undefined) more.push(extension(OIDS.deltaCrlIndicator, AsnConvert.serialize(new asn1X509.CRLNumber(options.deltaOf)), true));
+  if (options.freshestCrlUrls?.length) more.push(extension(OIDS.freshestCrl, derSequence(derSequence(derTlv(0xa0, fullName(options.freshestCrlUrls))))));
+  for (const x of options.extraExtensions ?? []) more.push(extension(x.oid, x.value, x.critical));
   const tbs = new asn1X509.TBSCertList({
     version: asn1X509.Version.v2,
     signature: ca.signatureAlgorithm,
@@ -47,6 +110,7 @@ export async function createCrl(ca: CertificateAuthority, options: CrlOptions): 
         AsnConvert.serialize(new asn1X509.AuthorityKeyIdentifier({ keyIdentifier: new asn1X509.KeyIdentifier(ca.keyId) })),
       ),
       extension(OIDS.crlNumber, AsnConvert.serialize(new asn1X509.CRLNumber(options.crlNumber))),
+      ...more,
     ],
   });
   const tbsDer = AsnConvert.serialize(tbs);
@@ -54,6 +118,52 @@ export async function createCrl(ca: CertificateAuthority, options: CrlOptions): 
   return signedEnvelope(tbsDer, AsnConvert.serialize(ca.signatureAlgorithm), signature);
 }
 
-function extension(extnID: string, value: ArrayBuffer): asn1X509.Extension {
-  return new asn1X509.Extension({ extnID, critical: false, extnValue: new OctetString(value) });
+function extension(extnID: string, value: ArrayBuffer | Uint8Array, critical = false): asn1X509.Extension {
+  const bytes = value instanceof Uint8Array ? value.slice().buffer : value;
+  return new asn1X509.Extension({ extnID, critical, extnValue: new OctetString(bytes) });
+}
+
+/** fullName [0] GeneralNames of URIs, as the contents of a DistributionPointName. */
+function fullName(uris: readonly string[]): Uint8Array {
+  return derTlv(0xa0, ...uris.map((u) => derTlv(0x86, new TextEncoder().encode(u))));
+}
+
+/** IssuingDistributionPoint (RFC 5280 §5.2.5), DEFAULT FALSE booleans left out as DER requires. */
+function idpValue(o: IdpOptions): Uint8Array {
+  const parts: Uint8Array[] = [];
+  if (o.fullNameUris?.length) parts.push(derTlv(0xa0, fullName(o.fullNameUris)));
+  if (o.onlyContainsUserCerts) parts.push(Uint8Array.of(0x81, 0x01, 0xff));
+  if (o.onlyContainsCACerts) parts.push(Uint8Array.of(0x82, 0x01, 0xff));
+  if (o.onlySomeReasons?.length) parts.push(reasonFlags(0x83, o.onlySomeReasons));
+  if (o.indirectCrl) parts.push(Uint8Array.of(0x84, 0x01, 0xff));
+  if (o.onlyContainsAttributeCerts) parts.push(Uint8Array.of(0x85, 0x01, 0xff));
+  return derSequence(...parts);
+}
+
+/** ReasonFlags as a DER named-bit BIT STRING (trailing zero bits removed), with this (implicit) tag. */
+export function reasonFlags(tag: number, names: readonly ReasonFlagName[]): Uint8Array {
+  let mask = 0;
+  for (const n of names) mask |= 1 << REASON_FLAG_BITS[n];
+  if (!mask) return Uint8Array.of(tag, 0x01, 0x00);
+  const top = 31 - Math.clz32(mask);
+  const octets = new Uint8Array((top >> 3) + 1);
+  for (let bit = 0; bit <= top; bit++) if (mask & (1 << bit)) octets[bit >> 3] = (octets[bit >> 3] as number) | (0x80 >> (bit & 7));
+  const unused = 7 - (top & 7);
+  return derTlv(tag, Uint8Array.of(unused), octets);
+}
+
+/** A cRLDistributionPoints or freshestCRL extension value with one DistributionPoint (tests, certificates). */
+export function distributionPointsValue(dp: { fullNameUris?: readonly string[]; reasons?: readonly ReasonFlagName[]; crlIssuer?: Uint8Array }): Uint8Array {
+  return derSequence(
+    derSequence(
+      ...(dp.fullNameUris?.length ? [derTlv(0xa0, fullName(dp.fullNameUris))] : []),
+      ...(dp.reasons?.length ? [reasonFlags(0x81, dp.reasons)] : []),
+      ...(dp.crlIssuer ? [derTlv(0xa2, derTlv(0xa4, dp.crlIssuer))] : []),
+    ),
+  );
+}
+
+/** The DER of a whole Extension, as CertificateAuthority.issue takes it ({ type, rawData }). */
+export function rawExtension(oid: string, value: Uint8Array, critical = false): { type: string; rawData: Uint8Array } {
+  return { type: oid, rawData: derSequence(derOid(oid), ...(critical ? [Uint8Array.of(0x01, 0x01, 0xff)] : []), derTlv(0x04, value)) };
 }

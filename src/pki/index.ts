@@ -8,7 +8,7 @@ export type { CardCertificateRequest, CardCertificateSlot, Cardholder, ContentSi
 export { cardCertificateRequest, issueCardCertificate, issueContentSigningCertificate } from "./card-certificates.js";
 export type { CertificateInput, KeyUsageName, RawCertificateExtension, SubjectAltNames } from "./certificate-facts.js";
 export { CertificateFacts, distinguishedNameText, KEY_USAGE_NAMES } from "./certificate-facts.js";
-export type { CrlEntry, CrlOptions } from "./crl.js";
+export type { CrlEntry, CrlOptions, IdpOptions, RawCrlExtension, ReasonFlagName } from "./crl.js";
 export { createCrl } from "./crl.js";
 export type { CrlLookup, CrlProcessingOptions, CrlSetOptions, CrlSource } from "./crl-checker.js";
 export { createCrlSetChecker, crlStatus } from "./crl-checker.js";

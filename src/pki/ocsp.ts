@@ -280,6 +280,14 @@ export function readOcspResponse(
     if (!single) throw invalid("the OCSP response has no status for this certificate's CertID");
     // SingleResponse ::= SEQUENCE { certID, certStatus, thisUpdate, nextUpdate [0] EXPLICIT OPTIONAL, singleExtensions [1] OPTIONAL }
     const [, statusNode, thisUpdateNode, next] = single;
+    const singleExtensions = single.find((n, i) => i >= 3 && n.tag === 0xa1);
+    // RFC 5280 §4.2 / RFC 6960 §4.4: a critical extension the client does not understand makes the answer unusable.
+    for (const ext of [...basic.extensions, ...(singleExtensions ? derChildren(b, derChildren(b, singleExtensions)[0] ?? missingSequence()) : [])]) {
+      const [id, maybeCritical] = derChildren(b, ext);
+      if (!id || maybeCritical?.tag !== 0x01 || b[maybeCritical.body] !== 0xff) continue;
+      const oid = derOidText(b, id);
+      if (!KNOWN_OCSP_EXTENSIONS.has(oid)) throw invalid(`the OCSP response has a critical extension ${oid} that is not understood (status undetermined, RFC 6960 §4.4)`);
+    }
     if (!statusNode || !thisUpdateNode || thisUpdateNode.tag !== 0x18) throw new DerError("SingleResponse is certID, certStatus, thisUpdate");
     const thisUpdate = derTimeValue(b, thisUpdateNode);
     let nextUpdate: Date | undefined;
@@ -375,7 +383,19 @@ function readBasicResponse(bytes: Uint8Array): BasicResponse {
   }
 }
 
-/** A responder certificate the issuer signed with id-kp-OCSPSigning, valid now, whose key signed the response. */
+/** OCSP extensions this reader understands (RFC 6960 §4.4, RFC 8954). */
+const KNOWN_OCSP_EXTENSIONS = new Set<string>([OIDS.ocspNonce, OIDS.ocspCrlId, OIDS.ocspArchiveCutoff, OIDS.ocspExtendedRevoke]);
+
+function missingSequence(): never {
+  throw new DerError("singleExtensions [1] holds a SEQUENCE");
+}
+
+/**
+ * RFC 6960 §4.2.2.2: an authorized responder other than the CA is a certificate the CA itself issued (its name as
+ * issuer, its key's signature) with id-kp-OCSPSigning, digitalSignature when it has keyUsage, valid now, whose key
+ * signed the response. Its own revocation status is not checked (id-pkix-ocsp-nocheck or not): RFC 6960 §4.2.2.2.1
+ * leaves that to the client's policy, and this client trusts a delegate for its validity period.
+ */
 function signedByDelegate(basic: BasicResponse, tbsDer: Uint8Array, issuer: CertificateFacts, now: Date): boolean {
   for (const der of basic.certs) {
     let delegate: CertificateFacts;
@@ -385,6 +405,8 @@ function signedByDelegate(basic: BasicResponse, tbsDer: Uint8Array, issuer: Cert
       continue;
     }
     if (!delegate.extKeyUsage?.has(OIDS.ocspSigning)) continue;
+    if (delegate.issuerHex !== issuer.subjectHex) continue;
+    if (delegate.keyUsage && !delegate.keyUsage.has("digitalSignature")) continue;
     if (!delegate.isValidAt(now)) continue;
     if (!delegate.isSignedBy(issuer)) continue;
     let key: KeyObject;
