@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { AdjustableClock } from "../../src/clock.js";
-import type { DpclabError } from "../../src/errors.js";
+import { DpclabError } from "../../src/errors.js";
 import type { LabDir } from "../../src/lab/index.js";
 import { adminHandler, FaultInjector } from "../admin/index.js";
 import { ApplicantAuthenticator, createIssuerAuthority, type Defects, DerivedIssuance, GRAPH_ISSUER, type IssuerName, NO_DEFECTS } from "../derived/index.js";
@@ -97,16 +97,21 @@ export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promis
   const tick = () => {
     for (const name of ISSUERS) issuers[name].issuance.runDueChecks();
   };
+  // A device may be lost after its user unenrolled it: its credentials still must be revoked (DC-TRM-01). So the
+  // report is refused (404, nothing changed) only when neither the tenant nor any issuer knows the device.
   const reportLost = (deviceId: string) => {
     const revoked: { issuer: string; serialNumber: string }[] = [];
+    let served = false;
     for (const name of ISSUERS) {
       try {
         for (const r of issuers[name].issuance.revokeDevice(deviceId)) revoked.push({ issuer: name, serialNumber: r.pivAuth.serialNumber });
+        served = true;
       } catch (error) {
         if ((error as DpclabError).code !== "device-unknown") throw error; // this issuer never served the device
       }
     }
-    tenant.retireDevice(deviceId); // 404 when the tenant does not know it either
+    if (tenant.hasDevice(deviceId)) tenant.retireDevice(deviceId);
+    else if (!served) throw new DpclabError(`no managed device with id ${deviceId}, and no issuer served it`, "not-found", 404);
     return { revoked };
   };
   const admin = adminHandler({ clock, authorities, outbox: () => [...tenant.outbox(), ...notices.list()], faults, onClockChange: tick, reportLost });

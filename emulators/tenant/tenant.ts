@@ -254,6 +254,10 @@ export class Tenant implements DeviceApprover {
     return [...this.#state.devices.values()].map((d) => this.#view(d));
   }
 
+  hasDevice(id: string): boolean {
+    return this.#state.devices.has(id);
+  }
+
   getDevice(id: string): ManagedDeviceView {
     return this.#view(this.#device(id));
   }

@@ -121,21 +121,6 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => dir.remove());
 
-/**
- * Refusals found to change state in code this test's owner does not own: reported (issue 10) and listed here, so the
- * property keeps guarding everything else. Each is an it.todo below; remove the entry when its owner fixed it.
- */
-const KNOWN_STATE_CHANGES: { what: string; matches: (r: HostileRequest, status: number) => boolean }[] = [
-  {
-    // emulators/stack/lab-stack.ts reportLost: revokes at every issuer first, then tenant.retireDevice() throws 404
-    // for a device the tenant already retired (POST …/managedDevices/{id}/retire), so the answer is 404 although the
-    // credentials were revoked. Found by this test: POST /__admin/devices/<retired device id>/lost → 404, credential
-    // "active" → "revoked".
-    what: "POST /__admin/devices/{id}/lost of a device the tenant retired: 404, yet its credentials are revoked",
-    matches: (r, status) => status === 404 && r.method === "POST" && /^\/__admin\/devices\/[^/]+\/lost/.test(r.path),
-  },
-];
-const knownSeen = new Set<string>();
 
 /** Sends `r`, then holds the answer to the rules; `fetchRefuses`: a Fetch client cannot even send it (TRACE). */
 async function holds(r: HostileRequest, send: (r: HostileRequest) => Promise<{ status: number; type: string | null; text: string }>): Promise<void> {
@@ -153,11 +138,7 @@ async function holds(r: HostileRequest, send: (r: HostileRequest) => Promise<{ s
       expect(typeof problem.detail, `${what}: detail`).toBe("string");
     }
     const after = stackSnapshot(stack);
-    if (after !== before) {
-      const known = KNOWN_STATE_CHANGES.find((k) => k.matches(r, res.status));
-      if (known) knownSeen.add(known.what);
-      else throw new Error(`${what} was refused (${res.status}) yet changed the lab: ${firstDifference(before, after)}`);
-    }
+    if (after !== before) throw new Error(`${what} was refused (${res.status}) yet changed the lab: ${firstDifference(before, after)}`);
   } else if (JSON.stringify(stack.faults.knobs) !== JSON.stringify(NO_FAULTS)) {
     stack.faults.set({ ...NO_FAULTS }); // an accepted PUT /__admin/faults would inject 503s (5xx by design) into the next requests
   }
@@ -212,11 +193,6 @@ async function stillWorks(): Promise<void> {
 }
 
 describe("every route of the lab stack under hostile requests", () => {
-  for (const k of KNOWN_STATE_CHANGES) it.todo(`known, owned elsewhere: ${k.what}`);
-  afterAll(() => {
-    if (knownSeen.size) console.log(`[route-fuzz] known state changes seen (reported): ${[...knownSeen].join("; ")}`);
-  });
-
   it("in-process: no 5xx, problem+json refusals that change nothing, and the lab works afterwards", async () => {
     await fc.assert(
       fc.asyncProperty(hostileRequest(ids), async (r) => {

@@ -145,6 +145,23 @@ describe("the lab stack", () => {
     expect(stack.issuers.intercede.issuance.credentials().length).toBe(before);
   });
 
+  it("a device reported lost after its user unenrolled it: its credential is still revoked (DC-TRM-01); an unknown device is 404 and changes nothing", async () => {
+    await useIssuer("entrust");
+    const r = await enrol("entrust", 2, "ios");
+    const serial = new (await import("@peculiar/x509")).X509Certificate(r.certificates.pivAuth.slice()).serialNumber;
+    await api.post(`/tenant/beta/deviceManagement/managedDevices/${r.deviceId}/retire`, {});
+    const lost = await api.post<{ revoked: { issuer: string; serialNumber: string }[] }>(`/__admin/devices/${r.deviceId}/lost`, {});
+    expect(lost.revoked).toEqual([{ issuer: "entrust", serialNumber: serial.toLowerCase() }]);
+    const status = await api.get<{ certificates: { status: string }[] }>(`/__admin/certificates/${serial}`);
+    expect(status.certificates[0]?.status).toBe("revoked");
+    // Reported again: known to the issuer, nothing left to revoke.
+    expect((await api.post<{ revoked: unknown[] }>(`/__admin/devices/${r.deviceId}/lost`, {})).revoked).toEqual([]);
+    const before = stack.issuers.entrust.issuance.credentials().map((c) => c.status);
+    const unknown = await inProcessFetch(stack.handler)(`http://127.0.0.1:7800/__admin/devices/00000000-0000-4000-8000-00000000ffff/lost`, { method: "POST" });
+    expect(unknown.status).toBe(404);
+    expect(stack.issuers.entrust.issuance.credentials().map((c) => c.status)).toEqual(before);
+  });
+
   it("the admin clock moves the whole stack and runs the issuers' due checks", async () => {
     const before = await api.get<{ now: string }>("/__admin/clock");
     const after = await api.post<{ now: string }>("/__admin/clock/advance", { by: "8d" });
