@@ -96,6 +96,8 @@ const DAY_MS = 86_400_000;
 /** DC-ISS-06: re-check the PIV Authentication certificate seven days after issuance. */
 const RECHECK_AFTER_MS = 7 * DAY_MS;
 const DEFAULT_MAX_ACTIVE_PER_CARD = 5;
+/** The issuer-level journal keeps about the newest this many events (trimmed in batches). */
+const JOURNAL_LIMIT = 10_000;
 const MAX_CSR_BYTES = 16 * 1024;
 const DEVICE_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -146,6 +148,8 @@ export class DerivedIssuance implements IssuedCredentialLookup {
       return await this.#issue(input, step, transcript);
     } catch (error) {
       const e = error instanceof DpclabError ? error : new DpclabError("issuance failed", "issuance-failed", 400);
+      // Bounded like every store an outside client can grow: refusals cost a client nothing to cause.
+      if (this.#journal.length >= 2 * JOURNAL_LIMIT) this.#journal.splice(0, this.#journal.length - JOURNAL_LIMIT);
       this.#journal.push({
         at: at(),
         event: "issuance.refused",
@@ -457,7 +461,7 @@ export class DerivedIssuance implements IssuedCredentialLookup {
     return this.authority.status(serial);
   }
 
-  /** Issuer-level events (refusals) that belong to no credential. */
+  /** Issuer-level events (refusals) that belong to no credential: the newest JOURNAL_LIMIT or more. */
   journal(): readonly TranscriptEvent[] {
     return this.#journal;
   }

@@ -189,6 +189,14 @@ describe("DerivedIssuance.issue", () => {
     expect(issuance.credentials()).toHaveLength(0);
   });
 
+  it("keeps a bounded journal of refusals: a client that causes 25,000 refusals cannot grow it past 20,000 (issue 10 §8)", async () => {
+    const issuance = newIssuance();
+    for (let i = 0; i < 25_000; i++) await issuance.issue(undefined as unknown as IssueInput).catch(() => undefined);
+    expect(issuance.journal().length).toBeLessThan(20_000);
+    expect(issuance.journal().length).toBeGreaterThanOrEqual(10_000);
+    expect(issuance.journal().at(-1)?.detail).toMatchObject({ code: "no-session" });
+  });
+
   it("refuses the same key twice (DC-MNT-06), even from another card, and enforces the cap (DC-ISS-11)", async () => {
     const issuance = newIssuance({ maxActivePerCard: 2 });
     const session = await authenticate(l, 3);
