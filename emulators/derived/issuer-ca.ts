@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { AuthorityKeyIdentifierExtension } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import { withFileLock, writeTextAtomically } from "../../src/lab/index.js";
+import { CORRUPT_LAB_STATUS, withFileLock, writeTextAtomically } from "../../src/lab/index.js";
 import { CertificateAuthority, type KeyAlgorithm } from "../../src/pki/index.js";
 import { IssuingAuthority } from "../shared/issuing-authority.js";
 import { publicationUrls } from "../shared/publication-routes.js";
@@ -45,7 +45,7 @@ export async function createIssuerAuthority(root: IssuingAuthority, name: Issuer
     try {
       saved = CertificateAuthority.load({ certificatePem: readFileSync(certPath, "utf8"), privateKeyPem: readFileSync(keyPath, "utf8"), alg: opts.alg, publication });
     } catch (e) {
-      throw new DpclabError(`corrupt lab file ${certPath} or ${keyPath}: not usable: ${(e as Error).message.split("\n")[0]}; restore them or create a new lab`, "corrupt-lab");
+      throw new DpclabError(`corrupt lab file ${certPath} or ${keyPath}: not usable: ${(e as Error).message.split("\n")[0]}; restore them or create a new lab`, "corrupt-lab", CORRUPT_LAB_STATUS);
     }
     // A CA saved under another lab's root would chain nowhere: refuse rather than issue dead certificates.
     if (Buffer.compare(Buffer.from(issuerKeyId(saved)), Buffer.from(root.ca.keyId)) !== 0 || saved.certificate.issuer !== root.certificate.subject) {

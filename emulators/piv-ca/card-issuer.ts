@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import { fileVersion, type LabConfig, type LabDir, readJson, withFileLock, writeJson, writeTextAtomically } from "../../src/lab/index.js";
+import { CORRUPT_LAB_STATUS, fileVersion, type LabConfig, type LabDir, readJson, withFileLock, writeJson, writeTextAtomically } from "../../src/lab/index.js";
 import { arrayOf, CorruptLabFile, object, oneOf, recordOf, type Shape } from "../../src/lab/shape.js";
 import type { PivKeySlot } from "../../src/piv/index.js";
 import {
@@ -146,7 +146,7 @@ export class CardIssuer {
     const stateVersion = fileVersion(statePath);
     const deckVersion = fileVersion(lab.deckPath);
     const state = readJson(statePath, stateShape);
-    if (!state) throw new DpclabError(`the lab in ${lab.root} has no card issuer state (piv-ca/state.json); create a new lab`, "corrupt-lab");
+    if (!state) throw new DpclabError(`the lab in ${lab.root} has no card issuer state (piv-ca/state.json); create a new lab`, "corrupt-lab", CORRUPT_LAB_STATUS);
     const pem = (file: string) => join(lab.pivCaDir, file);
     const load = (name: string) =>
       fromLabFiles([pem(`${name}.pem`), pem(`${name}.key.pem`)], () =>
@@ -334,7 +334,7 @@ async function fromLabFiles<T>(paths: string[], read: () => T | Promise<T>): Pro
     return await read();
   } catch (e) {
     const what = (e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : `not usable: ${(e as Error).message.split("\n")[0]}`;
-    throw new DpclabError(`corrupt lab file ${paths.join(" or ")}: ${what}; restore it or create a new lab`, "corrupt-lab");
+    throw new DpclabError(`corrupt lab file ${paths.join(" or ")}: ${what}; restore it or create a new lab`, "corrupt-lab", CORRUPT_LAB_STATUS);
   }
 }
 

@@ -5,6 +5,12 @@ import { DpclabError } from "../errors.js";
 import { CorruptLabFile, type Shape } from "./shape.js";
 
 /**
+ * A lab file the server cannot read is the server's fault, not the client's: served, it is a 500 problem+json with
+ * this one-line message; in the CLI, exit 1.
+ */
+export const CORRUPT_LAB_STATUS = 500;
+
+/**
  * Reads a lab JSON file, or returns undefined when it does not exist. Anything else that is not what `shape` accepts
  * (empty, truncated, `null`, `{}`, wrong types) is one clear DpclabError naming the file: a lab file is never trusted
  * just because it parses.
@@ -15,7 +21,7 @@ export function readJson<T>(path: string, shape: Shape<T>): T | undefined {
     text = readFileSync(path, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new DpclabError(`cannot read lab file ${path}: ${(e as Error).message}`, "corrupt-lab");
+    throw new DpclabError(`cannot read lab file ${path}: ${(e as Error).message}`, "corrupt-lab", CORRUPT_LAB_STATUS);
   }
   return parseJson(path, text, shape);
 }
@@ -38,7 +44,7 @@ export function parseJson<T>(path: string, text: string, shape: Shape<T>): T {
 }
 
 function corrupt(path: string, what: string): DpclabError {
-  return new DpclabError(`corrupt lab file ${path}: ${what}; restore it or create a new lab`, "corrupt-lab");
+  return new DpclabError(`corrupt lab file ${path}: ${what}; restore it or create a new lab`, "corrupt-lab", CORRUPT_LAB_STATUS);
 }
 
 export interface WriteJsonOptions {
