@@ -28,6 +28,7 @@ const HELP = `dpclab — Derived PIV Credential lab (TEST PKI only)
                 (SP 800-157 derived PIV Authentication profile; --chain: PEM intermediates + trust anchor)
   dpclab conform --issuer purebred|entrust|intercede|URL/issuers/NAME [--defect NAME]... [--dir D] [--edition E]
                 [--json] [--junit FILE] [--matrix DIR]   (the active suite; exit 1 shall failed, 3 only should failed)
+  dpclab validate CERT.pem --chain FILE [--trust-anchor FILE] [--policy OID]... [--crl FILE]... [--ocsp] [--at TIME] [--json]
   dpclab scenario list [--json]
   dpclab scenario run NAME [--seed S] [--runs N] [--path P] [--json]
                 (property-based, model-based scenarios; a failure prints the command that replays it)
@@ -45,6 +46,7 @@ const COMMANDS = new Map<string, (argv: string[]) => Promise<number>>([
   ["enroll", enrollCommand],
   ["fleet", (argv) => import("./commands/fleet.js").then((m) => m.fleetCommand(argv))],
   ["conform", (argv) => import("./commands/conform.js").then((m) => m.conformCommand(argv))],
+  ["validate", (argv) => import("./commands/validate.js").then((m) => m.validateCommand(argv))],
   ["scenario", (argv) => import("./commands/scenario.js").then((m) => m.scenarioCommand(argv))],
 ]);
 
