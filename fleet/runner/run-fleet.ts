@@ -30,6 +30,7 @@ import type { RunOutcome, RunResult } from "../report/index.js";
 import { constantArrivals, type DeviceRange, deviceRandom, renewalStorm, Simulation } from "../sim/index.js";
 import { type FleetOptions, type FleetPlan, type FleetProgress, planFleet } from "./fleet-options.js";
 import { runWorkers } from "./parallel.js";
+import { adminFetch } from "./admin-fetch.js";
 import { ServerWatch } from "./server-watch.js";
 
 const BASE_URL = "http://127.0.0.1:7800";
@@ -674,10 +675,10 @@ async function remoteLink(url: string, name: IssuerName, clock: VirtualClock, pl
         throw error;
       }
     }) as typeof fetch;
-  const adminFetch = watched(globalThis.fetch);
-  const admin = new JsonClient(adminFetch, url);
+  const toAdmin = watched(adminFetch());
+  const admin = new JsonClient(toAdmin, url);
   const put = async (path: string, body: unknown): Promise<unknown> => {
-    const res = await adminFetch(new URL(path, url), { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const res = await toAdmin(new URL(path, url), { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const text = await res.text();
     if (!res.ok) throw new DpclabError(`PUT ${path}: ${res.status} ${text.slice(0, 200)}`, `http-${res.status}`, res.status);
     return text ? JSON.parse(text) : undefined;
@@ -746,7 +747,7 @@ async function remoteLink(url: string, name: IssuerName, clock: VirtualClock, pl
 async function servedStart(url: string, nominal: Date): Promise<Date> {
   let now: string;
   try {
-    ({ now } = await new JsonClient(globalThis.fetch, url).get<{ now: string }>("/__admin/clock"));
+    ({ now } = await new JsonClient(adminFetch(), url).get<{ now: string }>("/__admin/clock"));
   } catch (error) {
     throw new DpclabError(`cannot reach the lab at ${url} (GET /__admin/clock): ${(error as Error).message}`, "unreachable");
   }

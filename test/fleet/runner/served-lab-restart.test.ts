@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { requireAdminToken } from "../../../emulators/admin/admin-token.js";
 import { serve } from "../../../emulators/shared/index.js";
 import type { LabStack } from "../../../emulators/stack/index.js";
 import { buildSummary, junitXml, runPassed, summaryText } from "../../../fleet/report/index.js";
@@ -69,6 +70,26 @@ describe("a fleet run against a served lab that goes away", () => {
       await closed;
     } finally {
       s.dir.remove();
+    }
+  });
+
+  it("a lab served beyond loopback (admin token required): the run sends DPCLAB_ADMIN_TOKEN, and says so when it is missing", async () => {
+    const world = await stackLab({ seed: "token", cards: 4, start: new Date("2026-03-01T10:00:00Z") });
+    const token = "TEST-admin-token-0123456789";
+    const server = await serve(requireAdminToken(world.stack.handler, token));
+    const saved = process.env.DPCLAB_ADMIN_TOKEN;
+    try {
+      delete process.env.DPCLAB_ADMIN_TOKEN;
+      await expect(runFleet({ ...options(server.url, world.lab.root), duration: "3d" })).rejects.toThrow(/needs Authorization: Bearer/);
+      process.env.DPCLAB_ADMIN_TOKEN = token;
+      const r = await runFleet({ ...options(server.url, world.lab.root), duration: "3d" });
+      expect(r.outcome).toMatchObject({ devices: 3, enrolled: 3, failed: {} });
+      expect(r.incidents).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.DPCLAB_ADMIN_TOKEN;
+      else process.env.DPCLAB_ADMIN_TOKEN = saved;
+      await server.close();
+      world.remove();
     }
   });
 });
