@@ -1,5 +1,6 @@
 import { DpclabError } from "../../src/errors.js";
 import { type FetchHandler, type Route, router } from "../shared/handler.js";
+import { jsonNestsDeeperThan, tooDeepJson } from "../shared/json-body.js";
 import { JsonResponse } from "../shared/json-response.js";
 import { toGraphAssignments } from "./assignment.js";
 import { toGraphProfile } from "./device-configuration.js";
@@ -118,6 +119,7 @@ async function readJson(request: Request, opts: { emptyObjectOnly?: boolean } = 
   const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   if (type !== "application/json") throw new DpclabError(`request bodies are application/json (got "${type || "none"}")`, "unsupported-media-type", 415);
   if (text.length > MAX_JSON_CHARS) throw new DpclabError(`JSON body over ${MAX_JSON_CHARS} characters`, "body-too-large", 413);
+  if (jsonNestsDeeperThan(text)) throw tooDeepJson(); // checked at the door too; here for callers of the handler itself
   let body: unknown;
   try {
     body = JSON.parse(text);
