@@ -118,7 +118,7 @@ export async function validatePivAuthPath(
   });
   if (!path.ok) return path;
   const anchorSubject = path.path[path.path.length - 1]?.subject ?? ""; // the anchor's facts are cached: rendered once
-  return { ok: true, anchorSubject, ...(path.revocation ? { revocationSource: path.revocation.source } : {}) };
+  return { ok: true, anchorSubject, ...(path.revocation.checked ? { revocationSource: path.revocation.source } : {}) };
 }
 
 /** Verifies the 9A signature over a challenge with the certificate's public key; false for anything malformed. */

@@ -18,7 +18,10 @@ import {
 } from "../der.js";
 import { DpclabError } from "../errors.js";
 import type { KeyAlgorithm } from "./algorithms.js";
+import { type ComparableName, comparableName } from "./name-compare.js";
+import { type GeneralName, type NameConstraints, parseNameConstraints, readGeneralNames as readAllGeneralNames } from "./name-constraints.js";
 import { OIDS } from "./oids.js";
+import { type PolicyConstraints, type PolicyMappings, parseInhibitAnyPolicy, parsePolicyConstraints, parsePolicyMappings } from "./policy-extensions.js";
 import { publicKeyFromSpki, verifyData } from "./signature.js";
 
 /** RFC 5280 §4.2.1.3 KeyUsage bit names, in bit order. */
@@ -131,6 +134,8 @@ export class CertificateFacts {
   #keyAlgorithm?: KeyAlgorithm | null;
   /** Issuers whose key verified this certificate's signature (facts are immutable, so the answer stays true). */
   readonly #verifiedBy = new WeakSet<CertificateFacts>();
+  /** Extension and name parses made on first use (path validation's policy and name steps), by what they are. */
+  readonly #parsed = new Map<string, unknown>();
 
   /**
    * Facts of a certificate in any form. X509Certificate objects are remembered by identity, DER by content
@@ -387,8 +392,81 @@ export class CertificateFacts {
     return ok;
   }
 
+  /**
+   * Self-issued (RFC 5280 §6.1): subject and issuer are the same name. Exact DER is the fast path; otherwise the names
+   * are compared as §7.1 says (name-compare.ts).
+   */
   get isSelfIssued(): boolean {
-    return this.subjectHex === this.issuerHex;
+    if (this.subjectHex === this.issuerHex) return true;
+    return this.#lazy("selfIssued", () => {
+      try {
+        return comparableName(this.subjectDer).key === comparableName(this.issuerDer).key;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** The extension with this OID, as it appears in the certificate. */
+  extension(oid: string): RawCertificateExtension | undefined {
+    return this.extensions.find((e) => e.oid === oid);
+  }
+
+  /** The subject DN in its RFC 5280 §7.1 comparable form (name-compare.ts); malformed: DpclabError "bad-certificate". */
+  get comparableSubject(): ComparableName {
+    return this.#lazy("subject", () => comparableName(this.subjectDer));
+  }
+
+  /** The issuer DN in its RFC 5280 §7.1 comparable form. */
+  get comparableIssuer(): ComparableName {
+    return this.#lazy("issuer", () => comparableName(this.issuerDer));
+  }
+
+  /** Every subjectAltName entry, all forms (RFC 5280 §4.2.1.6), for name constraints; [] without the extension. */
+  get generalNames(): readonly GeneralName[] {
+    return this.#lazy("generalNames", () => {
+      const v = this.extension(OIDS.subjectAltName)?.value;
+      return v ? readAllGeneralNames(v, only(v, 0x30, "subjectAltName")) : [];
+    });
+  }
+
+  /** policyMappings (RFC 5280 §4.2.1.5), or undefined without the extension. */
+  get policyMappings(): PolicyMappings | undefined {
+    return this.#lazy("policyMappings", () => this.#parse(OIDS.policyMappings, parsePolicyMappings));
+  }
+
+  /** policyConstraints (RFC 5280 §4.2.1.11), or undefined without the extension. */
+  get policyConstraints(): PolicyConstraints | undefined {
+    return this.#lazy("policyConstraints", () => this.#parse(OIDS.policyConstraints, parsePolicyConstraints));
+  }
+
+  /** inhibitAnyPolicy SkipCerts (RFC 5280 §4.2.1.14), or undefined without the extension. */
+  get inhibitAnyPolicy(): number | undefined {
+    return this.#lazy("inhibitAnyPolicy", () => this.#parse(OIDS.inhibitAnyPolicy, parseInhibitAnyPolicy));
+  }
+
+  /** nameConstraints (RFC 5280 §4.2.1.10), or undefined without the extension. */
+  get nameConstraints(): NameConstraints | undefined {
+    return this.#lazy("nameConstraints", () => this.#parse(OIDS.nameConstraints, parseNameConstraints));
+  }
+
+  #parse<T>(oid: string, parser: (value: Uint8Array) => T): T | undefined {
+    const ext = this.extension(oid);
+    return ext ? parser(ext.value) : undefined;
+  }
+
+  /** A parse made once per certificate; a malformed value is a DpclabError "bad-certificate" (every time it is asked). */
+  #lazy<T>(key: string, make: () => T): T {
+    if (this.#parsed.has(key)) return this.#parsed.get(key) as T;
+    let value: T;
+    try {
+      value = make();
+    } catch (e) {
+      if (e instanceof DpclabError) throw e;
+      throw new DpclabError(`not a DER X.509 certificate: ${key}: ${(e as Error).message}`, "bad-certificate");
+    }
+    this.#parsed.set(key, value);
+    return value;
   }
 
   /** At `at`, inside [notBefore, notAfter] (both inclusive, RFC 5280 §4.1.2.5). */

@@ -42,7 +42,19 @@ export const OIDS = {
   certificatePolicies: "2.5.29.32",
   authorityKeyIdentifier: "2.5.29.35",
   extKeyUsage: "2.5.29.37",
+  subjectDirectoryAttributes: "2.5.29.9",
+  nameConstraints: "2.5.29.30",
+  policyMappings: "2.5.29.33",
+  policyConstraints: "2.5.29.36",
+  inhibitAnyPolicy: "2.5.29.54",
+  subjectInfoAccess: "1.3.6.1.5.5.7.1.11",
   authorityInfoAccess: "1.3.6.1.5.5.7.1.1",
+
+  // Algorithms path validation refuses by name (no DSA in CERT-12; PKITS 4.1.4, 4.1.5)
+  dsa: "1.2.840.10040.4.1",
+  dsaWithSHA1: "1.2.840.10040.4.3",
+  dsaWithSHA224: "2.16.840.1.101.3.4.3.1",
+  dsaWithSHA256: "2.16.840.1.101.3.4.3.2",
 
   // OCSP (RFC 6960 §4.2.1, §4.4.1)
   ocspBasic: "1.3.6.1.5.5.7.48.1.1",

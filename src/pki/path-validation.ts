@@ -1,6 +1,11 @@
+import { derChildren, derExpect, derOidText } from "../der.js";
+import { DpclabError } from "../errors.js";
 import { CertificateFacts, type CertificateInput, KEY_USAGE_NAMES, type KeyUsageName } from "./certificate-facts.js";
+import { checkNameConstraints, constrainedNames, type NameConstraints } from "./name-constraints.js";
 import { OIDS } from "./oids.js";
-import type { RevocationChecker } from "./revocation.js";
+import { issuerNameMatches, PathBuilder, type PathCandidate } from "./path-builder.js";
+import { type PolicyInputs, PolicyTreeState } from "./policy-tree.js";
+import type { RevocationChecker, RevocationContext } from "./revocation.js";
 
 export type PathFailureReason =
   | "no-path"
@@ -12,6 +17,10 @@ export type PathFailureReason =
   | "not-a-ca"
   | "key-usage"
   | "policy"
+  | "name-constraints"
+  | "unknown-critical-extension"
+  | "unsupported-algorithm"
+  | "invalid-certificate"
   | "revoked"
   | "revocation-unavailable";
 
@@ -21,12 +30,31 @@ export interface PathValidationInput {
   intermediates: readonly CertificateInput[];
   trustAnchors: readonly CertificateInput[];
   at: Date;
-  /** Any one of these must be asserted by the leaf and allowed (same OID or anyPolicy) by every CA below the anchor. */
+  /** user-initial-policy-set (RFC 5280 §6.1.1(c)); default [anyPolicy]. */
+  initialPolicySet?: string[];
+  /** initial-explicit-policy (§6.1.1(f)): the path must be valid for at least one policy of the set. Default false. */
+  initialExplicitPolicy?: boolean;
+  /** initial-policy-mapping-inhibit (§6.1.1(e)). Default false. */
+  initialPolicyMappingInhibit?: boolean;
+  /** initial-any-policy-inhibit (§6.1.1(g)). Default false. */
+  initialAnyPolicyInhibit?: boolean;
+  /**
+   * Shorthand kept for the callers that had it: any one of these policies must be valid for the path — the same as
+   * initialPolicySet = these with initialExplicitPolicy = true.
+   */
   requiredPolicyOids?: string[];
   /** Key usages the leaf must have, RFC 5280 names ("digitalSignature", "keyAgreement", …). */
   leafKeyUsage?: string[];
-  /** Revocation status of every certificate below the anchor; none checked when omitted. */
+  /** Revocation status of every certificate below the anchor; without it the result says `revocation.checked: false`. */
   revocation?: RevocationChecker;
+  /**
+   * The strict profile: also refuse what RFC 5280 §4 forbids CAs to issue but real chains still carry — no AKI in a
+   * certificate that is not self-issued (§4.2.1.1 MUST), a negative serial (§4.1.2.2: "SHOULD be prepared to gracefully
+   * handle"), policyConstraints, nameConstraints or inhibitAnyPolicy marked non-critical (§4.2.1.11, §4.2.1.10,
+   * §4.2.1.14: MUST be critical). Default false: §6.1 processes those extensions whatever their criticality, and
+   * NIST PKITS expects valid paths through CAs with a non-critical policyConstraints (4.8.6, 4.8.10, 4.10.9, …).
+   */
+  strict?: boolean;
 }
 
 export interface RevocationSummary {
@@ -36,126 +64,295 @@ export interface RevocationSummary {
   checks: { subject: string; serialNumber: string; source: "ocsp" | "crl" }[];
 }
 
+/** Revocation as the result states it: checked (every non-anchor certificate good), or not checked and why not. */
+export type RevocationOutcome = (RevocationSummary & { checked: true }) | { checked: false; reason: string };
+
 export type PathValidationResult =
-  | { ok: true /** Leaf first, trust anchor last. */; path: CertificateFacts[]; revocation?: RevocationSummary }
+  | {
+      ok: true;
+      /** Leaf first, trust anchor last. */
+      path: CertificateFacts[];
+      /** The user-constrained policy set (§6.1.6): ["2.5.29.32.0"] for anyPolicy, [] when the path is valid for none. */
+      validPolicies: string[];
+      revocation: RevocationOutcome;
+    }
   | { ok: false; reason: PathFailureReason; detail: string };
 
-const MAX_DEPTH = 8;
+type Failure = Extract<PathValidationResult, { ok: false }>;
+
+/** Most certificates in a path (the anchor not counted), issuer candidates tried, whole paths checked. */
+const MAX_DEPTH = 10;
+const MAX_ATTEMPTS = 200;
+const MAX_PATHS = 16;
+/** A CRL signer's path is validated inside a validation at most this deep (RevocationContext.validate). */
+const MAX_NESTED_VALIDATIONS = 2;
+
+const NOT_CHECKED: RevocationOutcome = Object.freeze({ checked: false, reason: "no revocation checker was given" });
+
+/** The signature algorithms CERT-12 allows (what signature.ts verifies); others are refused by name. */
+const SUPPORTED_SIGNATURES: ReadonlySet<string> = new Set([
+  OIDS.ecdsaWithSHA256,
+  OIDS.ecdsaWithSHA384,
+  OIDS.ecdsaWithSHA512,
+  OIDS.sha256WithRSAEncryption,
+  OIDS.sha384WithRSAEncryption,
+  OIDS.sha512WithRSAEncryption,
+]);
+const DSA_OIDS: ReadonlySet<string> = new Set([OIDS.dsa, OIDS.dsaWithSHA1, OIDS.dsaWithSHA224, OIDS.dsaWithSHA256]);
 
 /**
- * RFC 5280 §6.1 path validation as PKI-AUTH needs it (FIPS 201-3 §6.2.3.1): builds leaf → … → anchor by issuer name
- * and AKI/SKI, then checks every signature, validity at `at`, name chaining, basicConstraints/keyCertSign on issuers,
- * pathLenConstraint, the leaf's key usage, policy, and revocation of every non-anchor certificate.
- * Simplifications (documented, none used by the FPKI PIV profiles we issue): no policy mapping, no name constraints,
- * no inhibitAnyPolicy; a trust anchor is taken as-is (its own signature and extensions are not checked, §6.1.1(d)),
- * except that it must be valid at `at`.
+ * Extensions this validator processes, so may be critical (§6.1.4(o), §4.2): those it evaluates (basicConstraints,
+ * keyUsage, certificatePolicies, policyMappings, policyConstraints, inhibitAnyPolicy, nameConstraints and
+ * subjectAltName, which name constraints read), the key identifiers (path building), and the pointers revocation
+ * checking follows (AIA, cRLDistributionPoints, freshestCRL). extendedKeyUsage is recognised and left to the caller's
+ * purpose check (§4.2.1.12: the application checks the purposes it needs). Any other critical extension fails.
+ */
+const PROCESSED_EXTENSIONS: ReadonlySet<string> = new Set([
+  OIDS.basicConstraints,
+  OIDS.keyUsage,
+  OIDS.certificatePolicies,
+  OIDS.policyMappings,
+  OIDS.policyConstraints,
+  OIDS.inhibitAnyPolicy,
+  OIDS.nameConstraints,
+  OIDS.subjectAltName,
+  OIDS.extKeyUsage,
+  OIDS.subjectKeyIdentifier,
+  OIDS.authorityKeyIdentifier,
+  OIDS.authorityInfoAccess,
+  OIDS.cRLDistributionPoints,
+  OIDS.freshestCrl,
+]);
+
+/**
+ * RFC 5280 §6.1 path validation, complete for what Federal PKI paths use (FIPS 201-3 §6.2.3.1; PIV-I and SSP paths
+ * cross-certified under Federal Common Policy):
+ * - building (path-builder.ts): every candidate issuer by §7.1 name match, with backtracking, bounded;
+ * - per certificate (§6.1.3): signature, validity at `at`, issuer name (§7.1, name-compare.ts), revocation (through
+ *   the checker, after the other checks), name constraints (name-constraints.ts: directoryName, rfc822Name incl. the
+ *   subject's emailAddress, dNSName, URI, iPAddress), the valid_policy_tree (policy-tree.ts);
+ * - per CA (§6.1.4): policy mapping, inhibit policy mapping, requireExplicitPolicy, inhibitAnyPolicy, name
+ *   constraints, basicConstraints cA, pathLenConstraint, keyCertSign, unknown critical extensions (§6.1.4(o));
+ * - wrap-up (§6.1.5): explicit_policy and the user-constrained policy set, the leaf's key usage.
+ * Also refused as "invalid-certificate", from RFC 5280 §4 (and the public x509-limbo cases): a zero or over-20-octet
+ * serial, TBS signature ≠ outer signatureAlgorithm, a critical AKI, an empty issuer DN, a CA with an empty subject,
+ * keyCertSign without cA (in a CA or a leaf); more under `strict` (a non-critical policyConstraints among them).
+ *
+ * Trust anchors (§6.1.1(d)): the inputs are the anchor's name and public key, taken from the anchor certificate; the
+ * anchor is not part of the path, so its signature, its critical extensions and its policies, name constraints and
+ * policy constraints are not checked or applied (no RFC 5937 anchor constraints). Two things of an anchor
+ * certificate are checked, deliberately: it must be valid at `at` (an expired root is not trusted), and a v3 anchor
+ * must say it is a CA — basicConstraints cA TRUE and, when it has keyUsage, keyCertSign (§4.2.1.9: "conforming CAs
+ * MUST include this extension in all CA certificates that contain public keys used to validate digital signatures
+ * on certificates"; x509-limbo rfc5280::root-missing-basic-constraints and root-inconsistent-ca-extensions). A v1
+ * anchor cannot carry extensions and is accepted as name + key.
+ *
+ * Not done (not used by FPKI paths, each refused rather than ignored where it matters): DSA and other algorithms
+ * outside CERT-12 ("unsupported-algorithm"); otherName/x400/ediParty/registeredID name constraints (a name of such a
+ * form under such a constraint fails); policy qualifiers (not output).
  */
 export async function validatePath(input: PathValidationInput): Promise<PathValidationResult> {
-  const fail = (reason: PathFailureReason, detail: string): PathValidationResult => ({ ok: false, reason, detail });
-  const leaf = CertificateFacts.of(input.leaf);
-  const anchors = input.trustAnchors.map((c) => CertificateFacts.of(c));
-  const pool = input.intermediates.map((c) => CertificateFacts.of(c));
+  return run(input, 0);
+}
+
+async function run(input: PathValidationInput, nesting: number): Promise<PathValidationResult> {
+  let leaf: CertificateFacts;
+  let anchors: CertificateFacts[];
+  let pool: CertificateFacts[];
+  try {
+    leaf = CertificateFacts.of(input.leaf);
+    anchors = input.trustAnchors.map((c) => CertificateFacts.of(c));
+    pool = input.intermediates.map((c) => CertificateFacts.of(c));
+  } catch (e) {
+    const dsa = [input.leaf, ...input.intermediates, ...input.trustAnchors].some((c) => DSA_OIDS.has(outerSignatureAlgorithm(c) ?? ""));
+    if (dsa)
+      return fail(
+        "unsupported-algorithm",
+        `a certificate is signed with DSA, which dpclab does not verify (CERT-12 allows RSA and ECDSA); it is also malformed: ${(e as Error).message}`,
+      );
+    return fail("invalid-certificate", (e as Error).message);
+  }
+  const required = input.requiredPolicyOids?.length ? input.requiredPolicyOids : undefined;
+  const policy: PolicyInputs = {
+    initialPolicySet: input.initialPolicySet?.length ? input.initialPolicySet : (required ?? [OIDS.anyPolicy]),
+    initialExplicitPolicy: input.initialExplicitPolicy ?? required !== undefined,
+    initialPolicyMappingInhibit: input.initialPolicyMappingInhibit ?? false,
+    initialAnyPolicyInhibit: input.initialAnyPolicyInhibit ?? false,
+  };
   const at = input.at.getTime();
 
-  // ——— build: leaf first, anchor last ———
-  const chain: CertificateFacts[] = [leaf];
-  let anchor: CertificateFacts | undefined;
-  for (let current = leaf; ; ) {
-    if (chain.length > MAX_DEPTH) return fail("no-path", `no trust anchor within ${MAX_DEPTH} certificates`);
-    const isAnchor = anchors.find((a) => sameCert(a, current));
-    if (isAnchor && current !== leaf) {
-      chain.pop();
-      anchor = isAnchor;
-      break;
+  const builder = new PathBuilder(leaf, pool, anchors, { maxDepth: MAX_DEPTH, maxAttempts: MAX_ATTEMPTS });
+  let first: Failure | undefined;
+  let tried = 0;
+  for (const candidate of builder.paths()) {
+    let checked: Failure | { validPolicies: string[] };
+    try {
+      checked = checkPath(candidate, at, policy, input);
+    } catch (e) {
+      // A malformed extension met on the way (parsed on first use).
+      checked = fail("invalid-certificate", e instanceof DpclabError ? e.message : String(e));
     }
-    const next =
-      pickIssuer(current, anchors) ??
-      pickIssuer(
-        current,
-        pool.filter((p) => !chain.some((c) => sameCert(c, p))),
-      );
-    if (next) {
-      if (anchors.includes(next)) {
-        anchor = next;
-        break;
-      }
-      chain.push(next);
-      current = next;
-      continue;
-    }
-    if (current.isSelfIssued) {
-      return fail("untrusted-root", `"${current.subject}" is self-issued but not a trust anchor`);
-    }
-    const byKey = [...anchors, ...pool].find((c) => current.authorityKeyId !== undefined && c.subjectKeyId === current.authorityKeyId);
-    if (byKey) {
-      return fail("name-chaining", `"${current.subject}" names issuer "${current.issuer}" but its AKI is the key of "${byKey.subject}"`);
-    }
-    return fail("no-path", `no certificate for issuer "${current.issuer}" of "${current.subject}"`);
+    let result: PathValidationResult | undefined;
+    if ("validPolicies" in checked) {
+      const path = [...candidate.chain, candidate.anchor];
+      const revocation = input.revocation ? await checkRevocation(input.revocation, candidate, path, pool, anchors, input, nesting) : NOT_CHECKED;
+      result = "ok" in revocation ? revocation : { ok: true, path, validPolicies: checked.validPolicies, revocation };
+      if (result.ok) return result;
+    } else result = checked;
+    first ??= result as Failure;
+    if (++tried >= MAX_PATHS) break;
   }
+  if (first) return first;
+  const dead = builder.deadEnd ?? { reason: "no-path" as const, detail: `no path from "${leaf.subject}" to a trust anchor` };
+  return fail(dead.reason, dead.detail);
+}
 
-  // ——— check: from the anchor down (RFC 5280 §6.1.3 order) ———
+/** §6.1.2–§6.1.5 over one candidate path, anchor to leaf; everything but revocation. */
+function checkPath(candidate: PathCandidate, at: number, policyInputs: PolicyInputs, input: PathValidationInput): Failure | { validPolicies: string[] } {
+  const { anchor } = candidate;
+  const topDown = [...candidate.chain].reverse();
+  const n = topDown.length;
+  const leaf = topDown[n - 1] as CertificateFacts;
+
+  // §6.1.1(d): the anchor's name and key; see validatePath for what is checked of its certificate.
   if (at > anchor.notAfter.getTime()) return fail("expired", `trust anchor "${anchor.subject}" expired ${anchor.notAfter.toISOString()}`);
   if (at < anchor.notBefore.getTime()) return fail("not-yet-valid", `trust anchor "${anchor.subject}" is valid from ${anchor.notBefore.toISOString()}`);
-  const topDown = [...chain].reverse();
-  for (let i = 0; i < topDown.length; i++) {
-    const cert = topDown[i] as CertificateFacts;
-    const issuer = i === 0 ? anchor : (topDown[i - 1] as CertificateFacts);
-    // Subject text only for messages: rendering a DN costs more than the checks.
-    const who = () => `"${cert.subject}"`;
-    if (cert.issuerHex !== issuer.subjectHex) {
-      return fail("name-chaining", `${who()} names issuer "${cert.issuer}", not "${issuer.subject}"`);
-    }
-    if (!cert.isSignedBy(issuer)) {
-      return fail("signature-invalid", `the signature on ${who()} does not verify with the key of "${issuer.subject}"`);
-    }
-    if (at < cert.notBefore.getTime()) return fail("not-yet-valid", `${who()} is valid from ${cert.notBefore.toISOString()}`);
-    if (at > cert.notAfter.getTime()) return fail("expired", `${who()} expired ${cert.notAfter.toISOString()}`);
-    if (cert !== leaf) {
-      // §6.1.4(k), (n): an issuer must be a CA allowed to sign certificates.
-      if (!cert.isCa) return fail("not-a-ca", `${who()} signs certificates but basicConstraints cA is not TRUE`);
-      if (cert.keyUsage && !cert.keyUsage.has("keyCertSign")) {
-        return fail("key-usage", `${who()} signs certificates but its keyUsage lacks keyCertSign`);
-      }
-    }
+  if (anchor.version === 3 && !anchor.isCa) {
+    return fail("not-a-ca", `trust anchor "${anchor.subject}" is a v3 certificate without basicConstraints cA TRUE (RFC 5280 §4.2.1.9)`);
   }
-  // §6.1.4(l), (m): a CA's pathLenConstraint bounds the non-self-issued CA certificates below it.
-  for (let j = 0; j < topDown.length - 1; j++) {
-    const ca = topDown[j] as CertificateFacts;
-    const below = topDown.slice(j + 1, -1).filter((c) => !c.isSelfIssued).length;
-    if (ca.pathLength !== undefined && below > ca.pathLength) {
-      return fail("not-a-ca", `"${ca.subject}" allows ${ca.pathLength} CA(s) below it, the path has ${below}`);
-    }
+  if (anchor.keyUsage && !anchor.keyUsage.has("keyCertSign")) {
+    return fail("key-usage", `trust anchor "${anchor.subject}" has keyUsage without keyCertSign (RFC 5280 §4.2.1.3)`);
   }
 
+  // §6.1.2 state.
+  const policy = new PolicyTreeState(n, policyInputs);
+  const constraints: { ca: CertificateFacts; nc: NameConstraints }[] = [];
+  let maxPathLength = n;
+
+  for (let i = 1; i <= n; i++) {
+    const cert = topDown[i - 1] as CertificateFacts;
+    const issuer = i === 1 ? anchor : (topDown[i - 2] as CertificateFacts);
+    const last = i === n;
+    const who = () => `"${cert.subject}"`;
+
+    const malformed = encodingProblem(cert, !last, input.strict === true);
+    if (malformed) return fail("invalid-certificate", `${who()}: ${malformed}`);
+    if (DSA_OIDS.has(cert.signatureAlgorithm) || DSA_OIDS.has(issuer.publicKeyAlgorithm)) {
+      return fail("unsupported-algorithm", `${who()} is signed with DSA, which dpclab does not verify (CERT-12 allows RSA and ECDSA)`);
+    }
+    if (!SUPPORTED_SIGNATURES.has(cert.signatureAlgorithm)) {
+      return fail("unsupported-algorithm", `${who()} is signed with ${cert.signatureAlgorithm}, not a CERT-12 algorithm`);
+    }
+    // §6.1.3(a)(4), (a)(1), (a)(2)
+    if (!issuerNameMatches(cert, issuer)) return fail("name-chaining", `${who()} names issuer "${cert.issuer}", not "${issuer.subject}"`);
+    if (!cert.isSignedBy(issuer)) return fail("signature-invalid", `the signature on ${who()} does not verify with the key of "${issuer.subject}"`);
+    if (at < cert.notBefore.getTime()) return fail("not-yet-valid", `${who()} is valid from ${cert.notBefore.toISOString()}`);
+    if (at > cert.notAfter.getTime()) return fail("expired", `${who()} expired ${cert.notAfter.toISOString()}`);
+    // §6.1.4(o), §6.1.5(f): a critical extension not processed here.
+    for (const ext of cert.extensions) {
+      if (ext.critical && !PROCESSED_EXTENSIONS.has(ext.oid)) {
+        return fail("unknown-critical-extension", `${who()} has critical extension ${ext.oid}, which this validator does not process`);
+      }
+    }
+    // §6.1.3(b), (c): names of every certificate below a constraining CA but self-issued intermediates.
+    if (constraints.length && !(cert.isSelfIssued && !last)) {
+      const why = checkNameConstraints(constrainedNames(cert), constraints);
+      if (why) return fail("name-constraints", `${who()}: ${why}`);
+    }
+    // §6.1.3(d)–(f), §6.1.4(a), (b), (h)–(j)
+    const policyError = policy.next(cert);
+    if (policyError) return fail("policy", policyError);
+    if (last) break;
+
+    // §6.1.4(g)
+    const nc = cert.nameConstraints;
+    if (nc) constraints.push({ ca: cert, nc });
+    // §6.1.4(k)
+    if (!cert.isCa) return fail("not-a-ca", `${who()} signs certificates but basicConstraints cA is not TRUE`);
+    // §6.1.4(l), (m)
+    if (!cert.isSelfIssued) {
+      if (maxPathLength <= 0) return fail("not-a-ca", `${who()} is one CA more than a pathLenConstraint above allows`);
+      maxPathLength--;
+    }
+    if (cert.pathLength !== undefined && cert.pathLength < maxPathLength) maxPathLength = cert.pathLength;
+    // §6.1.4(n)
+    if (cert.keyUsage && !cert.keyUsage.has("keyCertSign")) return fail("key-usage", `${who()} signs certificates but its keyUsage lacks keyCertSign`);
+  }
+
+  // §6.1.5: the leaf's key usage the caller needs, then the policy wrap-up.
   if (input.leafKeyUsage?.length) {
     if (!leaf.keyUsage) return fail("key-usage", "the leaf certificate has no keyUsage extension");
     for (const usage of input.leafKeyUsage) {
       if (!(KEY_USAGE_NAMES as readonly string[]).includes(usage)) return fail("key-usage", `unknown key usage "${usage}"`);
-      if (!leaf.keyUsage.has(usage as KeyUsageName)) {
-        return fail("key-usage", `the leaf's keyUsage (${[...leaf.keyUsage].join(", ")}) lacks ${usage}`);
-      }
+      if (!leaf.keyUsage.has(usage as KeyUsageName)) return fail("key-usage", `the leaf's keyUsage (${[...leaf.keyUsage].join(", ")}) lacks ${usage}`);
     }
   }
+  const wrapped = policy.finish(leaf);
+  if (!wrapped.ok) return fail("policy", wrapped.detail);
+  return { validPolicies: wrapped.validPolicies };
+}
 
-  if (input.requiredPolicyOids?.length) {
-    const accepted = input.requiredPolicyOids.find((oid) => chain.every((c) => c.policies?.has(oid) || (c !== leaf && c.policies?.has(OIDS.anyPolicy))));
-    if (!accepted) {
-      const leafPolicies = leaf.policies ? [...leaf.policies].join(", ") : "none";
-      return fail(
-        "policy",
-        `none of ${input.requiredPolicyOids.join(", ")} is asserted by the leaf (asserts ${leafPolicies}) and allowed by every CA in the path`,
-      );
-    }
+/**
+ * What RFC 5280 §4 forbids in a certificate that §6.1 would not catch by itself, or undefined. `isCaInPath`: the
+ * certificate issues another one in this path.
+ */
+function encodingProblem(cert: CertificateFacts, isCaInPath: boolean, strict: boolean): string | undefined {
+  const serial = cert.serialBytes;
+  // §4.1.2.2: a positive integer of at most 20 octets.
+  if (serial.length > 20 && !(serial.length === 21 && serial[0] === 0)) return `the serial number is longer than 20 octets (RFC 5280 §4.1.2.2)`;
+  if (serial.every((b) => b === 0)) return "the serial number is zero (RFC 5280 §4.1.2.2: a positive integer)";
+  if (strict && ((serial[0] as number) & 0x80) !== 0) return "the serial number is negative (RFC 5280 §4.1.2.2)";
+  // §4.1.2.3
+  if (!equalBytes(cert.tbsSignatureAlgorithmDer, cert.signatureAlgorithmDer))
+    return "tbsCertificate.signature differs from signatureAlgorithm (RFC 5280 §4.1.1.2)";
+  // §4.1.2.4, §4.1.2.6
+  if (cert.issuerDer.length <= 2) return "the issuer name is empty (RFC 5280 §4.1.2.4)";
+  const claimsCa = cert.isCa || cert.keyUsage?.has("keyCertSign") === true;
+  if ((claimsCa || isCaInPath) && cert.subjectDer.length <= 2) return "a CA certificate with an empty subject name (RFC 5280 §4.1.2.6)";
+  // §4.2.1.9 / §4.2.1.3: keyCertSign only with cA. (An intermediate without cA is reported as not-a-ca instead.)
+  if (!cert.isCa && cert.keyUsage?.has("keyCertSign") && !isCaInPath) {
+    return "keyUsage asserts keyCertSign but basicConstraints cA is not TRUE (RFC 5280 §4.2.1.9)";
   }
+  const aki = cert.extension(OIDS.authorityKeyIdentifier);
+  if (aki?.critical) return "the authorityKeyIdentifier extension is critical (RFC 5280 §4.2.1.1: MUST be non-critical)";
+  if (strict) {
+    // Strict only: PKITS 4.8.6, 4.8.10, 4.10.9, 4.12.2 and others expect paths through CAs with a non-critical
+    // policyConstraints to be valid, and §6.1.4(i) processes the extension whatever its criticality.
+    const pc = cert.extension(OIDS.policyConstraints);
+    if (pc && !pc.critical) return "the policyConstraints extension is not critical (RFC 5280 §4.2.1.11: MUST be critical)";
+    if (!aki && !cert.isSelfIssued) return "no authorityKeyIdentifier (RFC 5280 §4.2.1.1: MUST be included), refused by the strict profile";
+    const nc = cert.extension(OIDS.nameConstraints);
+    if (nc && !nc.critical) return "the nameConstraints extension is not critical (RFC 5280 §4.2.1.10)";
+    const iap = cert.extension(OIDS.inhibitAnyPolicy);
+    if (iap && !iap.critical) return "the inhibitAnyPolicy extension is not critical (RFC 5280 §4.2.1.14)";
+  }
+  return undefined;
+}
 
-  const path = [...chain, anchor];
-  if (!input.revocation) return { ok: true, path };
-
-  // Every non-anchor certificate, each against its issuer; lookups run concurrently.
-  const issuers = chain.map((_, i) => (chain[i + 1] ?? anchor) as CertificateFacts);
+/** Every non-anchor certificate against its issuer, concurrently; the first problem in leaf-first order is the answer. */
+async function checkRevocation(
+  checker: RevocationChecker,
+  candidate: PathCandidate,
+  path: readonly CertificateFacts[],
+  pool: readonly CertificateFacts[],
+  anchors: readonly CertificateFacts[],
+  input: PathValidationInput,
+  nesting: number,
+): Promise<RevocationOutcome | Failure> {
+  const { chain, anchor } = candidate;
+  const context: RevocationContext = {
+    path,
+    certificates: [...pool, ...anchors],
+    trustAnchors: anchors,
+    // §6.3.3(f): a CRL signer's own path, to the same anchors with the same policy inputs, bounded.
+    validate: (cert) =>
+      nesting >= MAX_NESTED_VALIDATIONS
+        ? Promise.resolve(fail("revocation-unavailable", `a CRL signer's path would be validated more than ${MAX_NESTED_VALIDATIONS} levels deep`))
+        : run({ ...input, leaf: cert, leafKeyUsage: undefined }, nesting + 1),
+  };
   const answers = await Promise.all(
     chain.map((c, i) =>
-      input.revocation!.check(c, issuers[i] as CertificateFacts, input.at).catch((e: unknown) => ({
+      checker.check(c, (chain[i + 1] ?? anchor) as CertificateFacts, input.at, context).catch((e: unknown) => ({
         error: (e as Error).message ?? String(e),
       })),
     ),
@@ -172,19 +369,26 @@ export async function validatePath(input: PathValidationInput): Promise<PathVali
     if (a.status.status === "unknown") return fail("revocation-unavailable", `${who()}: the ${a.source.toUpperCase()} status is unknown`);
     checks.push({ subject: c.subject, serialNumber: c.serialHex, source: a.source });
   }
-  return { ok: true, path, revocation: { source: checks[0]!.source, checks } };
+  return { checked: true, source: checks[0]!.source, checks };
 }
 
-/** A candidate issuer: subject = the cert's issuer name, and keys agree when both AKI and SKI are present. */
-function pickIssuer(cert: CertificateFacts, candidates: CertificateFacts[]): CertificateFacts | undefined {
-  const byName = candidates.filter(
-    (c) => c.subjectHex === cert.issuerHex && (cert.authorityKeyId === undefined || c.subjectKeyId === undefined || cert.authorityKeyId === c.subjectKeyId),
-  );
-  if (byName.length <= 1) return byName[0];
-  // Several (re-keyed CA, cross-certificates): prefer the one whose key verifies the signature.
-  return byName.find((c) => cert.isSignedBy(c)) ?? byName[0];
+/** The outer signatureAlgorithm OID of a certificate too malformed for CertificateFacts, if that much can be read. */
+function outerSignatureAlgorithm(input: CertificateInput): string | undefined {
+  if (input instanceof CertificateFacts) return input.signatureAlgorithm;
+  const der = input instanceof Uint8Array ? input : input instanceof ArrayBuffer ? new Uint8Array(input) : new Uint8Array(input.rawData);
+  try {
+    const [, alg] = derChildren(der, derExpect(der, 0, der.length, 0x30, "Certificate"));
+    const [oid] = alg ? derChildren(der, alg) : [];
+    return oid ? derOidText(der, oid) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-function sameCert(a: CertificateFacts, b: CertificateFacts): boolean {
-  return a === b || (a.der.length === b.der.length && Buffer.from(a.der.buffer).equals(Buffer.from(b.der.buffer)));
+function fail(reason: PathFailureReason, detail: string): Failure {
+  return { ok: false, reason, detail };
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }

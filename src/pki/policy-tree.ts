@@ -1,0 +1,219 @@
+import type { CertificateFacts } from "./certificate-facts.js";
+import { OIDS } from "./oids.js";
+
+const ANY = OIDS.anyPolicy;
+
+/** The §6.1.1 policy inputs. */
+export interface PolicyInputs {
+  /** user-initial-policy-set (§6.1.1(c)); [anyPolicy] when any policy will do. */
+  readonly initialPolicySet: readonly string[];
+  readonly initialExplicitPolicy: boolean;
+  readonly initialPolicyMappingInhibit: boolean;
+  readonly initialAnyPolicyInhibit: boolean;
+}
+
+/**
+ * One node of the valid_policy_tree (RFC 5280 §6.1.2(a)). Nodes of one depth with the same valid_policy are kept as
+ * one node with several parents (as BoringSSL and Go do): the RFC's tree can grow exponentially with the path, this
+ * graph cannot, and every decision §6.1 takes from the tree comes out the same. Qualifiers are not kept (not output).
+ */
+interface PolicyNode {
+  readonly policy: string;
+  expected: ReadonlySet<string>;
+  readonly parents: Set<PolicyNode>;
+}
+
+type Level = Map<string, PolicyNode>;
+
+/**
+ * The policy half of RFC 5280 §6.1: the valid_policy_tree and the explicit_policy, policy_mapping and
+ * inhibit_anyPolicy counters, fed one certificate at a time from the one the anchor issued down to the leaf.
+ * Each step answers an error (one line) or undefined.
+ */
+export class PolicyTreeState {
+  /** levels[d] holds the nodes of depth d; null once the tree is NULL. */
+  #levels: Level[] | null;
+  #explicit: number;
+  #mapping: number;
+  #inhibitAny: number;
+  readonly #n: number;
+  readonly #inputs: PolicyInputs;
+  #i = 0;
+
+  /** §6.1.2: `n` is the number of certificates in the path (the anchor not counted). */
+  constructor(n: number, inputs: PolicyInputs) {
+    this.#n = n;
+    this.#inputs = inputs;
+    this.#levels = [new Map([[ANY, { policy: ANY, expected: new Set([ANY]), parents: new Set() }]])];
+    this.#explicit = inputs.initialExplicitPolicy ? 0 : n + 1;
+    this.#mapping = inputs.initialPolicyMappingInhibit ? 0 : n + 1;
+    this.#inhibitAny = inputs.initialAnyPolicyInhibit ? 0 : n + 1;
+  }
+
+  /** §6.1.3(d)–(f) for certificate i, then §6.1.4(a), (b), (h)–(j) when it is not the leaf. */
+  next(cert: CertificateFacts): string | undefined {
+    const i = ++this.#i;
+    const last = i === this.#n;
+    const levels = this.#levels;
+    const policies = cert.policies;
+    // (d)
+    if (levels && policies) {
+      const prev = levels[i - 1] as Level;
+      const level: Level = new Map();
+      for (const p of policies) {
+        if (p === ANY) continue;
+        const parents = new Set<PolicyNode>();
+        for (const node of prev.values()) if (node.expected.has(p)) parents.add(node);
+        if (parents.size === 0) {
+          const any = prev.get(ANY);
+          if (any) parents.add(any);
+        }
+        if (parents.size) level.set(p, { policy: p, expected: new Set([p]), parents });
+      }
+      if (policies.has(ANY) && (this.#inhibitAny > 0 || (!last && cert.isSelfIssued))) {
+        for (const node of prev.values()) {
+          for (const p of node.expected) {
+            let child = level.get(p);
+            if (!child) {
+              child = { policy: p, expected: new Set([p]), parents: new Set() };
+              level.set(p, child);
+            }
+            child.parents.add(node);
+          }
+        }
+      }
+      levels.push(level);
+      this.#prune(i);
+    }
+    // (e)
+    if (!policies) this.#levels = null;
+    // (f)
+    if (this.#explicit <= 0 && !this.#levels) return this.#noPolicy(cert, i);
+    if (last) return undefined;
+
+    // §6.1.4(a), (b): policy mapping.
+    const mappings = cert.policyMappings;
+    if (mappings) {
+      for (const [from, to] of mappings) {
+        if (from === ANY || to.includes(ANY)) return `"${cert.subject}" maps a policy to or from anyPolicy (RFC 5280 §6.1.4(a))`;
+      }
+      const tree = this.#levels;
+      if (tree) {
+        const level = tree[i] as Level;
+        if (this.#mapping > 0) {
+          const any = level.get(ANY);
+          for (const [from, to] of mappings) {
+            const node = level.get(from);
+            if (node) node.expected = new Set(to);
+            else if (any) {
+              const anyParent = (tree[i - 1] as Level).get(ANY);
+              if (anyParent) level.set(from, { policy: from, expected: new Set(to), parents: new Set([anyParent]) });
+            }
+          }
+        } else {
+          for (const from of mappings.keys()) level.delete(from);
+          this.#prune(i);
+        }
+      }
+    }
+    // (h)
+    if (!cert.isSelfIssued) {
+      if (this.#explicit > 0) this.#explicit--;
+      if (this.#mapping > 0) this.#mapping--;
+      if (this.#inhibitAny > 0) this.#inhibitAny--;
+    }
+    // (i)
+    const pc = cert.policyConstraints;
+    if (pc?.requireExplicitPolicy !== undefined) this.#explicit = Math.min(this.#explicit, pc.requireExplicitPolicy);
+    if (pc?.inhibitPolicyMapping !== undefined) this.#mapping = Math.min(this.#mapping, pc.inhibitPolicyMapping);
+    // (j)
+    const inhibit = cert.inhibitAnyPolicy;
+    if (inhibit !== undefined) this.#inhibitAny = Math.min(this.#inhibitAny, inhibit);
+    return undefined;
+  }
+
+  /**
+   * §6.1.5(a), (b), (g) after the leaf: the user-constrained policy set (§6.1.6), or why the path fails. The set is
+   * the authority-domain policies that reach the leaf ([anyPolicy] when anyPolicy does and the caller asked for any).
+   */
+  finish(leaf: CertificateFacts): { ok: true; validPolicies: string[] } | { ok: false; detail: string } {
+    if (this.#explicit !== 0) this.#explicit--;
+    if (leaf.policyConstraints?.requireExplicitPolicy === 0) this.#explicit = 0;
+    const n = this.#n;
+    const user = this.#inputs.initialPolicySet;
+    const userIsAny = user.includes(ANY);
+    const levels = this.#levels;
+    if (levels && !userIsAny) {
+      // (g)(iii)(1)–(3): nodes issued under anyPolicy whose policy the user did not ask for go.
+      const wanted = new Set(user);
+      const inSet = new Set<string>();
+      for (let d = 1; d <= n; d++) {
+        for (const node of (levels[d] as Level).values()) {
+          const anyParents = [...node.parents].filter((p) => p.policy === ANY);
+          if (!anyParents.length) continue;
+          inSet.add(node.policy);
+          if (node.policy === ANY || wanted.has(node.policy)) continue;
+          for (const p of anyParents) node.parents.delete(p);
+          if (node.parents.size === 0) (levels[d] as Level).delete(node.policy);
+        }
+      }
+      // (g)(iii)(4): a leaf-depth anyPolicy node stands for each wanted policy not already in the set.
+      const leafLevel = levels[n] as Level;
+      const anyLeaf = leafLevel.get(ANY);
+      if (anyLeaf) {
+        for (const p of wanted) {
+          if (inSet.has(p) || leafLevel.has(p)) continue;
+          leafLevel.set(p, { policy: p, expected: new Set([p]), parents: new Set(anyLeaf.parents) });
+        }
+        leafLevel.delete(ANY);
+      }
+      this.#prune(n);
+    }
+    const tree = this.#levels;
+    if (this.#explicit === 0 && !tree) {
+      const asked = userIsAny ? "an explicit policy" : `one of ${user.join(", ")}`;
+      const asserted = leaf.policies ? [...leaf.policies].join(", ") : "none";
+      return { ok: false, detail: `the path requires ${asked}, and no policy is valid for it (the leaf asserts ${asserted}) (RFC 5280 §6.1.5(g))` };
+    }
+    if (!tree) return { ok: true, validPolicies: [] };
+    // §6.1.6: the authority-constrained set narrowed by the user's: policies of the nodes issued under anyPolicy.
+    const out = new Set<string>();
+    for (let d = 1; d <= n; d++) {
+      for (const node of (tree[d] as Level).values()) {
+        if (node.policy !== ANY && [...node.parents].some((p) => p.policy === ANY)) out.add(node.policy);
+      }
+    }
+    if ((tree[n] as Level).has(ANY)) out.add(ANY);
+    return { ok: true, validPolicies: [...out] };
+  }
+
+  /** §6.1.3(f): explicit_policy is 0 and the tree NULL. */
+  #noPolicy(cert: CertificateFacts, i: number): string {
+    const user = this.#inputs.initialPolicySet;
+    const asked = user.includes(ANY) ? "an explicit policy" : `one of ${user.join(", ")}`;
+    const asserted = cert.policies ? [...cert.policies].join(", ") : "none";
+    return `the path requires ${asked}, and no policy is valid at "${cert.subject}" (certificate ${i} of ${this.#n}, asserts ${asserted}) (RFC 5280 §6.1.3(f))`;
+  }
+
+  /**
+   * Drops nodes with no parent left (downwards) and, above depth `deepest`, nodes with no child (upwards); a level
+   * left empty makes the tree NULL.
+   */
+  #prune(deepest: number): void {
+    const levels = this.#levels;
+    if (!levels) return;
+    for (let d = 1; d <= deepest; d++) {
+      const above = levels[d - 1] as Level;
+      for (const node of (levels[d] as Level).values()) {
+        for (const p of node.parents) if (above.get(p.policy) !== p) node.parents.delete(p);
+        if (node.parents.size === 0) (levels[d] as Level).delete(node.policy);
+      }
+    }
+    for (let d = deepest - 1; d >= 0; d--) {
+      const used = new Set<PolicyNode>();
+      for (const node of (levels[d + 1] as Level).values()) for (const p of node.parents) used.add(p);
+      for (const node of (levels[d] as Level).values()) if (!used.has(node)) (levels[d] as Level).delete(node.policy);
+    }
+    if ((levels[deepest] as Level).size === 0) this.#levels = null;
+  }
+}
