@@ -43,9 +43,18 @@ export async function createIssuerAuthority(root: IssuingAuthority, name: Issuer
     if (!certPath || !keyPath || !existsSync(certPath) || !existsSync(keyPath)) return undefined;
     let saved: CertificateAuthority;
     try {
-      saved = CertificateAuthority.load({ certificatePem: readFileSync(certPath, "utf8"), privateKeyPem: readFileSync(keyPath, "utf8"), alg: opts.alg, publication });
+      saved = CertificateAuthority.load({
+        certificatePem: readFileSync(certPath, "utf8"),
+        privateKeyPem: readFileSync(keyPath, "utf8"),
+        alg: opts.alg,
+        publication,
+      });
     } catch (e) {
-      throw new DpclabError(`corrupt lab file ${certPath} or ${keyPath}: not usable: ${(e as Error).message.split("\n")[0]}; restore them or create a new lab`, "corrupt-lab", CORRUPT_LAB_STATUS);
+      throw new DpclabError(
+        `corrupt lab file ${certPath} or ${keyPath}: not usable: ${(e as Error).message.split("\n")[0]}; restore them or create a new lab`,
+        "corrupt-lab",
+        CORRUPT_LAB_STATUS,
+      );
     }
     // A CA saved under another lab's root would chain nowhere: refuse rather than issue dead certificates.
     if (Buffer.compare(Buffer.from(issuerKeyId(saved)), Buffer.from(root.ca.keyId)) !== 0 || saved.certificate.issuer !== root.certificate.subject) {

@@ -146,7 +146,8 @@ export class CardIssuer {
     const stateVersion = fileVersion(statePath);
     const deckVersion = fileVersion(lab.deckPath);
     const state = readJson(statePath, stateShape);
-    if (!state) throw new DpclabError(`the lab in ${lab.root} has no card issuer state (piv-ca/state.json); create a new lab`, "corrupt-lab", CORRUPT_LAB_STATUS);
+    if (!state)
+      throw new DpclabError(`the lab in ${lab.root} has no card issuer state (piv-ca/state.json); create a new lab`, "corrupt-lab", CORRUPT_LAB_STATUS);
     const pem = (file: string) => join(lab.pivCaDir, file);
     const load = (name: string) =>
       fromLabFiles([pem(`${name}.pem`), pem(`${name}.key.pem`)], () =>

@@ -66,7 +66,11 @@ export function mergeDeck(deck: CardRecord[], saved: readonly CardRecord[], path
     const mine = deck[card.index];
     if (!mine) deck[card.index] = card;
     else if (mine.tokenSerial !== card.tokenSerial) {
-      throw new DpclabError(`${path}: card ${card.index} was also created by another process at the same time; create cards one command at a time`, "deck-conflict", 409);
+      throw new DpclabError(
+        `${path}: card ${card.index} was also created by another process at the same time; create cards one command at a time`,
+        "deck-conflict",
+        409,
+      );
     }
   }
 }

@@ -34,9 +34,7 @@ export const pivIdentityAccountShape: Shape<PivIdentityAccount> = object<PivIden
   cardholder: cardholderShape,
   status: oneOf("active", "terminated"),
   statusChangedAt: string,
-  derivedCredentials: arrayOf(
-    object<DerivedCredentialEntry>({ issuer: string, serialNumber: string, issuedAt: string, status: oneOf("active", "revoked") }),
-  ),
+  derivedCredentials: arrayOf(object<DerivedCredentialEntry>({ issuer: string, serialNumber: string, issuedAt: string, status: oneOf("active", "revoked") })),
 });
 
 /**

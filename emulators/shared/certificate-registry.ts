@@ -23,9 +23,7 @@ export interface CertificateRegistryState {
 /** The saved form of a registry (part of piv-ca/state.json), checked on every read. */
 export const certificateRegistryShape: Shape<CertificateRegistryState> = object<CertificateRegistryState>({
   issued: recordOf(object<IssuedRecord>({ subject: string, notAfter: string, ref: string })),
-  revoked: recordOf(
-    object<RevokedRecord>({ revokedAt: string, reason: oneOf(...(Object.keys(REVOCATION_REASONS) as RevocationReason[])) }),
-  ),
+  revoked: recordOf(object<RevokedRecord>({ revokedAt: string, reason: oneOf(...(Object.keys(REVOCATION_REASONS) as RevocationReason[])) })),
   crlNumber: integer(0),
 });
 

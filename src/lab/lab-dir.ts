@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { DpclabError } from "../errors.js";
 import { KEY_ALGORITHMS, type KeyAlgorithm } from "../pki/algorithms.js";
 import { readJson, writeJson, writeTextAtomically } from "./json-file.js";
-import { integer, object, oneOf, type Shape, string } from "./shape.js";
+import { object, oneOf, type Shape, string } from "./shape.js";
 
 /** What a lab was created with; everything else in the lab dir is state derived from it and from use. */
 export interface LabConfig {

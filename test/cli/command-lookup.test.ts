@@ -11,7 +11,7 @@ async function expectUsageError(args: string[], message: RegExp): Promise<void> 
   expect(r.code, what).toBe(2);
   expect(r.stderr.trim().split("\n"), what).toHaveLength(1);
   expect(r.stderr, what).toMatch(message);
-  expect(r.stderr, what).not.toMatch(/internal error|TypeError|    at /);
+  expect(r.stderr, what).not.toMatch(/internal error|TypeError| {4}at /);
 }
 
 describe("CLI dispatch by name", () => {

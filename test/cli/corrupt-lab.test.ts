@@ -20,29 +20,48 @@ const FILES: { file: string; variants: Variant[]; commands: string[][] }[] = [
   {
     file: "lab.json",
     variants: [...COMMON, ["{}", () => "{}"], ["wrong types", (o) => o.replace(/"alg": "p256"/, '"alg": 256')]],
-    commands: [["cards", "list"], ["pki-auth", "--card", "0"], ["cards", "revoke", "--card", "0"], ["cards", "create", "--count", "1"]],
+    commands: [
+      ["cards", "list"],
+      ["pki-auth", "--card", "0"],
+      ["cards", "revoke", "--card", "0"],
+      ["cards", "create", "--count", "1"],
+    ],
   },
   {
     file: "piv-ca/state.json",
     variants: [...COMMON, ["{}", () => "{}"], ["wrong types", () => '{"version": 1, "registries": {"root": [], "piv-ca": {}}, "accounts": "none"}']],
-    commands: [["cards", "list"], ["pki-auth", "--card", "0"], ["cards", "revoke", "--card", "0"]],
+    commands: [
+      ["cards", "list"],
+      ["pki-auth", "--card", "0"],
+      ["cards", "revoke", "--card", "0"],
+    ],
   },
   {
     file: "cards/deck.json",
     variants: [...COMMON, ["{}", () => "{}"], ["wrong types", (o) => o.replace(/"pin": "(\d+)"/, '"pin": $1')]],
-    commands: [["cards", "list"], ["pki-auth", "--card", "0"], ["cards", "revoke", "--card", "0"]],
+    commands: [
+      ["cards", "list"],
+      ["pki-auth", "--card", "0"],
+      ["cards", "revoke", "--card", "0"],
+    ],
   },
   {
     // {} is a valid counter file (no card has used its PIN yet), so it is not among the corrupt versions.
     file: "cards/pin-counters.json",
     variants: [...COMMON, ["an array", () => "[]"], ["wrong types", (o) => o.replace(/"triesLeft":\s*\d+/, '"triesLeft":"9"')]],
-    commands: [["cards", "list"], ["pki-auth", "--card", "0"]],
+    commands: [
+      ["cards", "list"],
+      ["pki-auth", "--card", "0"],
+    ],
   },
   {
     // Key material: no shape to check, but a cut or emptied PEM is the same one line naming the file.
     file: "piv-ca/root.pem",
     variants: [COMMON[0] as Variant, COMMON[1] as Variant],
-    commands: [["cards", "list"], ["pki-auth", "--card", "0"]],
+    commands: [
+      ["cards", "list"],
+      ["pki-auth", "--card", "0"],
+    ],
   },
 ];
 
@@ -70,7 +89,7 @@ describe("corrupt lab files: one clear line naming the file, non-zero exit, no s
           const what = `dpclab ${command.join(" ")} → ${r.code}\n${r.stdout}${r.stderr}`;
           expect(r.code, what).not.toBe(0);
           expect(r.code, what).not.toBe(70);
-          expect(r.stderr, what).not.toMatch(/internal error|SyntaxError|    at /);
+          expect(r.stderr, what).not.toMatch(/internal error|SyntaxError| {4}at /);
           const lines = r.stderr.trim().split("\n");
           expect(lines, what).toHaveLength(1);
           expect(lines[0], what).toContain(join(lab, file));

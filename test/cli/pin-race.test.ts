@@ -24,8 +24,14 @@ describe("PIN retry counter under parallel processes (DC-ACT-07, FIPS 201-3 §4.
     const runs = await Promise.all(Array.from({ length: PARALLEL }, () => dpclab(["pki-auth", "--dir", lab, "--card", "0", "--pin", wrong])));
     const reason = (out: string) => /REJECTED \(([a-z-]+)\)/.exec(out)?.[1] ?? "none";
     const outcomes = runs.map((r) => `${r.code}:${reason(r.stdout)}:${r.stderr.trim()}`);
-    expect(outcomes.filter((o) => o === "1:pin-incorrect:"), outcomes.join("\n")).toHaveLength(10);
-    expect(outcomes.filter((o) => o === "1:card-blocked:"), outcomes.join("\n")).toHaveLength(PARALLEL - 10);
+    expect(
+      outcomes.filter((o) => o === "1:pin-incorrect:"),
+      outcomes.join("\n"),
+    ).toHaveLength(10);
+    expect(
+      outcomes.filter((o) => o === "1:card-blocked:"),
+      outcomes.join("\n"),
+    ).toHaveLength(PARALLEL - 10);
     // Every tries-left figure was handed out once: each wrong PIN was charged before the token saw it.
     const left = runs.map((r) => /wrong PIN: (\d+) tr/.exec(r.stdout)?.[1]).filter((n) => n !== undefined);
     expect(left.map(Number).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

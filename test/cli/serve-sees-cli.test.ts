@@ -18,8 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => dir.remove());
 
-const cardsList = async () =>
-  JSON.parse((await dpclab(["cards", "list", "--dir", lab, "--json"])).stdout).cards as { index: number; status: string }[];
+const cardsList = async () => JSON.parse((await dpclab(["cards", "list", "--dir", lab, "--json"])).stdout).cards as { index: number; status: string }[];
 
 const deckCard = (index: number) =>
   (JSON.parse(readFileSync(join(lab, "cards", "deck.json"), "utf8")) as { certificates: Record<string, string> }[])[index] as {
@@ -78,7 +77,21 @@ describe("dpclab serve and the CLI share the lab's state", () => {
     const server = await startDpclab(["serve", "--dir", lab, "--port", String(port)]);
     try {
       expect((await dpclab(["accounts", "terminate", "--dir", lab, "--card", "2"])).code).toBe(0);
-      const r = await dpclab(["enroll", "--dir", lab, "--issuer", "entrust", "--card", "2", "--platform", "android", "--url", `http://127.0.0.1:${port}`, "--out", join(dir.path, "out")]);
+      const r = await dpclab([
+        "enroll",
+        "--dir",
+        lab,
+        "--issuer",
+        "entrust",
+        "--card",
+        "2",
+        "--platform",
+        "android",
+        "--url",
+        `http://127.0.0.1:${port}`,
+        "--out",
+        join(dir.path, "out"),
+      ]);
       expect(r.code, r.stdout + r.stderr).toBe(1);
       expect(r.stdout + r.stderr).toMatch(/terminated/);
       expect(r.stdout).not.toContain("✓ register-credential");

@@ -8,6 +8,7 @@ import { fileVersion, readJson, updateJson, writeJson } from "../../src/lab/inde
 import { anything, integer, object, recordOf } from "../../src/lab/shape.js";
 
 const counters = recordOf(integer(0));
+
 import { tempDir } from "../helpers/cli.js";
 
 // The compiled module (the global setup runs tsc), loaded by plain worker threads.
@@ -95,7 +96,7 @@ describe("readJson checks what it reads (issue 10 item 10)", () => {
       writeFileSync(path, '{"__proto__": 3, "constructor": 4}');
       const read = readJson(path, counters) as Record<string, number>;
       expect(Object.getPrototypeOf(read)).toBe(null);
-      expect(read.__proto__).toBe(3);
+      expect(Object.getOwnPropertyDescriptor(read, "__proto__")?.value).toBe(3);
       expect(read.constructor).toBe(4);
       expect(read.toString).toBeUndefined();
     } finally {

@@ -33,7 +33,8 @@ function fakeCard(index: number): CardRecord {
 
 function addCard(issuer: CardIssuer, index: number): CardRecord {
   const card = fakeCard(index);
-  for (const [slot, s] of Object.entries(card.certificates)) issuer.pivCa.registry.record(s, { subject: "CN=x", notAfter: card.expires, ref: `card:${index}/${slot}` });
+  for (const [slot, s] of Object.entries(card.certificates))
+    issuer.pivCa.registry.record(s, { subject: "CN=x", notAfter: card.expires, ref: `card:${index}/${slot}` });
   issuer.addCard(card);
   return card;
 }
@@ -46,7 +47,11 @@ afterEach(() => dir.remove());
 
 describe("card issuer state shared by processes", () => {
   it("a revocation and a termination saved by another writer are seen on the next read, then kept by this one's save", async () => {
-    const server = await CardIssuer.create(lab, { version: 1, alg: "p256", seed: "s", baseUrl: "http://127.0.0.1:7800", createdAt: new Date().toISOString() }, systemClock);
+    const server = await CardIssuer.create(
+      lab,
+      { version: 1, alg: "p256", seed: "s", baseUrl: "http://127.0.0.1:7800", createdAt: new Date().toISOString() },
+      systemClock,
+    );
     const card0 = addCard(server, 0);
     addCard(server, 1);
     server.save();
@@ -83,7 +88,11 @@ describe("card issuer state shared by processes", () => {
   });
 
   it("a card another writer added is found without reopening", async () => {
-    const server = await CardIssuer.create(lab, { version: 1, alg: "p256", seed: "s", baseUrl: "http://127.0.0.1:7800", createdAt: new Date().toISOString() }, systemClock);
+    const server = await CardIssuer.create(
+      lab,
+      { version: 1, alg: "p256", seed: "s", baseUrl: "http://127.0.0.1:7800", createdAt: new Date().toISOString() },
+      systemClock,
+    );
     server.save();
     const cli = await CardIssuer.open(lab, systemClock);
     addCard(cli, 0);
