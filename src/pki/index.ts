@@ -28,13 +28,23 @@ export {
   MAX_DERIVED_VALIDITY_DAYS,
 } from "./derived-certificates.js";
 export { exportSpki, generateKeyPair, generateKeyPairDer, generateSigningKey, importPrivateKey } from "./keys.js";
+export type { ComparableName } from "./name-compare.js";
+export { comparableName, namesMatch } from "./name-compare.js";
+export type { GeneralName, GeneralNameForm, NameConstraints } from "./name-constraints.js";
 export type { CertStatus, OcspResponder, OcspResponderOptions, OcspResult } from "./ocsp.js";
 export { createOcspRequest, newOcspNonce, ocspResponseStatus, readOcspResponse, respondToOcsp } from "./ocsp.js";
 export { OIDS, POLICY_NAMES } from "./oids.js";
 export { certsOnlyP7c } from "./p7c.js";
-export type { PathFailureReason, PathValidationInput, PathValidationResult, RevocationSummary } from "./path-validation.js";
+export type {
+  PathFailureReason,
+  PathValidationInput,
+  PathValidationResult,
+  RevocationOutcome,
+  RevocationSummary,
+} from "./path-validation.js";
 export { validatePath } from "./path-validation.js";
 export { fromPem, toPem } from "./pem.js";
+export type { PolicyConstraints, PolicyMappings } from "./policy-extensions.js";
 export type { HttpRevocationOptions, RevocationCheck, RevocationChecker, RevocationContext } from "./revocation.js";
 export { CaStatusCache, createHttpRevocationChecker } from "./revocation.js";
 export type { RevocationReason } from "./revocation-reason.js";

@@ -44,6 +44,8 @@ export interface CertSpec {
   noAki?: boolean;
   /** v1: no version field, no extensions. */
   v1?: boolean;
+  /** The signature algorithm OID written in both AlgorithmIdentifiers (the signature is ECDSA P-256 whatever it says). */
+  signatureAlgorithm?: string;
 }
 
 const ECDSA_SHA256 = derTlv(0x30, derOid(OIDS.ecdsaWithSHA256));
@@ -56,12 +58,13 @@ export function mint(spec: CertSpec): Uint8Array {
   if (!spec.noAki && signer !== spec.key && !has(OIDS.authorityKeyIdentifier)) {
     exts.push({ oid: OIDS.authorityKeyIdentifier, value: derTlv(0x30, derTlv(0x80, signer.keyId)) });
   }
+  const alg = spec.signatureAlgorithm ? derTlv(0x30, derOid(spec.signatureAlgorithm)) : ECDSA_SHA256;
   const extDer = exts.map((e) => derTlv(0x30, derOid(e.oid), ...(e.critical ? [Uint8Array.of(0x01, 0x01, 0xff)] : []), derTlv(0x04, e.value)));
   const tbs = derTlv(
     0x30,
     ...(spec.v1 ? [] : [Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x02)]),
     derInteger(spec.serial ?? Uint8Array.of(1)),
-    ECDSA_SHA256,
+    alg,
     spec.issuer ?? spec.subject,
     derTlv(0x30, derTime(spec.notBefore), derTime(spec.notAfter)),
     spec.subject,
@@ -69,7 +72,7 @@ export function mint(spec: CertSpec): Uint8Array {
     ...(spec.v1 || extDer.length === 0 ? [] : [derTlv(0xa3, derTlv(0x30, ...extDer))]),
   );
   const signature = sign("sha256", tbs, { key: signer.privateKey, dsaEncoding: "der" });
-  return derTlv(0x30, tbs, ECDSA_SHA256, derBitString(new Uint8Array(signature)));
+  return derTlv(0x30, tbs, alg, derBitString(new Uint8Array(signature)));
 }
 
 export const name = (...rdns: [string, string][]): Uint8Array => derName(rdns);
