@@ -55,8 +55,11 @@ for (const [, number, title, body] of text.matchAll(block)) {
     initialExplicitPolicy: call("SetInitialExplicitPolicy") === "true",
     initialPolicyMappingInhibit: call("SetInitialPolicyMappingInhibit") === "true",
     initialAnyPolicyInhibit: call("SetInitialInhibitAnyPolicy") === "true",
-    /** PKITS's expected user-constrained-policy-set (RFC 5280 §6.1.6 valid_policy_tree ∩ initial set); default {anyPolicy}. */
-    userConstrainedPolicySet: userSet === undefined ? [ANY_POLICY] : policyOids(JSON.parse(userSet)),
+    /**
+     * PKITS's expected user-constrained-policy-set (RFC 5280 §6.1.5(g)) for a valid path; where PKITS.pdf names none,
+     * {NIST-test-policy-1}, the policy of the suite's ordinary certificates.
+     */
+    userConstrainedPolicySet: userSet === undefined ? policyOids("NIST-test-policy-1") : policyOids(JSON.parse(userSet)),
   };
   cases.push(entry);
 }

@@ -121,10 +121,20 @@ async function runPkitsCase(c: PkitsCase, createChecker: (crls: readonly Uint8Ar
 function agrees(c: PkitsCase, r: Outcome, unsupported = c.id in UNSUPPORTED): boolean {
   if ("threw" in r) return false; // a validator answers; it does not throw
   if (unsupported) return !r.ok && (r.reason as string) === "unsupported-algorithm";
-  return r.ok === c.valid;
+  if (r.ok !== c.valid) return false;
+  // A valid path also agrees on the user-constrained policy set (§6.1.5(g)), once validatePath reports it.
+  const reported = r.ok ? (r as { validPolicies?: readonly string[] }).validPolicies : undefined;
+  return reported === undefined || sameSet(reported, c.userConstrainedPolicySet);
 }
 
-const describeResult = (r: Outcome) => ("threw" in r ? `a throw: ${r.threw}` : r.ok ? "valid" : `invalid (${r.reason}: ${r.detail})`);
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
+
+const describeResult = (r: Outcome) =>
+  "threw" in r
+    ? `a throw: ${r.threw}`
+    : r.ok
+      ? `valid${"validPolicies" in r ? ` for ${(r as { validPolicies: string[] }).validPolicies.join(", ") || "no policy"}` : ""}`
+      : `invalid (${r.reason}: ${r.detail})`;
 
 /**
  * Minimal RFC 5280 §6.3 over a fixed set of CRLs, for this harness only until src/pki/crl-checker.ts lands: the CRLs
@@ -184,7 +194,8 @@ describe("NIST PKITS 1.0.1", () => {
     createChecker ??= await crlSetChecker();
     const r = await runPkitsCase(c, createChecker);
     const ok = agrees(c, r);
-    const expected = c.id in UNSUPPORTED ? 'refused: "unsupported-algorithm"' : c.valid ? "valid" : "invalid";
+    const expected =
+      c.id in UNSUPPORTED ? 'refused: "unsupported-algorithm"' : c.valid ? `valid for ${c.userConstrainedPolicySet.join(", ") || "no policy"}` : "invalid";
     dump[c.id] = { expected, agrees: ok, outcome: describeResult(r) };
     if (c.id in KNOWN_GAPS) {
       if (ok) tally.unexpected++;
