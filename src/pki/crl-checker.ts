@@ -15,12 +15,12 @@ import type { RevocationCheck, RevocationChecker, RevocationContext } from "./re
  * `{ error }` saying why each CRL was not used, which the path validator turns into "revocation-unavailable".
  */
 
-/** Where the CRLs come from. */
+/** Where the CRLs come from (synchronously when they are at hand: no promise on the cached path). */
 export interface CrlSource {
   /** Complete (and possibly delta) CRLs that may give the status for this distribution point. */
-  crls(cert: CertificateFacts, dp: DistributionPoint | undefined): Promise<CrlLookup>;
+  crls(cert: CertificateFacts, dp: DistributionPoint | undefined): CrlLookup | Promise<CrlLookup>;
   /** Delta CRLs that may go with this complete CRL (freshestCRL of the certificate and of the CRL, §5.2.6). */
-  deltas(cert: CertificateFacts, complete: CrlFacts): Promise<CrlLookup>;
+  deltas(cert: CertificateFacts, complete: CrlFacts): CrlLookup | Promise<CrlLookup>;
 }
 
 export interface CrlLookup {
@@ -60,8 +60,12 @@ export async function crlStatus(
     const text = crl ? `CRL ${describe(crl)}: ${why}` : why;
     if (!notes.includes(text)) notes.push(text);
   };
-  const signers = new Map<CrlFacts, Promise<Signer>>();
-  const signerOf = (crl: CrlFacts) => {
+  let signers: Map<CrlFacts, Signer | Promise<Signer>> | undefined;
+  const signerOf = (crl: CrlFacts): Signer | Promise<Signer> => {
+    // The common case, decided without a promise: the certificate's issuer signed the CRL.
+    const quick = issuerSigned(crl, issuer);
+    if (quick) return quick;
+    signers ??= new Map();
     let s = signers.get(crl);
     if (!s) {
       s = findSigner(crl, cert, issuer, context);
@@ -81,7 +85,8 @@ export async function crlStatus(
   let crlsSeen = 0;
   for (const dp of dps) {
     if (reasonsMask === ALL_REASONS) break;
-    const { crls, errors } = await source.crls(cert, dp);
+    const got = source.crls(cert, dp);
+    const { crls, errors } = got instanceof Promise ? await got : got;
     for (const e of errors) note(undefined, e);
     for (const crl of crls) {
       if (reasonsMask === ALL_REASONS) break;
@@ -108,7 +113,8 @@ export async function crlStatus(
         note(crl, stale);
         continue;
       }
-      const signer = await signerOf(crl);
+      const pending = signerOf(crl);
+      const signer = pending instanceof Promise ? await pending : pending;
       if ("error" in signer) {
         note(crl, signer.error);
         continue;
@@ -116,7 +122,8 @@ export async function crlStatus(
       // §6.3.3(a)(2), (c), (h): the newest usable delta CRL of the same scope whose base this complete CRL covers.
       let delta: CrlFacts | undefined;
       if (useDeltas) {
-        const found = await source.deltas(cert, crl);
+        const got = source.deltas(cert, crl);
+        const found = got instanceof Promise ? await got : got;
         for (const e of found.errors) note(undefined, e);
         for (const d of found.crls) {
           if (!d.isDelta || !deltaFits(d, crl)) continue;
@@ -196,6 +203,13 @@ function deltaFits(delta: CrlFacts, complete: CrlFacts): boolean {
   if (complete.authorityKeyId !== undefined && delta.authorityKeyId !== complete.authorityKeyId) return false;
   if (complete.crlNumber === undefined || delta.baseCrlNumber === undefined || delta.crlNumber === undefined) return false;
   return delta.baseCrlNumber <= complete.crlNumber && delta.crlNumber > complete.crlNumber;
+}
+
+/** The issuer as signer when it is named by the CRL, its key verifies it, and it may sign CRLs; else undefined. */
+function issuerSigned(crl: CrlFacts, issuer: CertificateFacts): Signer | undefined {
+  if (crl.authorityKeyId !== undefined && issuer.subjectKeyId !== undefined && issuer.subjectKeyId !== crl.authorityKeyId) return undefined;
+  if (!crl.isIssuedBy(issuer.subjectDer) || (issuer.keyUsage && !issuer.keyUsage.has("cRLSign")) || !crl.isSignedBy(issuer)) return undefined;
+  return { signer: issuer };
 }
 
 /**
@@ -285,8 +299,8 @@ export function createCrlSetChecker(crls: readonly Uint8Array[], options: CrlSet
   });
   const lookup: CrlLookup = { crls: parsed, errors };
   const source: CrlSource = {
-    crls: async () => lookup,
-    deltas: async () => lookup,
+    crls: () => lookup,
+    deltas: () => lookup,
   };
   return {
     check(cert, issuer, at, context) {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   DerError,
   type DerNode,
@@ -57,7 +58,7 @@ const KNOWN_CRL_EXTENSIONS = new Set<string>([
 /** CRL entry extensions of §5.3. */
 const KNOWN_ENTRY_EXTENSIONS = new Set<string>([OIDS.crlReason, OIDS.invalidityDate, OIDS.certificateIssuer, OIDS.holdInstructionCode]);
 
-/** Parsed CRLs by content (the same CRL arrives again for every certificate it covers); bounded. */
+/** Parsed CRLs by content digest (the same CRL arrives again for every certificate it covers); bounded. */
 const MAX_CACHED = 1024;
 const byContent = new Map<string, CrlFacts>();
 
@@ -94,6 +95,8 @@ export class CrlFacts {
   /** Entries by key: serialHex for the CRL issuer's certificates, `${serialHex} ${issuer nameKey}` for others (indirect). */
   readonly #entries = new Map<string, CrlEntryFacts>();
   readonly #verifiedBy = new WeakSet<CertificateFacts>();
+  /** Name DERs (certificates' own, immutable) found equal to the issuer. */
+  readonly #issuedBy = new WeakSet<Uint8Array>();
   #issuerKey?: string;
 
   /** Facts of a CRL as DER or PEM, cached by content. */
@@ -106,7 +109,7 @@ export class CrlFacts {
         throw new DpclabError(`not a DER or PEM CRL: ${(e as Error).message}`, "bad-crl");
       }
     }
-    const id = Buffer.from(der.buffer, der.byteOffset, der.length).toString("base64");
+    const id = createHash("sha256").update(der).digest("base64");
     const hit = byContent.get(id);
     if (hit) return hit;
     const facts = new CrlFacts(der.slice());
@@ -267,7 +270,10 @@ export class CrlFacts {
 
   /** Whether this CRL's issuer is `name` (RFC 5280 §7.1). */
   isIssuedBy(nameDer: Uint8Array): boolean {
-    return sameName(this.issuerDer, nameDer);
+    if (this.#issuedBy.has(nameDer)) return true;
+    const same = sameName(this.issuerDer, nameDer);
+    if (same) this.#issuedBy.add(nameDer);
+    return same;
   }
 
   /** Whether `signer`'s key verifies this CRL's signature (remembered per signer). */

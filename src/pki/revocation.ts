@@ -1,7 +1,7 @@
 import type { CertificateFacts } from "./certificate-facts.js";
 import { type CrlLookup, type CrlProcessingOptions, type CrlSource, crlStatus } from "./crl-checker.js";
 import { CrlFacts } from "./crl-facts.js";
-import { certificateFreshestCrl } from "./distribution-point.js";
+import { certificateFreshestCrl, type DistributionPoint } from "./distribution-point.js";
 import { type CertStatus, createOcspRequest, newOcspNonce, readOcspResponse } from "./ocsp.js";
 import type { PathValidationResult } from "./path-validation.js";
 
@@ -58,6 +58,10 @@ export class CaStatusCache {
   }
 }
 
+const NO_ERRORS: readonly string[] = [];
+const NONE: CrlLookup = { crls: [], errors: NO_ERRORS };
+const NO_DP: CrlLookup = { crls: [], errors: ["no http CRL distribution point in the certificate"] };
+
 /** CRLs fetched, by URL (most recently fetched kept). */
 const MAX_CACHED_CRLS = 256;
 
@@ -98,8 +102,8 @@ export function createHttpRevocationChecker(fetchFn: typeof fetch, options: Http
 
   /** A CRL by URL: cached until its nextUpdate, one fetch in flight per URL (the path's checks run concurrently). */
   async function fetchCrl(url: string, at: Date): Promise<CrlFacts> {
-    const hit = crlCache.get(url);
-    if (hit && !(hit.nextUpdate && hit.nextUpdate.getTime() < at.getTime())) return hit;
+    const hit = cached(url, at);
+    if (hit) return hit;
     let pending = inFlight.get(url);
     if (!pending) {
       pending = (async () => {
@@ -129,25 +133,39 @@ export function createHttpRevocationChecker(fetchFn: typeof fetch, options: Http
     return { crls: [], errors };
   }
 
+  /** A CRL of the cache still current at `at`, without a promise. */
+  function cached(url: string, at: Date): CrlFacts | undefined {
+    const hit = crlCache.get(url);
+    return hit && !(hit.nextUpdate && hit.nextUpdate.getTime() < at.getTime()) ? hit : undefined;
+  }
+
   function crlSource(at: Date): CrlSource {
     return {
-      crls: async (_cert, dp) => {
-        if (!dp?.urls.length) return { crls: [], errors: ["no http CRL distribution point in the certificate"] };
-        return firstCrl(dp.urls, at);
+      crls: (_cert, dp) => {
+        if (!dp?.urls.length) return NO_DP;
+        const hit = cached(dp.urls[0] as string, at);
+        return hit ? { crls: [hit], errors: NO_ERRORS } : firstCrl(dp.urls, at);
       },
-      deltas: async (cert, complete) => {
+      deltas: (cert, complete) => {
         // §5.2.6 / §4.2.1.15: delta CRLs are found through freshestCRL, in the certificate or the complete CRL.
-        const dps = [...certificateFreshestCrl(cert), ...complete.freshestCrl].filter((dp) => dp.urls.length);
-        const out: CrlFacts[] = [];
-        const errors: string[] = [];
-        for (const dp of dps) {
-          const found = await firstCrl(dp.urls, at);
-          out.push(...found.crls);
-          errors.push(...found.errors);
-        }
-        return { crls: out, errors };
+        const fromCert = certificateFreshestCrl(cert);
+        if (!fromCert.length && !complete.freshestCrl.length) return NONE;
+        return deltasAt([...fromCert, ...complete.freshestCrl], at);
       },
     };
+  }
+
+  /** The delta CRLs at these freshestCRL distribution points (the first URL of each that answers). */
+  async function deltasAt(all: readonly DistributionPoint[], at: Date): Promise<CrlLookup> {
+    const out: CrlFacts[] = [];
+    const errors: string[] = [];
+    for (const dp of all) {
+      if (!dp.urls.length) continue;
+      const found = await firstCrl(dp.urls, at);
+      out.push(...found.crls);
+      errors.push(...found.errors);
+    }
+    return { crls: out, errors };
   }
 
   async function viaCrl(facts: CertificateFacts, issuer: CertificateFacts, at: Date, context?: RevocationContext): Promise<RevocationCheck> {
