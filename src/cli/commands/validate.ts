@@ -6,7 +6,6 @@ import {
   CertificateFacts,
   createCrlSetChecker,
   createHttpRevocationChecker,
-  OIDS,
   type PathValidationInput,
   type PathValidationResult,
   type RevocationChecker,
@@ -109,31 +108,23 @@ export async function validateCommand(argv: string[]): Promise<number> {
     method = "ocsp";
   }
 
-  const input: PathValidationInput & { initialPolicySet?: string[]; initialExplicitPolicy?: boolean } = {
+  const input: PathValidationInput = {
     leaf,
     intermediates,
     trustAnchors: anchors,
     at,
     // --policy: the path must be valid for one of them (RFC 5280 §6.1.1(c) with initial-explicit-policy).
-    ...(policies.length ? { requiredPolicyOids: policies, initialPolicySet: policies, initialExplicitPolicy: true } : {}),
+    ...(policies.length ? { initialPolicySet: policies, initialExplicitPolicy: true } : {}),
     ...(revocation ? { revocation } : {}),
   };
   const result = await validatePath(input);
-  const out = describe(result, { at, method, policies });
+  const out = describe(result, { at, method });
   if (values.json) console.log(JSON.stringify(out, null, 2));
   else console.log(humanText(out));
   return out.valid ? 0 : 1;
 }
 
-/** The result read loosely: validatePath's revocation and policy fields are being extended (issue 11). */
-interface LooseValid {
-  ok: true;
-  path: CertificateFacts[];
-  validPolicies?: string[];
-  revocation?: { checked?: boolean; reason?: string; source?: string; checks?: { subject: string; serialNumber: string; source: string }[] };
-}
-
-function describe(result: PathValidationResult, opts: { at: Date; method: ValidateJson["revocation"]["method"]; policies: string[] }): ValidateJson {
+function describe(result: PathValidationResult, opts: { at: Date; method: ValidateJson["revocation"]["method"] }): ValidateJson {
   const notChecked = "revocation was NOT checked (give --crl FILE or --ocsp)";
   if (!result.ok) {
     return {
@@ -150,36 +141,25 @@ function describe(result: PathValidationResult, opts: { at: Date; method: Valida
       failure: { reason: result.reason, rfc5280: RFC5280_STEP[result.reason] ?? "§6.1", detail: result.detail },
     };
   }
-  const ok = result as unknown as LooseValid;
-  const checks = ok.revocation?.checks ?? [];
-  const checked = opts.method !== "none" && ok.revocation?.checked !== false && checks.length > 0;
+  const r = result.revocation;
+  const checks = r.checked ? r.checks : [];
   return {
     valid: true,
     at: opts.at.toISOString(),
-    path: ok.path.map((c) => ({ subject: c.subject, issuer: c.issuer, serialNumber: c.serialHex, notAfter: c.notAfter.toISOString() })),
-    validPolicies: ok.validPolicies ?? policiesOnPath(ok.path, opts.policies),
+    path: result.path.map((c) => ({ subject: c.subject, issuer: c.issuer, serialNumber: c.serialHex, notAfter: c.notAfter.toISOString() })),
+    // The user-constrained policy set (RFC 5280 §6.1.5(g)); "2.5.29.32.0" is anyPolicy.
+    validPolicies: result.validPolicies,
     revocation: {
-      checked,
+      checked: r.checked,
       method: opts.method,
-      detail: checked
+      detail: r.checked
         ? `every certificate below the anchor is good, per ${[...new Set(checks.map((c) => c.source.toUpperCase()))].join(" and ")}`
         : opts.method === "none"
           ? notChecked
-          : `revocation was NOT checked${ok.revocation?.reason ? `: ${ok.revocation.reason}` : ""}`,
+          : `revocation was NOT checked: ${r.reason}`,
       checks: checks.map((c) => ({ subject: c.subject, serialNumber: c.serialNumber, source: c.source })),
     },
   };
-}
-
-/**
- * The leaf's policies that every CA below the anchor allows (the same OID or anyPolicy), restricted to --policy when
- * given: what today's validatePath checks (no policy mapping). Used until it reports its valid_policy_tree itself.
- */
-function policiesOnPath(path: CertificateFacts[], wanted: string[]): string[] {
-  const [leaf, ...rest] = path;
-  const cas = rest.slice(0, -1);
-  const asserted = [...(leaf?.policies ?? [])].filter((p) => cas.every((c) => c.policies?.has(p) || c.policies?.has(OIDS.anyPolicy)));
-  return wanted.length ? asserted.filter((p) => wanted.includes(p)) : asserted;
 }
 
 function humanText(out: ValidateJson): string {
