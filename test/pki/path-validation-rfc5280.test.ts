@@ -123,6 +123,12 @@ describe("RFC 5280 §4 encodings refused (x509-limbo)", () => {
     expect((await path(leafWith({ serial: Uint8Array.from([0, ...new Uint8Array(20).fill(0x81)]) }), [ca])).ok).toBe(true); // 20 octets + sign octet
   });
 
+  it("a negative serial: refused by the strict profile only (§4.1.2.2: users SHOULD handle it gracefully)", async () => {
+    const leaf = leafWith({ serial: Uint8Array.of(0x85, 0x01) });
+    expect((await path(leaf, [ca])).ok).toBe(true);
+    expect(await path(leaf, [ca], [pki.root], { strict: true })).toMatchObject({ ok: false, reason: "invalid-certificate" });
+  });
+
   it("a critical AKI", async () => {
     const aki = { oid: OIDS.authorityKeyIdentifier, critical: true, value: derTlv(0x30, derTlv(0x80, ca.key.keyId)) };
     expect(await path(leafWith({}, [KU_EE(), aki]), [ca])).toMatchObject({ ok: false, reason: "invalid-certificate" });
@@ -139,7 +145,7 @@ describe("RFC 5280 §4 encodings refused (x509-limbo)", () => {
     expect(await path(pki.leaf(notCa, "leaf"), [notCa])).toMatchObject({ ok: false, reason: "not-a-ca" });
   });
 
-  it("a CA with an empty subject; an empty issuer", async () => {
+  it("a CA with an empty subject (so an empty issuer below it)", async () => {
     const empty = derTlv(0x30);
     const key = newKey();
     const emptyCa = {
@@ -155,7 +161,10 @@ describe("RFC 5280 §4 encodings refused (x509-limbo)", () => {
       name: empty,
       key,
     };
-    expect(await path(pki.leaf(emptyCa, "leaf"), [emptyCa])).toMatchObject({ ok: false, reason: "invalid-certificate" });
+    // The leaf's issuer is empty too, but the CA is judged first (anchor to leaf).
+    const r = await path(pki.leaf(emptyCa, "leaf"), [emptyCa]);
+    expect(r).toMatchObject({ ok: false, reason: "invalid-certificate" });
+    if (!r.ok) expect(r.detail).toContain("empty subject");
   });
 
   it("a non-critical policyConstraints: refused by the strict profile only (PKITS 4.8.6 expects it valid)", async () => {
