@@ -317,6 +317,16 @@ describe("CrlFacts", () => {
     expect(() => CrlFacts.of(der.subarray(0, der.length - 1))).toThrow(expect.objectContaining({ code: "bad-crl" }));
   });
 
+  it("reads a 20,000-entry CRL (the asn1-schema reader it replaces stopped at its node limit)", async () => {
+    const entries = Array.from({ length: 20_000 }, (_, i) => revokedEntry((0x100000 + i).toString(16), "superseded"));
+    entries.push(revokedEntry(leafSerial, "privilegeWithdrawn"));
+    const der = new Uint8Array(await crl(ca, { entries }));
+    const facts = CrlFacts.of(der);
+    expect(facts.size).toBe(20_001);
+    expect(facts.entryFor(CertificateFacts.of(leaf))?.reason).toBe("privilegeWithdrawn");
+    expectRevoked(await status([der.buffer]), "privilegeWithdrawn");
+  });
+
   it("a CRL set with a CRL that is not DER names it in the undetermined answer and uses the others", async () => {
     const checker = createCrlSetChecker([Uint8Array.of(0x30, 0x00), new Uint8Array(await crl(ca))]);
     expectGood(await status([], { checker }));
