@@ -158,7 +158,9 @@ export async function crlStatus(
   if (reasonsMask === ALL_REASONS) return { status: { status: "good" }, source: "crl" };
   const missing = REASON_FLAG_NAMES.filter((_, bit) => bit > 0 && !(reasonsMask & (1 << bit)));
   if (fromIssuer === 0) {
-    const named = dps.flatMap((dp) => (dp?.crlIssuer ? ["its distribution point's cRLIssuer"] : [])).length ? "the cRLIssuer its distribution point names" : `"${cert.issuer}"`;
+    const named = dps.flatMap((dp) => (dp?.crlIssuer ? ["its distribution point's cRLIssuer"] : [])).length
+      ? "the cRLIssuer its distribution point names"
+      : `"${cert.issuer}"`;
     note(undefined, crlsSeen > 0 ? "only delta CRLs (a delta CRL alone gives no status, RFC 5280 §5.2.4)" : `no CRL issued by ${named}`);
   }
   const why = notes.length
@@ -185,7 +187,8 @@ function scopeMismatch(crl: CrlFacts, cert: CertificateFacts, dp: DistributionPo
   // (b)(2)(i)
   if (idp.names) {
     const dpNames = dp?.names ?? dp?.crlIssuer ?? [nameKey(cert.issuerDer)];
-    if (!idp.names.some((n) => dpNames.includes(n))) return "its issuingDistributionPoint name is not the certificate's distribution point (RFC 5280 §6.3.3(b)(2)(i))";
+    if (!idp.names.some((n) => dpNames.includes(n)))
+      return "its issuingDistributionPoint name is not the certificate's distribution point (RFC 5280 §6.3.3(b)(2)(i))";
   }
   // (b)(2)(ii)–(iv)
   if (idp.onlyContainsUserCerts && cert.isCa) return "it covers only end-entity certificates (onlyContainsUserCerts) and this one is a CA";
@@ -232,7 +235,11 @@ async function findSigner(crl: CrlFacts, cert: CertificateFacts, issuer: Certifi
   };
   if (named(issuer) && usable(issuer)) return { signer: issuer };
   if (!context) {
-    return { error: problems[0] ?? (crl.isIssuedBy(issuer.subjectDer) ? "its signature does not verify with the issuer's key" : "it is not signed by the certificate's issuer") };
+    return {
+      error:
+        problems[0] ??
+        (crl.isIssuedBy(issuer.subjectDer) ? "its signature does not verify with the issuer's key" : "it is not signed by the certificate's issuer"),
+    };
   }
   const at = context.path.findIndex((c) => c === cert || sameDer(c, cert));
   // The certificate itself when it is a CRL issuer whose own status is on the CRL it signs (PKITS 4.14.30: its
@@ -257,11 +264,17 @@ async function findSigner(crl: CrlFacts, cert: CertificateFacts, issuer: Certifi
     }
     return { signer: c };
   }
-  return { error: problems[0] ?? "its signature does not verify with the issuer's key nor with that of any other certificate given to the validator (RFC 5280 §6.3.3(f), (g))" };
+  return {
+    error:
+      problems[0] ??
+      "its signature does not verify with the issuer's key nor with that of any other certificate given to the validator (RFC 5280 §6.3.3(f), (g))",
+  };
 }
 
 function sameDer(a: CertificateFacts, b: CertificateFacts): boolean {
-  return a.der.length === b.der.length && Buffer.from(a.der.buffer, a.der.byteOffset, a.der.length).equals(Buffer.from(b.der.buffer, b.der.byteOffset, b.der.length));
+  return (
+    a.der.length === b.der.length && Buffer.from(a.der.buffer, a.der.byteOffset, a.der.length).equals(Buffer.from(b.der.buffer, b.der.byteOffset, b.der.length))
+  );
 }
 
 function describe(crl: CrlFacts): string {

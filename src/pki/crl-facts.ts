@@ -128,7 +128,8 @@ export class CrlFacts {
       const outer = derExpect(der, 0, der.length, 0x30, "CertificateList");
       if (outer.end !== der.length) throw new DerError("bytes after the CertificateList");
       const [tbs, alg, sig, extra] = derChildren(der, outer);
-      if (tbs?.tag !== 0x30 || alg?.tag !== 0x30 || sig?.tag !== 0x03 || extra) throw new DerError("CertificateList is tbsCertList, signatureAlgorithm, signatureValue");
+      if (tbs?.tag !== 0x30 || alg?.tag !== 0x30 || sig?.tag !== 0x03 || extra)
+        throw new DerError("CertificateList is tbsCertList, signatureAlgorithm, signatureValue");
       this.tbsDer = derElement(der, tbs);
       this.signatureAlgorithm = oidOf(der, alg);
       if (sig.end === sig.body || der[sig.body] !== 0) refuse("its signature BIT STRING has unused bits");
@@ -198,7 +199,8 @@ export class CrlFacts {
         let currentIssuer: string[] | undefined;
         for (const entry of derChildren(der, revoked)) {
           const [serialNode, dateNode, entryExts, more] = entry.tag === 0x30 ? derChildren(der, entry) : [];
-          if (!serialNode || !dateNode || more || (entryExts && entryExts.tag !== 0x30)) throw new DerError("revokedCertificate is userCertificate, revocationDate [, extensions]");
+          if (!serialNode || !dateNode || more || (entryExts && entryExts.tag !== 0x30))
+            throw new DerError("revokedCertificate is userCertificate, revocationDate [, extensions]");
           const serialHex = hexOf(derIntegerContent(der, serialNode));
           const revokedAt = derTimeValue(der, dateNode);
           let reason: RevocationReason = "unspecified";

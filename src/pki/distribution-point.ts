@@ -195,7 +195,12 @@ function attributeValueKey(der: Uint8Array, value: DerNode): string {
     text = undefined;
   }
   if (text === undefined) return `#${hexOf(derElement(der, value))}`;
-  return `"${text.normalize("NFKC").toLowerCase().trim().replace(/\s+/g, " ").replace(/[\\/+=]/g, (c) => `\\${c}`)}`;
+  return `"${text
+    .normalize("NFKC")
+    .toLowerCase()
+    .trim()
+    .replace(/\s+/g, " ")
+    .replace(/[\\/+=]/g, (c) => `\\${c}`)}`;
 }
 
 function missing(what: string): never {

@@ -286,7 +286,8 @@ export function readOcspResponse(
       const [id, maybeCritical] = derChildren(b, ext);
       if (!id || maybeCritical?.tag !== 0x01 || b[maybeCritical.body] !== 0xff) continue;
       const oid = derOidText(b, id);
-      if (!KNOWN_OCSP_EXTENSIONS.has(oid)) throw invalid(`the OCSP response has a critical extension ${oid} that is not understood (status undetermined, RFC 6960 §4.4)`);
+      if (!KNOWN_OCSP_EXTENSIONS.has(oid))
+        throw invalid(`the OCSP response has a critical extension ${oid} that is not understood (status undetermined, RFC 6960 §4.4)`);
     }
     if (!statusNode || !thisUpdateNode || thisUpdateNode.tag !== 0x18) throw new DerError("SingleResponse is certID, certStatus, thisUpdate");
     const thisUpdate = derTimeValue(b, thisUpdateNode);

@@ -23,7 +23,7 @@ export interface RevocationContext {
 
 /**
  * Answers "is this certificate revoked at `at`?" for path validation (certificates as CertificateFacts.of gives them).
- * An `{ error }` answer is "undetermined" (RFC 5280 §6.3.3(k)): the validator refuses the path with reason
+ * An `{ error }` answer is UNDETERMINED (RFC 5280 §6.3.3, last step: not all reasons covered and not revoked): the validator refuses the path with reason
  * "revocation-unavailable" and the error as its detail; it is never taken as "good".
  */
 export interface RevocationChecker {

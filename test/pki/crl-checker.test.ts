@@ -1,14 +1,15 @@
 import { KeyUsageFlags, KeyUsagesExtension, type X509Certificate } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
+import { distributionPointsValue, rawExtension } from "../../src/pki/crl.js";
 import {
   CertificateAuthority,
   CertificateFacts,
   type CrlEntry,
+  CrlFacts,
   type CrlOptions,
   createCrl,
   createCrlSetChecker,
   createHttpRevocationChecker,
-  CrlFacts,
   generateKeyPairDer,
   OIDS,
   type PathValidationResult,
@@ -18,7 +19,6 @@ import {
   toPem,
   validatePath,
 } from "../../src/pki/index.js";
-import { distributionPointsValue, rawExtension } from "../../src/pki/crl.js";
 import { DAY, newSpki, T0 } from "./helpers.js";
 
 /**
@@ -71,7 +71,10 @@ const revokedEntry = (serialNumber: string, reason: CrlEntry["reason"] = "keyCom
 });
 
 /** The leaf's status as validatePath asks for it: path leaf → ca → root, every certificate a candidate CRL signer. */
-async function status(crls: ArrayBuffer[], options: { cert?: X509Certificate; extra?: X509Certificate[]; checker?: RevocationChecker; at?: Date } = {}): Promise<RevocationCheck> {
+async function status(
+  crls: ArrayBuffer[],
+  options: { cert?: X509Certificate; extra?: X509Certificate[]; checker?: RevocationChecker; at?: Date } = {},
+): Promise<RevocationCheck> {
   const checker = options.checker ?? createCrlSetChecker(crls.map((c) => new Uint8Array(c)));
   const cert = CertificateFacts.of(options.cert ?? leaf);
   const issuer = CertificateFacts.of(ca.certificate);
@@ -123,12 +126,18 @@ describe("complete CRLs (RFC 5280 §6.3.3)", () => {
 
   it("stale or not-yet-valid CRLs are not used (§6.3.3(a)(1))", async () => {
     expectUndetermined(await status([await crl(ca)], { at: new Date(NEXT.getTime() + 1000) }), /stale/);
-    expectUndetermined(await status([await crl(ca, { thisUpdate: new Date(AT.getTime() + DAY), nextUpdate: new Date(AT.getTime() + 2 * DAY) })]), /not yet valid/);
+    expectUndetermined(
+      await status([await crl(ca, { thisUpdate: new Date(AT.getTime() + DAY), nextUpdate: new Date(AT.getTime() + 2 * DAY) })]),
+      /not yet valid/,
+    );
   });
 
   it("an unknown critical CRL or entry extension makes the CRL unusable, never good (§5.2, §5.3); a non-critical one is ignored", async () => {
     const ext = (critical: boolean) => [{ oid: UNKNOWN_OID, critical, value: Uint8Array.of(0x05, 0x00) }];
-    expectUndetermined(await status([await crl(ca, { extraExtensions: ext(true) })]), new RegExp(`critical CRL extension ${UNKNOWN_OID.replace(/\./g, "\\.")}`));
+    expectUndetermined(
+      await status([await crl(ca, { extraExtensions: ext(true) })]),
+      new RegExp(`critical CRL extension ${UNKNOWN_OID.replace(/\./g, "\\.")}`),
+    );
     expectGood(await status([await crl(ca, { extraExtensions: ext(false) })]));
     // The entry with the critical extension is about another certificate: the whole CRL is still unusable.
     const other = revokedEntry("0badc0de", "keyCompromise", { extraExtensions: ext(true) });
@@ -162,7 +171,10 @@ describe("complete CRLs (RFC 5280 §6.3.3)", () => {
 describe("issuingDistributionPoint scope (§6.3.3(b)(2), (d))", () => {
   it("a distributionPoint name must be one of the certificate's", async () => {
     expectGood(await status([await crl(ca, { issuingDistributionPoint: { fullNameUris: [CRL_URL] } })]));
-    expectUndetermined(await status([await crl(ca, { issuingDistributionPoint: { fullNameUris: ["http://crl.test/other.crl"] } })]), /issuingDistributionPoint name/);
+    expectUndetermined(
+      await status([await crl(ca, { issuingDistributionPoint: { fullNameUris: ["http://crl.test/other.crl"] } })]),
+      /issuingDistributionPoint name/,
+    );
   });
 
   it("onlyContainsUserCerts, onlyContainsCACerts and onlyContainsAttributeCerts", async () => {
@@ -206,7 +218,11 @@ describe("issuingDistributionPoint scope (§6.3.3(b)(2), (d))", () => {
 
 describe("indirect CRLs and cRLIssuer (§5.3.3, §6.3.3(b)(1), (f))", () => {
   it("a separate CRL issuer named in the DP, its CRL indirect, certificateIssuer carried forward between entries", async () => {
-    const crlIssuer = await root.createSubordinate({ commonName: "DPCLAB TEST Indirect CRL Issuer", notBefore: T0, notAfter: new Date(T0.getTime() + 900 * DAY) });
+    const crlIssuer = await root.createSubordinate({
+      commonName: "DPCLAB TEST Indirect CRL Issuer",
+      notBefore: T0,
+      notAfter: new Date(T0.getTime() + 900 * DAY),
+    });
     const crlIssuerName = crlIssuer.nameDer;
     const viaIssuer = await issueLeaf(ca, "Indirect TEST", { crlIssuer: crlIssuerName });
     const viaSerial = viaIssuer.serialNumber.toLowerCase();
@@ -251,9 +267,20 @@ describe("delta CRLs (§5.2.4, §6.3.3(c), (i)–(k))", () => {
     expectGood(await status([complete, laterBase]));
     const older = await crl(ca, { crlNumber: 4, deltaOf: 3, entries: [revokedEntry(leafSerial)] });
     expectGood(await status([complete, older]));
-    const otherScope = await crl(ca, { crlNumber: 6, deltaOf: 5, entries: [revokedEntry(leafSerial)], issuingDistributionPoint: { onlyContainsUserCerts: true } });
+    const otherScope = await crl(ca, {
+      crlNumber: 6,
+      deltaOf: 5,
+      entries: [revokedEntry(leafSerial)],
+      issuingDistributionPoint: { onlyContainsUserCerts: true },
+    });
     expectGood(await status([complete, otherScope]));
-    const staleDelta = await crl(ca, { crlNumber: 6, deltaOf: 5, entries: [revokedEntry(leafSerial)], nextUpdate: new Date(AT.getTime() - 1000), thisUpdate: T0 });
+    const staleDelta = await crl(ca, {
+      crlNumber: 6,
+      deltaOf: 5,
+      entries: [revokedEntry(leafSerial)],
+      nextUpdate: new Date(AT.getTime() - 1000),
+      thisUpdate: T0,
+    });
     expectGood(await status([complete, staleDelta]));
     const critical = await crl(ca, {
       crlNumber: 6,

@@ -26,7 +26,8 @@ describe("readOcspResponse and extensions", () => {
     });
   });
 
-  const ext = (oid: string, critical: boolean) => derSequence(derOid(oid), ...(critical ? [Uint8Array.of(0x01, 0x01, 0xff)] : []), derOctetString(Uint8Array.of(0x05, 0x00)));
+  const ext = (oid: string, critical: boolean) =>
+    derSequence(derOid(oid), ...(critical ? [Uint8Array.of(0x01, 0x01, 0xff)] : []), derOctetString(Uint8Array.of(0x05, 0x00)));
 
   /** The CA's answer with these response and single extensions, signed again by the CA. */
   async function answer(responseExts: Uint8Array[], singleExts: Uint8Array[]): Promise<Uint8Array> {
