@@ -219,7 +219,8 @@ function issuerSigned(crl: CrlFacts, issuer: CertificateFacts): Signer | undefin
  * §6.3.3(f), (g): the certificate whose key signed the CRL, named as its issuer, with cRLSign when it has keyUsage,
  * and valid to the same trust anchor: the certificate's issuer, a certificate above it in the path (already being
  * validated), or another certificate the validator was given (a separate CRL signer, another key of the CA) that
- * `context.validate` accepts with the same anchor. Without a context only the issuer can sign.
+ * `context.validate` accepts with the same anchor. Without a context only the issuer can sign. A CRL signer's
+ * certificate is never fetched (no AIA chasing for CRL issuers): it must be among the certificates the validator got.
  */
 async function findSigner(crl: CrlFacts, cert: CertificateFacts, issuer: CertificateFacts, context: RevocationContext | undefined): Promise<Signer> {
   const problems: string[] = [];
