@@ -125,6 +125,27 @@ const PROCESSED_EXTENSIONS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Critical extensions a trust anchor certificate may carry: those read of an anchor (basicConstraints, keyUsage,
+ * nameConstraints — applied to the path), and those that say nothing to a relying party about the anchor's own use.
+ * An anchor's policyMappings, policyConstraints or inhibitAnyPolicy are not applied (no RFC 5937 policy inputs from
+ * the anchor), so marked critical they fail rather than being ignored.
+ */
+const ANCHOR_PROCESSED_EXTENSIONS: ReadonlySet<string> = new Set(
+  [...PROCESSED_EXTENSIONS].filter((oid) => oid !== OIDS.policyMappings && oid !== OIDS.policyConstraints && oid !== OIDS.inhibitAnyPolicy),
+);
+
+/** What RFC 5280 §4 forbids in a CA certificate, checked of an anchor given as a certificate (x509-limbo aki/ski). */
+function anchorEncodingProblem(anchor: CertificateFacts, strict: boolean): string | undefined {
+  if (anchor.extension(OIDS.authorityKeyIdentifier)?.critical) return "the authorityKeyIdentifier extension is critical (RFC 5280 §4.2.1.1)";
+  if (anchor.extension(OIDS.subjectKeyIdentifier)?.critical) return "the subjectKeyIdentifier extension is critical (RFC 5280 §4.2.1.2)";
+  if (strict && anchor.version === 3) {
+    if (anchor.extension(OIDS.basicConstraints)?.critical === false) return "basicConstraints is not critical (RFC 5280 §4.2.1.9)";
+    if (anchor.subjectKeyId === undefined) return "no subjectKeyIdentifier (RFC 5280 §4.2.1.2)";
+  }
+  return undefined;
+}
+
+/**
  * RFC 5280 §6.1 path validation, complete for what Federal PKI paths use (FIPS 201-3 §6.2.3.1; PIV-I and SSP paths
  * cross-certified under Federal Common Policy):
  * - building (path-builder.ts): every candidate issuer by §7.1 name match, with backtracking, bounded;
@@ -139,13 +160,16 @@ const PROCESSED_EXTENSIONS: ReadonlySet<string> = new Set([
  * keyCertSign without cA (in a CA or a leaf); more under `strict` (a non-critical policyConstraints among them).
  *
  * Trust anchors (§6.1.1(d)): the inputs are the anchor's name and public key, taken from the anchor certificate; the
- * anchor is not part of the path, so its signature, its critical extensions and its policies, name constraints and
- * policy constraints are not checked or applied (no RFC 5937 anchor constraints). Two things of an anchor
- * certificate are checked, deliberately: it must be valid at `at` (an expired root is not trusted), and a v3 anchor
- * must say it is a CA — basicConstraints cA TRUE and, when it has keyUsage, keyCertSign (§4.2.1.9: "conforming CAs
- * MUST include this extension in all CA certificates that contain public keys used to validate digital signatures
- * on certificates"; x509-limbo rfc5280::root-missing-basic-constraints and root-inconsistent-ca-extensions). A v1
- * anchor cannot carry extensions and is accepted as name + key.
+ * anchor is not part of the path, so its signature is not checked, nor are its certificatePolicies, policyMappings,
+ * policyConstraints or inhibitAnyPolicy applied (no RFC 5937 policy inputs). What is checked of an anchor
+ * certificate, deliberately (failing closed, and what the public x509-limbo cases expect): it must be valid at `at`
+ * (an expired root is not trusted); a v3 anchor must say it is a CA — basicConstraints cA TRUE and, when it has
+ * keyUsage, keyCertSign (§4.2.1.9: "conforming CAs MUST include this extension in all CA certificates that contain
+ * public keys used to validate digital signatures on certificates"; limbo root-missing-basic-constraints,
+ * root-inconsistent-ca-extensions); no critical extension it does not process (limbo
+ * unknown-critical-extension-root), no critical AKI or SKI; its nameConstraints, if any, bound every name below it
+ * (RFC 5937 §2; limbo rfc5280::nc). A v1 anchor cannot carry extensions and is accepted as name + key. Under `strict`
+ * a non-critical basicConstraints or a missing SKI in an anchor fails too.
  *
  * Not done (not used by FPKI paths, each refused rather than ignored where it matters): DSA and other algorithms
  * outside CERT-12 ("unsupported-algorithm"); otherName/x400/ediParty/registeredID name constraints (a name of such a
@@ -223,10 +247,21 @@ function checkPath(candidate: PathCandidate, at: number, policyInputs: PolicyInp
   if (anchor.keyUsage && !anchor.keyUsage.has("keyCertSign")) {
     return fail("key-usage", `trust anchor "${anchor.subject}" has keyUsage without keyCertSign (RFC 5280 §4.2.1.3)`);
   }
+  for (const ext of anchor.extensions) {
+    if (ext.critical && !ANCHOR_PROCESSED_EXTENSIONS.has(ext.oid)) {
+      return fail(
+        "unknown-critical-extension",
+        `trust anchor "${anchor.subject}" has critical extension ${ext.oid}, which this validator does not process in an anchor`,
+      );
+    }
+  }
+  const anchorMalformed = anchorEncodingProblem(anchor, input.strict === true);
+  if (anchorMalformed) return fail("invalid-certificate", `trust anchor "${anchor.subject}": ${anchorMalformed}`);
 
-  // §6.1.2 state.
+  // §6.1.2 state; the anchor's own nameConstraints bound the whole path (RFC 5937 §2, as x509-limbo rfc5280::nc::* expect).
   const policy = new PolicyTreeState(n, policyInputs);
   const constraints: { ca: CertificateFacts; nc: NameConstraints }[] = [];
+  if (anchor.nameConstraints) constraints.push({ ca: anchor, nc: anchor.nameConstraints });
   let maxPathLength = n;
 
   for (let i = 1; i <= n; i++) {
@@ -313,9 +348,17 @@ function encodingProblem(cert: CertificateFacts, isCaInPath: boolean, strict: bo
   if (!cert.isCa && cert.keyUsage?.has("keyCertSign") && !isCaInPath) {
     return "keyUsage asserts keyCertSign but basicConstraints cA is not TRUE (RFC 5280 §4.2.1.9)";
   }
+  if (!claimsCa && !isCaInPath && cert.subjectDer.length <= 2 && cert.extension(OIDS.subjectAltName)?.critical !== true) {
+    return "an empty subject name without a critical subjectAltName (RFC 5280 §4.1.2.6)";
+  }
   const aki = cert.extension(OIDS.authorityKeyIdentifier);
   if (aki?.critical) return "the authorityKeyIdentifier extension is critical (RFC 5280 §4.2.1.1: MUST be non-critical)";
+  if (cert.extension(OIDS.subjectKeyIdentifier)?.critical) return "the subjectKeyIdentifier extension is critical (RFC 5280 §4.2.1.2: MUST be non-critical)";
   if (strict) {
+    // Strict only: PKITS 4.6.4 expects a path through a CA with a non-critical basicConstraints to be valid.
+    const bc = cert.extension(OIDS.basicConstraints);
+    if (cert.isCa && bc && !bc.critical) return "a CA whose basicConstraints is not critical (RFC 5280 §4.2.1.9: MUST be critical)";
+    if ((cert.isCa || isCaInPath) && cert.subjectKeyId === undefined) return "a CA certificate without subjectKeyIdentifier (RFC 5280 §4.2.1.2: MUST appear)";
     // Strict only: PKITS 4.8.6, 4.8.10, 4.10.9, 4.12.2 and others expect paths through CAs with a non-critical
     // policyConstraints to be valid, and §6.1.4(i) processes the extension whatever its criticality.
     const pc = cert.extension(OIDS.policyConstraints);

@@ -2,7 +2,24 @@ import { describe, expect, it } from "vitest";
 import { derTlv } from "../../src/der.js";
 import { CertificateFacts, OIDS, type RevocationChecker, type RevocationContext, validatePath } from "../../src/pki/index.js";
 import { DAY, T0 } from "./helpers.js";
-import { basicConstraints, C, CN, HandPki, KU_CA, KU_EE, keyUsage, mint, name, newKey, O, policies, policyConstraints } from "./path-validation-certs.js";
+import {
+  basicConstraints,
+  C,
+  CN,
+  gn,
+  HandPki,
+  KU_CA,
+  KU_EE,
+  keyUsage,
+  mint,
+  name,
+  nameConstraints,
+  newKey,
+  O,
+  policies,
+  policyConstraints,
+  subjectAltName,
+} from "./path-validation-certs.js";
 
 const AT = new Date(T0.getTime() + DAY);
 const END = new Date(T0.getTime() + 365 * DAY);
@@ -31,17 +48,36 @@ describe("unknown critical extensions (§6.1.4(o), §4.2)", () => {
 });
 
 describe("trust anchors (§6.1.1(d))", () => {
-  it("the anchor is name + key: its own signature and its critical extensions are not checked", async () => {
-    // An anchor "signed" by some other key, with an unknown critical extension: still an anchor.
+  it("the anchor is name + key: its own signature is not checked", async () => {
     const key = newKey();
     const n = name([C, "US"], [O, "DPCLAB TEST"], [CN, "Odd Anchor"]);
     const anchor = {
-      der: mint({ subject: n, key, signer: newKey(), notBefore: T0, notAfter: END, extensions: [basicConstraints(true), KU_CA(), unknownExt(true)] }),
+      der: mint({ subject: n, key, signer: newKey(), notBefore: T0, notAfter: END, extensions: [basicConstraints(true), KU_CA()] }),
       name: n,
       key,
     };
-    const leaf = pki.leaf(anchor, "leaf");
-    expect((await path(leaf, [], [anchor])).ok).toBe(true);
+    expect((await path(pki.leaf(anchor, "leaf"), [], [anchor])).ok).toBe(true);
+  });
+
+  it("an anchor with a critical extension it does not process fails; an unrelated such anchor does not matter (limbo unknown-critical-extension-root)", async () => {
+    const odd = new HandPki(T0, END, [basicConstraints(true), KU_CA(), unknownExt(true)]);
+    const r = await path(odd.leaf(odd.root, "leaf"), [], [odd.root]);
+    expect(r).toMatchObject({ ok: false, reason: "unknown-critical-extension" });
+    if (!r.ok) expect(r.detail).toContain("trust anchor");
+    expect((await path(pki.leaf(pki.root, "leaf"), [], [odd.root, pki.root])).ok).toBe(true);
+  });
+
+  it("an anchor's nameConstraints bound the path (RFC 5937 §2, limbo rfc5280::nc); its critical SKI or AKI is refused", async () => {
+    const constrained = new HandPki(T0, END, [basicConstraints(true), KU_CA(), nameConstraints([gn.dns("agency.test")])]);
+    const inside = constrained.leaf(constrained.root, "host", [KU_EE(), subjectAltName(gn.dns("www.agency.test"))]);
+    const outside = constrained.leaf(constrained.root, "host", [KU_EE(), subjectAltName(gn.dns("www.elsewhere.test"))]);
+    expect((await path(inside, [], [constrained.root])).ok).toBe(true);
+    expect(await path(outside, [], [constrained.root])).toMatchObject({ ok: false, reason: "name-constraints" });
+    const key = newKey();
+    const n = name([C, "US"], [O, "DPCLAB TEST"], [CN, "Crit SKI Anchor"]);
+    const critSki = { oid: OIDS.subjectKeyIdentifier, critical: true, value: derTlv(0x04, key.keyId) };
+    const anchor = { der: mint({ subject: n, key, notBefore: T0, notAfter: END, extensions: [basicConstraints(true), KU_CA(), critSki] }), name: n, key };
+    expect(await path(pki.leaf(anchor, "leaf"), [], [anchor])).toMatchObject({ ok: false, reason: "invalid-certificate" });
   });
 
   it("a v3 anchor without basicConstraints cA, or with keyUsage lacking keyCertSign, is refused (x509-limbo root-missing-basic-constraints)", async () => {
@@ -127,6 +163,21 @@ describe("RFC 5280 §4 encodings refused (x509-limbo)", () => {
     const leaf = leafWith({ serial: Uint8Array.of(0x85, 0x01) });
     expect((await path(leaf, [ca])).ok).toBe(true);
     expect(await path(leaf, [ca], [pki.root], { strict: true })).toMatchObject({ ok: false, reason: "invalid-certificate" });
+  });
+
+  it("a critical SKI in the path; a leaf with an empty subject and no critical subjectAltName", async () => {
+    const critSki = { oid: OIDS.subjectKeyIdentifier, critical: true, value: derTlv(0x04, Uint8Array.of(1, 2, 3)) };
+    expect(await path(leafWith({}, [KU_EE(), critSki]), [ca])).toMatchObject({ ok: false, reason: "invalid-certificate" });
+    const anon = (exts: ReturnType<typeof KU_EE>[]) => pki.leaf(ca, derTlv(0x30), exts);
+    expect(await path(anon([KU_EE(), subjectAltName(gn.email("pat@agency.test"))]), [ca])).toMatchObject({ ok: false, reason: "invalid-certificate" });
+    expect((await path(anon([KU_EE(), { ...subjectAltName(gn.email("pat@agency.test")), critical: true }]), [ca])).ok).toBe(true);
+  });
+
+  it("a CA with a non-critical basicConstraints: refused by the strict profile only (PKITS 4.6.4 expects it valid)", async () => {
+    const soft = pki.ca(pki.root, "Soft BC CA", [{ ...basicConstraints(true), critical: false }]);
+    const leaf = pki.leaf(soft, "leaf");
+    expect((await path(leaf, [soft])).ok).toBe(true);
+    expect(await path(leaf, [soft], [pki.root], { strict: true })).toMatchObject({ ok: false, reason: "invalid-certificate" });
   });
 
   it("a critical AKI", async () => {
