@@ -27,6 +27,9 @@ export interface NameConstraints {
   readonly excluded: readonly GeneralName[];
 }
 
+/** Most name × subtree comparisons for one certificate (Go: maxConstraintComparisons = 250,000). */
+const MAX_COMPARISONS = 250_000;
+
 const FORMS: readonly GeneralNameForm[] = [
   "otherName",
   "rfc822Name",
@@ -117,6 +120,12 @@ export function constrainedNames(cert: CertificateFacts): GeneralName[] {
  * that form — together that is the §6.1.4(g) intersection; any excluded subtree refuses). Returns why not, or undefined.
  */
 export function checkNameConstraints(names: readonly GeneralName[], constraints: readonly { ca: CertificateFacts; nc: NameConstraints }[]): string | undefined {
+  // Bounded work, as Go's crypto/x509 bounds it: a certificate with thousands of names under thousands of subtrees is
+  // refused rather than checked (x509-limbo pathological::nc-dos-*).
+  let comparisons = 0;
+  for (const { nc } of constraints) comparisons += names.length * (nc.permitted.length + nc.excluded.length);
+  if (comparisons > MAX_COMPARISONS)
+    return `${names.length} names under ${comparisons / Math.max(1, names.length)} subtrees: more than ${MAX_COMPARISONS} comparisons, not checked`;
   for (const { ca, nc } of constraints) {
     for (const name of names) {
       const shown = () => describe(name);

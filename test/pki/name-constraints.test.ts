@@ -99,6 +99,16 @@ describe("name constraints (RFC 5280 §4.2.1.10, §6.1.3(b)(c), §6.1.4(g))", ()
     expect((await check(plain, pki.leaf(plain, "Pat", [KU_EE(), subjectAltName(gn.otherName("1.3.6.1.4.1.311.20.2.3"))]))).ok).toBe(true);
   });
 
+  it("too many names under too many subtrees is refused, not checked (bounded work; x509-limbo nc-dos)", async () => {
+    const subtrees = Array.from({ length: 1000 }, (_, i) => gn.dns(`d${i}.agency.test`));
+    const ca = pki.ca(pki.root, "Many NC CA", [nameConstraints(subtrees)]);
+    const names = Array.from({ length: 300 }, (_, i) => gn.dns(`h${i}.d1.agency.test`));
+    const r = await check(ca, pki.leaf(ca, "host", [KU_EE(), subjectAltName(...names)]));
+    expect(r).toMatchObject({ ok: false, reason: "name-constraints" });
+    if (!r.ok) expect(r.detail).toContain("comparisons");
+    expect((await check(ca, pki.leaf(ca, "host", [KU_EE(), subjectAltName(...names.slice(0, 100))]))).ok).toBe(true);
+  });
+
   it("constraints of every CA above apply together (intersection); a self-issued intermediate's subject is exempt", async () => {
     const top = pki.ca(pki.root, "Top NC CA", [nameConstraints([gn.dns("agency.test")])]);
     const mid = pki.ca(top, "Mid NC CA", [nameConstraints([gn.dns("other.test")])]);

@@ -180,6 +180,13 @@ describe("RFC 5280 §4 encodings refused (x509-limbo)", () => {
     expect(await path(leaf, [soft], [pki.root], { strict: true })).toMatchObject({ ok: false, reason: "invalid-certificate" });
   });
 
+  it("an empty extendedKeyUsage, certificatePolicies or subjectAltName (SIZE (1..MAX); limbo ee-eku-empty)", async () => {
+    for (const oid of [OIDS.extKeyUsage, OIDS.certificatePolicies, OIDS.subjectAltName]) {
+      const r = await path(leafWith({}, [KU_EE(), { oid, value: derTlv(0x30) }]), [ca]);
+      expect(r, oid).toMatchObject({ ok: false, reason: "invalid-certificate" });
+    }
+  });
+
   it("a critical AKI", async () => {
     const aki = { oid: OIDS.authorityKeyIdentifier, critical: true, value: derTlv(0x30, derTlv(0x80, ca.key.keyId)) };
     expect(await path(leafWith({}, [KU_EE(), aki]), [ca])).toMatchObject({ ok: false, reason: "invalid-certificate" });
