@@ -162,8 +162,11 @@ export class PolicyTreeState {
       const anyLeaf = leafLevel.get(ANY);
       if (anyLeaf) {
         for (const p of wanted) {
-          if (inSet.has(p) || leafLevel.has(p)) continue;
-          leafLevel.set(p, { policy: p, expected: new Set([p]), parents: new Set(anyLeaf.parents) });
+          if (inSet.has(p)) continue;
+          // A node of that policy reached the leaf through a mapping: the new one under anyPolicy merges into it.
+          const existing = leafLevel.get(p);
+          if (existing) for (const parent of anyLeaf.parents) existing.parents.add(parent);
+          else leafLevel.set(p, { policy: p, expected: new Set([p]), parents: new Set(anyLeaf.parents) });
         }
         leafLevel.delete(ANY);
       }

@@ -96,6 +96,13 @@ describe("certificate policies (RFC 5280 §6.1.3(d)–(f), §6.1.4(a), (b), (h)�
     expect(await check([toAny, subAny], pki.leaf(subAny, "leaf", [KU_EE(), policies(P1)]))).toMatchObject({ ok: false, reason: "policy" });
   });
 
+  it("§6.1.5(g)(iii)(4): a leaf-level anyPolicy stands for a wanted policy even where a mapped copy of it was cut off", async () => {
+    const ca = pki.ca(pki.root, "Map+Any CA", [policies(P1, ANY), policyMappings([P1, P2])]);
+    const sub = pki.ca(ca, "Any sub CA 3", [policies(ANY)]);
+    const leaf = pki.leaf(sub, "leaf", [KU_EE(), policies(ANY)]);
+    expect(await check([ca, sub], leaf, { initialPolicySet: [P2], initialExplicitPolicy: true }, true)).toMatchObject({ ok: true, validPolicies: [P2] });
+  });
+
   it("inhibitPolicyMapping in a CA certificate stops mappings below (PKITS 4.11.1)", async () => {
     const ca = pki.ca(pki.root, "IPM CA", [policies(P1), policyConstraints({ inhibitPolicyMapping: 0 })]);
     const sub = pki.ca(ca, "IPM sub CA", [policies(P1), policyMappings([P1, P2])]);
