@@ -45,7 +45,7 @@ export class PivCard {
     if (!Number.isInteger(maxTries) || maxTries < 1 || maxTries > MAX_PIN_TRIES) {
       throw new DpclabError(`maxTries must be 1 to ${MAX_PIN_TRIES} (FIPS 201-3 §4.3.1)`, "bad-max-tries");
     }
-    const token = lib.token(tokenLabel);
+    const token = lib.tokenSettled(tokenLabel);
     if (!token) throw new DpclabError(`no card "${tokenLabel}" in the token store`, "card-not-found", 404);
     // Read-write: C_SetPIN and the SO login for unblocking need it, and SoftHSM refuses an SO login while RO sessions exist.
     // While this card is open, no PIN reaches its token but through #presentPin.

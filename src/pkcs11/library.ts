@@ -19,6 +19,11 @@ export interface TokenSummary {
  */
 const registry = new Map<string, Pkcs11Library>();
 
+/** How often a card missing from a fresh library is looked for again (see tokenSettled), and the first pause. */
+const TOKEN_RESCANS = 4;
+const RESCAN_PAUSE_MS = 10;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
 /** C_GetTokenInfo answers for a slot id that no longer holds what it held (renumbered, removed). */
 const SLOT_GONE = ["CKR_SLOT_ID_INVALID", "CKR_TOKEN_NOT_PRESENT", "CKR_DEVICE_REMOVED", "CKR_TOKEN_NOT_RECOGNIZED"];
 
@@ -35,6 +40,8 @@ export class Pkcs11Library implements SessionHost {
   #softhsmConf: string | undefined;
   #generation = 0;
   #open = true;
+  /** Sessions opened in this generation and not closed: a re-initialisation would kill them. */
+  #liveSessions = 0;
   /**
    * label → slot of every token seen in this generation, and every slot seen (by id, hex) with its state. A card open
    * looks a label up here and confirms it with one C_GetTokenInfo instead of scanning every slot (which made opening N
@@ -93,6 +100,7 @@ export class Pkcs11Library implements SessionHost {
   reinitialize(opts: { softhsmConf?: string } = {}): void {
     p11("C_Finalize", () => this.module.C_Finalize());
     this.#generation++;
+    this.#liveSessions = 0;
     this.#forgetTokens();
     this.#pinGuards.clear();
     this.#initialize(opts.softhsmConf ?? this.#softhsmConf);
@@ -174,6 +182,26 @@ export class Pkcs11Library implements SessionHost {
 
   pinGuard(slot: SlotId): symbol | undefined {
     return this.#pinGuards.get(slot.toString("hex"))?.key;
+  }
+
+  /**
+   * token(label), and while it is missing and this process holds no session, re-initialise and look again a few
+   * times. SoftHSM rewrites a token's token.object on every C_Login (the CKF_USER_PIN_COUNT_LOW flag) without an
+   * atomic replace, so a process whose C_Initialize scans the token dir at that instant does not see the token:
+   * 3 of 60 parallel `pki-auth` with wrong PINs failed with "no card … in the token store" (issue 10 item 3).
+   */
+  tokenSettled(label: string): TokenSummary | undefined {
+    let found = this.token(label);
+    for (let i = 0; !found && i < TOKEN_RESCANS && this.#liveSessions === 0; i++) {
+      Atomics.wait(pause, 0, 0, RESCAN_PAUSE_MS * 2 ** i); // synchronous: the callers are
+      this.reinitialize();
+      found = this.token(label);
+    }
+    return found;
+  }
+
+  sessionClosed(): void {
+    if (this.#liveSessions > 0) this.#liveSessions--;
   }
 
   findSlotByLabel(label: string): SlotId | undefined {
@@ -260,6 +288,7 @@ export class Pkcs11Library implements SessionHost {
     const m = this.module;
     const flags = pkcs11js.CKF_SERIAL_SESSION | (opts.readWrite ? pkcs11js.CKF_RW_SESSION : 0);
     const handle = p11("C_OpenSession", () => m.C_OpenSession(slot, flags));
+    this.#liveSessions++;
     return new Pkcs11Session(this, handle, slot);
   }
 

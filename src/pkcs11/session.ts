@@ -16,6 +16,8 @@ export interface SessionHost {
   readonly generation: number;
   /** The key a PIN presented to this slot's token must carry, if its owner guards it (PivCard does). */
   pinGuard?(slot: Buffer): symbol | undefined;
+  /** A session of the current generation was closed (the library counts live sessions). */
+  sessionClosed?(): void;
 }
 
 export interface KeyPairTemplate {
@@ -120,6 +122,7 @@ export class Pkcs11Session {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#host.generation !== this.#generation) return; // C_Finalize already closed it
+    this.#host.sessionClosed?.();
     p11("C_CloseSession", () => this.#host.module.C_CloseSession(this.handle));
   }
 
