@@ -14,7 +14,7 @@ const file = (name: string) => join(dir.path, name);
 let server: Awaited<ReturnType<typeof startDpclab>>;
 
 const PKITS = join(import.meta.dirname, "../fixtures/pkits");
-const DERIVED_PIV_AUTH = "2.16.840.1.101.3.2.1.3.13"; // the card's PIV Authentication policy (id-fpki-common-authentication)
+const PIV_AUTH_POLICY = "2.16.840.1.101.3.2.1.3.13"; // the card's PIV Authentication policy (id-fpki-common-authentication)
 
 beforeAll(async () => {
   const port = await freePort();
@@ -61,7 +61,7 @@ describe("dpclab validate: a lab's chain", () => {
     expect(r.stdout).toContain(`0. [leaf] ${leaf.subject} (serial ${leaf.serialHex})`);
     expect(r.stdout).toMatch(/1\. \[CA\] .*PIV Card Issuing CA.*\(serial [0-9a-f]+\)/);
     expect(r.stdout).toMatch(/2\. \[anchor\] .*Root CA.*\(serial [0-9a-f]+\)/);
-    expect(r.stdout).toContain(`valid policies: ${DERIVED_PIV_AUTH}`);
+    expect(r.stdout).toContain(`valid policies: ${PIV_AUTH_POLICY} (id-fpki-common-authentication)`);
     expect(r.stdout).toMatch(/^revocation: revocation was NOT checked/m);
     // Never a plain "valid" without revocation: the headline itself says so.
     expect(r.stdout).not.toMatch(/^VALID at \S+$/m);
@@ -76,10 +76,10 @@ describe("dpclab validate: a lab's chain", () => {
       "--trust-anchor",
       join(good, "root.pem"),
       "--policy",
-      DERIVED_PIV_AUTH,
+      PIV_AUTH_POLICY,
     ]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toContain(`valid policies: ${DERIVED_PIV_AUTH}`);
+    expect(r.stdout).toContain(`valid policies: ${PIV_AUTH_POLICY}`);
   });
 
   it("a policy the path does not carry: exit 1 with the reason, the RFC 5280 step and the detail", async () => {
@@ -143,7 +143,7 @@ describe("dpclab validate: a lab's chain", () => {
   it("--json is a stable object (keys and shape), valid and invalid", async () => {
     const ok = JSON.parse((await dpclab(["validate", join(good, "piv-auth.pem"), "--chain", file("chain.pem"), "--json"])).stdout);
     expect(Object.keys(ok)).toEqual(["valid", "at", "path", "validPolicies", "revocation"]);
-    expect(ok).toMatchObject({ valid: true, validPolicies: [DERIVED_PIV_AUTH], revocation: { checked: false, method: "none", checks: [] } });
+    expect(ok).toMatchObject({ valid: true, validPolicies: [PIV_AUTH_POLICY], revocation: { checked: false, method: "none", checks: [] } });
     expect(ok.path).toHaveLength(3);
     for (const c of ok.path) expect(Object.keys(c)).toEqual(["subject", "issuer", "serialNumber", "notAfter"]);
     const r = await dpclab(["validate", join(revoked, "piv-auth.pem"), "--chain", file("chain.pem"), "--crl", file("piv-ca.crl"), "--json"]);

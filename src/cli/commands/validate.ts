@@ -8,11 +8,13 @@ import {
   createHttpRevocationChecker,
   type PathValidationInput,
   type PathValidationResult,
+  POLICY_NAMES,
   type RevocationChecker,
   validatePath,
 } from "../../pki/index.js";
 import { parseFlags, requireFlag } from "../args.js";
 
+const ANY_POLICY = "2.5.29.32.0";
 const USAGE = "dpclab validate CERT.pem --chain FILE [--trust-anchor FILE] [--policy OID]... [--crl FILE]... [--ocsp] [--at TIME] [--json]";
 
 /** The RFC 5280 §6.1 step each failure reason comes from, for users who read the RFC beside the output. */
@@ -171,7 +173,8 @@ function humanText(out: ValidateJson): string {
       const role = i === 0 ? "leaf" : i === out.path.length - 1 ? "anchor" : "CA";
       lines.push(`  ${i}. [${role}] ${c.subject} (serial ${c.serialNumber})`);
     });
-    lines.push(`valid policies: ${out.validPolicies.length ? out.validPolicies.join(", ") : "none"}`);
+    const named = (oid: string) => (oid === ANY_POLICY ? `${oid} (anyPolicy)` : POLICY_NAMES[oid] ? `${oid} (${POLICY_NAMES[oid]})` : oid);
+    lines.push(`valid policies: ${out.validPolicies.length ? out.validPolicies.map(named).join(", ") : "none"}`);
   } else {
     const f = out.failure as NonNullable<ValidateJson["failure"]>;
     lines.push(`INVALID at ${out.at}: ${f.reason} — RFC 5280 ${f.rfc5280}`);
