@@ -160,6 +160,16 @@ describe("complete CRLs (RFC 5280 §6.3.3)", () => {
     );
   });
 
+  it("through validatePath: it passes the RevocationContext, so a CRL key given as an intermediate is found and validated", async () => {
+    const crlKey = await signerCert(root, ca.nameDer, KeyUsageFlags.cRLSign);
+    const revocation = createCrlSetChecker([new Uint8Array(await crl(crlKey)), new Uint8Array(await crl(root))]);
+    const input = { leaf, trustAnchors: [root.certificate], at: AT, revocation };
+    expect(await validatePath({ ...input, intermediates: [ca.certificate, crlKey.certificate] })).toMatchObject({ ok: true });
+    const without = await validatePath({ ...input, intermediates: [ca.certificate] });
+    expect(without).toMatchObject({ ok: false, reason: "revocation-unavailable" });
+    if (!without.ok) expect(without.detail).toMatch(/status undetermined: .*does not verify/);
+  });
+
   it("a revoked CRL signer certificate signs no CRL (its path is validated with revocation)", async () => {
     const crlKey = await signerCert(root, ca.nameDer, KeyUsageFlags.cRLSign);
     const rootCrl = await crl(root, { entries: [revokedEntry(crlKey.certificate.serialNumber.toLowerCase())] });
