@@ -208,14 +208,9 @@ async function run(input: PathValidationInput, nesting: number): Promise<PathVal
   const builder = new PathBuilder(leaf, pool, anchors, { maxDepth: MAX_DEPTH, maxAttempts: MAX_ATTEMPTS });
   let first: Failure | undefined;
   let tried = 0;
+  const inputsKey = `${policy.initialPolicySet.join(" ")}:${+policy.initialExplicitPolicy}${+policy.initialPolicyMappingInhibit}${+policy.initialAnyPolicyInhibit}${+(input.strict === true)}:${input.leafKeyUsage?.join(" ") ?? ""}`;
   for (const candidate of builder.paths()) {
-    let checked: Failure | { validPolicies: string[] };
-    try {
-      checked = checkPath(candidate, at, policy, input);
-    } catch (e) {
-      // A malformed extension met on the way (parsed on first use).
-      checked = fail("invalid-certificate", e instanceof DpclabError ? e.message : String(e));
-    }
+    const checked = checkPath(candidate, at, policy, input, inputsKey);
     let result: PathValidationResult | undefined;
     if ("validPolicies" in checked) {
       const path = [...candidate.chain, candidate.anchor];
@@ -231,100 +226,175 @@ async function run(input: PathValidationInput, nesting: number): Promise<PathVal
   return fail(dead.reason, dead.detail);
 }
 
-/** §6.1.2–§6.1.5 over one candidate path, anchor to leaf; everything but revocation. */
-function checkPath(candidate: PathCandidate, at: number, policyInputs: PolicyInputs, input: PathValidationInput): Failure | { validPolicies: string[] } {
-  const { anchor } = candidate;
-  const topDown = [...candidate.chain].reverse();
-  const n = topDown.length;
-  const leaf = topDown[n - 1] as CertificateFacts;
-
-  // §6.1.1(d): the anchor's name and key; see validatePath for what is checked of its certificate.
-  if (at > anchor.notAfter.getTime()) return fail("expired", `trust anchor "${anchor.subject}" expired ${anchor.notAfter.toISOString()}`);
-  if (at < anchor.notBefore.getTime()) return fail("not-yet-valid", `trust anchor "${anchor.subject}" is valid from ${anchor.notBefore.toISOString()}`);
-  if (anchor.version === 3 && !anchor.isCa) {
-    return fail("not-a-ca", `trust anchor "${anchor.subject}" is a v3 certificate without basicConstraints cA TRUE (RFC 5280 §4.2.1.9)`);
+/**
+ * The checks of a path that do not depend on the time (everything of §6.1.2–§6.1.5 but validity and revocation),
+ * anchor to leaf: the first problem and where it arose, or the user-constrained policy set. Certificates are immutable
+ * facts, so the answer for a chain and these inputs never changes: it is cached on the leaf's facts (PKI-AUTH sees the
+ * same card certificate login after login; profile-apply the same device certificate check-in after check-in).
+ */
+function structuralChecks(topDown: readonly CertificateFacts[], anchor: CertificateFacts, policyInputs: PolicyInputs, input: PathValidationInput): Structural {
+  let i = 0;
+  let afterValidity = false;
+  const fail = (reason: PathFailureReason, detail: string): Structural => ({ fault: { at: i, afterValidity, failure: { ok: false, reason, detail } } });
+  try {
+    return structuralSteps();
+  } catch (e) {
+    // A malformed extension met on the way (parsed on first use).
+    return fail("invalid-certificate", e instanceof DpclabError ? e.message : String(e));
   }
-  if (anchor.keyUsage && !anchor.keyUsage.has("keyCertSign")) {
-    return fail("key-usage", `trust anchor "${anchor.subject}" has keyUsage without keyCertSign (RFC 5280 §4.2.1.3)`);
-  }
-  for (const ext of anchor.extensions) {
-    if (ext.critical && !ANCHOR_PROCESSED_EXTENSIONS.has(ext.oid)) {
-      return fail(
-        "unknown-critical-extension",
-        `trust anchor "${anchor.subject}" has critical extension ${ext.oid}, which this validator does not process in an anchor`,
-      );
-    }
-  }
-  const anchorMalformed = anchorEncodingProblem(anchor, input.strict === true);
-  if (anchorMalformed) return fail("invalid-certificate", `trust anchor "${anchor.subject}": ${anchorMalformed}`);
 
-  // §6.1.2 state; the anchor's own nameConstraints bound the whole path (RFC 5937 §2, as x509-limbo rfc5280::nc::* expect).
-  const policy = new PolicyTreeState(n, policyInputs);
-  const constraints: { ca: CertificateFacts; nc: NameConstraints }[] = [];
-  if (anchor.nameConstraints) constraints.push({ ca: anchor, nc: anchor.nameConstraints });
-  let maxPathLength = n;
+  function structuralSteps(): Structural {
+    const n = topDown.length;
+    const leaf = topDown[n - 1] as CertificateFacts;
 
-  for (let i = 1; i <= n; i++) {
-    const cert = topDown[i - 1] as CertificateFacts;
-    const issuer = i === 1 ? anchor : (topDown[i - 2] as CertificateFacts);
-    const last = i === n;
-    const who = () => `"${cert.subject}"`;
-
-    const malformed = encodingProblem(cert, !last, input.strict === true);
-    if (malformed) return fail("invalid-certificate", `${who()}: ${malformed}`);
-    if (DSA_OIDS.has(cert.signatureAlgorithm) || DSA_OIDS.has(issuer.publicKeyAlgorithm)) {
-      return fail("unsupported-algorithm", `${who()} is signed with DSA, which dpclab does not verify (CERT-12 allows RSA and ECDSA)`);
+    // §6.1.1(d): the anchor's name and key; see validatePath for what is checked of its certificate.
+    if (anchor.version === 3 && !anchor.isCa) {
+      return fail("not-a-ca", `trust anchor "${anchor.subject}" is a v3 certificate without basicConstraints cA TRUE (RFC 5280 §4.2.1.9)`);
     }
-    if (!SUPPORTED_SIGNATURES.has(cert.signatureAlgorithm)) {
-      return fail("unsupported-algorithm", `${who()} is signed with ${cert.signatureAlgorithm}, not a CERT-12 algorithm`);
+    if (anchor.keyUsage && !anchor.keyUsage.has("keyCertSign")) {
+      return fail("key-usage", `trust anchor "${anchor.subject}" has keyUsage without keyCertSign (RFC 5280 §4.2.1.3)`);
     }
-    // §6.1.3(a)(4), (a)(1), (a)(2)
-    if (!issuerNameMatches(cert, issuer)) return fail("name-chaining", `${who()} names issuer "${cert.issuer}", not "${issuer.subject}"`);
-    if (!cert.isSignedBy(issuer)) return fail("signature-invalid", `the signature on ${who()} does not verify with the key of "${issuer.subject}"`);
-    if (at < cert.notBefore.getTime()) return fail("not-yet-valid", `${who()} is valid from ${cert.notBefore.toISOString()}`);
-    if (at > cert.notAfter.getTime()) return fail("expired", `${who()} expired ${cert.notAfter.toISOString()}`);
-    // §6.1.4(o), §6.1.5(f): a critical extension not processed here.
-    for (const ext of cert.extensions) {
-      if (ext.critical && !PROCESSED_EXTENSIONS.has(ext.oid)) {
-        return fail("unknown-critical-extension", `${who()} has critical extension ${ext.oid}, which this validator does not process`);
+    for (const ext of anchor.extensions) {
+      if (ext.critical && !ANCHOR_PROCESSED_EXTENSIONS.has(ext.oid)) {
+        return fail(
+          "unknown-critical-extension",
+          `trust anchor "${anchor.subject}" has critical extension ${ext.oid}, which this validator does not process in an anchor`,
+        );
       }
     }
-    // §6.1.3(b), (c): names of every certificate below a constraining CA but self-issued intermediates.
-    if (constraints.length && !(cert.isSelfIssued && !last)) {
-      const why = checkNameConstraints(constrainedNames(cert), constraints);
-      if (why) return fail("name-constraints", `${who()}: ${why}`);
-    }
-    // §6.1.3(d)–(f), §6.1.4(a), (b), (h)–(j)
-    const policyError = policy.next(cert);
-    if (policyError) return fail("policy", policyError);
-    if (last) break;
+    const anchorMalformed = anchorEncodingProblem(anchor, input.strict === true);
+    if (anchorMalformed) return fail("invalid-certificate", `trust anchor "${anchor.subject}": ${anchorMalformed}`);
 
-    // §6.1.4(g)
-    const nc = cert.nameConstraints;
-    if (nc) constraints.push({ ca: cert, nc });
-    // §6.1.4(k)
-    if (!cert.isCa) return fail("not-a-ca", `${who()} signs certificates but basicConstraints cA is not TRUE`);
-    // §6.1.4(l), (m)
-    if (!cert.isSelfIssued) {
-      if (maxPathLength <= 0) return fail("not-a-ca", `${who()} is one CA more than a pathLenConstraint above allows`);
-      maxPathLength--;
-    }
-    if (cert.pathLength !== undefined && cert.pathLength < maxPathLength) maxPathLength = cert.pathLength;
-    // §6.1.4(n)
-    if (cert.keyUsage && !cert.keyUsage.has("keyCertSign")) return fail("key-usage", `${who()} signs certificates but its keyUsage lacks keyCertSign`);
-  }
+    // §6.1.2 state; the anchor's own nameConstraints bound the whole path (RFC 5937 §2, as x509-limbo rfc5280::nc::* expect).
+    const policy = new PolicyTreeState(n, policyInputs);
+    const constraints: { ca: CertificateFacts; nc: NameConstraints }[] = [];
+    if (anchor.nameConstraints) constraints.push({ ca: anchor, nc: anchor.nameConstraints });
+    let maxPathLength = n;
 
-  // §6.1.5: the leaf's key usage the caller needs, then the policy wrap-up.
-  if (input.leafKeyUsage?.length) {
-    if (!leaf.keyUsage) return fail("key-usage", "the leaf certificate has no keyUsage extension");
-    for (const usage of input.leafKeyUsage) {
-      if (!(KEY_USAGE_NAMES as readonly string[]).includes(usage)) return fail("key-usage", `unknown key usage "${usage}"`);
-      if (!leaf.keyUsage.has(usage as KeyUsageName)) return fail("key-usage", `the leaf's keyUsage (${[...leaf.keyUsage].join(", ")}) lacks ${usage}`);
+    for (i = 1; i <= n; i++) {
+      afterValidity = false;
+      const cert = topDown[i - 1] as CertificateFacts;
+      const issuer = i === 1 ? anchor : (topDown[i - 2] as CertificateFacts);
+      const last = i === n;
+      const who = () => `"${cert.subject}"`;
+
+      const malformed = encodingProblem(cert, !last, input.strict === true);
+      if (malformed) return fail("invalid-certificate", `${who()}: ${malformed}`);
+      if (DSA_OIDS.has(cert.signatureAlgorithm) || DSA_OIDS.has(issuer.publicKeyAlgorithm)) {
+        return fail("unsupported-algorithm", `${who()} is signed with DSA, which dpclab does not verify (CERT-12 allows RSA and ECDSA)`);
+      }
+      if (!SUPPORTED_SIGNATURES.has(cert.signatureAlgorithm)) {
+        return fail("unsupported-algorithm", `${who()} is signed with ${cert.signatureAlgorithm}, not a CERT-12 algorithm`);
+      }
+      // §6.1.3(a)(4), (a)(1), (a)(2)
+      if (!issuerNameMatches(cert, issuer)) return fail("name-chaining", `${who()} names issuer "${cert.issuer}", not "${issuer.subject}"`);
+      if (!cert.isSignedBy(issuer)) return fail("signature-invalid", `the signature on ${who()} does not verify with the key of "${issuer.subject}"`);
+      // (a)(2) validity: checked at `at` by checkPath, here.
+      afterValidity = true;
+      // §6.1.4(o), §6.1.5(f): a critical extension not processed here.
+      for (const ext of cert.extensions) {
+        if (ext.critical && !PROCESSED_EXTENSIONS.has(ext.oid)) {
+          return fail("unknown-critical-extension", `${who()} has critical extension ${ext.oid}, which this validator does not process`);
+        }
+      }
+      // §6.1.3(b), (c): names of every certificate below a constraining CA but self-issued intermediates.
+      if (constraints.length && !(cert.isSelfIssued && !last)) {
+        const why = checkNameConstraints(constrainedNames(cert), constraints);
+        if (why) return fail("name-constraints", `${who()}: ${why}`);
+      }
+      // §6.1.3(d)–(f), §6.1.4(a), (b), (h)–(j)
+      const policyError = policy.next(cert);
+      if (policyError) return fail("policy", policyError);
+      if (last) break;
+
+      // §6.1.4(g)
+      const nc = cert.nameConstraints;
+      if (nc) constraints.push({ ca: cert, nc });
+      // §6.1.4(k)
+      if (!cert.isCa) return fail("not-a-ca", `${who()} signs certificates but basicConstraints cA is not TRUE`);
+      // §6.1.4(l), (m)
+      if (!cert.isSelfIssued) {
+        if (maxPathLength <= 0) return fail("not-a-ca", `${who()} is one CA more than a pathLenConstraint above allows`);
+        maxPathLength--;
+      }
+      if (cert.pathLength !== undefined && cert.pathLength < maxPathLength) maxPathLength = cert.pathLength;
+      // §6.1.4(n)
+      if (cert.keyUsage && !cert.keyUsage.has("keyCertSign")) return fail("key-usage", `${who()} signs certificates but its keyUsage lacks keyCertSign`);
     }
+
+    // §6.1.5: the leaf's key usage the caller needs, then the policy wrap-up.
+    i = n + 1;
+    if (input.leafKeyUsage?.length) {
+      if (!leaf.keyUsage) return fail("key-usage", "the leaf certificate has no keyUsage extension");
+      for (const usage of input.leafKeyUsage) {
+        if (!(KEY_USAGE_NAMES as readonly string[]).includes(usage)) return fail("key-usage", `unknown key usage "${usage}"`);
+        if (!leaf.keyUsage.has(usage as KeyUsageName)) return fail("key-usage", `the leaf's keyUsage (${[...leaf.keyUsage].join(", ")}) lacks ${usage}`);
+      }
+    }
+    const wrapped = policy.finish(leaf);
+    if (!wrapped.ok) return fail("policy", wrapped.detail);
+    return { validPolicies: wrapped.validPolicies };
   }
-  const wrapped = policy.finish(leaf);
-  if (!wrapped.ok) return fail("policy", wrapped.detail);
-  return { validPolicies: wrapped.validPolicies };
+}
+
+/** The time-independent verdict on a path: the first problem (certificate index, 0 the anchor, n + 1 the wrap-up). */
+interface Structural {
+  fault?: { at: number; afterValidity: boolean; failure: Failure };
+  validPolicies?: string[];
+}
+
+/** Small ids for facts, for cache keys (facts of the same DER are one object: CertificateFacts.fromDer). */
+const factIds = new WeakMap<CertificateFacts, number>();
+let nextFactId = 1;
+function factId(c: CertificateFacts): number {
+  let id = factIds.get(c);
+  if (id === undefined) {
+    id = nextFactId++;
+    factIds.set(c, id);
+  }
+  return id;
+}
+/** Per leaf: chain + inputs → structural verdict; a few entries per leaf (one chain, a few callers' inputs). */
+const structuralCache = new WeakMap<CertificateFacts, Map<string, Structural>>();
+const MAX_VERDICTS_PER_LEAF = 8;
+
+/** §6.1.2–§6.1.5 over one candidate path, anchor to leaf; everything but revocation. */
+function checkPath(
+  candidate: PathCandidate,
+  at: number,
+  policyInputs: PolicyInputs,
+  input: PathValidationInput,
+  inputsKey: string,
+): Failure | { validPolicies: string[] } {
+  const { anchor, chain } = candidate;
+  const leaf = chain[0] as CertificateFacts;
+  let key = `${inputsKey}|${factId(anchor)}`;
+  for (const c of chain) key += `,${factId(c)}`;
+  let verdicts = structuralCache.get(leaf);
+  let s = verdicts?.get(key);
+  if (!s) {
+    s = structuralChecks([...chain].reverse(), anchor, policyInputs, input);
+    if (!verdicts) {
+      verdicts = new Map();
+      structuralCache.set(leaf, verdicts);
+    }
+    if (verdicts.size >= MAX_VERDICTS_PER_LEAF) verdicts.clear();
+    verdicts.set(key, s);
+  }
+  const fault = s.fault;
+  // The time checks, in their §6.1 place among the others (the anchor's first, then (a)(2) of each certificate).
+  if (at > anchor.notAfter.getTime()) return fail("expired", `trust anchor "${anchor.subject}" expired ${anchor.notAfter.toISOString()}`);
+  if (at < anchor.notBefore.getTime()) return fail("not-yet-valid", `trust anchor "${anchor.subject}" is valid from ${anchor.notBefore.toISOString()}`);
+  if (fault?.at === 0) return fault.failure;
+  for (let i = 1, j = chain.length - 1; j >= 0; i++, j--) {
+    if (fault?.at === i && !fault.afterValidity) return fault.failure;
+    const cert = chain[j] as CertificateFacts;
+    if (at < cert.notBefore.getTime()) return fail("not-yet-valid", `"${cert.subject}" is valid from ${cert.notBefore.toISOString()}`);
+    if (at > cert.notAfter.getTime()) return fail("expired", `"${cert.subject}" expired ${cert.notAfter.toISOString()}`);
+    if (fault?.at === i) return fault.failure;
+  }
+  if (fault) return fault.failure;
+  return { validPolicies: s.validPolicies as string[] };
 }
 
 /**
