@@ -10,8 +10,9 @@ export function pivCaHandler(issuer: CardIssuer): FetchHandler {
     {
       method: "GET",
       path: "/pki",
-      handle: (req) => {
-        const base = new URL(req.url).origin;
+      // The URLs the certificates carry (lab.json baseUrl), never built from the request's Host header.
+      handle: () => {
+        const base = issuer.config.baseUrl;
         const cas = [issuer.root, issuer.pivCa].map((a) => ({ name: a.name, subject: a.certificate.subject, ...publicationUrls(base, a.name) }));
         return JsonResponse.of({ cas });
       },

@@ -47,7 +47,10 @@ describe("piv-ca publication endpoints", () => {
     expect(p7c.headers.get("content-type")).toBe("application/pkcs7-mime");
     const index = (await (await fetch(`${base}/pki`)).json()) as { cas: { name: string; ocspUrl: string }[] };
     expect(index.cas.map((c) => c.name)).toEqual(["root", "piv-ca"]);
-    expect(index.cas[1]?.ocspUrl).toBe(`${base}/pki/ocsp/piv-ca`);
+    // The URLs stamped into the certificates (the lab's base URL), whatever Host the request named (issue 10 §9).
+    expect(index.cas[1]?.ocspUrl).toBe("http://127.0.0.1:7800/pki/ocsp/piv-ca");
+    const spoofed = await inProcessFetch(pivCaHandler(issuer), "http://attacker.example")("/pki");
+    expect(JSON.stringify(await spoofed.json())).not.toContain("attacker.example");
   });
 
   it("answers unknown paths and CAs with 404 problem+json", async () => {
