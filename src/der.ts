@@ -347,3 +347,26 @@ export function derTimeValue(bytes: Uint8Array, node: DerNode): Date {
   if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) throw new DerError(`"${text}" is not a valid time`);
   return d;
 }
+
+/** An X.509 or CRL Extension (RFC 5280 §4.1): extnID, critical (DEFAULT FALSE), extnValue's content. */
+export function derExtension(der: Uint8Array, ext: DerNode): { oid: string; critical: boolean; value: Uint8Array } {
+  const parts = ext.tag === 0x30 ? derChildren(der, ext) : [];
+  const [id, second, third] = parts;
+  if (!id || !second || parts.length > 3) throw new DerError("Extension is extnID, critical, extnValue");
+  let critical = false;
+  let value = second;
+  if (third) {
+    // An explicit FALSE breaks DER's DEFAULT rule but is common in the wild; it means what it says.
+    critical = derBoolean(der, second);
+    value = third;
+  }
+  if (value.tag !== 0x04) throw new DerError("extnValue must be an OCTET STRING");
+  return { oid: derOidText(der, id), critical, value: derContent(der, value) };
+}
+
+/** The one element an extension value holds, with this tag (nothing after it). */
+export function derOnly(value: Uint8Array, tag: number, what: string): DerNode {
+  const node = derExpect(value, 0, value.length, tag, what);
+  if (node.end !== value.length) throw new DerError(`${what}: bytes after the value`);
+  return node;
+}

@@ -10,9 +10,11 @@ import {
   derContent,
   derElement,
   derExpect,
+  derExtension,
   derIntegerContent,
   derNode,
   derOidText,
+  derOnly,
   derSmallUnsigned,
   derTimeValue,
 } from "../der.js";
@@ -244,7 +246,7 @@ export class CertificateFacts {
         if (n !== 3) continue;
         const list = derChildren(der, f);
         if (list.length !== 1 || list[0]?.tag !== 0x30) throw new DerError("extensions [3] holds one SEQUENCE");
-        for (const ext of derChildren(der, list[0])) extensions.push(readExtension(der, ext));
+        for (const ext of derChildren(der, list[0])) extensions.push(derExtension(der, ext));
       }
       this.extensions = extensions;
 
@@ -259,15 +261,15 @@ export class CertificateFacts {
         const v = ext.value;
         switch (ext.oid) {
           case OIDS.subjectKeyIdentifier:
-            this.subjectKeyId = hex(derContent(v, only(v, 0x04, "subjectKeyIdentifier")));
+            this.subjectKeyId = hex(derContent(v, derOnly(v, 0x04, "subjectKeyIdentifier")));
             break;
           case OIDS.authorityKeyIdentifier:
-            for (const part of derChildren(v, only(v, 0x30, "authorityKeyIdentifier"))) {
+            for (const part of derChildren(v, derOnly(v, 0x30, "authorityKeyIdentifier"))) {
               if (part.tag === 0x80) this.authorityKeyId = hex(derContent(v, part));
             }
             break;
           case OIDS.basicConstraints: {
-            const parts = derChildren(v, only(v, 0x30, "basicConstraints"));
+            const parts = derChildren(v, derOnly(v, 0x30, "basicConstraints"));
             let p = 0;
             if (parts[p]?.tag === 0x01) isCa = derBoolean(v, parts[p++] as DerNode);
             if (parts[p]?.tag === 0x02) this.pathLength = derSmallUnsigned(v, parts[p++] as DerNode);
@@ -275,7 +277,7 @@ export class CertificateFacts {
             break;
           }
           case OIDS.keyUsage: {
-            const bits = only(v, 0x03, "keyUsage");
+            const bits = derOnly(v, 0x03, "keyUsage");
             if (bits.end === bits.body || (v[bits.body] as number) > 7) throw new DerError("keyUsage is not a BIT STRING");
             const usage = new Set<KeyUsageName>();
             KEY_USAGE_NAMES.forEach((name, bit) => {
@@ -287,7 +289,7 @@ export class CertificateFacts {
           }
           case OIDS.certificatePolicies: {
             const policies = new Set<string>();
-            for (const info of derChildren(v, only(v, 0x30, "certificatePolicies"))) {
+            for (const info of derChildren(v, derOnly(v, 0x30, "certificatePolicies"))) {
               if (info.tag !== 0x30) throw new DerError("PolicyInformation is a SEQUENCE");
               policies.add(derOidText(v, derNode(v, info.body, info.end)));
             }
@@ -296,12 +298,12 @@ export class CertificateFacts {
           }
           case OIDS.extKeyUsage: {
             const usages = new Set<string>();
-            for (const oid of derChildren(v, only(v, 0x30, "extKeyUsage"))) usages.add(derOidText(v, oid));
+            for (const oid of derChildren(v, derOnly(v, 0x30, "extKeyUsage"))) usages.add(derOidText(v, oid));
             this.extKeyUsage = usages;
             break;
           }
           case OIDS.authorityInfoAccess:
-            for (const ad of derChildren(v, only(v, 0x30, "authorityInfoAccess"))) {
+            for (const ad of derChildren(v, derOnly(v, 0x30, "authorityInfoAccess"))) {
               const [method, location] = ad.tag === 0x30 ? derChildren(v, ad) : [];
               if (!method || !location) throw new DerError("AccessDescription is accessMethod, accessLocation");
               const how = derOidText(v, method);
@@ -311,7 +313,7 @@ export class CertificateFacts {
             }
             break;
           case OIDS.cRLDistributionPoints:
-            for (const dp of derChildren(v, only(v, 0x30, "cRLDistributionPoints"))) {
+            for (const dp of derChildren(v, derOnly(v, 0x30, "cRLDistributionPoints"))) {
               if (dp.tag !== 0x30) throw new DerError("DistributionPoint is a SEQUENCE");
               const name = derChildren(v, dp).find((p) => p.tag === 0xa0);
               const fullName = name && derChildren(v, name).find((p) => p.tag === 0xa0);
@@ -320,7 +322,7 @@ export class CertificateFacts {
             }
             break;
           case OIDS.subjectAltName:
-            this.subjectAltName = readGeneralNames(v, only(v, 0x30, "subjectAltName"));
+            this.subjectAltName = readGeneralNames(v, derOnly(v, 0x30, "subjectAltName"));
             break;
         }
       }
@@ -426,7 +428,7 @@ export class CertificateFacts {
   get generalNames(): readonly GeneralName[] {
     return this.#lazy("generalNames", () => {
       const v = this.extension(OIDS.subjectAltName)?.value;
-      return v ? readAllGeneralNames(v, only(v, 0x30, "subjectAltName")) : [];
+      return v ? readAllGeneralNames(v, derOnly(v, 0x30, "subjectAltName")) : [];
     });
   }
 
@@ -474,28 +476,6 @@ export class CertificateFacts {
     const t = at.getTime();
     return t >= this.notBefore.getTime() && t <= this.notAfter.getTime();
   }
-}
-
-function readExtension(der: Uint8Array, ext: DerNode): RawCertificateExtension {
-  const parts = ext.tag === 0x30 ? derChildren(der, ext) : [];
-  const [id, second, third] = parts;
-  if (!id || !second || parts.length > 3) throw new DerError("Extension is extnID, critical, extnValue");
-  let critical = false;
-  let value = second;
-  if (third) {
-    // An explicit FALSE breaks DER's DEFAULT rule but is common in the wild; it means what it says.
-    critical = derBoolean(der, second);
-    value = third;
-  }
-  if (value.tag !== 0x04) throw new DerError("extnValue must be an OCTET STRING");
-  return { oid: derOidText(der, id), critical, value: derContent(der, value) };
-}
-
-/** The one element an extension value holds, with this tag. */
-function only(value: Uint8Array, tag: number, what: string): DerNode {
-  const node = derExpect(value, 0, value.length, tag, what);
-  if (node.end !== value.length) throw new DerError(`${what}: bytes after the value`);
-  return node;
 }
 
 function readGeneralNames(v: Uint8Array, seq: DerNode): SubjectAltNames {

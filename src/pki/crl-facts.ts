@@ -7,8 +7,10 @@ import {
   derContent,
   derElement,
   derExpect,
+  derExtension,
   derIntegerContent,
   derOidText,
+  derOnly,
   derSmallUnsigned,
   derTimeValue,
 } from "../der.js";
@@ -161,7 +163,7 @@ export class CrlFacts {
         if (list?.tag !== 0x30 || more) throw new DerError("crlExtensions [0] holds one SEQUENCE");
         const seen = new Set<string>();
         for (const ext of derChildren(der, list)) {
-          const { oid, critical, value } = readExtension(der, ext);
+          const { oid, critical, value } = derExtension(der, ext);
           if (seen.has(oid)) throw new DerError(`CRL extension ${oid} appears twice`);
           seen.add(oid);
           if (!KNOWN_CRL_EXTENSIONS.has(oid)) {
@@ -171,15 +173,15 @@ export class CrlFacts {
           }
           switch (oid) {
             case OIDS.authorityKeyIdentifier:
-              for (const part of derChildren(value, only(value, 0x30, "authorityKeyIdentifier"))) {
+              for (const part of derChildren(value, derOnly(value, 0x30, "authorityKeyIdentifier"))) {
                 if (part.tag === 0x80) this.authorityKeyId = hexOf(derContent(value, part));
               }
               break;
             case OIDS.crlNumber:
-              this.crlNumber = bigUnsigned(value, only(value, 0x02, "cRLNumber"));
+              this.crlNumber = bigUnsigned(value, derOnly(value, 0x02, "cRLNumber"));
               break;
             case OIDS.deltaCrlIndicator:
-              this.baseCrlNumber = bigUnsigned(value, only(value, 0x02, "BaseCRLNumber"));
+              this.baseCrlNumber = bigUnsigned(value, derOnly(value, 0x02, "BaseCRLNumber"));
               break;
             case OIDS.issuingDistributionPoint:
               this.issuingDistributionPoint = readIdp(value, this.issuerDer);
@@ -208,24 +210,24 @@ export class CrlFacts {
           if (entryExts) {
             if (this.version < 2) throw new DerError("a v1 CRL has no entry extensions");
             for (const ext of derChildren(der, entryExts)) {
-              const { oid, critical, value } = readExtension(der, ext);
+              const { oid, critical, value } = derExtension(der, ext);
               if (!KNOWN_ENTRY_EXTENSIONS.has(oid)) {
                 // §5.3: nor a CRL with a critical entry extension it cannot process.
                 if (critical) refuse(`entry ${serialHex} has a critical CRL entry extension ${oid} that is not understood (RFC 5280 §5.3)`);
                 continue;
               }
               if (oid === OIDS.crlReason) {
-                const code = derSmallUnsigned(value, only(value, 0x0a, "reasonCode"), 0x0a);
+                const code = derSmallUnsigned(value, derOnly(value, 0x0a, "reasonCode"), 0x0a);
                 try {
                   reason = revocationReasonFromCode(code);
                 } catch {
                   reason = "unspecified"; // an unknown code (7, > 10) still revokes
                 }
               } else if (oid === OIDS.invalidityDate) {
-                invalidAfter = derTimeValue(value, only(value, 0x18, "invalidityDate"));
+                invalidAfter = derTimeValue(value, derOnly(value, 0x18, "invalidityDate"));
               } else if (oid === OIDS.certificateIssuer) {
                 if (!indirect) refuse("an entry has certificateIssuer but the CRL is not indirect (RFC 5280 §5.3.3)");
-                const names = directoryNames(value, only(value, 0x30, "certificateIssuer")).map(nameKey);
+                const names = directoryNames(value, derOnly(value, 0x30, "certificateIssuer")).map(nameKey);
                 currentIssuer = names.length ? names : ["(no directoryName)"];
               }
             }
@@ -294,7 +296,7 @@ export class CrlFacts {
 
 /** IssuingDistributionPoint ::= SEQUENCE { distributionPoint [0], onlyContainsUserCerts [1], … indirectCRL [4], onlyContainsAttributeCerts [5] } */
 function readIdp(v: Uint8Array, issuerDer: Uint8Array): IssuingDistributionPoint {
-  const seq = only(v, 0x30, "issuingDistributionPoint");
+  const seq = derOnly(v, 0x30, "issuingDistributionPoint");
   let names: string[] | undefined;
   let onlySomeReasons: number | undefined;
   const flags = [false, false, false, false, false, false];
@@ -314,26 +316,6 @@ function readIdp(v: Uint8Array, issuerDer: Uint8Array): IssuingDistributionPoint
     onlyContainsAttributeCerts: flags[5] as boolean,
     der: v,
   };
-}
-
-function readExtension(der: Uint8Array, ext: DerNode): { oid: string; critical: boolean; value: Uint8Array } {
-  const parts = ext.tag === 0x30 ? derChildren(der, ext) : [];
-  const [id, second, third] = parts;
-  if (!id || !second || parts.length > 3) throw new DerError("Extension is extnID, critical, extnValue");
-  let critical = false;
-  let value = second;
-  if (third) {
-    critical = derBoolean(der, second);
-    value = third;
-  }
-  if (value.tag !== 0x04) throw new DerError("extnValue must be an OCTET STRING");
-  return { oid: derOidText(der, id), critical, value: derContent(der, value) };
-}
-
-function only(value: Uint8Array, tag: number, what: string): DerNode {
-  const node = derExpect(value, 0, value.length, tag, what);
-  if (node.end !== value.length) throw new DerError(`${what}: bytes after the value`);
-  return node;
 }
 
 function oidOf(der: Uint8Array, alg: DerNode): string {
