@@ -183,9 +183,7 @@ export class DerivedIssuance implements IssuedCredentialLookup {
     // DC-ISS-02: only to devices the home agency (through the MDM) approved, and only to the applicant's own device:
     // the MDM knows whose device it is, so one cardholder's PKI-AUTH never furnishes another user's device.
     const account = this.#cardIssuer.account(session.cardIndex);
-    const approval = this.#approver
-      ? this.#approver.isApproved(dev.deviceId, { userPrincipalName: account.cardholder.email })
-      : ({ approved: true } as const);
+    const approval = this.#approver ? this.#approver.isApproved(dev.deviceId, { userPrincipalName: account.cardholder.email }) : ({ approved: true } as const);
     if (!approval.approved)
       throw new DpclabError(`device ${dev.deviceId} is not approved for derived credentials: ${approval.reason}`, "device-not-approved", 403);
     step("device.approved", ["DC-ISS-02"], { deviceId: dev.deviceId, policy: this.#approver ? "mdm" : "blanket", keystore: dev.keystore });

@@ -58,7 +58,9 @@ export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promis
   const cardIssuer = await CardIssuer.open(lab, clock);
   const issuers = {} as Record<IssuerName, IssuerStack>;
   // The tenant confirms each reported credential with the issuer it names (Intune learns of credentials from the issuer).
-  const tenant = new Tenant(clock, { issuerLink: (graphIssuer) => ISSUERS.map((n) => issuers[n]?.issuance).find((i) => i && GRAPH_ISSUER[i.name] === graphIssuer) });
+  const tenant = new Tenant(clock, {
+    issuerLink: (graphIssuer) => ISSUERS.map((n) => issuers[n]?.issuance).find((i) => i && GRAPH_ISSUER[i.name] === graphIssuer),
+  });
   const notices = new NoticeOutbox();
   const faults = new FaultInjector();
   const authenticator = new ApplicantAuthenticator({ cardIssuer, clock });

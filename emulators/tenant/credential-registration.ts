@@ -36,7 +36,11 @@ export function parseReportedCredential(body: unknown): ReportedCredential {
   const serial = str(input, "serialNumber", { required: true, max: 64 }) as string;
   if (!/^[0-9A-Fa-f]{1,40}$/.test(serial)) throw bad(`"serialNumber" must be hex (got "${serial}")`);
   const serialNumber = serial.toLowerCase();
-  if (serialNumber !== facts.serialNumber.toLowerCase() || notBefore.getTime() !== facts.notBefore.getTime() || notAfter.getTime() !== facts.notAfter.getTime()) {
+  if (
+    serialNumber !== facts.serialNumber.toLowerCase() ||
+    notBefore.getTime() !== facts.notBefore.getTime() ||
+    notAfter.getTime() !== facts.notAfter.getTime()
+  ) {
     throw bad('"serialNumber", "notBefore" and "notAfter" must be those of "certificate"', "certificate-mismatch");
   }
   if (notAfter.getTime() <= notBefore.getTime()) throw bad(`"notAfter" must be after "notBefore"`);

@@ -28,9 +28,9 @@ import { HardwareKeystore } from "../keystore/index.js";
 import { evaluateThresholds, FleetMetrics, SERIES, simDay } from "../metrics/index.js";
 import type { RunOutcome, RunResult } from "../report/index.js";
 import { constantArrivals, type DeviceRange, deviceRandom, renewalStorm, Simulation } from "../sim/index.js";
+import { adminFetch } from "./admin-fetch.js";
 import { type FleetOptions, type FleetPlan, type FleetProgress, planFleet } from "./fleet-options.js";
 import { runWorkers } from "./parallel.js";
-import { adminFetch } from "./admin-fetch.js";
 import { ServerWatch } from "./server-watch.js";
 
 const BASE_URL = "http://127.0.0.1:7800";

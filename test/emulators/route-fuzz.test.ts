@@ -121,7 +121,6 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => dir.remove());
 
-
 /** Sends `r`, then holds the answer to the rules; `fetchRefuses`: a Fetch client cannot even send it (TRACE). */
 async function holds(r: HostileRequest, send: (r: HostileRequest) => Promise<{ status: number; type: string | null; text: string }>): Promise<void> {
   const what = describeRequest(r);

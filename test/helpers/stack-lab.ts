@@ -19,12 +19,7 @@ export interface StackLab {
  * A fresh lab in a temporary directory (TEST PKI, `cards` SoftHSM cards from `seed`) with the whole stack over it
  * (tenant, three issuers, PKI, admin), on a VirtualClock at `start`: what tests that drive the lab as a phone need.
  */
-export async function stackLab(opts: {
-  seed: string;
-  cards: number;
-  start?: Date;
-  stack?: Partial<LabStackOptions>;
-}): Promise<StackLab> {
+export async function stackLab(opts: { seed: string; cards: number; start?: Date; stack?: Partial<LabStackOptions> }): Promise<StackLab> {
   const dir = tempDir(`dpclab-${opts.seed}-`);
   const start = opts.start ?? new Date("2026-03-01T00:00:00Z");
   const clock = new VirtualClock(start);

@@ -81,7 +81,8 @@ async function entrustEnrolment(cardIndex: number) {
   }
 }
 
-const credentialState = async (deviceId: string) => (await api.post<{ derivedCredential: { state: string } }>(`${DM}/managedDevices/${deviceId}/checkIn`, {})).derivedCredential.state;
+const credentialState = async (deviceId: string) =>
+  (await api.post<{ derivedCredential: { state: string } }>(`${DM}/managedDevices/${deviceId}/checkIn`, {})).derivedCredential.state;
 
 describe("the tenant ties every derived credential to its issuer, device and user", () => {
   it("refuses a self-signed certificate from no lab CA (403), and the device stays without a credential", async () => {
@@ -104,7 +105,9 @@ describe("the tenant ties every derived credential to its issuer, device and use
     expect(res.type).toBe("application/problem+json");
     expect(String(res.body.detail)).toMatch(/not signed by entrustDatacard's CA/);
     // The rogue CA's own certificate fails the same way (self-signed, not the issuer's).
-    expect((await call("POST", `${DM}/managedDevices/${deviceId}/derivedCredential`, registration(new Uint8Array(rogue.certificate.rawData)))).status).toBe(403);
+    expect((await call("POST", `${DM}/managedDevices/${deviceId}/derivedCredential`, registration(new Uint8Array(rogue.certificate.rawData)))).status).toBe(
+      403,
+    );
     expect(await credentialState(deviceId)).toBe("none");
   });
 

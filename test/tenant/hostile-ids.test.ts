@@ -16,7 +16,13 @@ describe("object-prototype names as ids", () => {
     const p = await profile(l, "iosEnterpriseWiFiConfiguration", { ssid: "TEST", eapType: "eapTls", authenticationMethod: "derivedCredential" }, [g]);
     await registerCredential(l, device);
     const before = l.tenant.toJSON();
-    const credential = { issuer: "entrustDatacard", certificate: "AAAA", notBefore: "2026-01-01T00:00:00Z", notAfter: "2027-01-01T00:00:00Z", serialNumber: "01" };
+    const credential = {
+      issuer: "entrustDatacard",
+      certificate: "AAAA",
+      notBefore: "2026-01-01T00:00:00Z",
+      notAfter: "2027-01-01T00:00:00Z",
+      serialNumber: "01",
+    };
     for (const raw of NAMES) {
       for (const id of encoded(raw)) {
         const calls: [string, string, unknown?][] = [

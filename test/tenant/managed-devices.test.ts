@@ -60,7 +60,14 @@ describe("managed devices", () => {
     );
     for (const cardIndex of [-1, 1.5, 1e300, 1_000_000, "3"]) {
       expectProblem(
-        await l.call("POST", `${DM}/managedDevices`, { platform: "ios", osVersion: "17", ownership: "corporate", userPrincipalName: "a@t", compliant: true, cardIndex }),
+        await l.call("POST", `${DM}/managedDevices`, {
+          platform: "ios",
+          osVersion: "17",
+          ownership: "corporate",
+          userPrincipalName: "a@t",
+          compliant: true,
+          cardIndex,
+        }),
         400,
         /"cardIndex" must be an integer from 0 to 999999/,
       );
