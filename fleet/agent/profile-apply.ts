@@ -6,8 +6,8 @@ import { CertificateFacts, validatePath } from "../../src/pki/index.js";
 export interface HeldCredential {
   pivAuth: Uint8Array;
   signing?: Uint8Array;
-  /** Issuer CA certificate, then the root. */
-  chain: Uint8Array[];
+  /** Issuer CA certificate, then the root. Never changed once held (profile apply keeps its parsed facts). */
+  readonly chain: readonly Uint8Array[];
 }
 
 export interface ProfileResult {
@@ -32,10 +32,11 @@ export async function applyProfiles(
 ): Promise<ProfileResult[]> {
   const rootProfiles = policies.filter((p) => familyOf(p.type) === "trustedRoot");
   const anchors = rootProfiles.length
-    ? rootProfiles.map((p) => CertificateFacts.fromDer(Buffer.from(String(p.settings.trustedRootCertificate), "base64")))
+    ? rootProfiles.map((p) => trustedRoot(String(p.settings.trustedRootCertificate)))
     : [CertificateFacts.fromDer(fallbackRoot)];
-  // Each certificate is parsed and its path validated once per check-in, however many profiles use it.
-  const intermediates = credential ? credential.chain.map((c) => CertificateFacts.fromDer(c)) : [];
+  // Each certificate is parsed and its path validated once per check-in, however many profiles use it; the chain a
+  // device holds is the same check-in after check-in, so its facts are kept with it.
+  const intermediates = credential ? chainFacts(credential.chain) : [];
   const verdicts = new Map<string, Promise<string | undefined>>();
   const verdictOf = (name: string, der: Uint8Array): Promise<string | undefined> => {
     let verdict = verdicts.get(name);
@@ -82,4 +83,26 @@ export async function applyProfiles(
     else result(true, `${wanted.map(([n]) => n).join(" + ")} chains to the trusted root; key usage fits`);
   }
   return results;
+}
+
+/** A trusted-root profile's certificate (base64 DER) as facts: the same few roots arrive at every check-in. */
+const rootsByBase64 = new Map<string, CertificateFacts>();
+function trustedRoot(base64: string): CertificateFacts {
+  let facts = rootsByBase64.get(base64);
+  if (!facts) {
+    facts = CertificateFacts.fromDer(Buffer.from(base64, "base64"));
+    if (rootsByBase64.size >= 64) rootsByBase64.clear(); // a handful of roots in any lab: bounded all the same
+    rootsByBase64.set(base64, facts);
+  }
+  return facts;
+}
+
+const chains = new WeakMap<readonly Uint8Array[], CertificateFacts[]>();
+function chainFacts(chain: readonly Uint8Array[]): CertificateFacts[] {
+  let facts = chains.get(chain);
+  if (!facts) {
+    facts = chain.map((c) => CertificateFacts.fromDer(c));
+    chains.set(chain, facts);
+  }
+  return facts;
 }

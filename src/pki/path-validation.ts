@@ -424,7 +424,9 @@ function encodingProblem(cert: CertificateFacts, isCaInPath: boolean, strict: bo
   // SEQUENCE SIZE (1..MAX) (§4.2.1.4, §4.2.1.6, §4.2.1.12; limbo rfc5280::eku::ee-eku-empty).
   if (cert.policies?.size === 0) return "an empty certificatePolicies extension (RFC 5280 §4.2.1.4: SIZE (1..MAX))";
   if (cert.extKeyUsage?.size === 0) return "an empty extendedKeyUsage extension (RFC 5280 §4.2.1.12: SIZE (1..MAX))";
-  if (cert.extension(OIDS.subjectAltName) && cert.generalNames.length === 0) return "an empty subjectAltName extension (RFC 5280 §4.2.1.6: SIZE (1..MAX))";
+  // Read from the bytes (an empty SEQUENCE is 30 00): decoding every name costs a fresh leaf more than its other checks.
+  const san = cert.extension(OIDS.subjectAltName);
+  if (san && san.value.length <= 2) return "an empty subjectAltName extension (RFC 5280 §4.2.1.6: SIZE (1..MAX))";
   const aki = cert.extension(OIDS.authorityKeyIdentifier);
   if (aki?.critical) return "the authorityKeyIdentifier extension is critical (RFC 5280 §4.2.1.1: MUST be non-critical)";
   if (cert.extension(OIDS.subjectKeyIdentifier)?.critical) return "the subjectKeyIdentifier extension is critical (RFC 5280 §4.2.1.2: MUST be non-critical)";
