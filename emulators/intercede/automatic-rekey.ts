@@ -177,8 +177,8 @@ export class AutomaticRekey {
   /** The credential exists, is active and unexpired, and its cardholder's identity account is still active (DC-MNT-03). */
   #eligible(credentialId: string): { record: DerivedCredentialRecord; origin: ApplicantSession } {
     const record = this.issuance.credential(credentialId);
-    const origin = this.#origin.get(record.id, this.clock.now().getTime());
-    if (!origin) throw new DpclabError(`credential ${credentialId} was not issued through MyID`, "no-credential", 404);
+    // The issuance record says revoked or expired for as long as it exists; the tracked origin is forgotten some
+    // time after expiry (bounded store), so it is asked only of a credential that is still live.
     if (record.status !== "active") {
       throw new DpclabError(
         `credential ${credentialId} was revoked (${record.revocationReason ?? "unspecified"}): enrol again at the kiosk`,
@@ -189,6 +189,8 @@ export class AutomaticRekey {
     if (this.clock.now().getTime() >= Date.parse(record.notAfter)) {
       throw new DpclabError(`credential ${credentialId} expired at ${record.notAfter}: enrol again at the kiosk`, "credential-expired", 409);
     }
+    const origin = this.#origin.get(record.id, this.clock.now().getTime());
+    if (!origin) throw new DpclabError(`credential ${credentialId} was not issued through MyID`, "no-credential", 404);
     if (origin.account.status !== "active") {
       throw new DpclabError(`the PIV identity account of card ${record.cardIndex} is ${origin.account.status} (DC-MNT-03)`, "account-terminated", 403);
     }
