@@ -1,5 +1,5 @@
 import { DpclabError } from "../errors.js";
-import { isCkr } from "../pkcs11/errors.js";
+import { isCkr, Pkcs11Error } from "../pkcs11/errors.js";
 import type { Pkcs11Library } from "../pkcs11/library.js";
 import type { Pkcs11Session } from "../pkcs11/session.js";
 import type { KeyAlgorithm } from "../pki/algorithms.js";
@@ -196,18 +196,26 @@ export class PivCard {
    * of 20 parallel wrong PINs reach the token (issue 10 item 3).
    */
   #presentPin<R>(present: () => R): R {
-    const attempt = this.#store.reserve(this.serial, this.#maxTries);
-    if (!attempt.granted) throw blocked();
-    let result: R;
-    try {
-      result = present();
-    } catch (e) {
-      if (isCkr(e, "CKR_PIN_INCORRECT")) this.#wrongPin(attempt.triesLeft);
-      this.#store.refund(this.serial, this.#maxTries); // the token never judged the PIN: the try is not spent
-      throw e;
+    for (let round = 1; ; round++) {
+      const attempt = this.#store.reserve(this.serial, this.#maxTries);
+      if (!attempt.granted) throw blocked();
+      let result: R;
+      try {
+        result = present();
+      } catch (e) {
+        if (isCkr(e, "CKR_PIN_INCORRECT")) this.#wrongPin(attempt.triesLeft);
+        this.#store.refund(this.serial, this.#maxTries); // the token never judged the PIN: the try is not spent
+        // SoftHSM rewrites its token file in place at every C_Login: a login in another process at that instant can
+        // fail as the token's own error. A card reader's middleware retries such a failure; so does the card layer.
+        if (round < TRANSIENT_ROUNDS && isTransientTokenError(e)) {
+          Atomics.wait(pause, 0, 0, 5 * round);
+          continue;
+        }
+        throw e;
+      }
+      this.#store.reset(this.serial, this.#maxTries);
+      return result;
     }
-    this.#store.reset(this.serial, this.#maxTries);
-    return result;
   }
 
   /** Throws the card's answer to a wrong PIN (63 CX, or blocked at 0); the try was already charged. */
@@ -219,6 +227,22 @@ export class PivCard {
     }
     throw new DpclabError(`wrong PIN: ${left} ${left === 1 ? "try" : "tries"} left`, "pin-incorrect", 401);
   }
+}
+
+/** How often a PIN is presented when the token fails with an error of its own (not a judgement of the PIN). */
+const TRANSIENT_ROUNDS = 3;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+const TRANSIENT_CKR = new Set([
+  "CKR_GENERAL_ERROR",
+  "CKR_FUNCTION_FAILED",
+  "CKR_DEVICE_ERROR",
+  "CKR_DEVICE_MEMORY",
+  "CKR_TOKEN_NOT_PRESENT",
+  "CKR_TOKEN_NOT_RECOGNIZED",
+]);
+
+function isTransientTokenError(e: unknown): boolean {
+  return e instanceof Pkcs11Error && TRANSIENT_CKR.has(e.ckr);
 }
 
 function blocked(): DpclabError {

@@ -24,6 +24,9 @@ describe("PIN retry counter under parallel processes (DC-ACT-07, FIPS 201-3 §4.
     const runs = await Promise.all(Array.from({ length: PARALLEL }, () => dpclab(["pki-auth", "--dir", lab, "--card", "0", "--pin", wrong])));
     const reason = (out: string) => /REJECTED \(([a-z-]+)\)/.exec(out)?.[1] ?? "none";
     const outcomes = runs.map((r) => `${r.code}:${reason(r.stdout)}:${r.stderr.trim()}`);
+    // Anything else, with what the command said (a failure here must say why).
+    const odd = runs.filter((r) => !/REJECTED \((pin-incorrect|card-blocked)\)/.test(r.stdout)).map((r) => `${r.code} ${r.stdout}${r.stderr}`);
+    expect(odd, odd.join("\n---\n")).toEqual([]);
     expect(
       outcomes.filter((o) => o === "1:pin-incorrect:"),
       outcomes.join("\n"),
