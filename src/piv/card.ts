@@ -115,7 +115,7 @@ export class PivCard {
     const key = this.#session.findPrivateKey(info.id);
     if (!key) throw new DpclabError(`the card has no ${info.name} key (${slot})`, "key-not-found", 404);
     const alg = this.#algorithm(slot);
-    if (info.pinPolicy !== "pin-always") return this.#session.sign(key, alg, data);
+    if (info.pinPolicy !== "pin-always") return retryTransient(() => this.#session.sign(key, alg, data));
     // PIN Always: the context-specific login presents the PIN to the token, so it costs an attempt like VERIFY.
     return this.#presentPin(() => this.#session.sign(key, alg, data, { contextPin: pin as string, guardKey: CARD_LAYER }));
   }
@@ -243,6 +243,18 @@ const TRANSIENT_CKR = new Set([
 
 function isTransientTokenError(e: unknown): boolean {
   return e instanceof Pkcs11Error && TRANSIENT_CKR.has(e.ckr);
+}
+
+/** A token operation that takes no PIN, tried again when the token fails with an error of its own (see #presentPin). */
+function retryTransient<R>(operation: () => R): R {
+  for (let round = 1; ; round++) {
+    try {
+      return operation();
+    } catch (e) {
+      if (round >= TRANSIENT_ROUNDS || !isTransientTokenError(e)) throw e;
+      Atomics.wait(pause, 0, 0, 5 * round);
+    }
+  }
 }
 
 function blocked(): DpclabError {
