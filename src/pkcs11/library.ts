@@ -22,6 +22,8 @@ const registry = new Map<string, Pkcs11Library>();
 /** How often a card missing from a fresh library is looked for again (see tokenSettled), and the first pause. */
 const TOKEN_RESCANS = 4;
 const RESCAN_PAUSE_MS = 10;
+/** How often C_GetTokenInfo is asked when the token answers CKR_GENERAL_ERROR (a token file mid-rewrite). */
+const TOKEN_INFO_ROUNDS = 4;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** C_GetTokenInfo answers for a slot id that no longer holds what it held (renumbered, removed). */
@@ -214,12 +216,21 @@ export class Pkcs11Library implements SessionHost {
     const key = slot.toString("hex");
     const old = this.#bySlot.get(key);
     let info: pkcs11js.TokenInfo;
-    try {
-      info = p11("C_GetTokenInfo", () => m.C_GetTokenInfo(slot));
-    } catch (e) {
-      if (!SLOT_GONE.some((ckr) => isCkr(e, ckr))) throw e;
-      if (old) this.#drop(key, old);
-      return undefined;
+    for (let round = 1; ; round++) {
+      try {
+        info = p11("C_GetTokenInfo", () => m.C_GetTokenInfo(slot));
+        break;
+      } catch (e) {
+        // SoftHSM rewrites a token's file in place at every C_Login: read by another process at that instant, the
+        // token answers CKR_GENERAL_ERROR (seen in 1 of 20 parallel pki-auth under load). Asked again, it answers.
+        if (isCkr(e, "CKR_GENERAL_ERROR") && round < TOKEN_INFO_ROUNDS) {
+          Atomics.wait(pause, 0, 0, RESCAN_PAUSE_MS * round);
+          continue;
+        }
+        if (!SLOT_GONE.some((ckr) => isCkr(e, ckr))) throw e;
+        if (old) this.#drop(key, old);
+        return undefined;
+      }
     }
     const label = info.flags & pkcs11js.CKF_TOKEN_INITIALIZED ? trimPadding(info.label) : null;
     if (old && old.label !== label) this.#drop(key, old);
