@@ -2,6 +2,7 @@ import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
 import { derOid, derSequence, derTlv, signedEnvelope } from "../der.js";
 import type { CertificateAuthority } from "./ca.js";
+import { REASON_FLAG_NAMES } from "./distribution-point.js";
 import { OIDS } from "./oids.js";
 import { type RevocationReason, revocationReasonCode } from "./revocation-reason.js";
 import { serialFromHex } from "./serial.js";
@@ -27,26 +28,8 @@ export interface RawCrlExtension {
   value: Uint8Array;
 }
 
-/** ReasonFlags names (RFC 5280 §4.2.1.13), for onlySomeReasons. */
-export type ReasonFlagName =
-  | "keyCompromise"
-  | "cACompromise"
-  | "affiliationChanged"
-  | "superseded"
-  | "cessationOfOperation"
-  | "certificateHold"
-  | "privilegeWithdrawn"
-  | "aACompromise";
-const REASON_FLAG_BITS: Readonly<Record<ReasonFlagName, number>> = {
-  keyCompromise: 1,
-  cACompromise: 2,
-  affiliationChanged: 3,
-  superseded: 4,
-  cessationOfOperation: 5,
-  certificateHold: 6,
-  privilegeWithdrawn: 7,
-  aACompromise: 8,
-};
+/** ReasonFlags names (RFC 5280 §4.2.1.13), for onlySomeReasons: the bit is the name's index (bit 0 is unused). */
+export type ReasonFlagName = Exclude<(typeof REASON_FLAG_NAMES)[number], "unused">;
 
 /** §5.2.5 issuingDistributionPoint (written critical, as §5.2.5 requires). */
 export interface IdpOptions {
@@ -143,7 +126,7 @@ function idpValue(o: IdpOptions): Uint8Array {
 /** ReasonFlags as a DER named-bit BIT STRING (trailing zero bits removed), with this (implicit) tag. */
 export function reasonFlags(tag: number, names: readonly ReasonFlagName[]): Uint8Array {
   let mask = 0;
-  for (const n of names) mask |= 1 << REASON_FLAG_BITS[n];
+  for (const n of names) mask |= 1 << REASON_FLAG_NAMES.indexOf(n);
   if (!mask) return Uint8Array.of(tag, 0x01, 0x00);
   const top = 31 - Math.clz32(mask);
   const octets = new Uint8Array((top >> 3) + 1);
