@@ -33,6 +33,11 @@ interface CardIssuerState {
   accounts: PivIdentityAccount[];
 }
 
+/** How long a look at state.json stays current for the reads that follow it (see reloadIfChanged). */
+const RECHECK_MS = 1;
+/** Saves by any CardIssuer of this process: one made since a look makes the next read look again. */
+let processSaves = 0;
+
 /** piv-ca/state.json, checked on every read: a corrupt file is one clear error (issue 10 item 10). */
 const stateFields = object<CardIssuerState>({
   version: oneOf(1),
@@ -66,6 +71,9 @@ export class CardIssuer {
   /** fileVersion() of state.json and deck.json when last merged in: a stat per read tells whether to re-read. */
   #stateVersion = "";
   #deckVersion = "";
+  /** When reloadIfChanged last looked at the files (performance.now()), and processSaves then. */
+  #checkedAt = Number.NEGATIVE_INFINITY;
+  #savesSeen = -1;
 
   private constructor(
     private readonly lab: LabDir,
@@ -281,6 +289,12 @@ export class CardIssuer {
    * nothing changed; called on every read path. Merging (never replacing) keeps this process's unsaved changes.
    */
   reloadIfChanged(): void {
+    // One stat per read path is cheap, but a due-check sweep reads every record's account: within a millisecond of the
+    // last look, and with no save in this process since, another process's save could not be told from a race anyway.
+    const now = performance.now();
+    if (now - this.#checkedAt < RECHECK_MS && this.#savesSeen === processSaves) return;
+    this.#checkedAt = now;
+    this.#savesSeen = processSaves;
     const version = fileVersion(this.#statePath);
     if (version === this.#stateVersion) return;
     // The deck is written before the state (save), so a new state means the deck is at least as new.
@@ -303,6 +317,7 @@ export class CardIssuer {
    * The deck holds every PIN and PUK: mode 0600.
    */
   save(): void {
+    processSaves++;
     const deckPath = this.lab.deckPath;
     withFileLock(deckPath, () => {
       mergeDeck(this.deck, readJson(deckPath, deckShape) ?? [], deckPath);
