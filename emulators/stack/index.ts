@@ -1,1 +1,1 @@
-export { createLabStack, ISSUERS, type IssuerStack, type LabStack, type LabStackOptions } from "./lab-stack.js";
+export { createLabStack, type EmulatorSettings, ISSUERS, type IssuerStack, type LabStack, type LabStackOptions, type StackEmulators } from "./lab-stack.js";

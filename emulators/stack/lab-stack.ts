@@ -4,10 +4,10 @@ import { DpclabError } from "../../src/errors.js";
 import type { LabDir } from "../../src/lab/index.js";
 import { adminHandler, FaultInjector } from "../admin/index.js";
 import { ApplicantAuthenticator, createIssuerAuthority, type Defects, DerivedIssuance, GRAPH_ISSUER, type IssuerName, NO_DEFECTS } from "../derived/index.js";
-import { createEntrustEmulator } from "../entrust/index.js";
-import { createIntercedeEmulator } from "../intercede/index.js";
+import { createEntrustEmulator, type EntrustEmulator, type EntrustEmulatorOptions } from "../entrust/index.js";
+import { createIntercedeEmulator, type IntercedeEmulator, type IntercedeEmulatorOptions } from "../intercede/index.js";
 import { CardIssuer, pivCaHandler } from "../piv-ca/index.js";
-import { createPurebredEmulator } from "../purebred/index.js";
+import { createPurebredEmulator, type PurebredEmulator, type PurebredEmulatorOptions } from "../purebred/index.js";
 import { type FetchHandler, type IssuingAuthority, mount, NoticeOutbox, publicationRoutes, router } from "../shared/index.js";
 import { Tenant, tenantHandler } from "../tenant/index.js";
 
@@ -18,10 +18,24 @@ export interface IssuerStack {
   handler: FetchHandler;
 }
 
+/** An emulator's own settings (time limits, store caps, URLs), without what the stack wires in itself. */
+export type EmulatorSettings<T> = Partial<Omit<T, "issuance" | "authenticator" | "clock" | "trustAnchor" | "defects" | "agentCardIndices">>;
+
+/** Each issuer's emulator as built. */
+export interface StackEmulators {
+  purebred: PurebredEmulator;
+  entrust: EntrustEmulator;
+  intercede: IntercedeEmulator;
+}
+
 export interface LabStack {
   cardIssuer: CardIssuer;
   tenant: Tenant;
   issuers: Record<IssuerName, IssuerStack>;
+  /** The emulators themselves (their settings and store sizes), for tests that look inside one. */
+  emulators: StackEmulators;
+  /** The kiosk PKI-AUTH the issuers share (DC-ISS-04); an issuer with a defective PKI-AUTH has its own. */
+  authenticator: ApplicantAuthenticator;
   notices: NoticeOutbox;
   faults: FaultInjector;
   clock: AdjustableClock;
@@ -46,6 +60,15 @@ export interface LabStackOptions {
    * Never set by `dpclab serve`: a served lab is faithful.
    */
   defects?: Partial<Record<IssuerName, Defects>>;
+  /**
+   * Per-issuer emulator settings (e.g. `{ intercede: { qrTtlMs: 60_000 } }`, `{ entrust: { maxEnrolments: 6 } }`),
+   * for tests; default each emulator's own defaults. Never set by `dpclab serve`.
+   */
+  settings?: {
+    purebred?: EmulatorSettings<PurebredEmulatorOptions>;
+    entrust?: EmulatorSettings<EntrustEmulatorOptions>;
+    intercede?: EmulatorSettings<IntercedeEmulatorOptions>;
+  };
 }
 
 /**
@@ -57,6 +80,7 @@ export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promis
   const { clock } = opts;
   const cardIssuer = await CardIssuer.open(lab, clock);
   const issuers = {} as Record<IssuerName, IssuerStack>;
+  const built = {} as StackEmulators;
   // The tenant confirms each reported credential with the issuer it names (Intune learns of credentials from the issuer).
   const tenant = new Tenant(clock, {
     issuerLink: (graphIssuer) => ISSUERS.map((n) => issuers[n]?.issuance).find((i) => i && GRAPH_ISSUER[i.name] === graphIssuer),
@@ -85,12 +109,14 @@ export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promis
       defects,
     });
     const common = { issuance, authenticator: kiosk, clock, trustAnchor: cardIssuer.root.certificate, defects };
-    const emulator =
-      name === "purebred"
-        ? createPurebredEmulator({ ...common, agentCardIndices: opts.purebredAgents ?? [0] })
-        : name === "entrust"
-          ? createEntrustEmulator(common)
-          : createIntercedeEmulator(common);
+    let emulator: StackEmulators[IssuerName];
+    if (name === "purebred") {
+      emulator = built.purebred = createPurebredEmulator({ ...opts.settings?.purebred, ...common, agentCardIndices: opts.purebredAgents ?? [0] });
+    } else if (name === "entrust") {
+      emulator = built.entrust = createEntrustEmulator({ ...opts.settings?.entrust, ...common });
+    } else {
+      emulator = built.intercede = createIntercedeEmulator({ ...opts.settings?.intercede, ...common });
+    }
     issuers[name] = { issuance, handler: emulator.handler };
   }
   cardIssuer.save(); // the root's registry now knows the issuer CAs
@@ -120,5 +146,5 @@ export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promis
   const emulators = mount(tenantHandler(tenant), ...ISSUERS.map((n) => issuers[n].handler), publication, pivCaHandler(cardIssuer));
   const faulty = faults.wrap(emulators);
   const handler: FetchHandler = (request) => (new URL(request.url).pathname.startsWith("/__admin") ? admin(request) : faulty(request));
-  return { cardIssuer, tenant, issuers, notices, faults, clock, handler, authorities, tick, reportLost };
+  return { cardIssuer, tenant, issuers, emulators: built, authenticator, notices, faults, clock, handler, authorities, tick, reportLost };
 }
