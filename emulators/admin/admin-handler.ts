@@ -86,7 +86,7 @@ export function adminHandler(ctx: AdminContext): FetchHandler {
         if (!ctx.reportLost) throw new DpclabError("this lab has no devices to report lost", "not-found", 404);
         const deviceId = String(p.deviceId);
         // Tenant device ids are GUIDs: anything else (`__proto__`, `constructor`, junk) names no device of this lab.
-        if (!DEVICE_ID.test(deviceId)) throw new DpclabError(`no managed device with id ${JSON.stringify(deviceId.slice(0, 64))}`, "not-found", 404);
+        if (!MANAGED_DEVICE_ID.test(deviceId)) throw new DpclabError(`no managed device with id ${JSON.stringify(deviceId.slice(0, 64))}`, "not-found", 404);
         return JsonResponse.of(ctx.reportLost(deviceId));
       },
     },
@@ -99,8 +99,8 @@ export function adminHandler(ctx: AdminContext): FetchHandler {
   ]);
 }
 
-/** A managed device's id as the tenant makes them. */
-const DEVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A managed device's id as the tenant makes them (a GUID; not the id a phone reports to an issuer, ../shared/wire-format.ts). */
+const MANAGED_DEVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** RFC 3339 date-time (ISO 8601's profile for the Internet), four-digit year: not whatever Date.parse guesses at. */
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;

@@ -22,6 +22,7 @@ import {
 } from "../../src/pki/index.js";
 import type { CardIssuer } from "../piv-ca/index.js";
 import type { IssuingAuthority } from "../shared/issuing-authority.js";
+import { readDevice, readDeviceId } from "../shared/wire-format.js";
 import { type Defects, NO_DEFECTS, withCertificateDefects } from "./defects.js";
 import type {
   ApplicantSession,
@@ -99,7 +100,6 @@ const DEFAULT_MAX_ACTIVE_PER_CARD = 5;
 /** The issuer-level journal keeps about the newest this many events (trimmed in batches). */
 const JOURNAL_LIMIT = 10_000;
 const MAX_CSR_BYTES = 16 * 1024;
-const DEVICE_ID = /^[\x21-\x7e]{1,128}$/;
 
 export class DerivedIssuance implements IssuedCredentialLookup {
   readonly name: IssuerName;
@@ -169,7 +169,7 @@ export class DerivedIssuance implements IssuedCredentialLookup {
     if (!session || typeof session !== "object" || !Number.isInteger(session.cardIndex) || !session.pivAuthCertificate) {
       throw new DpclabError("issuance needs the PKI-AUTH session of the applicant (DC-ISS-04)", "no-session", 401);
     }
-    const dev = checkDevice(device);
+    const dev = readDevice(device);
     checkCsrBytes(csr, "csr");
     if (smime !== undefined) checkCsrBytes(smime?.signingCsr, "smime.signingCsr");
 
@@ -392,7 +392,7 @@ export class DerivedIssuance implements IssuedCredentialLookup {
 
   /** DC-TRM-01: the device was lost, stolen or compromised — revoke every active credential on it. */
   revokeDevice(deviceId: string, reason: RevocationReason = "keyCompromise"): DerivedCredentialRecord[] {
-    if (typeof deviceId !== "string" || !DEVICE_ID.test(deviceId)) throw new DpclabError("deviceId must be 1..128 printable characters", "bad-device", 400);
+    readDeviceId(deviceId);
     if (!DEVICE_REASONS.includes(reason)) {
       throw new DpclabError(`a device is revoked for ${DEVICE_REASONS.join(", ")}; got "${String(reason)}"`, "bad-revocation-reason", 400);
     }
@@ -517,15 +517,6 @@ interface Signed {
 }
 
 const DEVICE_REASONS: readonly RevocationReason[] = ["keyCompromise", "cessationOfOperation", "superseded", "unspecified", "affiliationChanged"];
-
-function checkDevice(device: DeviceDescriptor | undefined): DeviceDescriptor {
-  const d = (device ?? {}) as Partial<DeviceDescriptor>;
-  if (typeof d.deviceId !== "string" || !DEVICE_ID.test(d.deviceId)) throw new DpclabError("device.deviceId must be 1..128 printable characters", "bad-device");
-  if (d.platform !== "ios" && d.platform !== "android") throw new DpclabError('device.platform must be "ios" or "android"', "bad-device");
-  if (d.keystore !== "software" && d.keystore !== "hardware") throw new DpclabError('device.keystore must be "software" or "hardware"', "bad-device");
-  if (typeof d.osVersion !== "string" || d.osVersion.length > 32) throw new DpclabError("device.osVersion must be a short string", "bad-device");
-  return d as DeviceDescriptor;
-}
 
 function checkCsrBytes(csr: unknown, what: string): void {
   if (!(csr instanceof Uint8Array) || csr.length === 0 || csr.length > MAX_CSR_BYTES) {

@@ -1,5 +1,6 @@
 import type { CertificateFacts } from "../../src/pki/index.js";
 import type { PivIdentityAccount } from "../piv-ca/identity-account.js";
+import type { KeystoreKind, Platform } from "../shared/wire-format.js";
 
 /**
  * Shared vocabulary of the derived-credential issuers (DISA Purebred, Entrust, Intercede) and of the tenant that
@@ -15,21 +16,8 @@ export const GRAPH_ISSUER: Record<IssuerName, "purebred" | "entrustDatacard" | "
   intercede: "intercede",
 };
 
-export type Platform = "ios" | "android";
-
-/**
- * Where the device keeps the derived key: a software keystore gives an id-fpki-common-derived-pivAuth (.40)
- * credential, a hardware-backed one (FIPS 140 L2+, key non-exportable) a -hardware (.41) one (CERT-01, DC-TOK-02/03).
- */
-export type KeystoreKind = "software" | "hardware";
-
-/** What an issuer is told about the device it issues to (DC-ISS-02: only to approved devices). */
-export interface DeviceDescriptor {
-  deviceId: string;
-  platform: Platform;
-  osVersion: string;
-  keystore: KeystoreKind;
-}
+/** The device as the issuers' wire format carries it (one parser for every issuer: ../shared/wire-format.ts). */
+export type { DeviceDescriptor, KeystoreKind, Platform } from "../shared/wire-format.js";
 
 /** The applicant an issuer is about to issue to: the user the device must belong to (DC-ISS-02, DC-LNK-01). */
 export interface Applicant {

@@ -1,7 +1,7 @@
 import { DpclabError } from "../../src/errors.js";
 import { verifyCsr } from "../../src/pki/index.js";
 import type { DeviceDescriptor } from "../derived/index.js";
-import { readJsonObject } from "../shared/index.js";
+import { readDevice, readJsonObject } from "../shared/index.js";
 import { type NetworkZone, networkZone } from "../shared/network-zone.js";
 
 /**
@@ -22,7 +22,6 @@ export interface ActivationRequest {
 
 const QR_SESSION = /^[A-Za-z0-9_-]{16,64}$/;
 const PASSWORD = /^\d{6,12}$/;
-const DEVICE_ID = /^[\x21-\x7e]{1,128}$/;
 const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const MAX_CSR_BASE64 = 22 * 1024;
 
@@ -48,20 +47,6 @@ export async function readActivationRequest(req: Request): Promise<ActivationReq
     smime = { signingCsr: readCsr(s.signingCsr, "smime.signingCsr") };
   }
   return { qrSession: body.qrSession, password: body.password, device, csr, ...(smime ? { smime } : {}), ...(zone ? { networkZone: zone } : {}) };
-}
-
-function readDevice(value: unknown): DeviceDescriptor {
-  const d = (typeof value === "object" && value !== null && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
-  const extra = Object.keys(d).filter((k) => !["deviceId", "platform", "osVersion", "keystore"].includes(k));
-  if (extra.length) throw new DpclabError(`unknown device propert${extra.length > 1 ? "ies" : "y"}: ${extra.join(", ")}`, "bad-device", 400);
-  if (typeof d.deviceId !== "string" || !DEVICE_ID.test(d.deviceId))
-    throw new DpclabError("device.deviceId must be 1..128 printable characters", "bad-device", 400);
-  if (d.platform !== "ios" && d.platform !== "android") throw new DpclabError('device.platform must be "ios" or "android"', "bad-device", 400);
-  if (d.keystore !== "software" && d.keystore !== "hardware") throw new DpclabError('device.keystore must be "software" or "hardware"', "bad-device", 400);
-  if (typeof d.osVersion !== "string" || d.osVersion.length === 0 || d.osVersion.length > 32) {
-    throw new DpclabError("device.osVersion must be a short string", "bad-device", 400);
-  }
-  return { deviceId: d.deviceId, platform: d.platform, osVersion: d.osVersion, keystore: d.keystore };
 }
 
 /** Base64 DER PKCS#10, with its proof of possession checked now (DC-ISS-12), so a bad CSR costs no password attempt. */

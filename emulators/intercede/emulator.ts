@@ -12,10 +12,10 @@ import { readJsonObject } from "../shared/json-body.js";
 import { JsonResponse } from "../shared/json-response.js";
 import { networkZone } from "../shared/network-zone.js";
 import { qrPng, qrSvg } from "../shared/qr-code.js";
+import { base64Field, readDevice, requiredString } from "../shared/wire-format.js";
 import { AutomaticRekey, DEFAULT_REKEY_BEFORE_MS } from "./automatic-rekey.js";
 import { deliveredCredential } from "./credential-response.js";
 import { MOBILE_CREDENTIAL_PROFILE, MobileCredentialRequests } from "./mobile-credential-requests.js";
-import { base64Field, deviceField, requiredString } from "./wire.js";
 
 /**
  * The Intercede MyID emulator (intune.md §2.3, §2.7; anchors.md §5): MyID at the computer or self-service kiosk
@@ -126,7 +126,7 @@ export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): Interce
         networkZone(req);
         const body = await readJsonObject(req, ["qrSession", "device", "csr", "smimeSigningCsr"]);
         const qrSession = requiredString(body, "qrSession", 128);
-        const device = deviceField(body);
+        const device = readDevice(body.device);
         const csr = base64Field(body, "csr") as Uint8Array;
         const smimeSigningCsr = base64Field(body, "smimeSigningCsr", { optional: true });
         const { result, session } = await requests.activate({ qrSession, device, csr, ...(smimeSigningCsr ? { smimeSigningCsr } : {}) });
@@ -150,7 +150,7 @@ export function createIntercedeEmulator(opts: IntercedeEmulatorOptions): Interce
         const body = await readJsonObject(req, ["rekeyId", "signature", "device", "csr", "smimeSigningCsr"]);
         const rekeyId = requiredString(body, "rekeyId", 128);
         const signature = base64Field(body, "signature") as Uint8Array;
-        const device = deviceField(body);
+        const device = readDevice(body.device);
         const csr = base64Field(body, "csr") as Uint8Array;
         const smimeSigningCsr = base64Field(body, "smimeSigningCsr", { optional: true });
         const result = await rekey.rekey(p.id as string, { rekeyId, signature, device, csr, ...(smimeSigningCsr ? { smimeSigningCsr } : {}) });

@@ -7,10 +7,11 @@ import type { DerivedIssuance } from "../derived/issuance.js";
 import { kioskRoutes, kioskSession } from "../derived/kiosk-routes.js";
 import { OneTimeSecrets } from "../derived/one-time-secrets.js";
 import { issuerPublicOrigin } from "../derived/public-url.js";
-import type { ApplicantSession, KeystoreKind } from "../derived/types.js";
+import type { ApplicantSession } from "../derived/types.js";
 import { type FetchHandler, type Route, router } from "../shared/handler.js";
 import { readJsonObject } from "../shared/json-body.js";
 import { JsonResponse } from "../shared/json-response.js";
+import { readKeystoreKind, readOsVersion } from "../shared/wire-format.js";
 import { credentialProfile, MOBILECONFIG_CONTENT_TYPE, preEnrolmentProfile } from "./mobileconfig.js";
 import { requireOnPremises } from "./network-zone.js";
 import { type OtpPayload, PurebredRegistrations, REGISTRATION_KEEP_MS } from "./registration.js";
@@ -231,16 +232,14 @@ export function createPurebredEmulator(opts: PurebredEmulatorOptions): PurebredE
         const body = await readJsonObject(req, ["csr", "signingCsr", "keystore", "osVersion"]);
         const csr = csrBytes(body.csr, "csr");
         const signingCsr = body.signingCsr === undefined ? undefined : csrBytes(body.signingCsr, "signingCsr");
-        if (body.keystore !== "software" && body.keystore !== "hardware") throw new DpclabError('keystore must be "software" or "hardware"', "bad-device", 400);
-        if (typeof body.osVersion !== "string" || body.osVersion.length === 0 || body.osVersion.length > 32) {
-          throw new DpclabError("osVersion must be a short string", "bad-device", 400);
-        }
+        const keystore = readKeystoreKind(body.keystore);
+        const osVersion = readOsVersion(body.osVersion);
         const registration = registrations.beginIssuance(p.id as string, bearer(req));
         let result: Awaited<ReturnType<DerivedIssuance["issue"]>>;
         try {
           result = await issuance.issue({
             session: registration.applicant,
-            device: { deviceId: registration.deviceId, platform: registration.platform, osVersion: body.osVersion, keystore: body.keystore as KeystoreKind },
+            device: { deviceId: registration.deviceId, platform: registration.platform, osVersion, keystore },
             csr,
             ...(signingCsr ? { smime: { signingCsr } } : {}),
           });

@@ -4,6 +4,7 @@ import { DpclabError } from "../../src/errors.js";
 import { ExpiringMap } from "../derived/expiring-map.js";
 import type { OneTimeSecrets } from "../derived/one-time-secrets.js";
 import type { ApplicantSession, Platform } from "../derived/types.js";
+import { readDeviceId } from "../shared/wire-format.js";
 
 /**
  * A Purebred registration: the agent-supervised first enrolment of one device for one cardholder (intune.md §1.7
@@ -64,7 +65,6 @@ interface Entry {
   liveOtp?: { secret: string; scope: string };
 }
 
-const DEVICE_ID = /^[\x21-\x7e]{1,128}$/;
 /**
  * How long a registration is remembered after it was opened (its passcodes live otpTtlMs each): a passcode typed a
  * day late is still answered "expired", not "unknown".
@@ -95,10 +95,10 @@ export class PurebredRegistrations {
   create(
     agent: ApplicantSession,
     applicant: ApplicantSession,
-    deviceId: unknown,
+    deviceIdField: unknown,
     platform: unknown,
   ): { registration: Registration; otp1: string; otp1ExpiresAt: Date } {
-    if (typeof deviceId !== "string" || !DEVICE_ID.test(deviceId)) throw new DpclabError("deviceId must be 1..128 printable characters", "bad-device", 400);
+    const deviceId = readDeviceId(deviceIdField);
     if (platform !== "ios" && platform !== "android") {
       throw new DpclabError(
         'platform must be "ios" or "android" (Purebred supports both; the "(iOS only)" label is a doc inconsistency, intune.md §0)',
@@ -269,8 +269,8 @@ export class PurebredRegistrations {
     return this.#stateError(r);
   }
 
-  #sameDevice(r: Registration, deviceId: unknown): void {
-    if (typeof deviceId !== "string" || !DEVICE_ID.test(deviceId)) throw new DpclabError("deviceId must be 1..128 printable characters", "bad-device", 400);
+  #sameDevice(r: Registration, deviceIdField: unknown): void {
+    const deviceId = readDeviceId(deviceIdField);
     if (deviceId !== r.deviceId) throw new DpclabError(`this registration is for device ${r.deviceId}, not ${deviceId}`, "wrong-device", 403);
   }
 

@@ -9,3 +9,16 @@ export { NoticeOutbox } from "./notice-outbox.js";
 export { errorToProblem, type ProblemDetails, problem } from "./problem.js";
 export { publicationRoutes, publicationUrls } from "./publication-routes.js";
 export { qrPng, qrSvg } from "./qr-code.js";
+export {
+  b64,
+  base64Field,
+  type DeviceDescriptor,
+  type KeystoreKind,
+  type Platform,
+  readDevice,
+  readDeviceId,
+  readKeystoreKind,
+  readOsVersion,
+  readPlatform,
+  requiredString,
+} from "./wire-format.js";
