@@ -26,8 +26,8 @@ let chainPem: string;
 
 beforeAll(async () => {
   l = await makeEntrustLab({ cards: 8, seed: "entrust", start: START });
-  rootPem = l.pemFile("root", new Uint8Array(l.cardIssuer.root.certificate.rawData));
-  caPem = l.pemFile("entrust-ca", new Uint8Array(l.authority.certificate.rawData));
+  rootPem = l.pem("root", new Uint8Array(l.cardIssuer.root.certificate.rawData));
+  caPem = l.pem("entrust-ca", new Uint8Array(l.authority.certificate.rawData));
   chainPem = join(l.dir, "chain.pem");
   writeFileSync(chainPem, readFileSync(rootPem, "utf8") + readFileSync(caPem, "utf8"));
 });
@@ -141,10 +141,10 @@ describe("Entrust end to end (intune.md §2.2, §2.6)", () => {
     });
     expect(Buffer.from(escrowedPublic)).toEqual(Buffer.from(enc.publicKey.rawData));
     for (const [name, der] of Object.entries(r.certificates)) {
-      const path = l.pemFile(`ios-${name}`, der as Uint8Array);
+      const path = l.pem(`ios-${name}`, der as Uint8Array);
       expect((await openssl(["verify", "-CAfile", rootPem, "-untrusted", caPem, path])).out).toContain(": OK");
     }
-    const text = (await openssl(["x509", "-in", l.pemFile("ios-piv-auth", r.certificates.pivAuth), "-noout", "-text"])).out;
+    const text = (await openssl(["x509", "-in", l.pem("ios-piv-auth", r.certificates.pivAuth), "-noout", "-text"])).out;
     expect(text).toContain(`Policy: ${OIDS.commonDerivedPivAuth}`);
     expect(text).toContain(`OCSP - URI:${l.server.url}/pki/ocsp/entrust-ca`);
     const record = l.issuance.credential(r.credentialId);
@@ -158,13 +158,13 @@ describe("Entrust end to end (intune.md §2.2, §2.6)", () => {
 
   it("Android, over a real socket: hardware keystore → policy .41 (openssl x509 -text), no S/MIME; openssl ocsp good, then revoked", async () => {
     l.clock.set(new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000));
-    const device = l.device("android", { user: 1, hardware: true });
+    const device = l.device("android", { user: 1, keystore: "hardware" });
     const r = await enrolWithEntrust({ client: l.httpClient, card: l.card(1), pin: (l.deck[1] as { pin: string }).pin, device, identityName: "Bob's phone" });
     expect(r.steps[2]?.detail).toContain("Intune app");
     expect(r.steps.at(-1)?.detail).toContain("You're all set!");
     expect(Object.keys(r.certificates)).toEqual(["pivAuth"]);
     expect(r.encryptionKeyPkcs8).toBeUndefined();
-    const leaf = l.pemFile("android-leaf", r.certificates.pivAuth);
+    const leaf = l.pem("android-leaf", r.certificates.pivAuth);
     const text = (await openssl(["x509", "-in", leaf, "-noout", "-text"])).out;
     expect(text).toContain(`Policy: ${OIDS.commonDerivedPivAuthHardware}`);
     expect((await openssl(["verify", "-CAfile", rootPem, "-untrusted", caPem, leaf])).out).toContain(": OK");
@@ -296,7 +296,7 @@ describe("phone activation refusals", () => {
 
   it("a device not enrolled in the tenant is refused (DC-ISS-02); the QR stays live for an approved one", async () => {
     const a = await kioskEnrol(7);
-    const refused = await call("POST", ACTIVATE, { json: await activation(a.enrolment, l.device("ios", { enrolled: false })) });
+    const refused = await call("POST", ACTIVATE, { json: await activation(a.enrolment, l.device("ios", { enrol: false })) });
     expectProblem(refused, 403, "device-not-approved");
     expect((await view(a)).body).toMatchObject({ state: "awaiting-device", passwordAttemptsLeft: 5 });
     const ok = await call("POST", ACTIVATE, { json: await activation(a.enrolment, l.device("ios", { user: 7 })) });

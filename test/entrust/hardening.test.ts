@@ -77,7 +77,7 @@ describe("Entrust hardening (issue 10)", () => {
     const bearer = { authorization: `Bearer ${a.token}` };
     const device = l.device("android", { user: 1 });
     for (const name of PROTO_NAMES) {
-      const junk = l.device("android", { enrolled: false }); // its unknown QR codes count against it, not the real phone
+      const junk = l.device("android", { enrol: false }); // its unknown QR codes count against it, not the real phone
       const answers = [
         await rawHttp(l.server.url, `/issuers/entrust/kiosk/enrolments/${name}`, { headers: bearer }),
         await rawHttp(l.server.url, `/issuers/entrust/kiosk/enrolments/${name}/qr.svg`, { headers: bearer }),
