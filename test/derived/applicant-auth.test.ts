@@ -20,7 +20,9 @@ let l: DerivedLab;
 beforeAll(async () => {
   l = await makeDerivedLab({ cards: 3, seed: "applicant-auth", start: START });
 });
-afterAll(() => l?.remove());
+afterAll(async () => {
+  await l?.close();
+});
 beforeEach(() => l.clock.set(NOW));
 
 describe("ApplicantAuthenticator (kiosk PKI-AUTH)", () => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ExtendedKeyUsageExtension, SubjectAlternativeNameExtension } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CardholderNotice, createIssuerAuthority, DerivedIssuance, type DeviceDescriptor, type IssueInput } from "../../emulators/derived/index.js";
-import { publicationRoutes, type RunningServer, router, serve } from "../../emulators/shared/index.js";
+import type { RunningServer } from "../../emulators/shared/index.js";
 import { DAY_MS, VirtualClock } from "../../src/clock.js";
 import { OIDS } from "../../src/pki/index.js";
 import { refusal } from "../helpers/refusal.js";
@@ -55,19 +55,16 @@ let caPem: string;
 let chainPem: string;
 
 beforeAll(async () => {
-  // the issuer's publication server first, so its URL can go into the issuer CA's AIA/CDP
-  let lookup: Parameters<typeof publicationRoutes>[0] = () => undefined;
-  server = await serve(router(publicationRoutes((name) => lookup(name))));
-  l = await makeDerivedLab({ cards: 12, seed: "issuance", start: START, issuerBaseUrl: server.url });
-  lookup = (name) => (name === l.authority.name ? l.authority : undefined);
+  // the served lab: its server's URL is in the issuer CA's AIA/CDP
+  l = await makeDerivedLab({ cards: 12, seed: "issuance", start: START });
+  server = l.server;
   rootPem = pem("root", new Uint8Array(l.cardIssuer.root.certificate.rawData));
   caPem = pem("purebred-ca", new Uint8Array(l.authority.certificate.rawData));
   chainPem = join(l.dir, "chain.pem");
   writeFileSync(chainPem, `${readFileSync(rootPem, "utf8").trim()}\n${readFileSync(caPem, "utf8").trim()}\n`);
 });
 afterAll(async () => {
-  await server?.close();
-  l?.remove();
+  await l?.close();
 });
 
 describe("issuer CA (createIssuerAuthority)", () => {
@@ -80,7 +77,7 @@ describe("issuer CA (createIssuerAuthority)", () => {
       alg: "p256",
       baseUrl: server.url,
       clock: l.clock,
-      dir: join(l.dir, "purebred"),
+      dir: join(l.dir, "issuers"), // where the lab stack keeps the issuer CAs
     });
     expect(again.certificate.serialNumber).toBe(l.authority.certificate.serialNumber);
     const entrust = await createIssuerAuthority(l.cardIssuer.root, "entrust", { alg: "p256", baseUrl: server.url, clock: l.clock });

@@ -1,42 +1,26 @@
 import { X509Certificate } from "@peculiar/x509";
-import { ApplicantAuthenticator, type ApplicantSession, createIssuerAuthority } from "../../emulators/derived/index.js";
-import { CardIssuer, type CardRecord, createCards } from "../../emulators/piv-ca/index.js";
+import type { ApplicantAuthenticator, ApplicantSession } from "../../emulators/derived/index.js";
+import type { CardIssuer, CardRecord } from "../../emulators/piv-ca/index.js";
 import type { IssuingAuthority } from "../../emulators/shared/index.js";
-import { VirtualClock } from "../../src/clock.js";
-import { LabDir, openLabCard } from "../../src/lab/index.js";
+import type { LabStackOptions } from "../../emulators/stack/index.js";
+import { openLabCard } from "../../src/lab/index.js";
 import { createCsrWithKey, generateKeyPair, type KeyAlgorithm } from "../../src/pki/index.js";
-import { tempDir } from "../helpers/cli.js";
+import { type ServedStackLab, servedStackLab } from "../helpers/stack-lab.js";
 
-/** A lab for the derived-credential core: card issuer + deck of real SoftHSM cards, an issuer CA, a kiosk. */
-export interface DerivedLab {
-  lab: LabDir;
-  clock: VirtualClock;
+/**
+ * A lab for the derived-credential core: the served lab stack (test/helpers/stack-lab.ts: card issuer, deck of real
+ * SoftHSM cards, every CA's publication on a loopback server), seen from one issuer CA (Purebred's) and the kiosk.
+ */
+export interface DerivedLab extends ServedStackLab {
   cardIssuer: CardIssuer;
-  deck: CardRecord[];
   authority: IssuingAuthority;
   authenticator: ApplicantAuthenticator;
-  dir: string;
-  remove(): void;
 }
 
-export async function makeDerivedLab(opts: { cards: number; seed: string; start: Date; issuerBaseUrl?: string }): Promise<DerivedLab> {
-  const dir = tempDir(`dpclab-derived-${opts.seed}-`);
-  const clock = new VirtualClock(opts.start);
-  const lab = new LabDir(dir.path);
-  const cardIssuer = await CardIssuer.create(
-    lab,
-    { version: 1, alg: "p256", seed: opts.seed, baseUrl: "http://127.0.0.1:7800", createdAt: opts.start.toISOString() },
-    clock,
-  );
-  const deck = await createCards(lab, cardIssuer, { count: opts.cards, seed: opts.seed, clock });
-  const authority = await createIssuerAuthority(cardIssuer.root, "purebred", {
-    alg: "p256",
-    baseUrl: opts.issuerBaseUrl ?? "http://127.0.0.1:7801",
-    clock,
-    dir: `${dir.path}/purebred`,
-  });
-  const authenticator = new ApplicantAuthenticator({ cardIssuer, clock });
-  return { lab, clock, cardIssuer, deck, authority, authenticator, dir: dir.path, remove: dir.remove };
+export async function makeDerivedLab(opts: { cards: number; seed: string; start: Date; stack?: Partial<LabStackOptions> }): Promise<DerivedLab> {
+  const world = await servedStackLab({ seed: opts.seed, cards: opts.cards, start: opts.start, stack: opts.stack });
+  const { stack } = world;
+  return Object.assign(world, { cardIssuer: stack.cardIssuer, authority: stack.issuers.purebred.issuance.authority, authenticator: stack.authenticator });
 }
 
 /** What the client side of the kiosk does: read 9A, PIN, sign the challenge. Returns the submission. */
@@ -72,5 +56,5 @@ export async function deviceCsr(alg: KeyAlgorithm = "p256"): Promise<{ keys: Cry
 }
 
 export function certOf(der: Uint8Array | string): X509Certificate {
-  return new X509Certificate(typeof der === "string" ? new Uint8Array(Buffer.from(der, "base64")) : der);
+  return new X509Certificate(typeof der === "string" ? new Uint8Array(Buffer.from(der, "base64")) : new Uint8Array(der));
 }

@@ -3,27 +3,24 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import { expect } from "vitest";
-import { DerivedIssuance } from "../../emulators/derived/index.js";
+import type { DerivedIssuance } from "../../emulators/derived/index.js";
 import type { CardRecord } from "../../emulators/piv-ca/index.js";
-import { createPurebredEmulator, type PurebredEmulator } from "../../emulators/purebred/index.js";
-import { type FetchHandler, inProcessFetch, problem, publicationRoutes, type RunningServer, router, serve } from "../../emulators/shared/index.js";
-import { Tenant } from "../../emulators/tenant/index.js";
+import type { PurebredEmulator } from "../../emulators/purebred/index.js";
+import { inProcessFetch, type RunningServer } from "../../emulators/shared/index.js";
 import type { PurebredHttp } from "../../fleet/clients/purebred-client.js";
 import type { SimulatedDevice } from "../../fleet/device.js";
-import { HardwareKeystore, SoftwareKeystore } from "../../fleet/keystore/index.js";
-import { openLabCard } from "../../src/lab/index.js";
-import { type PivCard, Pkcs11Library } from "../../src/piv/index.js";
+import type { PivCard } from "../../src/piv/index.js";
 import { type DerivedLab, makeDerivedLab } from "../derived/lab.js";
-import { closeCards } from "../helpers/close-cards.js";
+import type { TestDeviceOptions } from "../helpers/stack-lab.js";
 
 /**
- * A Purebred lab: real SoftHSM cards (test/derived/lab.ts), the real Tenant as DeviceApprover (DC-ISS-02), the
- * Purebred emulator and the issuer CA's publication routes (OCSP, CRL, .p7c) on one handler, reachable in-process and
- * over a real loopback socket. The clock starts an hour ago in real time so that openssl agrees with OCSP times.
+ * A Purebred lab: the served lab stack (test/derived/lab.ts, test/helpers/stack-lab.ts: real SoftHSM cards, the real
+ * Tenant as DeviceApprover (DC-ISS-02), the three issuers, every CA's publication) with cards 0 and 1 as registration
+ * agents, reachable in-process and over a real loopback socket. The clock starts an hour ago in real time so that
+ * openssl agrees with OCSP times.
  */
 export interface PurebredLab {
   l: DerivedLab;
-  tenant: Tenant;
   issuance: DerivedIssuance;
   emulator: PurebredEmulator;
   server: RunningServer;
@@ -32,11 +29,8 @@ export interface PurebredLab {
   /** The same handler over node:http on 127.0.0.1. */
   socket: PurebredHttp;
   card(index: number): { card: PivCard; pin: string };
-  /** `user`: the card whose cardholder the device is enrolled for (the tenant approves only the applicant's own device). */
-  device(
-    platform: "ios" | "android",
-    opts?: { keystore?: "software" | "hardware"; onPremisesNetwork?: boolean; enrol?: boolean; user?: number },
-  ): SimulatedDevice;
+  /** A phone on the on-premises network unless told (test/helpers/stack-lab.ts devices). */
+  device(platform: "ios" | "android", opts?: TestDeviceOptions): SimulatedDevice;
   close(): Promise<void>;
 }
 
@@ -45,65 +39,18 @@ export const OTHER_AGENT = 1;
 const BASE_IN_PROCESS = "http://purebred.test";
 
 export async function makePurebredLab(seed: string, cards: number): Promise<PurebredLab> {
-  let handler: FetchHandler = async () => problem(503, "lab not ready");
-  const server = await serve((req) => handler(req));
   const start = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000);
-  const l = await makeDerivedLab({ cards, seed, start, issuerBaseUrl: server.url });
-  const tenant = new Tenant(l.clock);
-  const issuance = new DerivedIssuance({ name: "purebred", authority: l.authority, cardIssuer: l.cardIssuer, clock: l.clock, approver: tenant });
-  const emulator = createPurebredEmulator({
-    issuance,
-    authenticator: l.authenticator,
-    clock: l.clock,
-    agentCardIndices: [AGENT, OTHER_AGENT],
-    trustAnchor: l.cardIssuer.root.certificate,
-  });
-  handler = router([...emulator.routes, ...publicationRoutes((name) => (name === l.authority.name ? l.authority : undefined))]);
-  const opened: PivCard[] = [];
-  let seq = 0;
+  const l = await makeDerivedLab({ cards, seed, start, stack: { purebredAgents: [AGENT, OTHER_AGENT] } });
   return {
     l,
-    tenant,
-    issuance,
-    emulator,
-    server,
-    http: { fetch: inProcessFetch(handler, BASE_IN_PROCESS), baseUrl: BASE_IN_PROCESS },
-    socket: { fetch, baseUrl: server.url },
-    card(index) {
-      const record = l.deck[index];
-      if (!record) throw new Error(`no card ${index}`);
-      const card = openLabCard(l.lab, record.tokenLabel);
-      opened.push(card);
-      return { card, pin: record.pin };
-    },
-    device(platform, opts = {}) {
-      const enrol = opts.enrol ?? true;
-      const upn = (user: number | undefined, other: string) => (user === undefined ? other : (l.deck[user] as CardRecord).cardholder.email);
-      const deviceId = enrol
-        ? tenant.enrolDevice(
-            platform === "ios"
-              ? { platform, osVersion: "17.4", ownership: "corporate", userPrincipalName: upn(opts.user, "alice@test.example"), compliant: true }
-              : { platform, osVersion: "14", ownership: "fullyManaged", userPrincipalName: upn(opts.user, "bob@test.example"), compliant: true },
-          ).id
-        : `not-enrolled-${++seq}`;
-      const keystore =
-        opts.keystore === "hardware"
-          ? HardwareKeystore.provision(Pkcs11Library.open({ softhsmConf: l.lab.ensureSoftHsmConf() }), `${seed}-${deviceId}`)
-          : new SoftwareKeystore();
-      return {
-        deviceId,
-        platform,
-        osVersion: platform === "ios" ? "17.4" : "14",
-        keystore,
-        cameraAllowed: true,
-        onPremisesNetwork: opts.onPremisesNetwork ?? true,
-      };
-    },
-    async close() {
-      closeCards(opened);
-      await server.close();
-      l.remove();
-    },
+    issuance: l.stack.issuers.purebred.issuance,
+    emulator: l.stack.emulators.purebred,
+    server: l.server,
+    http: { fetch: inProcessFetch(l.stack.handler, BASE_IN_PROCESS), baseUrl: BASE_IN_PROCESS },
+    socket: { fetch, baseUrl: l.server.url },
+    card: (index) => ({ card: l.card(index), pin: (l.deck[index] as CardRecord).pin }),
+    device: (platform, opts = {}) => l.device(platform, { onPremisesNetwork: true, ...opts }),
+    close: () => l.close(),
   };
 }
 
