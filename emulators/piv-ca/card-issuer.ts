@@ -3,8 +3,7 @@ import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import { CORRUPT_LAB_STATUS, fileVersion, type LabConfig, type LabDir, readJson, withFileLock, writeJson, writeTextAtomically } from "../../src/lab/index.js";
-import { arrayOf, CorruptLabFile, object, oneOf, recordOf, type Shape } from "../../src/lab/shape.js";
+import type { LabConfig, LabDir } from "../../src/lab/index.js";
 import type { PivKeySlot } from "../../src/piv/index.js";
 import {
   CertificateAuthority,
@@ -16,9 +15,21 @@ import {
   type KeyAlgorithm,
   type RevocationReason,
 } from "../../src/pki/index.js";
-import { type CertificateRegistryState, certificateRegistryShape } from "../shared/certificate-registry.js";
-import { IssuingAuthority } from "../shared/issuing-authority.js";
-import { publicationUrls } from "../shared/publication-routes.js";
+import {
+  arrayOf,
+  CORRUPT_LAB_STATUS,
+  CorruptLabFile,
+  fileVersion,
+  object,
+  oneOf,
+  readJson,
+  recordOf,
+  type Shape,
+  withFileLock,
+  writeJson,
+  writeTextAtomically,
+} from "../../src/store/index.js";
+import { type CertificateRegistryState, certificateRegistryShape, IssuingAuthority, publicationUrls } from "../shared/index.js";
 import { type CardRecord, deckShape, mergeDeck } from "./card-record.js";
 import { type AccountStatus, mergeAccounts, type PivIdentityAccount, pivIdentityAccountShape } from "./identity-account.js";
 

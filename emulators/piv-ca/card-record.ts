@@ -1,7 +1,7 @@
 import { DpclabError } from "../../src/errors.js";
-import { arrayOf, CorruptLabFile, integer, object, oneOf, type Shape, string } from "../../src/lab/shape.js";
 import type { PivKeySlot } from "../../src/piv/index.js";
 import { KEY_ALGORITHMS, type KeyAlgorithm } from "../../src/pki/index.js";
+import { arrayOf, CorruptLabFile, integer, object, oneOf, type Shape, string } from "../../src/store/index.js";
 import { type Cardholder, cardholderShape } from "./identity-account.js";
 
 /** One virtual PIV card of the deck, as the card issuer recorded it at personalisation. TEST secrets included on purpose. */

@@ -1,6 +1,4 @@
-import { type FetchHandler, router, withClaims } from "../shared/handler.js";
-import { JsonResponse } from "../shared/json-response.js";
-import { publicationRoutes, publicationUrls } from "../shared/publication-routes.js";
+import { type FetchHandler, JsonResponse, publicationRoutes, publicationUrls, router, withClaims } from "../shared/index.js";
 import type { CardIssuer } from "./card-issuer.js";
 
 /** The card issuer's public face: CRLs, OCSP and caIssuers for the TEST root and the PIV Card Issuing CA. */

@@ -1,4 +1,4 @@
-import { arrayOf, integer, object, oneOf, type Shape, string } from "../../src/lab/shape.js";
+import { arrayOf, integer, object, oneOf, type Shape, string } from "../../src/store/index.js";
 
 /**
  * The PIV identity account the card issuer keeps per cardholder (FIPS 201-3 §2.9). Derived-credential issuers consult

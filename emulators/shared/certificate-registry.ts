@@ -1,5 +1,5 @@
-import { integer, object, oneOf, recordOf, type Shape, string } from "../../src/lab/shape.js";
 import { type CertStatus, REVOCATION_REASONS, type RevocationReason } from "../../src/pki/index.js";
+import { integer, object, oneOf, recordOf, type Shape, string } from "../../src/store/index.js";
 
 /** What an issuing CA remembers of a certificate it issued: enough for OCSP, CRLs and audits. */
 export interface IssuedRecord {

@@ -1,11 +1,11 @@
-export { CertificateRegistry, type CertificateRegistryState, type IssuedRecord, type RevokedRecord } from "./certificate-registry.js";
-export { DroppedConnection, type FetchHandler, inProcessFetch, mount, type Route, router } from "./handler.js";
-export { type RunningServer, serve } from "./http-server.js";
+export { CertificateRegistry, type CertificateRegistryState, certificateRegistryShape, type IssuedRecord, type RevokedRecord } from "./certificate-registry.js";
+export { DroppedConnection, type FetchHandler, inProcessFetch, mount, type Route, router, withClaims } from "./handler.js";
+export { isLoopbackHost, type RunningServer, serve } from "./http-server.js";
 export { IssuingAuthority } from "./issuing-authority.js";
 export { readJsonObject } from "./json-body.js";
 export { JsonResponse } from "./json-response.js";
 export { NETWORK_ZONE_HEADER, type NetworkZone, networkZone } from "./network-zone.js";
-export { NoticeOutbox } from "./notice-outbox.js";
+export { type CardholderNotice, type CardholderNotifier, NoticeOutbox } from "./notice-outbox.js";
 export { errorToProblem, type ProblemDetails, problem } from "./problem.js";
 export { publicationRoutes, publicationUrls } from "./publication-routes.js";
 export { qrPng, qrSvg } from "./qr-code.js";

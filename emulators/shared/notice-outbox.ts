@@ -1,4 +1,16 @@
-import type { CardholderNotice, CardholderNotifier } from "../derived/types.js";
+/** Something happened that the cardholder must hear of through an independent channel (DC-ISS-09). */
+export interface CardholderNotice {
+  cardIndex: number;
+  email: string;
+  subject: string;
+  body: string;
+  at: string;
+}
+
+/** Where an issuer sends its cardholder notices (DC-ISS-09). */
+export interface CardholderNotifier {
+  notify(notice: CardholderNotice): void;
+}
 
 /**
  * Where the issuers' cardholder notices go (DC-ISS-09: notify the cardholder at the address in the identity

@@ -1,9 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DpclabError } from "../errors.js";
-import { KEY_ALGORITHMS, type KeyAlgorithm } from "../pki/algorithms.js";
-import { readJson, writeJson, writeTextAtomically } from "./json-file.js";
-import { object, oneOf, type Shape, string } from "./shape.js";
+import { KEY_ALGORITHMS, type KeyAlgorithm } from "../pki/index.js";
+import { object, oneOf, readJson, type Shape, string, writeJson, writeTextAtomically } from "../store/index.js";
 
 /** What a lab was created with; everything else in the lab dir is state derived from it and from use. */
 export interface LabConfig {

@@ -1,5 +1,4 @@
-import { fileVersion, readJson, withFileLock, writeJson } from "../lab/json-file.js";
-import { integer, object, recordOf, type Shape } from "../lab/shape.js";
+import { fileVersion, integer, object, readJson, recordOf, type Shape, withFileLock, writeJson } from "../store/index.js";
 
 /** FIPS 201-3 §4.3.1 / DC-ACT-07: at most 10 consecutive wrong PINs, then the card blocks. */
 export const MAX_PIN_TRIES = 10;
