@@ -1,5 +1,5 @@
-// The CLI's plain-text table; conformance renders it so every output format lives in this component.
-import { table } from "../cli/table.js";
+// The plain-text table the CLI prints too (src/text-table.ts); conformance renders it so every output format lives in this component.
+import { table } from "../text-table.js";
 import { ruleById } from "./catalogue.js";
 import { type ConformanceReport, countByStatus, shallFailures } from "./report.js";
 import { strengthIn } from "./rule.js";

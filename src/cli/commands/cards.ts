@@ -7,11 +7,11 @@ import { DpclabError } from "../../errors.js";
 import { DEFAULT_BASE_URL, LabDir, openLabCard } from "../../lab/index.js";
 import { JsonFilePinRetryStore } from "../../piv/index.js";
 import { parseKeyAlgorithm, parseRevocationReason } from "../../pki/index.js";
+import { table } from "../../text-table.js";
 import { intFlag, parseFlags, requireFlag } from "../args.js";
 import { cardStatus } from "../card-status.js";
 import { openLab } from "../lab-context.js";
 import { progressBar } from "../progress.js";
-import { table } from "../table.js";
 
 const CREATE = "dpclab cards create [--dir D] --count N [--alg p256|p384|rsa2048|rsa3072] [--seed S] [--base-url URL]";
 const LIST = "dpclab cards list [--dir D] [--json]";

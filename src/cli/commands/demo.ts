@@ -13,10 +13,10 @@ import { enrolDevice } from "../../../fleet/enrol-device.js";
 import { SoftwareKeystore } from "../../../fleet/keystore/index.js";
 import { OffsetClock } from "../../clock.js";
 import { LabDir, openLabCard } from "../../lab/index.js";
+import { table } from "../../text-table.js";
 import { intFlag, parseFlags } from "../args.js";
 import { progressBar } from "../progress.js";
 import { formatStep, runPkiAuth } from "../run-pki-auth.js";
-import { table } from "../table.js";
 import { runFleetAndReport } from "./fleet.js";
 
 const USAGE = "dpclab demo [--dir D] [--cards N] [--seed S] [--devices N] [--workers K]";

@@ -9,8 +9,8 @@ import {
   scenarioByName,
 } from "../../../scenarios/index.js";
 import { DpclabError } from "../../errors.js";
+import { table } from "../../text-table.js";
 import { intFlag, parseFlags } from "../args.js";
-import { table } from "../table.js";
 
 const USAGE = "dpclab scenario list [--json] | dpclab scenario run NAME [--seed S] [--runs N] [--path P] [--json]";
 
