@@ -1,8 +1,6 @@
 import { DpclabError } from "../errors.js";
-import { isCkr, Pkcs11Error } from "../pkcs11/errors.js";
-import type { Pkcs11Library } from "../pkcs11/library.js";
-import type { Pkcs11Session } from "../pkcs11/session.js";
-import type { KeyAlgorithm } from "../pki/algorithms.js";
+import { isCkr, Pkcs11Error, type Pkcs11Library, type Pkcs11Session } from "../pkcs11/index.js";
+import type { KeyAlgorithm } from "../pki/index.js";
 import { PIV_CONTAINERS, type PivContainerName } from "./containers.js";
 import { validatePin, validatePuk } from "./pin.js";
 import { MAX_PIN_TRIES, type PinRetryState, type PinRetryStore } from "./retry-counter.js";

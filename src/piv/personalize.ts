@@ -1,8 +1,7 @@
 import { derBitStringOctets, derChildren, derExpect } from "../der.js";
 import { DpclabError } from "../errors.js";
-import type { Pkcs11Library } from "../pkcs11/library.js";
-import type { KeyAlgorithm } from "../pki/algorithms.js";
-import { CertificateFacts } from "../pki/certificate-facts.js";
+import type { Pkcs11Library } from "../pkcs11/index.js";
+import { CertificateFacts, type KeyAlgorithm } from "../pki/index.js";
 import { PIV_CONTAINERS, type PivContainerName } from "./containers.js";
 import { validatePin, validatePuk } from "./pin.js";
 import { PIV_KEY_SLOT_NAMES, PIV_KEY_SLOTS, type PivKeySlot } from "./slots.js";

@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import pkcs11js from "pkcs11js";
 import { derOid, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
-import { hashFor, type KeyAlgorithm } from "../pki/algorithms.js";
-import { CertificateFacts } from "../pki/certificate-facts.js";
+import { CertificateFacts, hashFor, type KeyAlgorithm } from "../pki/index.js";
 import { isCkr, p11 } from "./errors.js";
 import { CURVE_OIDS, ecSpki, rsaSpki } from "./spki.js";
 

@@ -1,5 +1,5 @@
 import { derBitString, derNull, derOid, derRead, derSequence, derUnsignedInteger } from "../der.js";
-import { OIDS } from "../pki/oids.js";
+import { OIDS } from "../pki/index.js";
 
 /** Named curves PIV keys may use (78-5: P-256, P-384), keyed by their OID. */
 export const CURVE_OIDS = { p256: OIDS.p256, p384: OIDS.p384 } as const;

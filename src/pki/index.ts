@@ -55,3 +55,4 @@ export {
   revocationReasonFromCode,
 } from "./revocation-reason.js";
 export { normalizeSerialHex } from "./serial.js";
+export { algorithmDer, publicKeyFromSpki, verifyData } from "./signature.js";
