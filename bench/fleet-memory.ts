@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { GRAPH_ISSUER, type IssuerName, type Platform } from "../emulators/derived/types.js";
+import { GRAPH_ISSUER, type IssuerName, type Platform } from "../emulators/derived/index.js";
 import type { ProfileFamily } from "../emulators/tenant/device-configuration.js";
 import { type AgentEnvironment, DeviceAgent, type DeviceUser, type HeldCredential, type ProfileResult } from "../fleet/agent/index.js";
 import { type DeviceKey, SoftwareKeystore } from "../fleet/keystore/index.js";

@@ -1,6 +1,6 @@
 import { verify } from "node:crypto";
-import type { CheckInPolicy } from "../emulators/tenant/check-in.js";
-import { applyProfiles, type HeldCredential } from "../fleet/agent/profile-apply.js";
+import type { CheckInPolicy } from "../emulators/tenant/index.js";
+import { applyProfiles, type HeldCredential } from "../fleet/agent/index.js";
 import { CertificateAuthority, CertificateFacts, exportSpki, generateKeyPair, issueDerivedPivAuthCertificate } from "../src/pki/index.js";
 import { type Figure, round } from "./results.js";
 

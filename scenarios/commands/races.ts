@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import type { IssuerName, Platform } from "../../emulators/derived/index.js";
-import type { CheckInResult } from "../../emulators/tenant/check-in.js";
+import type { CheckInResult } from "../../emulators/tenant/index.js";
 import { kioskLogin } from "../../fleet/clients/index.js";
 import { DpclabError } from "../../src/errors.js";
 import type { PivCard } from "../../src/piv/index.js";

@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { type DefectName, parseDefect } from "../../../emulators/derived/defects.js";
-import { GRAPH_ISSUER, type IssuerName } from "../../../emulators/derived/types.js";
+import { type DefectName, GRAPH_ISSUER, type IssuerName, parseDefect } from "../../../emulators/derived/index.js";
 import { systemClock } from "../../clock.js";
 import type { IssuerTarget } from "../../conformance/active/index.js";
 import {

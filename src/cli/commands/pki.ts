@@ -1,6 +1,5 @@
 import { pivCaHandler } from "../../../emulators/piv-ca/index.js";
-import { isLoopbackHost } from "../../../emulators/shared/http-server.js";
-import { serve } from "../../../emulators/shared/index.js";
+import { isLoopbackHost, serve } from "../../../emulators/shared/index.js";
 import { DpclabError } from "../../errors.js";
 import { intFlag, parseFlags } from "../args.js";
 import { openLab } from "../lab-context.js";

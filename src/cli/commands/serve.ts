@@ -1,6 +1,5 @@
 import { ADMIN_TOKEN_ENV, adminToken, requireAdminToken } from "../../../emulators/admin/index.js";
-import { isLoopbackHost } from "../../../emulators/shared/http-server.js";
-import { serve } from "../../../emulators/shared/index.js";
+import { isLoopbackHost, serve } from "../../../emulators/shared/index.js";
 import { createLabStack, ISSUERS } from "../../../emulators/stack/index.js";
 import { OffsetClock } from "../../clock.js";
 import { DpclabError } from "../../errors.js";
