@@ -1,12 +1,24 @@
 import { type FaultKnobs, NO_FAULTS } from "../../emulators/admin/faults.js";
 import type { IssuerName } from "../../emulators/derived/types.js";
-import { DAY_MS, parseDuration } from "../../src/clock.js";
-import { DpclabError } from "../../src/errors.js";
+import { DAY_MS } from "../../src/clock.js";
 import { DEFAULT_MIX, NO_SLIPS, type PlatformMix, parseMix, type SlipRates } from "../agent/index.js";
 import { parseThreshold } from "../metrics/index.js";
+import {
+  arrivalRates,
+  flagDuration,
+  isRenewalStorm,
+  parseChurn,
+  parseIssuerChange,
+  parsePreset,
+  stormDuration,
+  usage,
+  type WorkloadPlan,
+} from "../workloads/index.js";
+
+export type { FleetPreset } from "../workloads/index.js";
+export { PRESETS } from "../workloads/index.js";
 
 export type IssuerChoice = IssuerName | "mixed";
-export type FleetPreset = "none" | "renewal-storm";
 export type FleetTransport = "inprocess" | "http";
 
 /** What `runFleet` takes: the CLI flags, typed. Strings are accepted where the CLI passes text. */
@@ -77,57 +89,41 @@ export interface FleetProgress {
   failed: number;
 }
 
-/** FleetOptions checked and with defaults: what a run is a pure function of (plus the seed). */
-export interface FleetPlan {
-  devices: number;
+/**
+ * FleetOptions checked and with defaults: what a run is a pure function of (plus the seed). The workload shapes'
+ * parts (preset and storm rate, churn, issuer change) come from their modules in fleet/workloads.
+ */
+export interface FleetPlan extends WorkloadPlan {
   mix: PlatformMix;
   issuer: IssuerChoice;
   lifetimeDays: number;
-  durationMs: number;
-  seed: string;
   /** Enrolment arrivals per second. */
   arrivalRate: number;
-  preset: FleetPreset;
   transport: FleetTransport;
   url: string | undefined;
-  /** Renewal starts per second in a renewal storm (the `--arrival-rate` of that preset). */
-  stormRate: number;
   faults: Partial<FaultKnobs>;
   slips: SlipRates;
   faultSpec: string | undefined;
-  churn: ChurnRates;
-  churnSpec: string | undefined;
   population: PopulationShares;
   populationSpec: string | undefined;
-  issuerChange: { afterMs: number; to: IssuerName } | undefined;
-  issuerChangeSpec: string | undefined;
   thresholds: string[];
   start: Date;
   workers: number;
 }
 
 const ISSUER_CHOICES: readonly IssuerChoice[] = ["entrust", "purebred", "intercede", "mixed"];
-export const PRESETS: readonly FleetPreset[] = ["none", "renewal-storm"];
-/** Enrolments retry for up to a few hours after the two-day window; the storm then waits for the last threshold. */
-const STORM_SLACK_DAYS = 5;
-
-function usage(message: string): DpclabError {
-  return new DpclabError(message, "usage");
-}
 
 export function planFleet(o: FleetOptions): FleetPlan {
   if (!Number.isInteger(o.devices) || o.devices < 1 || o.devices > 100_000) throw usage(`--devices must be a whole number from 1 to 100000 (got ${o.devices})`);
   const mix = typeof o.mix === "string" ? parseMix(o.mix) : (o.mix ?? DEFAULT_MIX);
   const issuer = o.issuer ?? "mixed";
   if (!ISSUER_CHOICES.includes(issuer)) throw usage(`--issuer must be one of ${ISSUER_CHOICES.join(", ")} (got ${JSON.stringify(issuer)})`);
-  const lifetimeMs = duration(o.lifetime ?? "365d", "--lifetime");
+  const lifetimeMs = flagDuration(o.lifetime ?? "365d", "--lifetime");
   const lifetimeDays = lifetimeMs / DAY_MS;
   if (!Number.isInteger(lifetimeDays) || lifetimeDays < 1 || lifetimeDays > 1096) {
     throw usage(`--lifetime must be whole days from 1d to 1096d (DC-LIFE-02: at most 3 years; got ${o.lifetime})`);
   }
-  const preset = (o.preset ?? "none") as FleetPreset;
-  if (!PRESETS.includes(preset)) throw usage(`--preset must be one of ${PRESETS.join(", ")} (got ${JSON.stringify(o.preset)})`);
-  const storm = preset === "renewal-storm";
+  const preset = parsePreset(o.preset);
   const transport = (o.transport ?? "inprocess") as FleetTransport;
   if (transport !== "inprocess" && transport !== "http") throw usage(`--transport must be inprocess or http (got ${JSON.stringify(o.transport)})`);
   if (o.url !== undefined) {
@@ -142,15 +138,13 @@ export function planFleet(o: FleetOptions): FleetPlan {
     if (o.dir === undefined) throw usage("--url needs --dir: the lab that `dpclab serve` serves there (the fleet uses its cards)");
     if ((o.issuer ?? "mixed") === "mixed") throw usage("--url drives one served tenant, so one issuer: give --issuer entrust|purebred|intercede");
   }
-  const durationMs = duration(o.duration ?? (storm ? `${lifetimeDays + STORM_SLACK_DAYS}d` : "400d"), "--duration");
+  const durationMs = flagDuration(o.duration ?? (isRenewalStorm({ preset }) ? stormDuration(lifetimeDays) : "400d"), "--duration");
   if (durationMs < DAY_MS || durationMs > 1100 * DAY_MS) throw usage(`--duration must be from 1d to 1100d (got ${o.duration})`);
   const seed = o.seed ?? "dpclab-fleet";
   if (seed.length === 0) throw usage("--seed must not be empty");
   if (o.arrivalRate !== undefined && (!(o.arrivalRate > 0) || !Number.isFinite(o.arrivalRate)))
     throw usage(`--arrival-rate must be a positive number of arrivals per second (got ${o.arrivalRate})`);
-  const defaultEnrolRate = o.devices / (2 * 86_400);
-  const arrivalRate = storm ? defaultEnrolRate : (o.arrivalRate ?? defaultEnrolRate);
-  const stormRate = o.arrivalRate ?? o.devices / 600;
+  const { arrivalRate, stormRate } = arrivalRates(preset, o.devices, o.arrivalRate);
   const thresholds = [...(o.thresholds ?? [])];
   for (const t of thresholds) {
     try {
@@ -159,11 +153,7 @@ export function planFleet(o: FleetOptions): FleetPlan {
       throw usage((error as Error).message);
     }
   }
-  const issuerChange = parseIssuerChange(o.issuerChange);
-  if (issuerChange && storm) throw usage("--issuer-change does not combine with --preset renewal-storm (stormed devices do not check in)");
-  if (issuerChange && issuerChange.afterMs >= durationMs) throw usage(`--issuer-change must fall inside the run's --duration`);
-  if (issuerChange && o.url !== undefined && issuerChange.to !== issuer)
-    throw usage("--issuer-change with --url would reconfigure the served tenant: run it in-process or self-served");
+  const issuerChange = parseIssuerChange(o.issuerChange, { preset, durationMs, url: o.url, issuer });
   const workers = o.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1 || workers > o.devices)
     throw usage(`--workers must be a whole number from 1 to the number of devices, ${o.devices} (got ${o.workers})`);
@@ -195,14 +185,6 @@ export function planFleet(o: FleetOptions): FleetPlan {
     start,
     workers,
   };
-}
-
-function duration(text: string, flag: string): number {
-  try {
-    return parseDuration(text);
-  } catch (error) {
-    throw usage(`${flag}: ${(error as Error).message}`);
-  }
 }
 
 /** User slips in the --faults spec (the rest are the server's fault knobs). */
@@ -262,24 +244,6 @@ export function parseSlips(spec: string | undefined): SlipRates {
   return slips;
 }
 
-/** Shares of the fleet that get lost or unenrolled during the run. */
-export interface ChurnRates {
-  lost: number;
-  unenrol: number;
-}
-
-export function parseChurn(spec: string | undefined): ChurnRates {
-  const churn: ChurnRates = { lost: 0, unenrol: 0 };
-  if (spec === undefined || spec.trim() === "" || spec === "none") return churn;
-  for (const part of spec.split(",")) {
-    const m = /^\s*(lost|unenrol)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
-    if (!m) throw usage(`bad --churn part ${JSON.stringify(part)} (use e.g. lost:0.02,unenrol:0.03)`);
-    churn[m[1] as keyof ChurnRates] = Number(m[2]);
-  }
-  if (!(churn.lost <= 1 && churn.unenrol <= 1 && churn.lost + churn.unenrol <= 1)) throw usage("--churn: lost + unenrol must not exceed 1");
-  return churn;
-}
-
 /** Shares of the fleet with each trait (independent draws per device). */
 export interface PopulationShares {
   hardware: number;
@@ -309,13 +273,4 @@ export function parsePopulation(spec: string | undefined): PopulationShares {
     shares[key] = share;
   }
   return shares;
-}
-
-function parseIssuerChange(spec: string | undefined): FleetPlan["issuerChange"] {
-  if (spec === undefined) return undefined;
-  const m = /^\s*([^:]+):(purebred|entrust|intercede)\s*$/.exec(spec);
-  if (!m) throw usage(`--issuer-change must look like 200d:intercede (a simulated time, then purebred|entrust|intercede; got ${JSON.stringify(spec)})`);
-  const afterMs = duration(m[1] as string, "--issuer-change");
-  if (afterMs <= 0) throw usage("--issuer-change must come after the start");
-  return { afterMs, to: m[2] as IssuerName };
 }

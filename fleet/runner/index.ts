@@ -1,4 +1,6 @@
 // The fleet runner: builds a lab, runs simulated devices on a virtual clock, returns a RunResult for fleet/report.
+
+export { planDevices } from "./device-plan.js";
 export {
   type FleetOptions,
   type FleetPlan,
@@ -9,4 +11,4 @@ export {
   parseFaults,
   planFleet,
 } from "./fleet-options.js";
-export { planDevices, runFleet } from "./run-fleet.js";
+export { runFleet } from "./run-fleet.js";

@@ -8,8 +8,11 @@ import { Pkcs11Library } from "../../src/pkcs11/index.js";
 import { FleetMetrics, type MetricsSnapshot } from "../metrics/index.js";
 import type { RunOutcome } from "../report/index.js";
 import type { DeviceRange } from "../sim/index.js";
+import { type StormWall, stormInstant } from "../workloads/index.js";
+import { planDevices } from "./device-plan.js";
 import type { FleetOptions, FleetPlan, FleetProgress } from "./fleet-options.js";
-import { mergeOutcomes, planDevices, type ShardRun, type StormWall, stormInstant } from "./run-fleet.js";
+import { mergeOutcomes } from "./outcome.js";
+import type { ShardRun } from "./shard.js";
 
 /** What the main thread gives a worker (structured-clone data only). */
 export interface WorkerInput {

@@ -5,8 +5,9 @@ import { VirtualClock } from "../../src/clock.js";
 import { LabDir } from "../../src/lab/index.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { planFleet } from "./fleet-options.js";
+import type { IssuerLink } from "./issuer-link.js";
 import type { MainMessage, WorkerInput, WorkerMessage } from "./parallel.js";
-import { type IssuerLink, runShard } from "./run-fleet.js";
+import { runShard } from "./shard.js";
 
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseChurn, parseFaults, parsePopulation, parseSlips } from "../../../fleet/runner/fleet-options.js";
-import { mergeOutcomes } from "../../../fleet/runner/run-fleet.js";
+import { parseFaults, parsePopulation, parseSlips } from "../../../fleet/runner/fleet-options.js";
+import { mergeOutcomes } from "../../../fleet/runner/outcome.js";
+import { parseChurn } from "../../../fleet/workloads/index.js";
 import { DpclabError } from "../../../src/errors.js";
 
 // Issue 10 §1: a spec's key is the user's string. Looked up in an object literal, "constructor" found Object's own

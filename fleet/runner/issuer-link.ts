@@ -1,0 +1,20 @@
+import type { IssuerName } from "../../emulators/derived/types.js";
+
+/** How the runner reaches one issuer's stack (tenant + issuer): in-process, self-served over HTTP, or a served lab. */
+export interface IssuerLink {
+  fetch: typeof fetch;
+  baseUrl: string;
+  /** The admin puts a freshly enrolled device in the fleet's group. */
+  assign(deviceId: string): void | Promise<void>;
+  /** The day's due checks (seven-day rechecks, identity-account monitoring) at the clock's time. */
+  tick(): Promise<void>;
+  /** Faults injected so far in this run, by kind. */
+  injected(): Promise<Record<string, number>>;
+  /** The operator reports a device lost: its credentials revoked at the issuer (DC-TRM-01), retired in the tenant. */
+  reportLost(deviceId: string): Promise<{ revoked: unknown[] }>;
+  /** The admin switches the tenant to another issuer (delete, add, edit the derived-credential profiles). */
+  changeIssuer(to: IssuerName): Promise<void>;
+  /** What went wrong with the server itself (a served lab that restarted or refused connections); none in-process. */
+  incidents(): string[];
+  close(): Promise<void>;
+}

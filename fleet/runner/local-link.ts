@@ -1,0 +1,37 @@
+import type { IssuerName } from "../../emulators/derived/types.js";
+import { inProcessFetch, serve } from "../../emulators/shared/index.js";
+import { createLabStack } from "../../emulators/stack/index.js";
+import type { VirtualClock } from "../../src/clock.js";
+import type { LabDir } from "../../src/lab/index.js";
+import { JsonClient, keepAliveFetch } from "../clients/index.js";
+import type { FleetPlan } from "./fleet-options.js";
+import type { IssuerLink } from "./issuer-link.js";
+import { changeTenantIssuer, configureTenant } from "./tenant-admin.js";
+
+/** The origin stamped into a fleet lab's certificates, and where in-process requests pretend to go. */
+export const BASE_URL = "http://127.0.0.1:7800";
+
+/** A stack built here on the run's clock; with `http`, mounted on a loopback socket the agents reach by real HTTP. */
+export async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, plan: FleetPlan, http: boolean, agentCard: number): Promise<IssuerLink> {
+  const stack = await createLabStack(lab, { clock, purebredAgents: [agentCard], validityDays: plan.lifetimeDays });
+  const groupId = await configureTenant(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), stack.cardIssuer.root.certificate.rawData, name);
+  if (Object.keys(plan.faults).length) stack.faults.set({ ...plan.faults, seed: `${plan.faults.seed}/${name}` });
+  const server = http ? await serve(stack.handler, { host: "127.0.0.1", port: 0 }) : undefined;
+  const client = server ? keepAliveFetch() : undefined;
+  return {
+    fetch: client ?? inProcessFetch(stack.handler, BASE_URL),
+    baseUrl: server ? server.url : BASE_URL,
+    assign: (deviceId) => {
+      stack.tenant.addGroupMember(groupId, { deviceId });
+    },
+    tick: async () => stack.tick(),
+    injected: async () => ({ ...stack.faults.injected }),
+    reportLost: async (deviceId) => stack.reportLost(deviceId),
+    changeIssuer: (to) => changeTenantIssuer(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), to),
+    incidents: () => [],
+    close: async () => {
+      client?.close();
+      await server?.close();
+    },
+  };
+}
