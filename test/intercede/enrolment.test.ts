@@ -4,7 +4,8 @@ import type { DerivedIssuance } from "../../emulators/derived/index.js";
 import type { IntercedeEmulator } from "../../emulators/intercede/index.js";
 import { DEFAULT_QR_TTL_MS } from "../../emulators/intercede/index.js";
 import { JsonClient, kioskLogin } from "../../fleet/clients/index.js";
-import { type EnrolmentStep, enrolWithIntercede } from "../../fleet/clients/intercede-client.js";
+import type { EnrolmentStep } from "../../fleet/clients/index.js";
+import { enrolWithIntercede } from "../../fleet/clients/intercede-client.js";
 import { describeDevice } from "../../fleet/device.js";
 import { createCsrWithKey, generateKeyPair, OIDS } from "../../src/pki/index.js";
 import { openssl } from "../helpers/openssl.js";
@@ -75,7 +76,7 @@ async function csrB64(): Promise<string> {
 
 beforeAll(async () => {
   l = await makeIntercedeLab({ cards: 6, seed: "myid-enrol", start: START });
-  ({ issuance, myid } = l.emulator());
+  ({ issuance, myid } = await l.emulator());
 });
 afterAll(async () => {
   await l?.close();
@@ -89,7 +90,7 @@ describe("MyID enrolment, iOS and Android end to end", () => {
       seen.push(`${init?.body ?? ""}\n${await r.clone().text()}`);
       return r;
     }, "http://dpclab.invalid");
-    const device = l.device("ios", "software", { user: 0 });
+    const device = l.device("ios", { keystore: "software", user: 0 });
     const printed: EnrolmentStep[] = [];
     const cred = await l.withCard(0, (card, pin) => enrolWithIntercede({ client: recording, card, pin, device, onStep: (s) => printed.push(s) }));
     expect(printed).toEqual(cred.steps);
@@ -130,7 +131,7 @@ describe("MyID enrolment, iOS and Android end to end", () => {
   });
 
   it("Android, hardware keystore, over a real socket: PIV Auth .41 only; openssl verify, then ocsp good → revoked after revokeDevice", async () => {
-    const device = l.device("android", "hardware", { user: 0, onPremisesNetwork: true });
+    const device = l.device("android", { keystore: "hardware", user: 0, onPremisesNetwork: true });
     const cred = await l.withCard(0, (card, pin) => enrolWithIntercede({ client: l.overSocket(), card, pin, device }));
     expect(cred.certificates.signing).toBeUndefined();
     expect(cred.certificates.encryption).toBeUndefined();
@@ -153,7 +154,7 @@ describe("MyID enrolment, iOS and Android end to end", () => {
     ["ios", "hardware", OIDS.commonDerivedPivAuthHardware],
     ["android", "software", OIDS.commonDerivedPivAuth],
   ] as const)("%s with a %s keystore gets policy %s", async (platform, keystore, policy) => {
-    const device = l.device(platform, keystore, { user: 5 });
+    const device = l.device(platform, { keystore, user: 5 });
     const cred = await l.withCard(5, (card, pin) => enrolWithIntercede({ client: l.inProcess(), card, pin, device }));
     const leaf = l.pem(`${platform}-${keystore}`, cred.certificates.pivAuth);
     expect(ossl(["x509", "-in", leaf, "-noout", "-text"])).toContain(`Policy: ${policy}`);
@@ -185,7 +186,7 @@ describe("the kiosk's QR code", () => {
     const other = await kioskRequest(5);
     expectProblem(await call("GET", `/issuers/intercede/kiosk/requests/${k.requestId}/qr.png`, { bearer: other.sessionId }), 404, "no-request");
     // scan it
-    const device = l.device("ios", "software", { user: 0 });
+    const device = l.device("ios", { keystore: "software", user: 0 });
     const ok = await call("POST", "/issuers/intercede/device/activations", {
       body: { qrSession: k.qrSession, device: describeDevice(device), csr: await csrB64() },
     });
@@ -197,13 +198,13 @@ describe("the kiosk's QR code", () => {
 
   it("is single use: a second scan of the same QR code is 409 secret-used, and issues nothing", async () => {
     const k = await kioskRequest(0);
-    const first = l.device("ios", "software", { user: 0 });
+    const first = l.device("ios", { keystore: "software", user: 0 });
     const a = await call("POST", "/issuers/intercede/device/activations", {
       body: { qrSession: k.qrSession, device: describeDevice(first), csr: await csrB64() },
     });
     expect(a.status).toBe(201);
     const count = issuance.credentials().length;
-    const second = l.device("android", "software", { user: 0 });
+    const second = l.device("android", { keystore: "software", user: 0 });
     const b = await call("POST", "/issuers/intercede/device/activations", {
       body: { qrSession: k.qrSession, device: describeDevice(second), csr: await csrB64() },
     });
@@ -214,7 +215,7 @@ describe("the kiosk's QR code", () => {
   it("expires (default 10 min): 410 secret-expired at the scan, 410 qr-expired at the view; qrTtlMs is configurable", async () => {
     const k = await kioskRequest(0);
     l.clock.advance(DEFAULT_QR_TTL_MS);
-    const device = l.device("ios", "software", { user: 0 });
+    const device = l.device("ios", { keystore: "software", user: 0 });
     expectProblem(
       await call("POST", "/issuers/intercede/device/activations", { body: { qrSession: k.qrSession, device: describeDevice(device), csr: await csrB64() } }),
       410,
@@ -223,23 +224,24 @@ describe("the kiosk's QR code", () => {
     expectProblem(await call("GET", `/issuers/intercede/kiosk/requests/${k.requestId}/qr.svg`, { bearer: k.sessionId }), 410, "qr-expired");
     expect((await call("GET", `/issuers/intercede/kiosk/requests/${k.requestId}`, { bearer: k.sessionId })).json?.state).toBe("expired");
 
-    const short = l.emulator({ qrTtlMs: 60_000 });
+    const short = await l.emulator({ qrTtlMs: 60_000 });
     try {
       myid = short.myid;
       const s = await kioskRequest(0);
       expect(Date.parse(s.expiresAt) - l.clock.now().getTime()).toBe(60_000);
       l.clock.advance(59_999);
+      const phone = l.device("ios", { keystore: "software", user: 0 }); // enrolled in the rebuilt stack's tenant
       const ok = await call("POST", "/issuers/intercede/device/activations", {
-        body: { qrSession: s.qrSession, device: describeDevice(device), csr: await csrB64() },
+        body: { qrSession: s.qrSession, device: describeDevice(phone), csr: await csrB64() },
       });
       expect(ok.status).toBe(201);
     } finally {
-      ({ issuance, myid } = l.emulator());
+      ({ issuance, myid } = await l.emulator());
     }
   });
 
   it("wrong QR secrets lock the device out: 429 with Retry-After", async () => {
-    const device = describeDevice(l.device("ios", "software", { user: 0 }));
+    const device = describeDevice(l.device("ios", { keystore: "software", user: 0 }));
     const csr = await csrB64();
     for (let i = 0; i < 5; i++) {
       expectProblem(
@@ -258,7 +260,7 @@ describe("the kiosk's QR code", () => {
 
 describe("refusals", () => {
   it("camera blocked: the phone cannot scan — camera-blocked before it contacts MyID; the QR code stays unused", async () => {
-    const device = l.device("ios", "software", { user: 0, cameraAllowed: false });
+    const device = l.device("ios", { keystore: "software", user: 0, cameraAllowed: false });
     const before = issuance.credentials().length;
     const phoneCalls: string[] = [];
     const client = new JsonClient(async (input, init) => {
@@ -277,7 +279,7 @@ describe("refusals", () => {
   it("a revoked PIV Card fails PKI-AUTH at the kiosk (401 pki-auth-failed)", async () => {
     l.cardIssuer.revokeCard(1, "keyCompromise");
     const e = await refusal(
-      l.withCard(1, (card, pin) => enrolWithIntercede({ client: l.inProcess(), card, pin, device: l.device("ios", "software", { user: 1 }) })),
+      l.withCard(1, (card, pin) => enrolWithIntercede({ client: l.inProcess(), card, pin, device: l.device("ios", { keystore: "software", user: 1 }) })),
     );
     expect(e.status).toBe(401);
     expect(e.code).toMatch(/^pki-auth-failed:revoked/);
@@ -286,14 +288,14 @@ describe("refusals", () => {
   it("a terminated PIV identity account is refused at the kiosk (403 account-terminated)", async () => {
     l.cardIssuer.terminateAccount(2);
     const e = await refusal(
-      l.withCard(2, (card, pin) => enrolWithIntercede({ client: l.inProcess(), card, pin, device: l.device("android", "software", { user: 2 }) })),
+      l.withCard(2, (card, pin) => enrolWithIntercede({ client: l.inProcess(), card, pin, device: l.device("android", { keystore: "software", user: 2 }) })),
     );
     expect(e.status).toBe(403);
     expect(e.code).toBe("account-terminated");
   });
 
   it("a device not enrolled in the tenant gets nothing (403 device-not-approved, DC-ISS-02); the request is failed", async () => {
-    const device = l.device("ios", "software", { enrol: false });
+    const device = l.device("ios", { keystore: "software", enrol: false });
     const e = await refusal(l.withCard(0, (card, pin) => enrolWithIntercede({ client: l.inProcess(), card, pin, device })));
     expect(e.status).toBe(403);
     expect(e.code).toBe("device-not-approved");
@@ -304,7 +306,7 @@ describe("refusals", () => {
     const k = await kioskRequest(0);
     const req = (body: unknown, extra: { raw?: string; type?: string; headers?: Record<string, string> } = {}) =>
       call("POST", "/issuers/intercede/device/activations", { body, ...extra });
-    const device = describeDevice(l.device("android", "software", { user: 0 }));
+    const device = describeDevice(l.device("android", { keystore: "software", user: 0 }));
     const csr = await csrB64();
     // kiosk
     expectProblem(await call("POST", "/issuers/intercede/kiosk/requests", { body: { profile: "mobile-credential" } }), 401, "no-session");

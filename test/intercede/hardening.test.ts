@@ -24,7 +24,7 @@ let myid: IntercedeEmulator;
 
 beforeAll(async () => {
   l = await makeIntercedeLab({ cards: 4, seed: "myid-hardening", start: START });
-  ({ issuance, myid } = l.emulator({ maxRequests: MAX_REQUESTS }));
+  ({ issuance, myid } = await l.emulator({ maxRequests: MAX_REQUESTS }));
 });
 afterAll(async () => {
   await l?.close();
@@ -69,7 +69,7 @@ describe("MyID hardening (issue 10)", () => {
     const k = await kioskRequest(1);
     const bearer = { authorization: `Bearer ${k.sessionId}` };
     for (const name of PROTO_NAMES) {
-      const junk = l.device("android", "software", { enrol: false }); // its wrong QR secrets count against it alone
+      const junk = l.device("android", { keystore: "software", enrol: false }); // its wrong QR secrets count against it alone
       const answers = [
         await rawHttp(l.server.url, `/issuers/intercede/kiosk/requests/${name}`, { headers: bearer }),
         await rawHttp(l.server.url, `/issuers/intercede/kiosk/requests/${name}/qr.png`, { headers: bearer }),
@@ -87,13 +87,13 @@ describe("MyID hardening (issue 10)", () => {
       ];
       for (const r of answers) expectProblem(r, [400, 401, 403, 404, 409, 410, 415, 429]);
     }
-    const ok = await scan(k.payload, l.device("ios", "software", { user: 1 }));
+    const ok = await scan(k.payload, l.device("ios", { keystore: "software", user: 1 }));
     expect(ok.status, ok.text).toBe(201);
   });
 
   it("30 phones scanning one QR code at once: exactly one credential, every other answer 409/410/429 problem+json", async () => {
     const k = await kioskRequest(2);
-    const devices = Array.from({ length: 30 }, () => l.device("android", "software", { user: 2 }));
+    const devices = Array.from({ length: 30 }, () => l.device("android", { keystore: "software", user: 2 }));
     const answers = await Promise.all(devices.map((d) => scan(k.payload, d)));
     expect(answers.filter((r) => r.status === 201)).toHaveLength(1);
     for (const r of answers.filter((x) => x.status !== 201)) expectProblem(r, [409, 410, 429]);
@@ -102,7 +102,7 @@ describe("MyID hardening (issue 10)", () => {
 
   // Moves the clock: keep last.
   it("30 agents answering one rekey challenge at once: exactly one new credential, the rest 409/410/429 problem+json", async () => {
-    const device = l.device("ios", "software", { user: 3 });
+    const device = l.device("ios", { keystore: "software", user: 3 });
     const cred = await l.withCard(3, (card, pin) => enrolWithIntercede({ client: l.overSocket(), card, pin, device }));
     l.clock.advance(Date.parse(cred.rekeyDueAt) - l.clock.now().getTime());
     const path = `/issuers/intercede/device/credentials/${cred.credentialId}/rekey`;

@@ -56,7 +56,7 @@ function clockTo(at: number): void {
 
 beforeAll(async () => {
   l = await makeIntercedeLab({ cards: 5, seed: "myid-rekey", start: START });
-  ({ issuance, myid } = l.emulator({ validityDays: VALIDITY_DAYS }));
+  ({ issuance, myid } = await l.emulator({ validityDays: VALIDITY_DAYS }));
 });
 afterAll(async () => {
   await l?.close();
@@ -64,7 +64,7 @@ afterAll(async () => {
 
 describe("automatic rekey", () => {
   it("iOS: not due before notAfter − 28 d, due from then; new keys and serials, old credential revoked superseded (openssl ocsp)", async () => {
-    const device = l.device("ios", "software", { user: 0 });
+    const device = l.device("ios", { keystore: "software", user: 0 });
     const cred = await enrol(0, device);
     const old = issuance.credential(cred.credentialId);
     const dueAt = Date.parse(old.notAfter) - 28 * DAY_MS;
@@ -116,7 +116,7 @@ describe("automatic rekey", () => {
   });
 
   it("Android hardware: a wrong proof is 401 and spends the challenge; the same key is 409; another device 409; then the rekey works", async () => {
-    const device = l.device("android", "hardware", { user: 1 });
+    const device = l.device("android", { keystore: "hardware", user: 1 });
     const cred = await enrol(1, device);
     clockTo(Date.parse(cred.rekeyDueAt));
     const poll = (await call("GET", rekeyPath(cred.credentialId))).json as { due: boolean; rekeyId: string; challenge: string; smime: boolean };
@@ -161,7 +161,7 @@ describe("automatic rekey", () => {
   });
 
   it("after the PIV identity account is terminated the rekey is refused (403 account-terminated, DC-MNT-03), then 409 once revoked", async () => {
-    const device = l.device("ios", "software", { user: 2 });
+    const device = l.device("ios", { keystore: "software", user: 2 });
     const cred = await enrol(2, device);
     clockTo(Math.max(l.clock.now().getTime(), Date.parse(cred.rekeyDueAt)));
     const poll = (await call("GET", rekeyPath(cred.credentialId))).json as { rekeyId: string; challenge: string };
@@ -190,13 +190,13 @@ describe("automatic rekey", () => {
   });
 
   it("a credential revoked for a lost device cannot be rekeyed; unknown credentials are 404; malformed bodies are 400/415", async () => {
-    const device = l.device("android", "software", { user: 3 });
+    const device = l.device("android", { keystore: "software", user: 3 });
     const cred = await enrol(3, device);
     issuance.revokeDevice(device.deviceId, "keyCompromise");
     expectProblem(await call("GET", rekeyPath(cred.credentialId)), 409, "credential-revoked");
     expectProblem(await call("GET", rekeyPath("no-such-credential")), 404, "no-credential");
 
-    const live = l.device("android", "software", { user: 3 });
+    const live = l.device("android", { keystore: "software", user: 3 });
     const c2 = await enrol(3, live);
     const path = rekeyPath(c2.credentialId);
     const good = { rekeyId: "x".repeat(22), signature: "AAAA", device: describeDevice(live), csr: "AAAA" };
@@ -213,8 +213,8 @@ describe("automatic rekey", () => {
   });
 
   it("rekeyBefore is configurable; the default (28 d) applies to the default 365-day lifetime too", async () => {
-    ({ issuance, myid } = l.emulator({ validityDays: VALIDITY_DAYS, rekeyBeforeMs: 5 * DAY_MS }));
-    const device = l.device("android", "software", { user: 4 });
+    ({ issuance, myid } = await l.emulator({ validityDays: VALIDITY_DAYS, rekeyBeforeMs: 5 * DAY_MS }));
+    const device = l.device("android", { keystore: "software", user: 4 });
     const cred = await enrol(4, device);
     const rec = issuance.credential(cred.credentialId);
     expect(Date.parse(cred.rekeyDueAt)).toBe(Date.parse(rec.notAfter) - 5 * DAY_MS);
@@ -222,8 +222,8 @@ describe("automatic rekey", () => {
     const poll = (await call("GET", rekeyPath(cred.credentialId))).json;
     expect(poll).toMatchObject({ due: false, dueAt: cred.rekeyDueAt });
 
-    ({ issuance, myid } = l.emulator());
-    const d2 = l.device("ios", "software", { user: 4 });
+    ({ issuance, myid } = await l.emulator());
+    const d2 = l.device("ios", { keystore: "software", user: 4 });
     const c2 = await enrol(4, d2);
     const r2 = issuance.credential(c2.credentialId);
     expect(Date.parse(r2.notAfter) - Date.parse(r2.issuedAt)).toBe(365 * DAY_MS);
