@@ -16,9 +16,9 @@ const HIGHEST_US = 3_600_000_000;
 const SUB_BUCKETS = 1024;
 const OCTAVES = Math.ceil(Math.log2(HIGHEST_US / LOWEST_US));
 /** Number of buckets in the fixed layout. */
-export const BUCKET_COUNT = OCTAVES * SUB_BUCKETS;
+const BUCKET_COUNT = OCTAVES * SUB_BUCKETS;
 /** Names the layout in JSON, so a histogram with another layout is refused instead of merged wrongly. */
-export const HISTOGRAM_LAYOUT = `log-linear/1us-1h/${SUB_BUCKETS}`;
+const HISTOGRAM_LAYOUT = `log-linear/1us-1h/${SUB_BUCKETS}`;
 /** Worst-case relative error of a reported percentile against the exact order statistic. */
 export const HISTOGRAM_RELATIVE_ERROR = 1 / (2 * SUB_BUCKETS);
 

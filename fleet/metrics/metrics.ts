@@ -3,7 +3,7 @@ import { Histogram, type HistogramJSON } from "./histogram.js";
 import { compareSteps, FAILED_PREFIX } from "./names.js";
 import { TimeSeries, type TimeSeriesJSON, wallSecond } from "./series.js";
 
-export const METRICS_SNAPSHOT_VERSION = 1;
+const METRICS_SNAPSHOT_VERSION = 1;
 
 /** Plain JSON a worker posts over a MessagePort; the main thread merges them with `mergeSnapshot`. */
 export interface MetricsSnapshot {

@@ -1,5 +1,5 @@
 /** The flow steps the fleet times, in the order reports list them (other step names sort after these). */
-export const FLOW_STEPS = ["pki-auth", "enrol", "issue", "profile-apply", "renew", "end-to-end"] as const;
+const FLOW_STEPS = ["pki-auth", "enrol", "issue", "profile-apply", "renew", "end-to-end"] as const;
 
 /** Series the reports chart; bucket = simDay(simulated time). */
 export const SERIES = {

@@ -105,10 +105,6 @@ export function parseThreshold(expression: string): Threshold {
   return { expression: text, metric, aggregation, op, value };
 }
 
-export function parseThresholds(expressions: readonly string[]): Threshold[] {
-  return expressions.map(parseThreshold);
-}
-
 function compare(actual: number, op: ThresholdOp, limit: number): boolean {
   switch (op) {
     case "<":

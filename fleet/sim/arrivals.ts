@@ -1,4 +1,3 @@
-import { parseDuration } from "../../src/clock.js";
 import type { SeededRandom } from "../../src/random.js";
 
 /**
@@ -26,64 +25,6 @@ export function constantArrivals(options: ConstantArrivalOptions, random: Seeded
   const out = new Array<number>(count);
   for (let i = 0; i < count; i++) out[i] = start + Math.floor((i + random.next() * jitter) * slotMs);
   return out;
-}
-
-export interface RampStage {
-  /** Milliseconds, or a duration such as "30s" or "2h". */
-  duration: number | string;
-  /** Arrivals per second reached at the end of the stage (the rate moves linearly towards it). */
-  target: number;
-}
-
-export interface RampArrivalOptions {
-  start: Date | number;
-  /** Arrivals per second at the start of the first stage (default 0). */
-  startRate?: number;
-  stages: readonly RampStage[];
-  jitter?: number;
-}
-
-/** k6 "ramping-arrival-rate": the count is the integral of the rate, floored. */
-export function rampArrivals(options: RampArrivalOptions, random: SeededRandom): number[] {
-  const jitter = jitterOf(options.jitter);
-  let stageStart = toMs(options.start);
-  let rate = options.startRate ?? 0;
-  if (!(rate >= 0) || !Number.isFinite(rate)) throw new RangeError(`startRate must be ≥ 0 (got ${rate})`);
-  const stages = options.stages.map((stage) => {
-    const durationMs = typeof stage.duration === "string" ? parseDuration(stage.duration) : stage.duration;
-    if (!(durationMs >= 0) || !Number.isFinite(durationMs)) throw new RangeError(`a stage duration must be ≥ 0 (got ${stage.duration})`);
-    if (!(stage.target >= 0) || !Number.isFinite(stage.target)) throw new RangeError(`a stage target must be ≥ 0 (got ${stage.target})`);
-    const r0 = rate;
-    rate = stage.target;
-    return { durationMs, r0, r1: stage.target, expected: ((r0 + stage.target) / 2) * (durationMs / 1_000) };
-  });
-  // Floored once over the whole ramp so fractional arrivals carry over between stages instead of being lost.
-  const total = Math.floor(stages.reduce((sum, s) => sum + s.expected, 0) + 1e-9);
-  const out: number[] = [];
-  let before = 0; // cumulative arrivals expected at stageStart
-  let next = random.next() * jitter; // cumulative level at which the next arrival fires
-  for (const { durationMs, r0, r1, expected } of stages) {
-    while (out.length < total && next <= before + expected) {
-      const s = secondsToReach(next - before, r0, r1, durationMs / 1_000);
-      out.push(stageStart + Math.min(Math.floor(s * 1_000), durationMs));
-      next = out.length + random.next() * jitter;
-    }
-    before += expected;
-    stageStart += durationMs;
-  }
-  // Rounding can leave the last level a hair past the final stage: it belongs at the ramp's end.
-  while (out.length < total) out.push(stageStart);
-  return out;
-}
-
-/** Solves r0·s + (r1 − r0)·s²/(2d) = n for s in [0, d]: when the linear ramp has produced n arrivals. */
-function secondsToReach(n: number, r0: number, r1: number, d: number): number {
-  if (n <= 0) return 0;
-  const a = d > 0 ? (r1 - r0) / (2 * d) : 0;
-  if (Math.abs(a) < 1e-12) return r0 > 0 ? Math.min(n / r0, d) : d;
-  const disc = r0 * r0 + 4 * a * n;
-  // Citardauq form keeps precision when a is small against r0.
-  return Math.min(Math.max((2 * n) / (r0 + Math.sqrt(Math.max(disc, 0))), 0), d);
 }
 
 export interface RenewalStormOptions {

@@ -12,8 +12,6 @@ export interface RetryPolicy {
   maxElapsedMs: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 30_000, maxElapsedMs: 10 * 60_000 };
-
 /** What the client knows after a failed attempt. */
 export interface AttemptFailure {
   /** The attempt that just failed, 1-based. */

@@ -40,8 +40,3 @@ export function keyGenParams(alg: KeyAlgorithm): EcKeyGenParams | RsaHashedKeyGe
 export function signParams(alg: KeyAlgorithm): EcdsaParams | Algorithm {
   return alg.startsWith("p") ? ({ name: "ECDSA", hash: hashFor(alg) } as EcdsaParams) : { name: "RSASSA-PKCS1-v1_5" };
 }
-
-/** The PIV algorithm identifier of SP 800-78-5 (used in CHUID/key history and card listings). */
-export function pivAlgorithmId(alg: KeyAlgorithm): number {
-  return { rsa3072: 0x05, rsa2048: 0x07, p256: 0x11, p384: 0x14 }[alg];
-}

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { constantArrivals, rampArrivals, renewalStorm } from "../../../fleet/sim/index.js";
+import { constantArrivals, renewalStorm } from "../../../fleet/sim/index.js";
 import { SeededRandom } from "../../../src/random.js";
 import { params } from "./seed.js";
 
@@ -58,55 +58,6 @@ describe("constantArrivals", () => {
     expect(() => constantArrivals({ start: START, ratePerSecond: 0, count: 1 }, r)).toThrow(RangeError);
     expect(() => constantArrivals({ start: START, ratePerSecond: 1, count: 1.5 }, r)).toThrow(RangeError);
     expect(() => constantArrivals({ start: START, ratePerSecond: 1, count: 1, jitter: 2 }, r)).toThrow(RangeError);
-  });
-});
-
-describe("rampArrivals", () => {
-  it("follows a k6-style ramp: 0→10/s over 10 s then 10/s for 10 s gives 50 + 100 arrivals", () => {
-    const times = rampArrivals(
-      {
-        start: START,
-        stages: [
-          { duration: "10s", target: 10 },
-          { duration: 10_000, target: 10 },
-        ],
-      },
-      new SeededRandom("ramp"),
-    );
-    expect(times).toHaveLength(150);
-    expect(ascending(times)).toBe(true);
-    const firstStage = times.filter((t) => t < START + 10_000).length;
-    expect(Math.abs(firstStage - 50)).toBeLessThanOrEqual(1);
-    // The ramp's first second holds far fewer arrivals than its last.
-    expect(times.filter((t) => t < START + 1_000).length).toBeLessThan(times.filter((t) => t >= START + 9_000 && t < START + 10_000).length);
-    expect(times.at(-1)!).toBeLessThanOrEqual(START + 20_000);
-    expect(rampArrivals({ start: START, stages: [{ duration: "10s", target: 10 }] }, new SeededRandom("ramp"))).toEqual(
-      rampArrivals({ start: START, stages: [{ duration: "10s", target: 10 }] }, new SeededRandom("ramp")),
-    );
-  });
-
-  it("produces floor(∫rate) arrivals, ascending, each stage holding its share within one", () => {
-    const stage = fc.record({ duration: fc.integer({ min: 0, max: 20_000 }), target: fc.double({ min: 0, max: 200, noNaN: true }) });
-    fc.assert(
-      fc.property(fc.double({ min: 0, max: 200, noNaN: true }), fc.array(stage, { maxLength: 5 }), fc.string(), (startRate, stages, seed) => {
-        const times = rampArrivals({ start: START, startRate, stages }, new SeededRandom(seed));
-        let rate = startRate;
-        let cumulative = 0;
-        let end = START;
-        for (const s of stages) {
-          cumulative += ((rate + s.target) / 2) * (s.duration / 1_000);
-          rate = s.target;
-          end += s.duration;
-          expect(times.filter((t) => t < end).length).toBeLessThanOrEqual(cumulative + 1);
-          expect(times.filter((t) => t <= end).length).toBeGreaterThanOrEqual(Math.floor(cumulative) - 1);
-        }
-        expect(times).toHaveLength(Math.floor(cumulative + 1e-9));
-        expect(ascending(times)).toBe(true);
-        if (times.length > 0) expect(times[0]!).toBeGreaterThanOrEqual(START);
-        if (times.length > 0) expect(times.at(-1)!).toBeLessThanOrEqual(end);
-      }),
-      params(300),
-    );
   });
 });
 
