@@ -1,13 +1,3 @@
 // Transitional: moved to src/store/json-file.ts; test/lab/json-file.test.ts loads the compiled dist/src/lab/json-file.js
 // in worker threads. Import from src/store/index.js.
-export {
-  CORRUPT_LAB_STATUS,
-  fileVersion,
-  parseJson,
-  readJson,
-  updateJson,
-  type WriteJsonOptions,
-  withFileLock,
-  writeJson,
-  writeTextAtomically,
-} from "../store/index.js";
+export * from "../store/index.js";
