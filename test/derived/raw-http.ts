@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { expect } from "vitest";
 
 /**
  * One HTTP/1.1 request over a real socket with headers fetch will not let a caller set (Host), as a hostile client
@@ -39,4 +40,12 @@ export function rawHttp(
     req.on("error", reject);
     req.end(body);
   });
+}
+
+/** Asserts a raw answer is problem+json with one of these statuses, its body's status the same, and no certificates. */
+export function expectRawProblem(r: { status: number; type: string | undefined; json: Record<string, unknown> }, statuses: number[]): void {
+  expect(statuses, JSON.stringify(r.json)).toContain(r.status);
+  expect(r.type).toBe("application/problem+json");
+  expect(r.json.status).toBe(r.status);
+  expect(r.json.certificates).toBeUndefined();
 }

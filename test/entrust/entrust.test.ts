@@ -7,11 +7,11 @@ import { DEFAULT_QR_TTL_MS, ENROL_ACTION, ENTRUST_CREDENTIAL_TYPE, parseEntrustQ
 import { inProcessFetch } from "../../emulators/shared/index.js";
 import { enrolWithEntrust } from "../../fleet/clients/entrust-client.js";
 import { kioskLogin } from "../../fleet/clients/index.js";
-import { describeDevice, type SimulatedDevice } from "../../fleet/device.js";
-import { createCsr, OIDS } from "../../src/pki/index.js";
+import { describeDevice } from "../../fleet/device.js";
+import { OIDS } from "../../src/pki/index.js";
 import { openssl } from "../helpers/openssl.js";
 import { refusal } from "../helpers/refusal.js";
-import { type EntrustLab, IN_PROCESS_BASE, makeEntrustLab } from "./lab.js";
+import { ACTIVATE, activation, type EntrustLab, IN_PROCESS_BASE, makeEntrustLab } from "./lab.js";
 
 // Entrust IdentityGuard + Mobile Smart Credential (intune.md §2.2 steps 6–8, §2.6) on a real lab: SoftHSM cards,
 // the real Tenant approving devices (DC-ISS-02), the issuance core, the emulator in-process and over a real socket,
@@ -94,20 +94,6 @@ async function kioskEnrol(index: number, identityName = "Entrust Derived Cred"):
   return { token: login.sessionId, enrolment };
 }
 
-/** What the phone posts after "Password required". */
-async function activation(enrolment: KioskEnrolment, device: SimulatedDevice, over: Json = {}): Promise<Json> {
-  const key = await device.keystore.generateKey("p256");
-  const csr = await createCsr({ subject: "", publicKey: key.publicKey, alg: key.alg, sign: (tbs) => key.sign(tbs) });
-  return {
-    qrSession: parseEntrustQr(enrolment.qr.payload).qrSession,
-    password: enrolment.password,
-    device: describeDevice(device),
-    csr: Buffer.from(csr).toString("base64"),
-    ...over,
-  };
-}
-
-const ACTIVATE = "/issuers/entrust/mobile/activate";
 const view = (a: { token: string; enrolment: KioskEnrolment }) =>
   call("GET", `/issuers/entrust/kiosk/enrolments/${a.enrolment.id}`, { headers: { authorization: `Bearer ${a.token}` } });
 const wrong = (password: string) => String((Number(password) + 1) % 100_000_000).padStart(8, "0");

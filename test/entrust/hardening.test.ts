@@ -2,17 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_QR_TTL_MS, ENROL_ACTION, ENTRUST_CREDENTIAL_TYPE, parseEntrustQr } from "../../emulators/entrust/index.js";
 import { enrolWithEntrust } from "../../fleet/clients/entrust-client.js";
 import { kioskLogin } from "../../fleet/clients/index.js";
-import { describeDevice, type SimulatedDevice } from "../../fleet/device.js";
-import { createCsr } from "../../src/pki/index.js";
-import { rawHttp } from "../derived/raw-http.js";
-import { type EntrustLab, makeEntrustLab } from "./lab.js";
+import { expectRawProblem as expectProblem, rawHttp } from "../derived/raw-http.js";
+import { ACTIVATE, activation, type EntrustLab, makeEntrustLab } from "./lab.js";
 
 // Issue 10 against Entrust, over the real socket: the Host header never reaches the QR code (§9), ids named like
 // Object.prototype members are plain unknown ids (§1), a replayed QR never locks its device out (§7), 30 phones
 // racing one QR get one credential, and the enrolment store is bounded (§8).
 
 const START = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000);
-const ACTIVATE = "/issuers/entrust/mobile/activate";
 const PROTO_NAMES = ["__proto__", "constructor", "toString", "valueOf", "hasOwnProperty", "prototype", "__defineGetter__"];
 const MAX_ENROLMENTS = 6;
 let l: EntrustLab;
@@ -39,25 +36,6 @@ async function kioskEnrol(index: number, headers: Record<string, string> = {}): 
   });
   expect(r.status, r.text).toBe(201);
   return { token: login.sessionId, enrolment: r.json as unknown as KioskEnrolment };
-}
-
-async function activation(enrolment: KioskEnrolment, device: SimulatedDevice, over: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-  const key = await device.keystore.generateKey("p256");
-  const csr = await createCsr({ subject: "", publicKey: key.publicKey, alg: key.alg, sign: (tbs) => key.sign(tbs) });
-  return {
-    qrSession: parseEntrustQr(enrolment.qr.payload).qrSession,
-    password: enrolment.password,
-    device: describeDevice(device),
-    csr: Buffer.from(csr).toString("base64"),
-    ...over,
-  };
-}
-
-function expectProblem(r: { status: number; type: string | undefined; json: Record<string, unknown> }, statuses: number[]): void {
-  expect(statuses).toContain(r.status);
-  expect(r.type).toBe("application/problem+json");
-  expect(r.json.status).toBe(r.status);
-  expect(r.json.certificates).toBeUndefined();
 }
 
 describe("Entrust hardening (issue 10)", () => {

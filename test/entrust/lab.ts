@@ -1,12 +1,16 @@
 import type { DerivedIssuance } from "../../emulators/derived/index.js";
-import type { EntrustEmulator, EntrustEmulatorOptions } from "../../emulators/entrust/index.js";
+import { type EntrustEmulator, type EntrustEmulatorOptions, parseEntrustQr } from "../../emulators/entrust/index.js";
 import type { CardIssuer } from "../../emulators/piv-ca/index.js";
 import { type FetchHandler, type IssuingAuthority, inProcessFetch } from "../../emulators/shared/index.js";
 import type { EmulatorSettings } from "../../emulators/stack/index.js";
 import { JsonClient } from "../../fleet/clients/index.js";
+import { describeDevice, type SimulatedDevice } from "../../fleet/device.js";
+import { createCsr } from "../../src/pki/index.js";
 import { IN_PROCESS_BASE, type ServedStackLab, servedStackLab } from "../helpers/stack-lab.js";
 
 export { IN_PROCESS_BASE };
+
+export const ACTIVATE = "/issuers/entrust/mobile/activate";
 
 /**
  * An Entrust lab: the whole lab stack (test/helpers/stack-lab.ts: real SoftHSM cards, the tenant approving devices,
@@ -50,4 +54,21 @@ export async function makeEntrustLab(opts: {
     requests: () => count,
     httpClient: world.overSocket(),
   });
+}
+
+/** What the phone posts after "Password required": the QR's session, the password under it, a fresh key's CSR. */
+export async function activation(
+  enrolment: { password: string; qr: { payload: string } },
+  device: SimulatedDevice,
+  over: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
+  const key = await device.keystore.generateKey("p256");
+  const csr = await createCsr({ subject: "", publicKey: key.publicKey, alg: key.alg, sign: (tbs) => key.sign(tbs) });
+  return {
+    qrSession: parseEntrustQr(enrolment.qr.payload).qrSession,
+    password: enrolment.password,
+    device: describeDevice(device),
+    csr: Buffer.from(csr).toString("base64"),
+    ...over,
+  };
 }

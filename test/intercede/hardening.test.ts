@@ -7,7 +7,7 @@ import { enrolWithIntercede } from "../../fleet/clients/intercede-client.js";
 import { describeDevice, type SimulatedDevice } from "../../fleet/device.js";
 import type { DeviceKey } from "../../fleet/keystore/index.js";
 import { createCsr, createCsrWithKey, generateKeyPair } from "../../src/pki/index.js";
-import { rawHttp } from "../derived/raw-http.js";
+import { expectRawProblem as expectProblem, rawHttp } from "../derived/raw-http.js";
 import { type IntercedeLab, makeIntercedeLab } from "./lab.js";
 
 // Issue 10 against MyID, over the real socket: the Host header never reaches the QR code (§9), ids named like
@@ -49,13 +49,6 @@ async function csrB64(): Promise<string> {
 async function scan(payload: string, device: SimulatedDevice, over: Record<string, unknown> = {}) {
   const json = { qrSession: JSON.parse(payload)["qr-session"], device: describeDevice(device), csr: await csrB64(), ...over };
   return rawHttp(l.server.url, ACTIVATIONS, { method: "POST", json });
-}
-
-function expectProblem(r: { status: number; type: string | undefined; json: Record<string, unknown> }, statuses: number[]): void {
-  expect(statuses, JSON.stringify(r.json)).toContain(r.status);
-  expect(r.type).toBe("application/problem+json");
-  expect(r.json.status).toBe(r.status);
-  expect(r.json.certificates).toBeUndefined();
 }
 
 describe("MyID hardening (issue 10)", () => {
