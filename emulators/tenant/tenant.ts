@@ -4,7 +4,7 @@ import type { Applicant, DeviceApprover, IssuedCredentialLookup } from "../deriv
 import { parseAssignAction } from "./assignment.js";
 import { type CheckInResult, planCheckIn } from "./check-in.js";
 import { parseReportedCredential, verifyWithIssuer } from "./credential-registration.js";
-import { credentialState } from "./credential-state.js";
+import { credentialState, renewalDueAt } from "./credential-state.js";
 import { channelsOf, type DerivedCredentialSettings, type GraphIssuer, parseNewSettings, patchSettings } from "./derived-credential-settings.js";
 import { type DeviceConfiguration, parseProfile, parseProfileType, toGraphProfile, usesDerivedCredential } from "./device-configuration.js";
 import { type Group, parseGroup, parseMemberRef } from "./group.js";
@@ -61,7 +61,8 @@ export type GraphBody = Record<string, unknown>;
 
 /** The view of a device a client gets: no internal bookkeeping, the credential without its certificate. */
 export type ManagedDeviceView = Omit<ManagedDevice, "deployed" | "notified" | "derivedCredential"> & {
-  derivedCredential?: Omit<RegisteredCredential, "certificate" | "settingsGeneration"> & { state: string };
+  /** `renewalDueAt` as at check-in: the tenant's threshold, the one place the renewal-due formula lives. */
+  derivedCredential?: Omit<RegisteredCredential, "certificate" | "settingsGeneration"> & { state: string; renewalDueAt?: string };
 };
 
 /**
@@ -476,11 +477,13 @@ export class Tenant implements DeviceApprover {
   #view(device: ManagedDevice): ManagedDeviceView {
     const { deployed: _d, notified: _n, derivedCredential, ...rest } = structuredClone(device);
     const view: ManagedDeviceView = rest;
+    const settings = this.#state.settings;
     if (derivedCredential) {
       const { certificate: _c, settingsGeneration: _g, ...summary } = derivedCredential;
       view.derivedCredential = {
         ...summary,
-        state: credentialState(derivedCredential, this.#state.settings, this.#state.settingsGeneration, this.clock.now()),
+        state: credentialState(derivedCredential, settings, this.#state.settingsGeneration, this.clock.now()),
+        ...(settings ? { renewalDueAt: renewalDueAt(derivedCredential, settings.renewalThresholdPercentage).toISOString() } : {}),
       };
     }
     return view;
