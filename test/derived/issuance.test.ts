@@ -1,4 +1,3 @@
-import { execFile, spawnSync } from "node:child_process";
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,6 +7,7 @@ import { type CardholderNotice, createIssuerAuthority, DerivedIssuance, type Dev
 import type { RunningServer } from "../../emulators/shared/index.js";
 import { DAY_MS, VirtualClock } from "../../src/clock.js";
 import { OIDS } from "../../src/pki/index.js";
+import { ossl, osslAsync } from "../helpers/openssl.js";
 import { refusal } from "../helpers/refusal.js";
 import { authenticate, certOf, type DerivedLab, deviceCsr, makeDerivedLab } from "./lab.js";
 
@@ -28,20 +28,6 @@ function device(over: Partial<DeviceDescriptor> = {}): DeviceDescriptor {
 
 function newIssuance(over: Partial<ConstructorParameters<typeof DerivedIssuance>[0]> = {}): DerivedIssuance {
   return new DerivedIssuance({ name: "purebred", authority: l.authority, cardIssuer: l.cardIssuer, clock: l.clock, notifier, ...over });
-}
-
-function ossl(args: string[]): { status: number; out: string } {
-  const r = spawnSync("openssl", args, { encoding: "utf8" });
-  return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
-}
-
-/** openssl without blocking the event loop: needed when it talks to a server in this very process. */
-function osslAsync(args: string[]): Promise<{ status: number; out: string }> {
-  return new Promise((done) => {
-    execFile("openssl", args, { timeout: 20_000 }, (error, stdout, stderr) => {
-      done({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: `${stdout}${stderr}` });
-    });
-  });
 }
 
 function pem(name: string, der: Uint8Array | string): string {

@@ -1,4 +1,3 @@
-import { execFile, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
@@ -12,6 +11,8 @@ import type { SimulatedDevice } from "../../fleet/device.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { type DerivedLab, makeDerivedLab } from "../derived/lab.js";
 import type { TestDeviceOptions } from "../helpers/stack-lab.js";
+
+export { ossl, osslAsync } from "../helpers/openssl.js";
 
 /**
  * A Purebred lab: the served lab stack (test/derived/lab.ts, test/helpers/stack-lab.ts: real SoftHSM cards, the real
@@ -100,20 +101,6 @@ export function expectProblem(a: Answer, status: number, code: string | undefine
   expect(typeof a.body.title).toBe("string");
   expect(a.text).not.toContain("BEGIN CERTIFICATE");
   return String(a.body.detail);
-}
-
-export function ossl(args: string[]): { status: number; out: string } {
-  const r = spawnSync("openssl", args, { encoding: "utf8" });
-  return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
-}
-
-/** openssl against our own server in this process: must not block the event loop (spawnSync would deadlock it). */
-export function osslAsync(args: string[]): Promise<{ status: number; out: string }> {
-  return new Promise((done) => {
-    execFile("openssl", args, { timeout: 30_000 }, (error, stdout, stderr) => {
-      done({ status: error ? (typeof error.code === "number" ? error.code : -1) : 0, out: `${stdout}${stderr}` });
-    });
-  });
 }
 
 export function writePem(dir: string, name: string, der: Uint8Array): string {
