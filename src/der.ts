@@ -229,6 +229,12 @@ export function derElement(bytes: Uint8Array, node: DerNode): Uint8Array {
 
 /** Bytes as ISO 8859-1 text, one character per octet (TextDecoder's "latin1" is windows-1252). */
 function latin1(bytes: Uint8Array, start: number, end: number): string {
+  // Short strings (OIDs, times, most names' values) by hand: a Buffer view costs more than the characters.
+  if (end - start <= 32) {
+    let text = "";
+    for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i] as number);
+    return text;
+  }
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1");
 }
 const oidText = new Map<string, string>();
@@ -322,6 +328,16 @@ export function derBitStringOctets(bytes: Uint8Array, node: DerNode): Uint8Array
  * §4.1.2.5 and RFC 6960 use.
  */
 export function derTimeValue(bytes: Uint8Array, node: DerNode): Date {
+  const length = node.end - node.body;
+  // The forms every certificate uses, read digit by digit (a certificate has two times; the regex cost more than the rest).
+  if (node.tag === 0x17 && length === 13 && bytes[node.end - 1] === 0x5a) {
+    const yy = digitsAt(bytes, node.body, 2);
+    const rest = yy < 0 ? -1 : digitsAt(bytes, node.body + 2, 10);
+    if (rest >= 0) return timeOf(bytes, node, yy >= 50 ? 1900 + yy : 2000 + yy, node.body + 2, 0);
+  }
+  if (node.tag === 0x18 && length === 15 && bytes[node.end - 1] === 0x5a && digitsAt(bytes, node.body, 14) >= 0) {
+    return timeOf(bytes, node, digitsAt(bytes, node.body, 4), node.body + 4, 0);
+  }
   const text = latin1(bytes, node.body, node.end);
   let m: RegExpExecArray | null;
   let year: number;
@@ -338,14 +354,37 @@ export function derTimeValue(bytes: Uint8Array, node: DerNode): Date {
   } else {
     throw new DerError(`expected a UTCTime or GeneralizedTime, found tag 0x${node.tag.toString(16)}`);
   }
-  const [month, day, hour, minute, second] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
   const ms = m[7] ? Number(`${m[7]}00`.slice(0, 3)) : 0; // milliseconds; finer digits are dropped
+  const monthAt = node.body + (node.tag === 0x17 ? 2 : 4);
+  return timeOf(bytes, node, year, monthAt, ms);
+}
+
+/** The time whose MMDDHHMMSS digits start at `at`, checked to be a real date and time. */
+function timeOf(bytes: Uint8Array, node: DerNode, year: number, at: number, ms: number): Date {
+  const month = digitsAt(bytes, at, 2);
+  const day = digitsAt(bytes, at + 2, 2);
+  const hour = digitsAt(bytes, at + 4, 2);
+  const minute = digitsAt(bytes, at + 6, 2);
+  const second = digitsAt(bytes, at + 8, 2);
   const d = new Date(0);
   d.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads years 0–99 as 1900–1999
   d.setUTCHours(hour, minute, second, ms);
   // 31 February would roll over into March: reject what does not round-trip.
-  if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) throw new DerError(`"${text}" is not a valid time`);
+  if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+    throw new DerError(`"${latin1(bytes, node.body, node.end)}" is not a valid time`);
+  }
   return d;
+}
+
+/** The decimal number written by `count` ASCII digits at `at`, or -1 when one is not a digit. */
+function digitsAt(bytes: Uint8Array, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const digit = (bytes[i] as number) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** An X.509 or CRL Extension (RFC 5280 §4.1): extnID, critical (DEFAULT FALSE), extnValue's content. */
@@ -369,4 +408,16 @@ export function derOnly(value: Uint8Array, tag: number, what: string): DerNode {
   const node = derExpect(value, 0, value.length, tag, what);
   if (node.end !== value.length) throw new DerError(`${what}: bytes after the value`);
   return node;
+}
+
+/** Whether two byte strings hold the same octets (DER compared exactly, RFC 5280 §7.1's fast path). */
+export function sameOctets(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  if (a.length <= 64) {
+    // Algorithm identifiers, key ids, names: a loop beats making two Buffer views.
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }

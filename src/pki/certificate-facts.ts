@@ -17,6 +17,7 @@ import {
   derOnly,
   derSmallUnsigned,
   derTimeValue,
+  sameOctets,
 } from "../der.js";
 import { DpclabError } from "../errors.js";
 import type { KeyAlgorithm } from "./algorithms.js";
@@ -84,8 +85,7 @@ export class CertificateFacts {
   readonly version: number;
   /** Contents of the serialNumber INTEGER. */
   readonly serialBytes: Uint8Array;
-  /** Lowercase hex of the serial INTEGER contents: the form CertStatus lookups, CRL entries and issueDer use. */
-  readonly serialHex: string;
+
   /** The outer signatureAlgorithm OID (RFC 5280 §4.1.1.2). */
   readonly signatureAlgorithm: string;
   /** The outer AlgorithmIdentifier, DER. */
@@ -96,8 +96,6 @@ export class CertificateFacts {
   readonly signatureValue: Uint8Array;
   readonly issuerDer: Uint8Array;
   readonly subjectDer: Uint8Array;
-  readonly issuerHex: string;
-  readonly subjectHex: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
   /** SubjectPublicKeyInfo, DER. */
@@ -133,11 +131,14 @@ export class CertificateFacts {
   #cert?: X509Certificate;
   #subject?: string;
   #issuer?: string;
+  #serialHex?: string;
+  #issuerHex?: string;
+  #subjectHex?: string;
   #keyAlgorithm?: KeyAlgorithm | null;
   /** Issuers whose key verified this certificate's signature (facts are immutable, so the answer stays true). */
-  readonly #verifiedBy = new WeakSet<CertificateFacts>();
+  #verifiedBy?: WeakSet<CertificateFacts>;
   /** Extension and name parses made on first use (path validation's policy and name steps), by what they are. */
-  readonly #parsed = new Map<string, unknown>();
+  #parsed?: Map<string, unknown>;
 
   /**
    * Facts of a certificate in any form. X509Certificate objects are remembered by identity, DER by content
@@ -165,7 +166,7 @@ export class CertificateFacts {
     const bytes = der instanceof Uint8Array ? der : new Uint8Array(der);
     const key = fingerprint(bytes);
     const hit = byContent.get(key);
-    if (hit && equalBytes(hit.der, bytes)) {
+    if (hit && sameOctets(hit.der, bytes)) {
       byContent.delete(key); // most recently used last
       byContent.set(key, hit);
       return hit;
@@ -211,7 +212,6 @@ export class CertificateFacts {
         return f;
       };
       this.serialBytes = derIntegerContent(der, field(0x02, "serialNumber"));
-      this.serialHex = hex(this.serialBytes);
       const innerAlg = field(0x30, "signature");
       algorithmOid(der, innerAlg);
       this.tbsSignatureAlgorithmDer = derElement(der, innerAlg);
@@ -223,8 +223,6 @@ export class CertificateFacts {
       this.notAfter = derTimeValue(der, validity[1] as DerNode);
       const subject = field(0x30, "subject");
       this.subjectDer = derElement(der, subject);
-      this.issuerHex = hex(this.issuerDer);
-      this.subjectHex = hex(this.subjectDer);
       const spki = field(0x30, "subjectPublicKeyInfo");
       this.spki = derElement(der, spki);
       const [keyAlg, keyBits, more] = derChildren(der, spki);
@@ -359,6 +357,25 @@ export class CertificateFacts {
     return this.#keyAlgorithm ?? undefined;
   }
 
+  /** Lowercase hex of the serial INTEGER contents: the form CertStatus lookups, CRL entries and issueDer use. */
+  get serialHex(): string {
+    // Hex forms are made on first use: a fresh leaf validated once never needs most of them.
+    this.#serialHex ??= hex(this.serialBytes);
+    return this.#serialHex;
+  }
+
+  /** Lowercase hex of the issuer Name's DER. */
+  get issuerHex(): string {
+    this.#issuerHex ??= hex(this.issuerDer);
+    return this.#issuerHex;
+  }
+
+  /** Lowercase hex of the subject Name's DER. */
+  get subjectHex(): string {
+    this.#subjectHex ??= hex(this.subjectDer);
+    return this.#subjectHex;
+  }
+
   /** Serial as X509Certificate.serialNumber writes it: hex of the INTEGER contents less a sign-only leading zero. */
   get serialNumber(): string {
     const b = this.serialBytes;
@@ -382,7 +399,7 @@ export class CertificateFacts {
    * remembered, so an intermediate validated again and again costs one verification, not one per path.
    */
   isSignedBy(issuer: CertificateFacts): boolean {
-    if (this.#verifiedBy.has(issuer)) return true;
+    if (this.#verifiedBy?.has(issuer)) return true;
     let key: KeyObject;
     try {
       key = issuer.publicKey;
@@ -390,7 +407,8 @@ export class CertificateFacts {
       return false;
     }
     const ok = verifyData(this.signatureAlgorithm, key, this.tbsDer, this.signatureValue);
-    if (ok) this.#verifiedBy.add(issuer);
+    // Made on the first success: most facts (a fresh leaf) are verified once, and a WeakSet is costly to make.
+    if (ok) (this.#verifiedBy ??= new WeakSet()).add(issuer);
     return ok;
   }
 
@@ -399,7 +417,7 @@ export class CertificateFacts {
    * are compared as §7.1 says (name-compare.ts).
    */
   get isSelfIssued(): boolean {
-    if (this.subjectHex === this.issuerHex) return true;
+    if (sameOctets(this.subjectDer, this.issuerDer)) return true;
     return this.#lazy("selfIssued", () => {
       try {
         return comparableName(this.subjectDer).key === comparableName(this.issuerDer).key;
@@ -459,7 +477,8 @@ export class CertificateFacts {
 
   /** A parse made once per certificate; a malformed value is a DpclabError "bad-certificate" (every time it is asked). */
   #lazy<T>(key: string, make: () => T): T {
-    if (this.#parsed.has(key)) return this.#parsed.get(key) as T;
+    const parsed = (this.#parsed ??= new Map());
+    if (parsed.has(key)) return parsed.get(key) as T;
     let value: T;
     try {
       value = make();
@@ -467,7 +486,7 @@ export class CertificateFacts {
       if (e instanceof DpclabError) throw e;
       throw new DpclabError(`not a DER X.509 certificate: ${key}: ${(e as Error).message}`, "bad-certificate");
     }
-    this.#parsed.set(key, value);
+    parsed.set(key, value);
     return value;
   }
 
@@ -588,10 +607,6 @@ function escapeDnValue(data: string): string {
 function fingerprint(b: Uint8Array): string {
   const tail = Math.max(0, b.length - 24);
   return `${b.length}:${Buffer.from(b.buffer, b.byteOffset + tail, b.length - tail).toString("base64")}`;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
 function hex(b: Uint8Array): string {

@@ -13,6 +13,7 @@ import {
   derOnly,
   derSmallUnsigned,
   derTimeValue,
+  sameOctets,
 } from "../der.js";
 import { DpclabError } from "../errors.js";
 import type { CertificateFacts } from "./certificate-facts.js";
@@ -143,7 +144,7 @@ export class CrlFacts {
       const innerAlg = fields[i++];
       if (innerAlg?.tag !== 0x30) throw new DerError("tbsCertList.signature is missing");
       // §5.1.1.2: tbsCertList.signature must equal signatureAlgorithm.
-      if (!equalBytes(derElement(der, innerAlg), derElement(der, alg))) refuse("its two signature algorithm fields differ (RFC 5280 §5.1.1.2)");
+      if (!sameOctets(derElement(der, innerAlg), derElement(der, alg))) refuse("its two signature algorithm fields differ (RFC 5280 §5.1.1.2)");
       const issuer = fields[i++];
       if (issuer?.tag !== 0x30) throw new DerError("issuer is missing");
       this.issuerDer = derElement(der, issuer);
@@ -334,8 +335,4 @@ function bigUnsigned(v: Uint8Array, node: DerNode): bigint {
 
 function hexOf(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }

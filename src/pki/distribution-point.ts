@@ -1,4 +1,4 @@
-import { DerError, type DerNode, derAscii, derChildren, derContent, derElement, derExpect, derOidText } from "../der.js";
+import { DerError, type DerNode, derAscii, derChildren, derContent, derElement, derExpect, derOidText, sameOctets } from "../der.js";
 import type { CertificateFacts } from "./certificate-facts.js";
 import { OIDS } from "./oids.js";
 
@@ -51,7 +51,7 @@ const nameKeys = new Map<string, string>();
 
 /** Whether two DER Names are the same name under RFC 5280 §7.1 (exact DER first: the common, cheap case). */
 export function sameName(a: Uint8Array, b: Uint8Array): boolean {
-  if (equalBytes(a, b)) return true;
+  if (sameOctets(a, b)) return true;
   try {
     return nameKey(a) === nameKey(b);
   } catch {
@@ -212,9 +212,3 @@ function hexOf(b: Uint8Array): string {
 }
 
 /** Byte equality without allocating (names are short; this runs for every CRL check). */
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

@@ -1,3 +1,4 @@
+import { sameOctets } from "../der.js";
 import type { CertificateFacts } from "./certificate-facts.js";
 
 /** One candidate path: leaf first, the trust anchor apart (it is an input, not part of the path: RFC 5280 §6.1). */
@@ -77,13 +78,14 @@ export class PathBuilder {
 
   #issuersOf(cert: CertificateFacts, chain: readonly CertificateFacts[]): { cert: CertificateFacts; anchor: boolean }[] {
     const out: { cert: CertificateFacts; anchor: boolean; rank: number }[] = [];
+    const aki = cert.authorityKeyId;
     const consider = (c: CertificateFacts, anchor: boolean) => {
-      if (!issuerNameMatches(cert, c)) return;
-      if (!anchor && chain.some((p) => sameCert(p, c) || (p !== this.#leaf && p.subjectHex === c.subjectHex && equalBytes(p.spki, c.spki)))) return;
-      const aki = cert.authorityKeyId;
       const ski = c.subjectKeyId;
-      // §4.2.1.2: a CA's SKI is the keyIdentifier of the AKI in what it issues; a different one is another key.
+      // §4.2.1.2: a CA's SKI is the keyIdentifier of the AKI in what it issues; a different one is another key
+      // (asked first: it is the cheap test, and it rules out most of a lab's CAs).
       if (aki !== undefined && ski !== undefined && aki !== ski) return;
+      if (!issuerNameMatches(cert, c)) return;
+      if (!anchor && chain.some((p) => sameCert(p, c) || (p !== this.#leaf && sameOctets(p.subjectDer, c.subjectDer) && sameOctets(p.spki, c.spki)))) return;
       out.push({ cert: c, anchor, rank: aki === undefined || ski === undefined ? 1 : 0 });
     };
     for (const a of this.#anchors) consider(a, true);
@@ -111,7 +113,7 @@ export class PathBuilder {
 
 /** RFC 5280 §6.1.3(a)(4) / §7.1: `cert`'s issuer name is `issuer`'s subject name (exact DER first). */
 export function issuerNameMatches(cert: CertificateFacts, issuer: CertificateFacts): boolean {
-  if (cert.issuerHex === issuer.subjectHex) return true;
+  if (sameOctets(cert.issuerDer, issuer.subjectDer)) return true;
   try {
     return cert.comparableIssuer.key === issuer.comparableSubject.key;
   } catch {
@@ -120,9 +122,5 @@ export function issuerNameMatches(cert: CertificateFacts, issuer: CertificateFac
 }
 
 export function sameCert(a: CertificateFacts, b: CertificateFacts): boolean {
-  return a === b || equalBytes(a.der, b.der);
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+  return a === b || sameOctets(a.der, b.der);
 }

@@ -1,10 +1,9 @@
 import { derChildren, derExpect, derOidText } from "../der.js";
-import { DpclabError } from "../errors.js";
-import { CertificateFacts, type CertificateInput, KEY_USAGE_NAMES, type KeyUsageName } from "./certificate-facts.js";
-import { checkNameConstraints, constrainedNames, type NameConstraints } from "./name-constraints.js";
+import { CertificateFacts, type CertificateInput } from "./certificate-facts.js";
 import { OIDS } from "./oids.js";
-import { issuerNameMatches, PathBuilder, type PathCandidate } from "./path-builder.js";
-import { type PolicyInputs, PolicyTreeState } from "./policy-tree.js";
+import { PathBuilder, type PathCandidate } from "./path-builder.js";
+import { DSA_OIDS, type PathFailure, PathWalk, type StructuralFault } from "./path-walk.js";
+import type { PolicyInputs } from "./policy-tree.js";
 import type { RevocationChecker, RevocationContext } from "./revocation.js";
 
 export type PathFailureReason =
@@ -78,7 +77,7 @@ export type PathValidationResult =
     }
   | { ok: false; reason: PathFailureReason; detail: string };
 
-type Failure = Extract<PathValidationResult, { ok: false }>;
+type Failure = PathFailure;
 
 /** Most certificates in a path (the anchor not counted), issuer candidates tried, whole paths checked. */
 const MAX_DEPTH = 10;
@@ -88,62 +87,6 @@ const MAX_PATHS = 16;
 const MAX_NESTED_VALIDATIONS = 2;
 
 const NOT_CHECKED: RevocationOutcome = Object.freeze({ checked: false, reason: "no revocation checker was given" });
-
-/** The signature algorithms CERT-12 allows (what signature.ts verifies); others are refused by name. */
-const SUPPORTED_SIGNATURES: ReadonlySet<string> = new Set([
-  OIDS.ecdsaWithSHA256,
-  OIDS.ecdsaWithSHA384,
-  OIDS.ecdsaWithSHA512,
-  OIDS.sha256WithRSAEncryption,
-  OIDS.sha384WithRSAEncryption,
-  OIDS.sha512WithRSAEncryption,
-]);
-const DSA_OIDS: ReadonlySet<string> = new Set([OIDS.dsa, OIDS.dsaWithSHA1, OIDS.dsaWithSHA224, OIDS.dsaWithSHA256]);
-
-/**
- * Extensions this validator processes, so may be critical (§6.1.4(o), §4.2): those it evaluates (basicConstraints,
- * keyUsage, certificatePolicies, policyMappings, policyConstraints, inhibitAnyPolicy, nameConstraints and
- * subjectAltName, which name constraints read), the key identifiers (path building), and the pointers revocation
- * checking follows (AIA, cRLDistributionPoints, freshestCRL). extendedKeyUsage is recognised and left to the caller's
- * purpose check (§4.2.1.12: the application checks the purposes it needs). Any other critical extension fails.
- */
-const PROCESSED_EXTENSIONS: ReadonlySet<string> = new Set([
-  OIDS.basicConstraints,
-  OIDS.keyUsage,
-  OIDS.certificatePolicies,
-  OIDS.policyMappings,
-  OIDS.policyConstraints,
-  OIDS.inhibitAnyPolicy,
-  OIDS.nameConstraints,
-  OIDS.subjectAltName,
-  OIDS.extKeyUsage,
-  OIDS.subjectKeyIdentifier,
-  OIDS.authorityKeyIdentifier,
-  OIDS.authorityInfoAccess,
-  OIDS.cRLDistributionPoints,
-  OIDS.freshestCrl,
-]);
-
-/**
- * Critical extensions a trust anchor certificate may carry: those read of an anchor (basicConstraints, keyUsage,
- * nameConstraints — applied to the path), and those that say nothing to a relying party about the anchor's own use.
- * An anchor's policyMappings, policyConstraints or inhibitAnyPolicy are not applied (no RFC 5937 policy inputs from
- * the anchor), so marked critical they fail rather than being ignored.
- */
-const ANCHOR_PROCESSED_EXTENSIONS: ReadonlySet<string> = new Set(
-  [...PROCESSED_EXTENSIONS].filter((oid) => oid !== OIDS.policyMappings && oid !== OIDS.policyConstraints && oid !== OIDS.inhibitAnyPolicy),
-);
-
-/** What RFC 5280 §4 forbids in a CA certificate, checked of an anchor given as a certificate (x509-limbo aki/ski). */
-function anchorEncodingProblem(anchor: CertificateFacts, strict: boolean): string | undefined {
-  if (anchor.extension(OIDS.authorityKeyIdentifier)?.critical) return "the authorityKeyIdentifier extension is critical (RFC 5280 §4.2.1.1)";
-  if (anchor.extension(OIDS.subjectKeyIdentifier)?.critical) return "the subjectKeyIdentifier extension is critical (RFC 5280 §4.2.1.2)";
-  if (strict && anchor.version === 3) {
-    if (anchor.extension(OIDS.basicConstraints)?.critical === false) return "basicConstraints is not critical (RFC 5280 §4.2.1.9)";
-    if (anchor.subjectKeyId === undefined) return "no subjectKeyIdentifier (RFC 5280 §4.2.1.2)";
-  }
-  return undefined;
-}
 
 /**
  * RFC 5280 §6.1 path validation, complete for what Federal PKI paths use (FIPS 201-3 §6.2.3.1; PIV-I and SSP paths
@@ -228,118 +171,57 @@ async function run(input: PathValidationInput, nesting: number): Promise<PathVal
 
 /**
  * The checks of a path that do not depend on the time (everything of §6.1.2–§6.1.5 but validity and revocation),
- * anchor to leaf: the first problem and where it arose, or the user-constrained policy set. Certificates are immutable
- * facts, so the answer for a chain and these inputs never changes: it is cached on the leaf's facts (PKI-AUTH sees the
- * same card certificate login after login; profile-apply the same device certificate check-in after check-in).
+ * anchor to leaf: the first problem and where it arose, or the user-constrained policy set. The CA part of the walk
+ * is shared by every leaf under those CAs (see caWalk); the leaf's own step and the wrap-up are made here.
  */
-function structuralChecks(topDown: readonly CertificateFacts[], anchor: CertificateFacts, policyInputs: PolicyInputs, input: PathValidationInput): Structural {
-  let i = 0;
-  let afterValidity = false;
-  const fail = (reason: PathFailureReason, detail: string): Structural => ({ fault: { at: i, afterValidity, failure: { ok: false, reason, detail } } });
-  try {
-    return structuralSteps();
-  } catch (e) {
-    // A malformed extension met on the way (parsed on first use).
-    return fail("invalid-certificate", e instanceof DpclabError ? e.message : String(e));
-  }
-
-  function structuralSteps(): Structural {
-    const n = topDown.length;
-    const leaf = topDown[n - 1] as CertificateFacts;
-
-    // §6.1.1(d): the anchor's name and key; see validatePath for what is checked of its certificate.
-    if (anchor.version === 3 && !anchor.isCa) {
-      return fail("not-a-ca", `trust anchor "${anchor.subject}" is a v3 certificate without basicConstraints cA TRUE (RFC 5280 §4.2.1.9)`);
-    }
-    if (anchor.keyUsage && !anchor.keyUsage.has("keyCertSign")) {
-      return fail("key-usage", `trust anchor "${anchor.subject}" has keyUsage without keyCertSign (RFC 5280 §4.2.1.3)`);
-    }
-    for (const ext of anchor.extensions) {
-      if (ext.critical && !ANCHOR_PROCESSED_EXTENSIONS.has(ext.oid)) {
-        return fail(
-          "unknown-critical-extension",
-          `trust anchor "${anchor.subject}" has critical extension ${ext.oid}, which this validator does not process in an anchor`,
-        );
-      }
-    }
-    const anchorMalformed = anchorEncodingProblem(anchor, input.strict === true);
-    if (anchorMalformed) return fail("invalid-certificate", `trust anchor "${anchor.subject}": ${anchorMalformed}`);
-
-    // §6.1.2 state; the anchor's own nameConstraints bound the whole path (RFC 5937 §2, as x509-limbo rfc5280::nc::* expect).
-    const policy = new PolicyTreeState(n, policyInputs);
-    const constraints: { ca: CertificateFacts; nc: NameConstraints }[] = [];
-    if (anchor.nameConstraints) constraints.push({ ca: anchor, nc: anchor.nameConstraints });
-    let maxPathLength = n;
-
-    for (i = 1; i <= n; i++) {
-      afterValidity = false;
-      const cert = topDown[i - 1] as CertificateFacts;
-      const issuer = i === 1 ? anchor : (topDown[i - 2] as CertificateFacts);
-      const last = i === n;
-      const who = () => `"${cert.subject}"`;
-
-      const malformed = encodingProblem(cert, !last, input.strict === true);
-      if (malformed) return fail("invalid-certificate", `${who()}: ${malformed}`);
-      if (DSA_OIDS.has(cert.signatureAlgorithm) || DSA_OIDS.has(issuer.publicKeyAlgorithm)) {
-        return fail("unsupported-algorithm", `${who()} is signed with DSA, which dpclab does not verify (CERT-12 allows RSA and ECDSA)`);
-      }
-      if (!SUPPORTED_SIGNATURES.has(cert.signatureAlgorithm)) {
-        return fail("unsupported-algorithm", `${who()} is signed with ${cert.signatureAlgorithm}, not a CERT-12 algorithm`);
-      }
-      // §6.1.3(a)(4), (a)(1), (a)(2)
-      if (!issuerNameMatches(cert, issuer)) return fail("name-chaining", `${who()} names issuer "${cert.issuer}", not "${issuer.subject}"`);
-      if (!cert.isSignedBy(issuer)) return fail("signature-invalid", `the signature on ${who()} does not verify with the key of "${issuer.subject}"`);
-      // (a)(2) validity: checked at `at` by checkPath, here.
-      afterValidity = true;
-      // §6.1.4(o), §6.1.5(f): a critical extension not processed here.
-      for (const ext of cert.extensions) {
-        if (ext.critical && !PROCESSED_EXTENSIONS.has(ext.oid)) {
-          return fail("unknown-critical-extension", `${who()} has critical extension ${ext.oid}, which this validator does not process`);
-        }
-      }
-      // §6.1.3(b), (c): names of every certificate below a constraining CA but self-issued intermediates.
-      if (constraints.length && !(cert.isSelfIssued && !last)) {
-        const why = checkNameConstraints(constrainedNames(cert), constraints);
-        if (why) return fail("name-constraints", `${who()}: ${why}`);
-      }
-      // §6.1.3(d)–(f), §6.1.4(a), (b), (h)–(j)
-      const policyError = policy.next(cert);
-      if (policyError) return fail("policy", policyError);
-      if (last) break;
-
-      // §6.1.4(g)
-      const nc = cert.nameConstraints;
-      if (nc) constraints.push({ ca: cert, nc });
-      // §6.1.4(k)
-      if (!cert.isCa) return fail("not-a-ca", `${who()} signs certificates but basicConstraints cA is not TRUE`);
-      // §6.1.4(l), (m)
-      if (!cert.isSelfIssued) {
-        if (maxPathLength <= 0) return fail("not-a-ca", `${who()} is one CA more than a pathLenConstraint above allows`);
-        maxPathLength--;
-      }
-      if (cert.pathLength !== undefined && cert.pathLength < maxPathLength) maxPathLength = cert.pathLength;
-      // §6.1.4(n)
-      if (cert.keyUsage && !cert.keyUsage.has("keyCertSign")) return fail("key-usage", `${who()} signs certificates but its keyUsage lacks keyCertSign`);
-    }
-
-    // §6.1.5: the leaf's key usage the caller needs, then the policy wrap-up.
-    i = n + 1;
-    if (input.leafKeyUsage?.length) {
-      if (!leaf.keyUsage) return fail("key-usage", "the leaf certificate has no keyUsage extension");
-      for (const usage of input.leafKeyUsage) {
-        if (!(KEY_USAGE_NAMES as readonly string[]).includes(usage)) return fail("key-usage", `unknown key usage "${usage}"`);
-        if (!leaf.keyUsage.has(usage as KeyUsageName)) return fail("key-usage", `the leaf's keyUsage (${[...leaf.keyUsage].join(", ")}) lacks ${usage}`);
-      }
-    }
-    const wrapped = policy.finish(leaf);
-    if (!wrapped.ok) return fail("policy", wrapped.detail);
-    return { validPolicies: wrapped.validPolicies };
-  }
+function structuralChecks(
+  topDown: readonly CertificateFacts[],
+  anchor: CertificateFacts,
+  policyInputs: PolicyInputs,
+  input: PathValidationInput,
+  caKey: string,
+): Structural {
+  const n = topDown.length;
+  const leaf = topDown[n - 1] as CertificateFacts;
+  const above = caWalk(topDown, anchor, policyInputs, input, caKey);
+  if (!(above instanceof PathWalk)) return { fault: above };
+  const walk = above.clone();
+  const fault = walk.step(leaf, (topDown[n - 2] ?? anchor) as CertificateFacts);
+  if (fault) return { fault };
+  const wrapped = walk.finish(leaf, input.leafKeyUsage);
+  return "failure" in wrapped ? { fault: wrapped } : wrapped;
 }
 
-/** The time-independent verdict on a path: the first problem (certificate index, 0 the anchor, n + 1 the wrap-up). */
+/**
+ * The walk through the anchor and the CA certificates of a path, or the first problem among them. Certificates are
+ * immutable facts, so the answer for these CAs and inputs never changes: it is kept (bounded), and cloned per leaf.
+ */
+function caWalk(
+  topDown: readonly CertificateFacts[],
+  anchor: CertificateFacts,
+  policyInputs: PolicyInputs,
+  input: PathValidationInput,
+  caKey: string,
+): PathWalk | StructuralFault {
+  const hit = caWalks.get(caKey);
+  if (hit) return hit;
+  const n = topDown.length;
+  let walk = PathWalk.start(anchor, n, policyInputs, input.strict === true);
+  for (let i = 0; i < n - 1 && walk instanceof PathWalk; i++) {
+    const fault = walk.step(topDown[i] as CertificateFacts, (topDown[i - 1] ?? anchor) as CertificateFacts);
+    if (fault) walk = fault;
+  }
+  if (caWalks.size >= MAX_CA_WALKS) caWalks.delete(caWalks.keys().next().value as string);
+  caWalks.set(caKey, walk);
+  return walk;
+}
+/** CA walks by inputs and CA facts (a lab has a handful of CA paths; bounded all the same). */
+const caWalks = new Map<string, PathWalk | StructuralFault>();
+const MAX_CA_WALKS = 256;
+
+/** The time-independent verdict on a path: the first problem, or the user-constrained policy set. */
 interface Structural {
-  fault?: { at: number; afterValidity: boolean; failure: Failure };
+  fault?: StructuralFault;
   validPolicies?: string[];
 }
 
@@ -368,12 +250,14 @@ function checkPath(
 ): Failure | { validPolicies: string[] } {
   const { anchor, chain } = candidate;
   const leaf = chain[0] as CertificateFacts;
-  let key = `${inputsKey}|${factId(anchor)}`;
-  for (const c of chain) key += `,${factId(c)}`;
+  let caKey = `${inputsKey}|${factId(anchor)}`;
+  for (let j = chain.length - 1; j > 0; j--) caKey += `,${factId(chain[j] as CertificateFacts)}`;
+  // Verdicts are kept per leaf, so the key names the CAs and inputs only.
+  const key = caKey;
   let verdicts = structuralCache.get(leaf);
   let s = verdicts?.get(key);
   if (!s) {
-    s = structuralChecks([...chain].reverse(), anchor, policyInputs, input);
+    s = structuralChecks([...chain].reverse(), anchor, policyInputs, input, caKey);
     if (!verdicts) {
       verdicts = new Map();
       structuralCache.set(leaf, verdicts);
@@ -395,57 +279,6 @@ function checkPath(
   }
   if (fault) return fault.failure;
   return { validPolicies: s.validPolicies as string[] };
-}
-
-/**
- * What RFC 5280 §4 forbids in a certificate that §6.1 would not catch by itself, or undefined. `isCaInPath`: the
- * certificate issues another one in this path.
- */
-function encodingProblem(cert: CertificateFacts, isCaInPath: boolean, strict: boolean): string | undefined {
-  const serial = cert.serialBytes;
-  // §4.1.2.2: a positive integer of at most 20 octets.
-  if (serial.length > 20 && !(serial.length === 21 && serial[0] === 0)) return `the serial number is longer than 20 octets (RFC 5280 §4.1.2.2)`;
-  if (serial.every((b) => b === 0)) return "the serial number is zero (RFC 5280 §4.1.2.2: a positive integer)";
-  if (strict && ((serial[0] as number) & 0x80) !== 0) return "the serial number is negative (RFC 5280 §4.1.2.2)";
-  // §4.1.2.3
-  if (!equalBytes(cert.tbsSignatureAlgorithmDer, cert.signatureAlgorithmDer))
-    return "tbsCertificate.signature differs from signatureAlgorithm (RFC 5280 §4.1.1.2)";
-  // §4.1.2.4, §4.1.2.6
-  if (cert.issuerDer.length <= 2) return "the issuer name is empty (RFC 5280 §4.1.2.4)";
-  const claimsCa = cert.isCa || cert.keyUsage?.has("keyCertSign") === true;
-  if ((claimsCa || isCaInPath) && cert.subjectDer.length <= 2) return "a CA certificate with an empty subject name (RFC 5280 §4.1.2.6)";
-  // §4.2.1.9 / §4.2.1.3: keyCertSign only with cA. (An intermediate without cA is reported as not-a-ca instead.)
-  if (!cert.isCa && cert.keyUsage?.has("keyCertSign") && !isCaInPath) {
-    return "keyUsage asserts keyCertSign but basicConstraints cA is not TRUE (RFC 5280 §4.2.1.9)";
-  }
-  if (!claimsCa && !isCaInPath && cert.subjectDer.length <= 2 && cert.extension(OIDS.subjectAltName)?.critical !== true) {
-    return "an empty subject name without a critical subjectAltName (RFC 5280 §4.1.2.6)";
-  }
-  // SEQUENCE SIZE (1..MAX) (§4.2.1.4, §4.2.1.6, §4.2.1.12; limbo rfc5280::eku::ee-eku-empty).
-  if (cert.policies?.size === 0) return "an empty certificatePolicies extension (RFC 5280 §4.2.1.4: SIZE (1..MAX))";
-  if (cert.extKeyUsage?.size === 0) return "an empty extendedKeyUsage extension (RFC 5280 §4.2.1.12: SIZE (1..MAX))";
-  // Read from the bytes (an empty SEQUENCE is 30 00): decoding every name costs a fresh leaf more than its other checks.
-  const san = cert.extension(OIDS.subjectAltName);
-  if (san && san.value.length <= 2) return "an empty subjectAltName extension (RFC 5280 §4.2.1.6: SIZE (1..MAX))";
-  const aki = cert.extension(OIDS.authorityKeyIdentifier);
-  if (aki?.critical) return "the authorityKeyIdentifier extension is critical (RFC 5280 §4.2.1.1: MUST be non-critical)";
-  if (cert.extension(OIDS.subjectKeyIdentifier)?.critical) return "the subjectKeyIdentifier extension is critical (RFC 5280 §4.2.1.2: MUST be non-critical)";
-  if (strict) {
-    // Strict only: PKITS 4.6.4 expects a path through a CA with a non-critical basicConstraints to be valid.
-    const bc = cert.extension(OIDS.basicConstraints);
-    if (cert.isCa && bc && !bc.critical) return "a CA whose basicConstraints is not critical (RFC 5280 §4.2.1.9: MUST be critical)";
-    if ((cert.isCa || isCaInPath) && cert.subjectKeyId === undefined) return "a CA certificate without subjectKeyIdentifier (RFC 5280 §4.2.1.2: MUST appear)";
-    // Strict only: PKITS 4.8.6, 4.8.10, 4.10.9, 4.12.2 and others expect paths through CAs with a non-critical
-    // policyConstraints to be valid, and §6.1.4(i) processes the extension whatever its criticality.
-    const pc = cert.extension(OIDS.policyConstraints);
-    if (pc && !pc.critical) return "the policyConstraints extension is not critical (RFC 5280 §4.2.1.11: MUST be critical)";
-    if (!aki && !cert.isSelfIssued) return "no authorityKeyIdentifier (RFC 5280 §4.2.1.1: MUST be included), refused by the strict profile";
-    const nc = cert.extension(OIDS.nameConstraints);
-    if (nc && !nc.critical) return "the nameConstraints extension is not critical (RFC 5280 §4.2.1.10)";
-    const iap = cert.extension(OIDS.inhibitAnyPolicy);
-    if (iap && !iap.critical) return "the inhibitAnyPolicy extension is not critical (RFC 5280 §4.2.1.14)";
-  }
-  return undefined;
 }
 
 /** Every non-anchor certificate against its issuer, concurrently; the first problem in leaf-first order is the answer. */
@@ -506,8 +339,4 @@ function outerSignatureAlgorithm(input: CertificateInput): string | undefined {
 
 function fail(reason: PathFailureReason, detail: string): Failure {
   return { ok: false, reason, detail };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }

@@ -19,8 +19,10 @@ export interface PolicyInputs {
  */
 interface PolicyNode {
   readonly policy: string;
-  expected: ReadonlySet<string>;
-  readonly parents: Set<PolicyNode>;
+  /** expected_policy_set: one policy but after a mapping. */
+  expected: readonly string[];
+  /** Usually one: arrays are cheaper than sets for the few a node has. */
+  parents: PolicyNode[];
 }
 
 type Level = Map<string, PolicyNode>;
@@ -44,10 +46,34 @@ export class PolicyTreeState {
   constructor(n: number, inputs: PolicyInputs) {
     this.#n = n;
     this.#inputs = inputs;
-    this.#levels = [new Map([[ANY, { policy: ANY, expected: new Set([ANY]), parents: new Set() }]])];
+    this.#levels = [new Map([[ANY, { policy: ANY, expected: [ANY], parents: [] }]])];
     this.#explicit = inputs.initialExplicitPolicy ? 0 : n + 1;
     this.#mapping = inputs.initialPolicyMappingInhibit ? 0 : n + 1;
     this.#inhibitAny = inputs.initialAnyPolicyInhibit ? 0 : n + 1;
+  }
+
+  /** An independent copy (the tree's nodes copied, parents remapped), to go on from here more than once. */
+  clone(): PolicyTreeState {
+    const copy = new PolicyTreeState(this.#n, this.#inputs);
+    copy.#explicit = this.#explicit;
+    copy.#mapping = this.#mapping;
+    copy.#inhibitAny = this.#inhibitAny;
+    copy.#i = this.#i;
+    if (!this.#levels) {
+      copy.#levels = null;
+      return copy;
+    }
+    const copied = new Map<PolicyNode, PolicyNode>();
+    copy.#levels = this.#levels.map((level) => {
+      const out: Level = new Map();
+      for (const [policy, node] of level) {
+        const c: PolicyNode = { policy: node.policy, expected: node.expected, parents: node.parents.map((p) => copied.get(p) as PolicyNode) };
+        copied.set(node, c);
+        out.set(policy, c);
+      }
+      return out;
+    });
+    return copy;
   }
 
   /** §6.1.3(d)–(f) for certificate i, then §6.1.4(a), (b), (h)–(j) when it is not the leaf. */
@@ -62,28 +88,29 @@ export class PolicyTreeState {
       const level: Level = new Map();
       for (const p of policies) {
         if (p === ANY) continue;
-        const parents = new Set<PolicyNode>();
-        for (const node of prev.values()) if (node.expected.has(p)) parents.add(node);
-        if (parents.size === 0) {
+        const parents: PolicyNode[] = [];
+        for (const node of prev.values()) if (node.expected.includes(p)) parents.push(node);
+        if (parents.length === 0) {
           const any = prev.get(ANY);
-          if (any) parents.add(any);
+          if (any) parents.push(any);
         }
-        if (parents.size) level.set(p, { policy: p, expected: new Set([p]), parents });
+        if (parents.length) level.set(p, { policy: p, expected: [p], parents });
       }
       if (policies.has(ANY) && (this.#inhibitAny > 0 || (!last && cert.isSelfIssued))) {
         for (const node of prev.values()) {
           for (const p of node.expected) {
             let child = level.get(p);
             if (!child) {
-              child = { policy: p, expected: new Set([p]), parents: new Set() };
+              child = { policy: p, expected: [p], parents: [] };
               level.set(p, child);
             }
-            child.parents.add(node);
+            if (!child.parents.includes(node)) child.parents.push(node);
           }
         }
       }
       levels.push(level);
-      this.#prune(i);
+      // Every node of the new level has a parent: only childless nodes above can go.
+      this.#pruneUp(i);
     }
     // (e)
     if (!policies) this.#levels = null;
@@ -104,15 +131,15 @@ export class PolicyTreeState {
           const any = level.get(ANY);
           for (const [from, to] of mappings) {
             const node = level.get(from);
-            if (node) node.expected = new Set(to);
+            if (node) node.expected = [...new Set(to)];
             else if (any) {
               const anyParent = (tree[i - 1] as Level).get(ANY);
-              if (anyParent) level.set(from, { policy: from, expected: new Set(to), parents: new Set([anyParent]) });
+              if (anyParent) level.set(from, { policy: from, expected: [...new Set(to)], parents: [anyParent] });
             }
           }
         } else {
           for (const from of mappings.keys()) level.delete(from);
-          this.#prune(i);
+          this.#pruneUp(i);
         }
       }
     }
@@ -149,12 +176,11 @@ export class PolicyTreeState {
       const inSet = new Set<string>();
       for (let d = 1; d <= n; d++) {
         for (const node of (levels[d] as Level).values()) {
-          const anyParents = [...node.parents].filter((p) => p.policy === ANY);
-          if (!anyParents.length) continue;
+          if (!node.parents.some((p) => p.policy === ANY)) continue;
           inSet.add(node.policy);
           if (node.policy === ANY || wanted.has(node.policy)) continue;
-          for (const p of anyParents) node.parents.delete(p);
-          if (node.parents.size === 0) (levels[d] as Level).delete(node.policy);
+          node.parents = node.parents.filter((p) => p.policy !== ANY);
+          if (node.parents.length === 0) (levels[d] as Level).delete(node.policy);
         }
       }
       // (g)(iii)(4): a leaf-depth anyPolicy node stands for each wanted policy not already in the set.
@@ -165,8 +191,9 @@ export class PolicyTreeState {
           if (inSet.has(p)) continue;
           // A node of that policy reached the leaf through a mapping: the new one under anyPolicy merges into it.
           const existing = leafLevel.get(p);
-          if (existing) for (const parent of anyLeaf.parents) existing.parents.add(parent);
-          else leafLevel.set(p, { policy: p, expected: new Set([p]), parents: new Set(anyLeaf.parents) });
+          if (existing) {
+            for (const parent of anyLeaf.parents) if (!existing.parents.includes(parent)) existing.parents.push(parent);
+          } else leafLevel.set(p, { policy: p, expected: [p], parents: [...anyLeaf.parents] });
         }
         leafLevel.delete(ANY);
       }
@@ -183,7 +210,7 @@ export class PolicyTreeState {
     const out = new Set<string>();
     for (let d = 1; d <= n; d++) {
       for (const node of (tree[d] as Level).values()) {
-        if (node.policy !== ANY && [...node.parents].some((p) => p.policy === ANY)) out.add(node.policy);
+        if (node.policy !== ANY && node.parents.some((p) => p.policy === ANY)) out.add(node.policy);
       }
     }
     if ((tree[n] as Level).has(ANY)) out.add(ANY);
@@ -208,14 +235,38 @@ export class PolicyTreeState {
     for (let d = 1; d <= deepest; d++) {
       const above = levels[d - 1] as Level;
       for (const node of (levels[d] as Level).values()) {
-        for (const p of node.parents) if (above.get(p.policy) !== p) node.parents.delete(p);
-        if (node.parents.size === 0) (levels[d] as Level).delete(node.policy);
+        if (node.parents.some((p) => above.get(p.policy) !== p)) node.parents = node.parents.filter((p) => above.get(p.policy) === p);
+        if (node.parents.length === 0) (levels[d] as Level).delete(node.policy);
       }
     }
+    this.#pruneUp(deepest, false);
+  }
+
+  /**
+   * The upward half of #prune: nodes above depth `deepest` with no child go. `stopEarly` when only the deepest level
+   * changed since the tree was last pruned: then a level that lost nothing leaves every level above it as it was.
+   */
+  #pruneUp(deepest: number, stopEarly = true): void {
+    const levels = this.#levels;
+    if (!levels) return;
     for (let d = deepest - 1; d >= 0; d--) {
-      const used = new Set<PolicyNode>();
-      for (const node of (levels[d + 1] as Level).values()) for (const p of node.parents) used.add(p);
-      for (const node of (levels[d] as Level).values()) if (!used.has(node)) (levels[d] as Level).delete(node.policy);
+      const level = levels[d] as Level;
+      const below = levels[d + 1] as Level;
+      let removed = false;
+      for (const node of level.values()) {
+        let used = false;
+        for (const child of below.values()) {
+          if (child.parents.includes(node)) {
+            used = true;
+            break;
+          }
+        }
+        if (!used) {
+          level.delete(node.policy);
+          removed = true;
+        }
+      }
+      if (!removed && stopEarly) break;
     }
     if ((levels[deepest] as Level).size === 0) this.#levels = null;
   }

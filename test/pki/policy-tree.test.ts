@@ -57,6 +57,20 @@ describe("certificate policies (RFC 5280 §6.1.3(d)–(f), §6.1.4(a), (b), (h)�
     expect(await check([ca], leaf, { initialPolicySet: [P3] }, true)).toMatchObject({ ok: true, validPolicies: [] });
   });
 
+  it("the CA part of a walk is shared by the leaves under it: one leaf's pruning never shows in the next one's verdict", async () => {
+    // The validator keeps the walk through the anchor and CAs and clones it per leaf (path-walk.ts); without a deep
+    // clone, the P1-only leaf would prune the CA's P2 node and the P2 leaf after it would fail.
+    const ca = pki.ca(pki.root, "Shared P12 CA", [policies(P1, P2), policyConstraints({ requireExplicitPolicy: 0 })]);
+    const p1 = pki.leaf(ca, "P1 leaf", [KU_EE(), policies(P1)]);
+    const p2 = pki.leaf(ca, "P2 leaf", [KU_EE(), policies(P2)]);
+    const p3 = pki.leaf(ca, "P3 leaf", [KU_EE(), policies(P3)]);
+    for (let round = 0; round < 2; round++) {
+      expect(await check([ca], p1, {}, round === 0)).toMatchObject({ ok: true, validPolicies: [P1] });
+      expect(await check([ca], p3, {}, round === 0)).toMatchObject({ ok: false, reason: "policy" });
+      expect(await check([ca], p2, {}, round === 0)).toMatchObject({ ok: true, validPolicies: [P2] });
+    }
+  });
+
   it("anyPolicy everywhere: validPolicies is [anyPolicy]; a leaf asserting anyPolicy satisfies a required policy (PKITS 4.8.11)", async () => {
     const ca = pki.ca(pki.root, "Any CA", [policies(ANY)]);
     const leaf = pki.leaf(ca, "leaf", [KU_EE(), policies(ANY)]);
