@@ -237,16 +237,20 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
   }
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1");
 }
-const oidText = new Map<string, string>();
+/** Dotted text of OIDs seen, by a hash of their content octets (confirmed octet by octet: a hash is not an identity). */
+const oidText = new Map<number, { readonly content: Uint8Array; readonly text: string }[]>();
 const MAX_CACHED_OIDS = 4096;
+let cachedOids = 0;
 
 /** OBJECT IDENTIFIER content → dotted text (cached: the same few dozen OIDs recur in every certificate). */
 export function derOidText(bytes: Uint8Array, node: DerNode): string {
   if (node.tag !== 0x06) throw new DerError(`expected an OBJECT IDENTIFIER, found tag 0x${node.tag.toString(16)}`);
   const content = bytes.subarray(node.body, node.end);
-  const key = latin1(bytes, node.body, node.end);
-  const known = oidText.get(key);
-  if (known !== undefined) return known;
+  // A number, not a string, as the key: making a string of the octets cost more than the lookup saved.
+  let hash = content.length;
+  for (let i = 0; i < content.length; i++) hash = (Math.imul(hash, 31) + (content[i] as number)) | 0;
+  const bucket = oidText.get(hash);
+  if (bucket) for (const known of bucket) if (sameOctets(known.content, content)) return known.text;
   if (content.length === 0 || (content[content.length - 1] as number) & 0x80) throw new DerError("truncated OBJECT IDENTIFIER");
   const arcs: string[] = [];
   let value = 0n;
@@ -276,7 +280,12 @@ export function derOidText(bytes: Uint8Array, node: DerNode): string {
     big = false;
   }
   const text = arcs.join(".");
-  if (oidText.size < MAX_CACHED_OIDS) oidText.set(key, text);
+  if (cachedOids < MAX_CACHED_OIDS) {
+    cachedOids++;
+    const entry = { content: content.slice(), text };
+    if (bucket) bucket.push(entry);
+    else oidText.set(hash, [entry]);
+  }
   return text;
 }
 
