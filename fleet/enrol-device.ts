@@ -1,14 +1,12 @@
 import { GRAPH_ISSUER, type IssuerName, type Platform } from "../emulators/derived/types.js";
 import type { PivCard } from "../src/piv/index.js";
 import { CertificateFacts } from "../src/pki/index.js";
-import { enrolWithEntrust, enrolWithIntercede, enrolWithPurebred, JsonClient } from "./clients/index.js";
+import { type EnrolmentStep, JsonClient } from "./clients/index.js";
 import type { SimulatedDevice } from "./device.js";
+import { issuerWorkflow } from "./issuers/index.js";
 import type { Keystore } from "./keystore/index.js";
 
-export interface EnrolmentStep {
-  step: string;
-  detail: string;
-}
+export type { EnrolmentStep };
 
 export interface DeviceEnrolment {
   deviceId: string;
@@ -63,22 +61,14 @@ export async function enrolDevice(opts: EnrolDeviceOptions): Promise<DeviceEnrol
     cameraAllowed: opts.cameraAllowed ?? true,
     onPremisesNetwork: opts.onPremisesNetwork ?? true,
   };
-  const issuerClient = new JsonClient(opts.fetch, opts.baseUrl);
-  const onStep = (s: EnrolmentStep) => step(s.step, s.detail);
-  const result =
-    opts.issuer === "purebred"
-      ? await enrolWithPurebred({
-          http: { fetch: opts.fetch, baseUrl: opts.baseUrl },
-          agentCard: required(opts.agent, "Purebred needs a registration agent").card,
-          agentPin: (opts.agent as { pin: string }).pin,
-          card: opts.card,
-          pin: opts.pin,
-          device,
-          onStep,
-        })
-      : opts.issuer === "entrust"
-        ? await enrolWithEntrust({ client: issuerClient, card: opts.card, pin: opts.pin, device, onStep })
-        : await enrolWithIntercede({ client: issuerClient, card: opts.card, pin: opts.pin, device, onStep });
+  const result = await issuerWorkflow(opts.issuer).enrol({
+    client: new JsonClient(opts.fetch, opts.baseUrl),
+    card: opts.card,
+    pin: opts.pin,
+    device,
+    ...(opts.agent ? { agent: opts.agent } : {}),
+    onStep: (s) => step(s.step, s.detail),
+  });
   const cert = CertificateFacts.fromDer(result.certificates.pivAuth);
   await tenant.post(`/tenant/beta/deviceManagement/managedDevices/${managed.id}/derivedCredential`, {
     issuer: GRAPH_ISSUER[opts.issuer],
@@ -94,9 +84,4 @@ export async function enrolDevice(opts: EnrolDeviceOptions): Promise<DeviceEnrol
     `derived credential ${checkIn.derivedCredential.state}; ${checkIn.policies.length} polic${checkIn.policies.length === 1 ? "y" : "ies"} to apply`,
   );
   return { deviceId: managed.id, issuer: opts.issuer, ...result, checkIn };
-}
-
-function required<T>(value: T | undefined, message: string): T {
-  if (value === undefined) throw new Error(message);
-  return value;
 }

@@ -1,8 +1,9 @@
 import { X509Certificate } from "@peculiar/x509";
 import type { IssuerName, Platform } from "../emulators/derived/index.js";
 import type { CheckInResult } from "../emulators/tenant/check-in.js";
-import { enrolWithEntrust, enrolWithIntercede, enrolWithPurebred, JsonClient, kioskLogin, rekeyWithIntercede } from "../fleet/clients/index.js";
+import { JsonClient, kioskLogin } from "../fleet/clients/index.js";
 import type { SimulatedDevice } from "../fleet/device.js";
+import { issuerWorkflow as workflowOf } from "../fleet/issuers/index.js";
 import { SoftwareKeystore } from "../fleet/keystore/index.js";
 import { DpclabError } from "../src/errors.js";
 import type { PivCard } from "../src/piv/index.js";
@@ -97,8 +98,8 @@ export interface Delivered {
 export async function issuerWorkflow(w: World, input: WorkflowInput): Promise<Delivered> {
   const { device, issuer, cardIndex } = input;
   const fetch = w.fetch({ device: device.index, ...(input.step ? { step: input.step } : {}), capture: { match: SECRET_REQUESTS, into: input.captured } });
-  const client = new JsonClient(fetch, BASE_URL);
   const record = w.record(cardIndex);
+  const workflow = workflowOf(issuer);
   const card = input.typo ? withTypo(w.card(cardIndex)) : w.card(cardIndex);
   const simulated: SimulatedDevice = {
     deviceId: device.tenantId,
@@ -108,31 +109,19 @@ export async function issuerWorkflow(w: World, input: WorkflowInput): Promise<De
     cameraAllowed: input.cameraAllowed,
     onPremisesNetwork: input.onPremisesNetwork,
   };
-  if (issuer === "entrust") {
-    const r = await enrolWithEntrust({ client, card, pin: record.pin, device: simulated });
-    return { issuer, credentialId: r.credentialId, certificates: r.certificates, chain: r.chain };
-  }
-  if (issuer === "intercede") {
-    const r = await enrolWithIntercede({ client, card, pin: record.pin, device: simulated });
-    return { issuer, credentialId: r.credentialId, certificates: r.certificates, chain: r.chain, key: r.keys.pivAuth };
-  }
-  const agent = w.record(0);
-  const r = await enrolWithPurebred({
-    http: { fetch, baseUrl: BASE_URL },
-    agentCard: w.card(agent.index),
-    agentPin: agent.pin,
-    card,
-    pin: record.pin,
-    device: simulated,
-  });
-  return { issuer, credentialId: r.credentialId, certificates: r.certificates, chain: r.chain };
+  const agentRecord = workflow.needsAgent ? w.record(0) : undefined; // card 0's holder is the registration agent
+  const agent = agentRecord && { card: w.card(agentRecord.index), pin: agentRecord.pin };
+  const r = await workflow.enrol({ client: new JsonClient(fetch, BASE_URL), card, pin: record.pin, device: simulated, ...(agent ? { agent } : {}) });
+  const key = r.keys?.pivAuth;
+  return { issuer, credentialId: r.credentialId, certificates: r.certificates, chain: r.chain, ...(key ? { key } : {}) };
 }
 
-/** The Identity Agent's automatic rekey (anchors.md §5): "not-due", or the new credential. */
+/** The issuer's own rekey, e.g. the Identity Agent's (anchors.md §5): "not-due", or the new credential. */
 export async function rekeyFlow(w: World, device: RealDevice, held: HeldCredential, captured: CapturedRequest[], step?: Step): Promise<Delivered | "not-due"> {
-  if (!held.key) throw new Error(`device ${device.index} holds no Intercede key`);
+  const { rekey } = workflowOf(held.issuer);
+  if (!held.key || !rekey) throw new Error(`device ${device.index} holds no credential its issuer rekeys (${held.issuer})`);
   const fetch = w.fetch({ device: device.index, ...(step ? { step } : {}), capture: { match: SECRET_REQUESTS, into: captured } });
-  const r = await rekeyWithIntercede({
+  const r = await rekey({
     client: new JsonClient(fetch, BASE_URL),
     device: {
       deviceId: device.tenantId,
@@ -145,7 +134,8 @@ export async function rekeyFlow(w: World, device: RealDevice, held: HeldCredenti
     credential: { credentialId: held.credentialId, key: held.key },
   });
   if (!r.due) return "not-due";
-  return { issuer: "intercede", credentialId: r.credentialId, certificates: r.certificates, chain: r.chain, key: r.keys.pivAuth };
+  const key = r.keys?.pivAuth;
+  return { issuer: held.issuer, credentialId: r.credentialId, certificates: r.certificates, chain: r.chain, ...(key ? { key } : {}) };
 }
 
 /** The device hands its credential to the tenant (the Company Portal / Intune app import, intune.md §2). */

@@ -1,13 +1,13 @@
 import { GRAPH_ISSUER, type IssuerName, type Platform } from "../../emulators/derived/types.js";
 import type { CheckInResult } from "../../emulators/tenant/check-in.js";
-import { DEFAULT_RENEWAL_THRESHOLD_PERCENTAGE } from "../../emulators/tenant/derived-credential-settings.js";
 import type { AdjustableClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { CertificateFacts, OIDS } from "../../src/pki/index.js";
 import type { SeededRandom } from "../../src/random.js";
-import { enrolWithEntrust, enrolWithIntercede, enrolWithPurebred, JsonClient, rekeyWithIntercede } from "../clients/index.js";
+import { JsonClient } from "../clients/index.js";
 import type { SimulatedDevice } from "../device.js";
+import { type IssuedCredential, issuerWorkflow } from "../issuers/index.js";
 import { type DeviceKey, type Keystore, SoftwareKeystore } from "../keystore/index.js";
 import type { FleetMetrics } from "../metrics/index.js";
 import { namedClientFetch } from "./client-identity.js";
@@ -48,8 +48,6 @@ export interface AgentEnvironment {
   trustedRoot: Uint8Array;
   /** Purebred's registration agent. */
   purebredAgent?: { card: PivCard; pin: string };
-  /** The tenant's renewalThresholdPercentage (default 20: due at 80 % of the lifetime). */
-  renewalThresholdPercentage?: number;
   /** The admin puts a freshly enrolled managed device in the fleet's group, so the fleet's policies target it. */
   assign(managedDeviceId: string): void | Promise<void>;
 }
@@ -88,8 +86,10 @@ export type StepOutcome = { ok: true } | { ok: false; reason: string; retryable:
 interface Credential extends HeldCredential {
   credentialId: string;
   notAfter: number;
-  /** When renewal is due on every side: the tenant's threshold and, for Intercede, the Identity Agent's rekey time. */
-  renewalDueAt: number;
+  /** When the tenant says renewal is due (its answer to the registration: the formula lives in the tenant only). */
+  tenantDueAt: number;
+  /** When the issuer renews by itself (Intercede's Identity Agent); −∞ for the others. */
+  rekeyDueAt: number;
   /** The current derived PIV Authentication key (Intercede's rekey proof). */
   key?: DeviceKey;
 }
@@ -98,6 +98,11 @@ interface Credential extends HeldCredential {
 export interface AgentEnd {
   category: "enrolled" | "renewed" | "failed" | "retired";
   reason?: string;
+}
+
+/** The tenant's answer to a credential registration: the part the agent reads. */
+interface Registered {
+  device: { derivedCredential?: { renewalDueAt?: string } };
 }
 
 /** A user starts the issuer's workflow over at most this often within one step (expired secret, card error). */
@@ -156,9 +161,10 @@ export class DeviceAgent {
     });
   }
 
-  /** When the current credential's renewal is due (tenant threshold, and Intercede's rekey time); undefined without one. */
+  /** When the current credential's renewal is due on every side (the tenant's answer, and Intercede's rekey time); undefined without one. */
   get renewalDueAt(): number | undefined {
-    return this.#credential?.renewalDueAt;
+    const c = this.#credential;
+    return c && Math.max(c.tenantDueAt, c.rekeyDueAt);
   }
 
   get hasValidCredential(): boolean {
@@ -188,8 +194,8 @@ export class DeviceAgent {
         this.managedDeviceId = managed.id;
         await this.#env.assign(managed.id);
       }
-      credential = this.#held(await this.#withUserRetries(() => this.#issuerWorkflow(this.#device())));
-      await this.#register(credential.pivAuth);
+      const held = this.#held(await this.#withUserRetries(() => this.#enrolWithIssuer(this.#device())));
+      credential = { ...held, tenantDueAt: await this.#register(held.pivAuth) };
     } catch (error) {
       return this.#stepFailed("enrol", error);
     }
@@ -279,8 +285,10 @@ export class DeviceAgent {
     const started = performance.now();
     let renewed: Credential | undefined;
     try {
-      if (this.issuer === "intercede" && credential?.key && !expired) {
-        const rekey = await rekeyWithIntercede({
+      const workflow = issuerWorkflow(this.issuer);
+      let held: Omit<Credential, "tenantDueAt">;
+      if (workflow.rekey && credential?.key && !expired) {
+        const rekey = await workflow.rekey({
           client: new JsonClient(this.#fetch, this.#env.baseUrl),
           device,
           credential: { credentialId: credential.credentialId, key: credential.key },
@@ -289,11 +297,11 @@ export class DeviceAgent {
           this.#env.metrics.increment("rekey-not-yet-due");
           return { ok: false, reason: "rekey-not-yet-due", retryable: true };
         }
-        renewed = this.#held(rekey);
+        held = this.#held(rekey);
       } else {
-        renewed = this.#held(await this.#withUserRetries(() => this.#issuerWorkflow(device)));
+        held = this.#held(await this.#withUserRetries(() => this.#enrolWithIssuer(device)));
       }
-      await this.#register(renewed.pivAuth);
+      renewed = { ...held, tenantDueAt: await this.#register(held.pivAuth) };
     } catch (error) {
       const failed = this.#stepFailed("renew", error);
       if (!failed.ok) this.#lastRenewError = failed.reason;
@@ -346,18 +354,19 @@ export class DeviceAgent {
     }
   }
 
-  #issuerWorkflow(device: SimulatedDevice) {
-    const client = new JsonClient(this.#fetch, this.#env.baseUrl);
+  #enrolWithIssuer(device: SimulatedDevice): Promise<IssuedCredential> {
     const slips = this.#slips;
     const card = slips ? slips.card(this.#user.card) : this.#user.card;
-    const { pin } = this.#user;
     const onSecretShown = slips ? (expiresAt: string) => slips.secretShown(expiresAt, this.#env.clock) : undefined;
-    const user = { card, pin, device, ...(onSecretShown ? { onSecretShown } : {}) };
-    if (this.issuer === "entrust") return enrolWithEntrust({ client, ...user });
-    if (this.issuer === "intercede") return enrolWithIntercede({ client, ...user });
     const agent = this.#env.purebredAgent;
-    if (!agent) throw new DpclabError("Purebred needs a registration agent", "no-purebred-agent");
-    return enrolWithPurebred({ http: { fetch: this.#fetch, baseUrl: this.#env.baseUrl }, agentCard: agent.card, agentPin: agent.pin, ...user });
+    return issuerWorkflow(this.issuer).enrol({
+      client: new JsonClient(this.#fetch, this.#env.baseUrl),
+      card,
+      pin: this.#user.pin,
+      device,
+      ...(agent ? { agent } : {}),
+      ...(onSecretShown ? { onSecretShown } : {}),
+    });
   }
 
   /** The user starts the workflow over after a slip they can recover from (an expired secret, a card error). */
@@ -378,28 +387,26 @@ export class DeviceAgent {
     this.#env.metrics.increment(state);
   }
 
-  async #register(pivAuth: Uint8Array): Promise<void> {
+  /** Hands the credential to the tenant; its answer says when renewal is due (ms). */
+  async #register(pivAuth: Uint8Array): Promise<number> {
     const cert = CertificateFacts.fromDer(pivAuth);
-    await this.#tenant().post(`/tenant/beta/deviceManagement/managedDevices/${this.managedDeviceId}/derivedCredential`, {
+    const registered = await this.#tenant().post<Registered>(`/tenant/beta/deviceManagement/managedDevices/${this.managedDeviceId}/derivedCredential`, {
       issuer: GRAPH_ISSUER[this.issuer],
       certificate: Buffer.from(pivAuth).toString("base64"),
       notBefore: cert.notBefore.toISOString(),
       notAfter: cert.notAfter.toISOString(),
       serialNumber: cert.serialNumber,
     });
+    const dueAt = Date.parse(registered.device.derivedCredential?.renewalDueAt ?? "");
+    if (Number.isNaN(dueAt)) throw new DpclabError("the tenant registered the credential but said no renewalDueAt", "no-renewal-due");
+    return dueAt;
   }
 
-  #held(r: { certificates: { pivAuth: Uint8Array; signing?: Uint8Array }; chain: Uint8Array[]; credentialId: string; rekeyDueAt?: string }): Credential {
+  #held(r: IssuedCredential): Omit<Credential, "tenantDueAt"> {
     const cert = CertificateFacts.fromDer(r.certificates.pivAuth); // cached by content: #register reads it again for free
     const key = this.#keystore.take(cert.spki);
-    const notBefore = cert.notBefore.getTime();
-    const notAfter = cert.notAfter.getTime();
-    const percentage = this.#env.renewalThresholdPercentage ?? DEFAULT_RENEWAL_THRESHOLD_PERCENTAGE;
-    // As the tenant computes it (emulators/tenant/credential-state.ts renewalDueAt).
-    const tenantDue = notAfter - Math.round(((notAfter - notBefore) * percentage) / 100);
-    const rekeyDue = r.rekeyDueAt !== undefined ? Date.parse(r.rekeyDueAt) : Number.NEGATIVE_INFINITY;
     return {
-      renewalDueAt: Math.max(tenantDue, rekeyDue),
+      rekeyDueAt: r.rekeyDueAt !== undefined ? Date.parse(r.rekeyDueAt) : Number.NEGATIVE_INFINITY,
       pivAuth: r.certificates.pivAuth,
       ...(r.certificates.signing ? { signing: r.certificates.signing } : {}),
       chain: r.chain,

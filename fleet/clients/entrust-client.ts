@@ -1,11 +1,10 @@
 import { ENROL_ACTION, ENTRUST_CREDENTIAL_TYPE, parseEntrustQr } from "../../emulators/entrust/index.js";
 import { DpclabError } from "../../src/errors.js";
-import type { PivCard } from "../../src/piv/index.js";
 import { createCsr } from "../../src/pki/index.js";
-import { describeDevice, type SimulatedDevice } from "../device.js";
+import { describeDevice } from "../device.js";
 import type { DeviceKey } from "../keystore/index.js";
 import { deviceClient } from "./device-client.js";
-import type { JsonClient } from "./http-json.js";
+import type { EnrolmentInput, EnrolmentResult, EnrolmentStep } from "./enrolment-input.js";
 import { kioskLogin } from "./kiosk-login.js";
 
 /**
@@ -15,32 +14,9 @@ import { kioskLogin } from "./kiosk-login.js";
  * certificates. Keys are made in the device's keystore (DC-ISS-12); iOS also gets the S/MIME pair (signing key on
  * the device, encryption key from the issuer's escrow, DC-KEY-03).
  */
-export interface EntrustEnrolmentStep {
-  step: string;
-  detail: string;
-}
-
-export interface EnrolWithEntrustOptions {
-  /** Reaches the issuer (the kiosk and the phone talk to the same IdentityGuard server). */
-  client: JsonClient;
-  card: PivCard;
-  pin: string;
-  device: SimulatedDevice;
+export interface EnrolWithEntrustOptions extends EnrolmentInput {
   /** Any name the user types at the kiosk (intune.md §2.2 step 6); default "Entrust Derived Cred". */
   identityName?: string;
-  onStep?: (step: EntrustEnrolmentStep) => void;
-  /** Called when the kiosk shows the one-time secret, before the phone uses it (a simulated user may dawdle past expiresAt). */
-  onSecretShown?: (expiresAt: string) => void;
-}
-
-export interface EntrustEnrolmentResult {
-  certificates: { pivAuth: Uint8Array; signing?: Uint8Array; encryption?: Uint8Array };
-  /** iOS: the escrowed S/MIME key-management key, PKCS#8. */
-  encryptionKeyPkcs8?: Uint8Array;
-  /** Issuer CA certificate, then the root (DER). */
-  chain: Uint8Array[];
-  credentialId: string;
-  steps: EntrustEnrolmentStep[];
 }
 
 const ACTIVATE_PATH = "/issuers/entrust/mobile/activate";
@@ -59,9 +35,9 @@ interface Activation {
   chain: string[];
 }
 
-export async function enrolWithEntrust(opts: EnrolWithEntrustOptions): Promise<EntrustEnrolmentResult> {
+export async function enrolWithEntrust(opts: EnrolWithEntrustOptions): Promise<EnrolmentResult> {
   const { client, card, pin, device } = opts;
-  const steps: EntrustEnrolmentStep[] = [];
+  const steps: EnrolmentStep[] = [];
   const report = (step: string, detail: string) => {
     const s = { step, detail };
     steps.push(s);
@@ -105,10 +81,11 @@ export async function enrolWithEntrust(opts: EnrolWithEntrustOptions): Promise<E
   report("device.scan", `scanned the QR code of enrolment ${qr.enrolmentId} (portal ${portal.origin})`);
   report("device.password", `"Password required": entered the ${enrolment.password.length}-digit password`);
 
-  const pivAuthKey = await device.keystore.generateKey("p256");
+  const alg = opts.alg ?? "p256";
+  const pivAuthKey = await device.keystore.generateKey(alg);
   const csr = await csrFor(pivAuthKey);
   let signingCsr: Uint8Array | undefined;
-  if (device.platform === "ios") signingCsr = await csrFor(await device.keystore.generateKey("p256"));
+  if (device.platform === "ios") signingCsr = await csrFor(await device.keystore.generateKey(alg));
   report(
     "device.keys",
     `generated the derived PIV Authentication key${signingCsr ? " and the S/MIME signing key" : ""} in the ${device.keystore.kind} keystore`,

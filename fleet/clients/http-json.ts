@@ -41,16 +41,26 @@ export class JsonClient {
     return this.#send("DELETE", path);
   }
 
+  /** A JSON request whose answer is read as text: a document that is not JSON (an Apple property list). */
+  text(method: "GET" | "POST", path: string, body?: unknown): Promise<string> {
+    return this.#exchange(method, path, body, "*/*").then((r) => r.text);
+  }
+
   async #send<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const { parsed } = await this.#exchange(method, path, body, "application/json");
+    return parsed() as T;
+  }
+
+  async #exchange(method: string, path: string, body: unknown, accept: string): Promise<{ text: string; parsed: () => unknown }> {
     const res = await this.fetchFn(new URL(path, this.baseUrl), {
       method,
-      headers: { accept: "application/json", ...(body !== undefined ? { "content-type": "application/json" } : {}), ...this.headers },
+      headers: { accept, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...this.headers },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
-    const parsed = text ? safeJson(text) : undefined;
+    const parsed = () => (text ? safeJson(text) : undefined);
     if (!res.ok) {
-      const p = (parsed ?? {}) as { detail?: string; title?: string; code?: string };
+      const p = (parsed() ?? {}) as { detail?: string; title?: string; code?: string };
       const error = new DpclabError(
         `${method} ${path}: ${res.status} ${p.detail ?? p.title ?? text.slice(0, 200)}`,
         p.code ?? `http-${res.status}`,
@@ -59,7 +69,7 @@ export class JsonClient {
       (error as DpclabError & { retryAfter?: string | null }).retryAfter = res.headers.get("retry-after");
       throw error;
     }
-    return parsed as T;
+    return { text, parsed };
   }
 }
 

@@ -1,11 +1,11 @@
 import type { DeliveredCredential, MobileCredentialRequestView, RekeyPoll } from "../../emulators/intercede/index.js";
 import { parseQrPayload } from "../../emulators/intercede/index.js";
 import { DpclabError } from "../../src/errors.js";
-import type { PivCard } from "../../src/piv/index.js";
-import { createCsr, type KeyAlgorithm } from "../../src/pki/index.js";
+import { createCsr } from "../../src/pki/index.js";
 import { describeDevice, type SimulatedDevice } from "../device.js";
 import type { DeviceKey } from "../keystore/index.js";
 import { deviceClient } from "./device-client.js";
+import type { EnrolmentInput, EnrolmentResult, EnrolmentStep } from "./enrolment-input.js";
 import type { JsonClient } from "./http-json.js";
 import { kioskLogin } from "./kiosk-login.js";
 
@@ -17,39 +17,16 @@ import { kioskLogin } from "./kiosk-login.js";
  */
 const MYID_PATH = "/issuers/intercede";
 
-export interface EnrolmentStep {
-  step: string;
-  detail: string;
-}
-
-export interface IntercedeCredential {
-  certificates: { pivAuth: Uint8Array; signing?: Uint8Array; encryption?: Uint8Array };
-  encryptionKeyPkcs8?: Uint8Array;
-  /** Issuer CA certificate, then the root. */
-  chain: Uint8Array[];
-  credentialId: string;
+/** What MyID installs: the credential, when the Identity Agent should rekey it, and the device keys it certifies. */
+export interface IntercedeCredential extends EnrolmentResult {
   notAfter: string;
   /** When the Identity Agent should start polling for the rekey. */
   rekeyDueAt: string;
   /** The device keys the certificates certify (they stay in the device keystore); pass `keys.pivAuth` to rekeyWithIntercede. */
   keys: { pivAuth: DeviceKey; signing?: DeviceKey };
-  steps: EnrolmentStep[];
 }
 
-export interface EnrolWithIntercedeInput {
-  /** Reaches MyID (the kiosk and, through the QR code's URL, the phone). */
-  client: JsonClient;
-  card: PivCard;
-  pin: string;
-  device: SimulatedDevice;
-  /** Derived key algorithm; default P-256. */
-  alg?: KeyAlgorithm;
-  onStep?: (step: EnrolmentStep) => void;
-  /** Called when the kiosk shows the one-time secret, before the phone uses it (a simulated user may dawdle past expiresAt). */
-  onSecretShown?: (expiresAt: string) => void;
-}
-
-export async function enrolWithIntercede(input: EnrolWithIntercedeInput): Promise<IntercedeCredential> {
+export async function enrolWithIntercede(input: EnrolmentInput): Promise<IntercedeCredential> {
   const { client, card, pin, device } = input;
   const steps: EnrolmentStep[] = [];
   const step = (name: string, detail: string) => {

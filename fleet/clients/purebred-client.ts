@@ -1,11 +1,12 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import type { RegistrationState } from "../../emulators/purebred/index.js";
-import { NETWORK_ZONE_HEADER } from "../../emulators/shared/network-zone.js";
 import { DpclabError } from "../../src/errors.js";
 import type { PivCard } from "../../src/piv/index.js";
-import { createCsr, type KeyAlgorithm } from "../../src/pki/index.js";
+import { createCsr } from "../../src/pki/index.js";
 import { describeDevice, type SimulatedDevice } from "../device.js";
-import { JsonClient } from "./http-json.js";
+import { deviceClient } from "./device-client.js";
+import type { EnrolmentInput, EnrolmentResult, EnrolmentStep } from "./enrolment-input.js";
+import type { JsonClient } from "./http-json.js";
 import { type KioskSession, kioskLogin } from "./kiosk-login.js";
 
 /**
@@ -14,29 +15,20 @@ import { type KioskSession, kioskLogin } from "./kiosk-login.js";
  * - the **applicant** doing PKI-AUTH in front of the agent (kioskLogin);
  * - the **device** (Purebred app / Purebred Registration on iOS), which reaches Purebred over the on-premises network
  *   only (§1.8) — PurebredDeviceApp.
- * enrolWithPurebred plays all three in order and reports every step through onStep.
- *
- * Transport: { fetch, baseUrl } rather than a JsonClient, because the device receives .mobileconfig property lists
- * (not JSON) and sends the network-zone header, neither of which JsonClient's public surface can do.
+ * enrolWithPurebred plays all three in order and reports every step through onStep. Each reaches Purebred through
+ * a JsonClient (the device reads .mobileconfig property lists as text, through the same client).
  */
+
+/** The transport the test labs hand out (a JsonClient is made from it). */
 export interface PurebredHttp {
   fetch: typeof fetch;
   baseUrl: string;
 }
 
-export interface EnrolmentStep {
-  step: string;
-  detail: string;
-}
-
-export interface PurebredEnrolmentResult {
-  certificates: { pivAuth: Uint8Array; signing?: Uint8Array; encryption?: Uint8Array };
-  /** iOS: the escrowed S/MIME key-management key, imported from the Purebred Key Chain (§2.1 step 11). */
-  encryptionKeyPkcs8?: Uint8Array;
-  /** Issuer CA certificate, then the TEST root. */
-  chain: Uint8Array[];
-  credentialId: string;
-  steps: EnrolmentStep[];
+/** The registration agent at the console: their own PIV Card and PIN. */
+export interface RegistrationAgent {
+  card: PivCard;
+  pin: string;
 }
 
 export interface RegistrationTicket {
@@ -77,10 +69,9 @@ export class PurebredAgentConsole {
     readonly agent: KioskSession,
   ) {}
 
-  static async open(http: PurebredHttp, agentCard: PivCard, agentPin: string): Promise<PurebredAgentConsole> {
-    const kiosk = new JsonClient(http.fetch, http.baseUrl);
-    const agent = await kioskLogin(kiosk, "purebred", agentCard, agentPin);
-    return new PurebredAgentConsole(kiosk.withBearer(agent.sessionId), agent);
+  static async open(kiosk: JsonClient, agent: RegistrationAgent): Promise<PurebredAgentConsole> {
+    const session = await kioskLogin(kiosk, "purebred", agent.card, agent.pin);
+    return new PurebredAgentConsole(kiosk.withBearer(session.sessionId), session);
   }
 
   /** Registers the applicant (who just did PKI-AUTH here) and their device; returns OTP-1 to read out. */
@@ -105,57 +96,53 @@ export class PurebredAgentConsole {
 
 /** The agent signs in, the applicant does PKI-AUTH in front of them, the agent registers the device. */
 export async function registerWithPurebredAgent(input: {
-  http: PurebredHttp;
-  agentCard: PivCard;
-  agentPin: string;
+  client: JsonClient;
+  agent: RegistrationAgent;
   card: PivCard;
   pin: string;
   device: Pick<SimulatedDevice, "deviceId" | "platform">;
 }): Promise<{ console: PurebredAgentConsole; applicant: KioskSession; ticket: RegistrationTicket }> {
-  const agentConsole = await PurebredAgentConsole.open(input.http, input.agentCard, input.agentPin);
-  const applicant = await kioskLogin(new JsonClient(input.http.fetch, input.http.baseUrl), "purebred", input.card, input.pin);
+  const agentConsole = await PurebredAgentConsole.open(input.client, input.agent);
+  const applicant = await kioskLogin(input.client, "purebred", input.card, input.pin);
   const ticket = await agentConsole.register({ applicantSessionId: applicant.sessionId, deviceId: input.device.deviceId, platform: input.device.platform });
   return { console: agentConsole, applicant, ticket };
 }
 
 /** Key recovery at the agent's console: agent and cardholder both do PKI-AUTH; returns the PKCS#8 key. */
 export async function recoverPurebredKey(input: {
-  http: PurebredHttp;
-  agentCard: PivCard;
-  agentPin: string;
+  client: JsonClient;
+  agent: RegistrationAgent;
   card: PivCard;
   pin: string;
   credentialId: string;
 }): Promise<Uint8Array> {
-  const agentConsole = await PurebredAgentConsole.open(input.http, input.agentCard, input.agentPin);
-  const applicant = await kioskLogin(new JsonClient(input.http.fetch, input.http.baseUrl), "purebred", input.card, input.pin);
+  const agentConsole = await PurebredAgentConsole.open(input.client, input.agent);
+  const applicant = await kioskLogin(input.client, "purebred", input.card, input.pin);
   const recovered = await agentConsole.recoverEscrowedKey({ applicantSessionId: applicant.sessionId, credentialId: input.credentialId });
   return new Uint8Array(Buffer.from(recovered.encryptionKeyPkcs8, "base64"));
 }
 
 /** The device's side: the Purebred app (and, on iOS, Settings installing the profiles). */
 export class PurebredDeviceApp {
-  readonly #http: PurebredHttp;
-  readonly #zone: string;
+  /** The phone's own client: no kiosk session, and the network it is on (corporate Wi-Fi / VPN, or not), §1.8. */
+  readonly #client: JsonClient;
 
   constructor(
-    http: PurebredHttp,
+    client: JsonClient,
     readonly device: SimulatedDevice,
   ) {
-    this.#http = http;
-    // Our simulation of where the request comes from (corporate Wi-Fi / VPN, or not), §1.8.
-    this.#zone = device.onPremisesNetwork ? "on-premises" : "internet";
+    this.#client = deviceClient(client, device);
   }
 
   /** §2.1 step 7 (iOS): download the pre-enrolment configuration profile and install it. */
   async preEnrolmentProfile(registrationId: string): Promise<Record<string, PlistValue>> {
     const path = `${BASE}/registrations/${encodeURIComponent(registrationId)}/pre-enrolment-profile?deviceId=${encodeURIComponent(this.device.deviceId)}`;
-    return asDict(parsePlist(await this.#raw("GET", path)), "pre-enrolment profile");
+    return asDict(parsePlist(await this.#client.text("GET", path)), "pre-enrolment profile");
   }
 
   /** Stage 1: the user types OTP-1; the app shows OTP-2 and keeps the device token. */
   enterOtp1(registrationId: string, otp: string): Promise<Otp1Answer> {
-    return this.#json().post<Otp1Answer>(`${BASE}/registrations/${encodeURIComponent(registrationId)}/otp1`, { deviceId: this.device.deviceId, otp });
+    return this.#client.post<Otp1Answer>(`${BASE}/registrations/${encodeURIComponent(registrationId)}/otp1`, { deviceId: this.device.deviceId, otp });
   }
 
   /** After stage 2: send the CSR(s), get the credential (iOS: a .mobileconfig; Android: JSON). */
@@ -167,42 +154,15 @@ export class PurebredDeviceApp {
     { kind: "ios"; profile: Record<string, PlistValue> } | { kind: "android"; credentialId: string; certificates: { pivAuth: string }; chain: string[] }
   > {
     const path = `${BASE}/registrations/${encodeURIComponent(registrationId)}/credentials`;
-    const payload = JSON.stringify({
+    const payload = {
       csr: b64(body.csr),
       ...(body.signingCsr ? { signingCsr: b64(body.signingCsr) } : {}),
       keystore: this.device.keystore.kind,
       osVersion: this.device.osVersion,
-    });
-    const text = await this.#raw("POST", path, payload, deviceToken);
+    };
+    const text = await this.#client.withBearer(deviceToken).text("POST", path, payload);
     if (this.device.platform === "ios") return { kind: "ios", profile: asDict(parsePlist(text), "credential profile") };
     return { kind: "android", ...(JSON.parse(text) as { credentialId: string; certificates: { pivAuth: string }; chain: string[] }) };
-  }
-
-  #json(): JsonClient {
-    return new JsonClient(this.#http.fetch, this.#http.baseUrl, { [NETWORK_ZONE_HEADER]: this.#zone });
-  }
-
-  async #raw(method: string, path: string, body?: string, token?: string): Promise<string> {
-    const res = await this.#http.fetch(new URL(path, this.#http.baseUrl), {
-      method,
-      headers: {
-        [NETWORK_ZONE_HEADER]: this.#zone,
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body,
-    });
-    const text = await res.text();
-    if (!res.ok) {
-      let p: { detail?: string; code?: string } = {};
-      try {
-        p = JSON.parse(text) as typeof p;
-      } catch {
-        p = { detail: text.slice(0, 200) };
-      }
-      throw new DpclabError(`${method} ${path}: ${res.status} ${p.detail ?? ""}`, p.code ?? `http-${res.status}`, res.status);
-    }
-    return text;
   }
 }
 
@@ -212,19 +172,9 @@ export class PurebredDeviceApp {
  * keys and CSRs, the credential, then (iOS) "Import key" from the Purebred Key Chain or (Android) one "Choose
  * certificate" grant per certificate.
  */
-export async function enrolWithPurebred(input: {
-  http: PurebredHttp;
-  agentCard: PivCard;
-  agentPin: string;
-  card: PivCard;
-  pin: string;
-  device: SimulatedDevice;
-  alg?: KeyAlgorithm;
-  onStep?: (step: EnrolmentStep) => void;
-  /** Called when the kiosk shows the one-time secret, before the phone uses it (a simulated user may dawdle past expiresAt). */
-  onSecretShown?: (expiresAt: string) => void;
-}): Promise<PurebredEnrolmentResult> {
-  const { http, device } = input;
+export async function enrolWithPurebred(input: EnrolmentInput): Promise<EnrolmentResult> {
+  const { client, device, agent } = input;
+  if (!agent) throw new DpclabError("Purebred needs a registration agent", "no-purebred-agent");
   const alg = input.alg ?? "p256";
   const steps: EnrolmentStep[] = [];
   const report = (step: string, detail: string) => {
@@ -234,14 +184,14 @@ export async function enrolWithPurebred(input: {
   };
   const describe = describeDevice(device);
 
-  const agentConsole = await PurebredAgentConsole.open(http, input.agentCard, input.agentPin);
+  const agentConsole = await PurebredAgentConsole.open(client, agent);
   report("agent-login", `registration agent ${agentConsole.agent.cardholder} signed in with their PIV Card (PKI-AUTH)`);
-  const applicant = await kioskLogin(new JsonClient(http.fetch, http.baseUrl), "purebred", input.card, input.pin);
+  const applicant = await kioskLogin(client, "purebred", input.card, input.pin);
   report("applicant-login", `${applicant.cardholder} did PKI-AUTH with their PIV Card in front of the agent (DC-ISS-04)`);
   const ticket = await agentConsole.register({ applicantSessionId: applicant.sessionId, deviceId: device.deviceId, platform: device.platform });
   report("registration", `agent registered ${describe.platform} device ${device.deviceId}; OTP-1 valid until ${ticket.otp1ExpiresAt}`);
 
-  const app = new PurebredDeviceApp(http, device);
+  const app = new PurebredDeviceApp(client, device);
   if (device.platform === "ios") {
     const profile = await app.preEnrolmentProfile(ticket.registrationId);
     report(
@@ -288,7 +238,7 @@ export async function enrolWithPurebred(input: {
 }
 
 /** The certificates, key and chain out of a credential configuration profile (its Purebred Credential Package). */
-export function unpackCredentialProfile(profile: Record<string, PlistValue>): Omit<PurebredEnrolmentResult, "steps"> {
+export function unpackCredentialProfile(profile: Record<string, PlistValue>): Omit<EnrolmentResult, "steps"> {
   const content = profile.PayloadContent;
   if (!Array.isArray(content)) throw new DpclabError("the credential profile has no PayloadContent", "bad-profile");
   const payloads = content.map((p) => asDict(p, "payload"));

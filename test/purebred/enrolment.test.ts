@@ -2,8 +2,8 @@ import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto"
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EnrolmentStep, JsonClient } from "../../fleet/clients/index.js";
 import {
-  type EnrolmentStep,
   enrolWithPurebred,
   type PlistValue,
   PurebredDeviceApp,
@@ -23,6 +23,8 @@ const ANDROID_APPLICANT = 3;
 const NOT_AN_AGENT = 4;
 
 let p: PurebredLab;
+/** The fleet clients reach Purebred through a JsonClient over the lab's transport. */
+const clientOf = (http: { fetch: typeof fetch; baseUrl: string }) => new JsonClient(http.fetch, http.baseUrl);
 let rootPem: string;
 let caPem: string;
 let chainPem: string;
@@ -56,9 +58,8 @@ describe("iOS (§2.1): pre-enrolment profile, OTPs, credential configuration pro
     const agent = p.card(AGENT);
     const applicant = p.card(IOS_APPLICANT);
     const result = await enrolWithPurebred({
-      http: p.http,
-      agentCard: agent.card,
-      agentPin: agent.pin,
+      client: clientOf(p.http),
+      agent,
       card: applicant.card,
       pin: applicant.pin,
       device,
@@ -108,9 +109,8 @@ describe("iOS (§2.1): pre-enrolment profile, OTPs, credential configuration pro
     const agent = p.card(AGENT);
     const applicant = p.card(IOS_APPLICANT);
     const { ticket } = await registerWithPurebredAgent({
-      http: p.http,
-      agentCard: agent.card,
-      agentPin: agent.pin,
+      client: clientOf(p.http),
+      agent,
       card: applicant.card,
       pin: applicant.pin,
       device,
@@ -134,7 +134,7 @@ describe("iOS (§2.1): pre-enrolment profile, OTPs, credential configuration pro
       DeviceId: device.deviceId,
     });
     // the same through the device app, over a real socket
-    const app = new PurebredDeviceApp(p.socket, device);
+    const app = new PurebredDeviceApp(clientOf(p.socket), device);
     expect((await app.preEnrolmentProfile(ticket.registrationId)).PayloadType).toBe("Configuration");
   });
 });
@@ -146,7 +146,7 @@ describe("Android (§2.5) over a real socket", () => {
     const device = p.device("android", { keystore: "hardware", user: ANDROID_APPLICANT });
     const agent = p.card(AGENT);
     const applicant = p.card(ANDROID_APPLICANT);
-    const result = await enrolWithPurebred({ http: p.socket, agentCard: agent.card, agentPin: agent.pin, card: applicant.card, pin: applicant.pin, device });
+    const result = await enrolWithPurebred({ client: clientOf(p.socket), agent, card: applicant.card, pin: applicant.pin, device });
     const steps = result.steps.map((s) => s.step);
     expect(steps).toEqual(["agent-login", "applicant-login", "registration", "otp1", "otp2", "key-generation", "certificates", "choose-certificate", "done"]);
     expect(steps.filter((s) => s === "choose-certificate")).toHaveLength(Object.keys(result.certificates).length);
@@ -175,9 +175,8 @@ describe("escrowed key recovery (DC-KEY-03), agent-supervised", () => {
     const agent = p.card(AGENT);
     const same = p.card(IOS_APPLICANT);
     const key = await recoverPurebredKey({
-      http: p.http,
-      agentCard: agent.card,
-      agentPin: agent.pin,
+      client: clientOf(p.http),
+      agent,
       card: same.card,
       pin: same.pin,
       credentialId: iosCredentialId,
@@ -186,9 +185,8 @@ describe("escrowed key recovery (DC-KEY-03), agent-supervised", () => {
 
     const other = p.card(ANDROID_APPLICANT);
     const refused = await recoverPurebredKey({
-      http: p.http,
-      agentCard: agent.card,
-      agentPin: agent.pin,
+      client: clientOf(p.http),
+      agent,
       card: other.card,
       pin: other.pin,
       credentialId: iosCredentialId,
@@ -198,9 +196,8 @@ describe("escrowed key recovery (DC-KEY-03), agent-supervised", () => {
 
     const notAgent = p.card(NOT_AN_AGENT);
     const byNonAgent = await recoverPurebredKey({
-      http: p.http,
-      agentCard: notAgent.card,
-      agentPin: notAgent.pin,
+      client: clientOf(p.http),
+      agent: notAgent,
       card: same.card,
       pin: same.pin,
       credentialId: iosCredentialId,

@@ -15,6 +15,8 @@ const APPLICANT = 2;
 const R = "/issuers/purebred/registrations";
 const PROTO_NAMES = ["__proto__", "constructor", "toString", "valueOf", "hasOwnProperty", "prototype"];
 let p: PurebredLab;
+/** The fleet clients reach Purebred through a JsonClient over the lab's transport. */
+const clientOf = (http: { fetch: typeof fetch; baseUrl: string }) => new JsonClient(http.fetch, http.baseUrl);
 
 beforeAll(async () => {
   p = await makePurebredLab("pb-hardening", 4);
@@ -27,9 +29,8 @@ async function register(device: SimulatedDevice, applicant = APPLICANT): Promise
   const a = p.card(AGENT);
   const c = p.card(applicant);
   const { ticket, console: agentConsole } = await registerWithPurebredAgent({
-    http: p.http,
-    agentCard: a.card,
-    agentPin: a.pin,
+    client: clientOf(p.http),
+    agent: a,
     card: c.card,
     pin: c.pin,
     device,

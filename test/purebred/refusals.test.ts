@@ -18,6 +18,8 @@ const TERMINATED_LATER = 6;
 const R = "/issuers/purebred/registrations";
 
 let p: PurebredLab;
+/** The fleet clients reach Purebred through a JsonClient over the lab's transport. */
+const clientOf = (http: { fetch: typeof fetch; baseUrl: string }) => new JsonClient(http.fetch, http.baseUrl);
 
 beforeAll(async () => {
   p = await makePurebredLab("pb-refusals", 7);
@@ -31,9 +33,8 @@ async function register(device: SimulatedDevice, applicant = APPLICANT, agent = 
   const a = p.card(agent);
   const c = p.card(applicant);
   const { ticket, console: agentConsole } = await registerWithPurebredAgent({
-    http: p.http,
-    agentCard: a.card,
-    agentPin: a.pin,
+    client: clientOf(p.http),
+    agent: a,
     card: c.card,
     pin: c.pin,
     device,
@@ -84,7 +85,7 @@ describe("who may act", () => {
     expectProblem(await call(p.http, "POST", R, { json: body, bearer: "bogus" }), 401, "session-unknown");
     // the same through the client
     const c = p.card(NOT_AN_AGENT);
-    const e = await refusal(PurebredAgentConsole.open(p.http, c.card, c.pin).then((agentConsole) => agentConsole.register(body)));
+    const e = await refusal(PurebredAgentConsole.open(clientOf(p.http), c).then((agentConsole) => agentConsole.register(body)));
     expect([e.code, e.status]).toEqual(["not-a-registration-agent", 403]);
   });
 
@@ -125,7 +126,7 @@ describe("on-premises network (§1.8)", () => {
     const c = p.card(APPLICANT);
     for (const platform of ["ios", "android"] as const) {
       const device = p.device(platform, { onPremisesNetwork: false, user: APPLICANT });
-      const e = await refusal(enrolWithPurebred({ http: p.http, agentCard: agent.card, agentPin: agent.pin, card: c.card, pin: c.pin, device }));
+      const e = await refusal(enrolWithPurebred({ client: clientOf(p.http), agent, card: c.card, pin: c.pin, device }));
       expect([e.code, e.status]).toEqual(["no-on-premises-network", 403]);
       expect(e.message).toMatch(/corporate Wi-Fi or the VPN/);
     }

@@ -1,3 +1,4 @@
+import type { IssuerName } from "../../../emulators/derived/index.js";
 import { ENROL_ACTION, ENTRUST_CREDENTIAL_TYPE, parseEntrustQr } from "../../../emulators/entrust/index.js";
 import { MOBILE_CREDENTIAL_PROFILE, parseQrPayload } from "../../../emulators/intercede/index.js";
 import { deviceClient, type JsonClient, kioskLogin, PurebredDeviceApp, registerWithPurebredAgent } from "../../../fleet/clients/index.js";
@@ -19,7 +20,6 @@ export interface ShownSecret {
 
 export interface SecretContext {
   client: JsonClient;
-  http: { fetch: typeof fetch; baseUrl: string };
   card: PivCard;
   pin: string;
   agent?: { card: PivCard; pin: string };
@@ -29,15 +29,8 @@ export interface SecretContext {
 /** Purebred: the agent registers the device, OTP-1 is read out; `firstUse` enters it once (stage 1) before `use`. */
 export async function showPurebredOtp(ctx: SecretContext, firstUse: boolean): Promise<ShownSecret> {
   if (!ctx.agent) throw new Error("Purebred needs its registration agent");
-  const { ticket } = await registerWithPurebredAgent({
-    http: ctx.http,
-    agentCard: ctx.agent.card,
-    agentPin: ctx.agent.pin,
-    card: ctx.card,
-    pin: ctx.pin,
-    device: ctx.device,
-  });
-  const app = new PurebredDeviceApp(ctx.http, ctx.device);
+  const { ticket } = await registerWithPurebredAgent({ client: ctx.client, agent: ctx.agent, card: ctx.card, pin: ctx.pin, device: ctx.device });
+  const app = new PurebredDeviceApp(ctx.client, ctx.device);
   if (firstUse) await app.enterOtp1(ticket.registrationId, ticket.otp1);
   return {
     use: async () => {
@@ -90,6 +83,13 @@ export async function showIntercedeQr(ctx: SecretContext, firstUse: boolean): Pr
   if (firstUse) await scan();
   return { use: scan };
 }
+
+/** Each issuer's one-time secret: what the suite calls it, and how it is shown. */
+export const SECRET_PROBES: Readonly<Record<IssuerName, { secret: string; show: (ctx: SecretContext, firstUse: boolean) => Promise<ShownSecret> }>> = {
+  purebred: { secret: "Purebred OTP-1", show: showPurebredOtp },
+  entrust: { secret: "Entrust QR code and password", show: showEntrustQr },
+  intercede: { secret: "MyID QR code", show: showIntercedeQr },
+};
 
 async function freshCsr(): Promise<string> {
   const key = await new SoftwareKeystore().generateKey("p256");

@@ -2,9 +2,10 @@ import { createHash } from "node:crypto";
 import { X509Certificate } from "@peculiar/x509";
 import { GRAPH_ISSUER } from "../../../emulators/derived/index.js";
 import type { CardRecord } from "../../../emulators/piv-ca/index.js";
-import { enrolWithEntrust, enrolWithIntercede, enrolWithPurebred, JsonClient, rekeyWithIntercede } from "../../../fleet/clients/index.js";
+import { JsonClient } from "../../../fleet/clients/index.js";
 import type { SimulatedDevice } from "../../../fleet/device.js";
 import { enrolDevice } from "../../../fleet/enrol-device.js";
+import { type IssuerWorkflow, issuerWorkflow } from "../../../fleet/issuers/index.js";
 import type { DeviceKey, Keystore } from "../../../fleet/keystore/index.js";
 import { DAY_MS } from "../../clock.js";
 import { DpclabError } from "../../errors.js";
@@ -23,7 +24,7 @@ import type {
 } from "../active-evidence.js";
 import { certificateEvidence, readCertificate } from "../certificate-evidence.js";
 import { RecordingKeystore, replayingKeystore, tamperingKeystore } from "./keystores.js";
-import { type SecretContext, type ShownSecret, showEntrustQr, showIntercedeQr, showPurebredOtp } from "./secret-probes.js";
+import { SECRET_PROBES, type SecretContext, type ShownSecret } from "./secret-probes.js";
 import type { IssuerTarget } from "./target.js";
 
 /**
@@ -64,8 +65,12 @@ class Suite {
   /** The device key each credential certifies, by credential name (for the same-key renewal attempts). */
   readonly keys = new Map<string, DeviceKey>();
 
+  /** The device side of the issuer under test. */
+  readonly workflow: IssuerWorkflow;
+
   constructor(readonly t: IssuerTarget) {
     this.api = new JsonClient(t.fetch, t.baseUrl);
+    this.workflow = issuerWorkflow(t.issuer);
   }
 
   async run(): Promise<ActiveEvidence> {
@@ -77,7 +82,8 @@ class Suite {
     // ——— day 0: enrolments ———
     await t.revokeCard(b.index); // before it ever enrols (DC-ISS-04 probe below)
     const c1 = await this.enrolFully("C1", "first enrolment (MDM enrolment, issuer workflow, tenant registration, check-in)", a);
-    const c1b = t.issuer === "intercede" ? await this.enrol("C1b", "second enrolment of card a (for a rekey on its own key)", a) : undefined;
+    const { rekey } = this.workflow;
+    const c1b = rekey ? await this.enrol("C1b", "second enrolment of card a (for a rekey on its own key)", a) : undefined;
     const c3 = await this.enrol("C3", "enrolment of card c (its card is revoked two days later)", c);
     const c5 = await this.enrol("C5", "enrolment of card d (its identity account is terminated two days later)", d);
     const c6 = await this.enrol("C6", "enrolment of card e (its device is reported lost two days later)", e);
@@ -85,36 +91,36 @@ class Suite {
     // ——— day 0: issuance probes ———
     await this.probe("unapproved-device", ["DC-ISS-02"], "card a enrols a device the MDM never enrolled", async () => {
       const device = this.device(`not-enrolled-${Date.now().toString(36)}`, new RecordingKeystore());
-      return async () => describe(await this.workflow(a, device));
+      return async () => describe(await this.enrolWith(a, device));
     });
     await this.probe("bad-proof-of-possession", ["DC-ISS-12"], "card a enrols a device whose CSR signature does not match its key", async () => {
       const device = this.device(await this.mdmEnrol(a), tamperingKeystore());
-      return async () => describe(await this.workflow(a, device));
+      return async () => describe(await this.enrolWith(a, device));
     });
     await this.probe("revoked-card", ["DC-ISS-04"], "card b, whose PIV Authentication certificate is revoked, enrols a device", async () => {
       const device = this.device(await this.mdmEnrol(b), new RecordingKeystore());
-      return async () => describe(await this.workflow(b, device));
+      return async () => describe(await this.enrolWith(b, device));
     });
-    await this.probe("secret-replay", ["DC-LNK-01"], `the ${SECRET[t.issuer]} of a completed step is presented again`, async () => {
+    await this.probe("secret-replay", ["DC-LNK-01"], `the ${SECRET_PROBES[t.issuer].secret} of a completed step is presented again`, async () => {
       const shown = await this.showSecret(e, true);
       return () => shown.use();
     });
 
     // ——— day 0: renewal by a new enrolment (Purebred, Entrust: credentials cannot be renewed, intune.md §1.4) ———
-    if (t.issuer !== "intercede") {
+    if (!rekey) {
       const keystore = new RecordingKeystore();
       const c1r = await this.observe("C1r", "renewal of C1: the workflow again on the same device", a, c1.deviceId, keystore, async () =>
-        this.workflow(a, this.device(c1.deviceId, keystore)),
+        this.enrolWith(a, this.device(c1.deviceId, keystore)),
       );
       c1r.renews = c1.name;
       await this.probe("same-key-renewal", ["DC-MNT-06"], `another renewal on C1's device, its CSR carrying the key ${c1.name} already certified`, async () => {
         const device = this.device(c1.deviceId, replayingKeystore(this.keyOf(c1)));
-        return async () => describe(await this.workflow(a, device));
+        return async () => describe(await this.enrolWith(a, device));
       });
     }
 
     // ——— day 0 → 1: a one-time secret used late ———
-    await this.probe("secret-late", ["DC-LNK-01"], `a ${SECRET[t.issuer]} is used a day after the kiosk showed it`, async () => {
+    await this.probe("secret-late", ["DC-LNK-01"], `a ${SECRET_PROBES[t.issuer].secret} is used a day after the kiosk showed it`, async () => {
       const shown = await this.showSecret(e, false);
       await this.advance(DAY_MS);
       return () => shown.use();
@@ -130,14 +136,14 @@ class Suite {
     await this.observeStatus("account-terminated", `card d's identity account was terminated at ${terminatedAt} (its card left unrevoked)`, c5, terminatedAt);
     await this.probe(
       "terminated-enrolment",
-      t.issuer === "intercede" ? ["DC-LNK-02"] : ["DC-LNK-02", "DC-MNT-03"],
+      rekey ? ["DC-LNK-02"] : ["DC-LNK-02", "DC-MNT-03"],
       "card d, whose identity account is terminated, enrols a new device",
       async () => {
         const device = this.device(await this.mdmEnrol(d), new RecordingKeystore());
-        return async () => describe(await this.workflow(d, device));
+        return async () => describe(await this.enrolWith(d, device));
       },
     );
-    if (t.issuer !== "intercede") this.copyProbe("terminated-enrolment", "terminated-renewal", ["DC-MNT-03"]);
+    if (!rekey) this.copyProbe("terminated-enrolment", "terminated-renewal", ["DC-MNT-03"]);
     const lostAt = await this.now();
     await this.api.post(`/__admin/devices/${encodeURIComponent(c6.deviceId)}/lost`);
     await this.observeStatus("device-lost", `the device of C6 was reported lost at ${lostAt}`, c6, lostAt);
@@ -152,7 +158,7 @@ class Suite {
     );
 
     // ——— Intercede: the Identity Agent's rekey window ———
-    if (t.issuer === "intercede" && c1b) await this.intercedeRekeys(c1, c1b, c5);
+    if (rekey && c1b) await this.rekeys(rekey, c1, c1b, c5);
     else this.noRekeyProbes();
 
     const end = await this.now();
@@ -169,10 +175,11 @@ class Suite {
     };
   }
 
-  async intercedeRekeys(c1: ObservedCredential, c1b: ObservedCredential, c5: ObservedCredential): Promise<void> {
+  /** The issuer's own rekey (Intercede's Identity Agent): into its window, then the probes and C1 → C2. */
+  async rekeys(rekey: NonNullable<IssuerWorkflow["rekey"]>, c1: ObservedCredential, c1b: ObservedCredential, c5: ObservedCredential): Promise<void> {
     const { a } = this.t.cards;
     const agent = (credential: ObservedCredential, key: DeviceKey, keystore: Keystore) =>
-      rekeyWithIntercede({ client: this.api, device: this.device(credential.deviceId, keystore), credential: { credentialId: credential.credentialId, key } });
+      rekey({ client: this.api, device: this.device(credential.deviceId, keystore), credential: { credentialId: credential.credentialId, key } });
     // Into the window: the agent's poll says from when.
     const poll = await agent(c1, this.keyOf(c1), new RecordingKeystore());
     if (!poll.due) {
@@ -244,26 +251,16 @@ class Suite {
   }
 
   /** The issuer's own workflow for `card` on `device` (the fleet's device clients), with the cards opened for it. */
-  async workflow(card: CardRecord, device: SimulatedDevice): Promise<Delivered> {
-    return this.withCards(card, async (piv, agent) => {
-      const client = new JsonClient(this.t.fetch, this.t.baseUrl);
-      switch (this.t.issuer) {
-        case "purebred":
-          if (!agent) throw new Error("Purebred needs its registration agent's card");
-          return enrolWithPurebred({
-            http: { fetch: this.t.fetch, baseUrl: this.t.baseUrl },
-            agentCard: agent,
-            agentPin: this.t.cards.agent.pin,
-            card: piv,
-            pin: card.pin,
-            device,
-          });
-        case "entrust":
-          return enrolWithEntrust({ client, card: piv, pin: card.pin, device });
-        case "intercede":
-          return enrolWithIntercede({ client, card: piv, pin: card.pin, device });
-      }
-    });
+  async enrolWith(card: CardRecord, device: SimulatedDevice): Promise<Delivered> {
+    return this.withCards(card, async (piv, agent) =>
+      this.workflow.enrol({
+        client: new JsonClient(this.t.fetch, this.t.baseUrl),
+        card: piv,
+        pin: card.pin,
+        device,
+        ...(agent ? { agent: { card: agent, pin: this.t.cards.agent.pin } } : {}),
+      }),
+    );
   }
 
   async showSecret(card: CardRecord, firstUse: boolean): Promise<ShownSecret> {
@@ -271,17 +268,12 @@ class Suite {
     return this.withCards(card, (piv, agent) => {
       const ctx: SecretContext = {
         client: this.api,
-        http: { fetch: this.t.fetch, baseUrl: this.t.baseUrl },
         card: piv,
         pin: card.pin,
         ...(agent ? { agent: { card: agent, pin: this.t.cards.agent.pin } } : {}),
         device: this.device(deviceId, new RecordingKeystore()),
       };
-      return this.t.issuer === "purebred"
-        ? showPurebredOtp(ctx, firstUse)
-        : this.t.issuer === "entrust"
-          ? showEntrustQr(ctx, firstUse)
-          : showIntercedeQr(ctx, firstUse);
+      return SECRET_PROBES[this.t.issuer].show(ctx, firstUse);
     });
   }
 
@@ -292,7 +284,7 @@ class Suite {
       const piv = openLabCard(this.t.lab, card.tokenLabel);
       opened.push(piv);
       let agent: PivCard | undefined;
-      if (this.t.issuer === "purebred") {
+      if (this.workflow.needsAgent) {
         agent = openLabCard(this.t.lab, this.t.cards.agent.tokenLabel);
         opened.push(agent);
       }
@@ -340,7 +332,7 @@ class Suite {
   async enrol(name: string, purpose: string, card: CardRecord): Promise<ObservedCredential> {
     const keystore = new RecordingKeystore();
     const deviceId = await this.mdmEnrol(card);
-    return this.observe(name, purpose, card, deviceId, keystore, () => this.workflow(card, this.device(deviceId, keystore)));
+    return this.observe(name, purpose, card, deviceId, keystore, () => this.enrolWith(card, this.device(deviceId, keystore)));
   }
 
   /** Obtains a credential the suite needs (a refusal here means the issuer cannot be judged) and records it. */
@@ -487,8 +479,6 @@ class Suite {
     await this.api.post("/__admin/clock/advance", { by: Math.ceil(ms) });
   }
 }
-
-const SECRET: Record<string, string> = { purebred: "Purebred OTP-1", entrust: "Entrust QR code and password", intercede: "MyID QR code" };
 
 function describe(d: { credentialId: string }): string {
   return `credential ${d.credentialId} issued`;
