@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto"
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EnrolmentStep, JsonClient } from "../../fleet/clients/index.js";
+import type { EnrolmentStep } from "../../fleet/clients/index.js";
 import {
   enrolWithPurebred,
   type PlistValue,
@@ -13,7 +13,7 @@ import {
 } from "../../fleet/clients/purebred-client.js";
 import { DpclabError } from "../../src/errors.js";
 import { OIDS } from "../../src/pki/index.js";
-import { AGENT, call, expectProblem, makePurebredLab, ossl, osslAsync, type PurebredLab, writePem } from "./lab.js";
+import { AGENT, call, expectProblem, makePurebredLab, ossl, osslAsync, type PurebredLab } from "./lab.js";
 
 // DISA Purebred end to end (intune.md §2.1 iOS, §2.5 Android): agent + applicant PKI-AUTH with real SoftHSM cards,
 // OTPs in two stages, the real Tenant approving the device, certificates judged by openssl verify and openssl ocsp.
@@ -23,16 +23,14 @@ const ANDROID_APPLICANT = 3;
 const NOT_AN_AGENT = 4;
 
 let p: PurebredLab;
-/** The fleet clients reach Purebred through a JsonClient over the lab's transport. */
-const clientOf = (http: { fetch: typeof fetch; baseUrl: string }) => new JsonClient(http.fetch, http.baseUrl);
 let rootPem: string;
 let caPem: string;
 let chainPem: string;
 
 beforeAll(async () => {
   p = await makePurebredLab("pb-e2e", 5);
-  rootPem = writePem(p.l.dir, "root", new Uint8Array(p.l.cardIssuer.root.certificate.rawData));
-  caPem = writePem(p.l.dir, "purebred-ca", new Uint8Array(p.l.authority.certificate.rawData));
+  rootPem = p.l.pem("root", new Uint8Array(p.l.cardIssuer.root.certificate.rawData));
+  caPem = p.l.pem("purebred-ca", new Uint8Array(p.l.authority.certificate.rawData));
   chainPem = join(p.l.dir, "chain.pem");
   writeFileSync(chainPem, `${readFileSync(rootPem, "utf8").trim()}\n${readFileSync(caPem, "utf8").trim()}\n`);
 });
@@ -45,7 +43,7 @@ function spki(der: Uint8Array): Buffer {
 }
 
 function verify(name: string, der: Uint8Array): string {
-  return ossl(["verify", "-CAfile", rootPem, "-untrusted", caPem, writePem(p.l.dir, name, der)]).out;
+  return ossl(["verify", "-CAfile", rootPem, "-untrusted", caPem, p.l.pem(name, der)]).out;
 }
 
 let iosCredentialId = "";
@@ -58,7 +56,7 @@ describe("iOS (§2.1): pre-enrolment profile, OTPs, credential configuration pro
     const agent = p.card(AGENT);
     const applicant = p.card(IOS_APPLICANT);
     const result = await enrolWithPurebred({
-      client: clientOf(p.http),
+      client: p.client,
       agent,
       card: applicant.card,
       pin: applicant.pin,
@@ -89,7 +87,7 @@ describe("iOS (§2.1): pre-enrolment profile, OTPs, credential configuration pro
     expect(Buffer.from(result.chain[0] as Uint8Array).equals(Buffer.from(p.l.authority.certificate.rawData))).toBe(true);
     expect(Buffer.from(result.chain[1] as Uint8Array).equals(Buffer.from(p.l.cardIssuer.root.certificate.rawData))).toBe(true);
     for (const [name, der] of Object.entries(result.certificates)) expect(verify(`ios-${name}`, der), name).toContain(": OK");
-    expect(ossl(["x509", "-in", writePem(p.l.dir, "ios-piv", pivAuth), "-noout", "-text"]).out).toContain(`Policy: ${OIDS.commonDerivedPivAuth}`);
+    expect(ossl(["x509", "-in", p.l.pem("ios-piv", pivAuth), "-noout", "-text"]).out).toContain(`Policy: ${OIDS.commonDerivedPivAuth}`);
     const record = p.issuance.credential(result.credentialId);
     expect(record).toMatchObject({
       issuer: "purebred",
@@ -109,7 +107,7 @@ describe("iOS (§2.1): pre-enrolment profile, OTPs, credential configuration pro
     const agent = p.card(AGENT);
     const applicant = p.card(IOS_APPLICANT);
     const { ticket } = await registerWithPurebredAgent({
-      client: clientOf(p.http),
+      client: p.client,
       agent,
       card: applicant.card,
       pin: applicant.pin,
@@ -134,7 +132,7 @@ describe("iOS (§2.1): pre-enrolment profile, OTPs, credential configuration pro
       DeviceId: device.deviceId,
     });
     // the same through the device app, over a real socket
-    const app = new PurebredDeviceApp(clientOf(p.socket), device);
+    const app = new PurebredDeviceApp(p.socketClient, device);
     expect((await app.preEnrolmentProfile(ticket.registrationId)).PayloadType).toBe("Configuration");
   });
 });
@@ -146,7 +144,7 @@ describe("Android (§2.5) over a real socket", () => {
     const device = p.device("android", { keystore: "hardware", user: ANDROID_APPLICANT });
     const agent = p.card(AGENT);
     const applicant = p.card(ANDROID_APPLICANT);
-    const result = await enrolWithPurebred({ client: clientOf(p.socket), agent, card: applicant.card, pin: applicant.pin, device });
+    const result = await enrolWithPurebred({ client: p.socketClient, agent, card: applicant.card, pin: applicant.pin, device });
     const steps = result.steps.map((s) => s.step);
     expect(steps).toEqual(["agent-login", "applicant-login", "registration", "otp1", "otp2", "key-generation", "certificates", "choose-certificate", "done"]);
     expect(steps.filter((s) => s === "choose-certificate")).toHaveLength(Object.keys(result.certificates).length);
@@ -154,7 +152,7 @@ describe("Android (§2.5) over a real socket", () => {
     expect(Object.keys(result.certificates)).toEqual(["pivAuth"]);
     expect(p.issuance.credential(result.credentialId)).toMatchObject({ platform: "android", keystore: "hardware", deviceId: device.deviceId });
 
-    const leaf = writePem(p.l.dir, "android-piv", result.certificates.pivAuth);
+    const leaf = p.l.pem("android-piv", result.certificates.pivAuth);
     expect(ossl(["x509", "-in", leaf, "-noout", "-text"]).out).toContain(`Policy: ${OIDS.commonDerivedPivAuthHardware}`);
     expect(ossl(["verify", "-CAfile", rootPem, "-untrusted", caPem, leaf]).out).toContain(": OK");
     const ask = () =>
@@ -175,7 +173,7 @@ describe("escrowed key recovery (DC-KEY-03), agent-supervised", () => {
     const agent = p.card(AGENT);
     const same = p.card(IOS_APPLICANT);
     const key = await recoverPurebredKey({
-      client: clientOf(p.http),
+      client: p.client,
       agent,
       card: same.card,
       pin: same.pin,
@@ -185,7 +183,7 @@ describe("escrowed key recovery (DC-KEY-03), agent-supervised", () => {
 
     const other = p.card(ANDROID_APPLICANT);
     const refused = await recoverPurebredKey({
-      client: clientOf(p.http),
+      client: p.client,
       agent,
       card: other.card,
       pin: other.pin,
@@ -196,7 +194,7 @@ describe("escrowed key recovery (DC-KEY-03), agent-supervised", () => {
 
     const notAgent = p.card(NOT_AN_AGENT);
     const byNonAgent = await recoverPurebredKey({
-      client: clientOf(p.http),
+      client: p.client,
       agent: notAgent,
       card: same.card,
       pin: same.pin,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JsonClient, kioskLogin } from "../../fleet/clients/index.js";
-import { type RegistrationTicket, registerWithPurebredAgent } from "../../fleet/clients/purebred-client.js";
+import { kioskLogin } from "../../fleet/clients/index.js";
+import type { RegistrationTicket } from "../../fleet/clients/purebred-client.js";
 import type { SimulatedDevice } from "../../fleet/device.js";
 import { createCsrWithKey, generateKeyPair } from "../../src/pki/index.js";
 import { rawHttp } from "../derived/raw-http.js";
@@ -15,8 +15,6 @@ const APPLICANT = 2;
 const R = "/issuers/purebred/registrations";
 const PROTO_NAMES = ["__proto__", "constructor", "toString", "valueOf", "hasOwnProperty", "prototype"];
 let p: PurebredLab;
-/** The fleet clients reach Purebred through a JsonClient over the lab's transport. */
-const clientOf = (http: { fetch: typeof fetch; baseUrl: string }) => new JsonClient(http.fetch, http.baseUrl);
 
 beforeAll(async () => {
   p = await makePurebredLab("pb-hardening", 4);
@@ -25,18 +23,7 @@ afterAll(async () => {
   await p?.close();
 });
 
-async function register(device: SimulatedDevice, applicant = APPLICANT): Promise<{ ticket: RegistrationTicket; agentToken: string }> {
-  const a = p.card(AGENT);
-  const c = p.card(applicant);
-  const { ticket, console: agentConsole } = await registerWithPurebredAgent({
-    client: clientOf(p.http),
-    agent: a,
-    card: c.card,
-    pin: c.pin,
-    device,
-  });
-  return { ticket, agentToken: agentConsole.agent.sessionId };
-}
+const register = (device: SimulatedDevice, applicant = APPLICANT) => p.register(device, applicant);
 
 const otp1 = (t: RegistrationTicket, otp: string, deviceId = t.deviceId) => call(p.http, "POST", `${R}/${t.registrationId}/otp1`, { json: { deviceId, otp } });
 const confirm = (t: RegistrationTicket, token: string, otp: string) =>
@@ -91,7 +78,7 @@ describe("Purebred hardening (issue 10)", () => {
   });
 
   it("Host: attacker.example reaches neither the pre-enrolment profile URL nor the profile's EnrolmentURL (§9)", async () => {
-    const socket = new JsonClient(p.socket.fetch, p.socket.baseUrl);
+    const socket = p.socketClient;
     const agent = p.card(AGENT);
     const applicant = p.card(APPLICANT);
     const agentSession = await kioskLogin(socket, "purebred", agent.card, agent.pin);

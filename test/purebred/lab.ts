@@ -1,12 +1,10 @@
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { X509Certificate } from "@peculiar/x509";
 import { expect } from "vitest";
 import type { DerivedIssuance } from "../../emulators/derived/index.js";
 import type { CardRecord } from "../../emulators/piv-ca/index.js";
 import type { PurebredEmulator } from "../../emulators/purebred/index.js";
 import { inProcessFetch, type RunningServer } from "../../emulators/shared/index.js";
-import type { PurebredHttp } from "../../fleet/clients/purebred-client.js";
+import { JsonClient } from "../../fleet/clients/index.js";
+import { type PurebredHttp, type RegistrationTicket, registerWithPurebredAgent } from "../../fleet/clients/purebred-client.js";
 import type { SimulatedDevice } from "../../fleet/device.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { type DerivedLab, makeDerivedLab } from "../derived/lab.js";
@@ -29,9 +27,14 @@ export interface PurebredLab {
   http: PurebredHttp;
   /** The same handler over node:http on 127.0.0.1. */
   socket: PurebredHttp;
+  /** What the fleet clients take: a JsonClient in-process, and one over the socket. */
+  client: JsonClient;
+  socketClient: JsonClient;
   card(index: number): { card: PivCard; pin: string };
   /** A phone on the on-premises network unless told (test/helpers/stack-lab.ts devices). */
   device(platform: "ios" | "android", opts?: TestDeviceOptions): SimulatedDevice;
+  /** Agent and applicant PKI-AUTH, registration created in-process: the ticket and the agent's bearer. */
+  register(device: SimulatedDevice, applicant: number, agent?: number): Promise<{ ticket: RegistrationTicket; agentToken: string }>;
   close(): Promise<void>;
 }
 
@@ -42,6 +45,8 @@ const BASE_IN_PROCESS = "http://purebred.test";
 export async function makePurebredLab(seed: string, cards: number): Promise<PurebredLab> {
   const start = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000);
   const l = await makeDerivedLab({ cards, seed, start, stack: { purebredAgents: [AGENT, OTHER_AGENT] } });
+  const client = new JsonClient(inProcessFetch(l.stack.handler, BASE_IN_PROCESS), BASE_IN_PROCESS);
+  const card = (index: number) => ({ card: l.card(index), pin: (l.deck[index] as CardRecord).pin });
   return {
     l,
     issuance: l.stack.issuers.purebred.issuance,
@@ -49,8 +54,15 @@ export async function makePurebredLab(seed: string, cards: number): Promise<Pure
     server: l.server,
     http: { fetch: inProcessFetch(l.stack.handler, BASE_IN_PROCESS), baseUrl: BASE_IN_PROCESS },
     socket: { fetch, baseUrl: l.server.url },
-    card: (index) => ({ card: l.card(index), pin: (l.deck[index] as CardRecord).pin }),
+    client,
+    socketClient: new JsonClient(fetch, l.server.url),
+    card,
     device: (platform, opts = {}) => l.device(platform, { onPremisesNetwork: true, ...opts }),
+    async register(device, applicant, agent = AGENT) {
+      const c = card(applicant);
+      const { ticket, console: agentConsole } = await registerWithPurebredAgent({ client, agent: card(agent), card: c.card, pin: c.pin, device });
+      return { ticket, agentToken: agentConsole.agent.sessionId };
+    },
     close: () => l.close(),
   };
 }
@@ -101,10 +113,4 @@ export function expectProblem(a: Answer, status: number, code: string | undefine
   expect(typeof a.body.title).toBe("string");
   expect(a.text).not.toContain("BEGIN CERTIFICATE");
   return String(a.body.detail);
-}
-
-export function writePem(dir: string, name: string, der: Uint8Array): string {
-  const path = join(dir, `${name}.pem`);
-  writeFileSync(path, new X509Certificate(new Uint8Array(der)).toString("pem"));
-  return path;
 }

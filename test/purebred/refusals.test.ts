@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JsonClient } from "../../fleet/clients/http-json.js";
 import { kioskLogin } from "../../fleet/clients/index.js";
-import { enrolWithPurebred, PurebredAgentConsole, type RegistrationTicket, registerWithPurebredAgent } from "../../fleet/clients/purebred-client.js";
+import { enrolWithPurebred, PurebredAgentConsole, type RegistrationTicket } from "../../fleet/clients/purebred-client.js";
 import type { SimulatedDevice } from "../../fleet/device.js";
 import { createCsrWithKey, generateKeyPair } from "../../src/pki/index.js";
 import { refusal } from "../helpers/refusal.js";
@@ -18,8 +17,6 @@ const TERMINATED_LATER = 6;
 const R = "/issuers/purebred/registrations";
 
 let p: PurebredLab;
-/** The fleet clients reach Purebred through a JsonClient over the lab's transport. */
-const clientOf = (http: { fetch: typeof fetch; baseUrl: string }) => new JsonClient(http.fetch, http.baseUrl);
 
 beforeAll(async () => {
   p = await makePurebredLab("pb-refusals", 7);
@@ -28,23 +25,11 @@ afterAll(async () => {
   await p?.close();
 });
 
-/** Agent + applicant PKI-AUTH, registration created: the ticket and the agent's bearer. */
-async function register(device: SimulatedDevice, applicant = APPLICANT, agent = AGENT): Promise<{ ticket: RegistrationTicket; agentToken: string }> {
-  const a = p.card(agent);
-  const c = p.card(applicant);
-  const { ticket, console: agentConsole } = await registerWithPurebredAgent({
-    client: clientOf(p.http),
-    agent: a,
-    card: c.card,
-    pin: c.pin,
-    device,
-  });
-  return { ticket, agentToken: agentConsole.agent.sessionId };
-}
+const register = (device: SimulatedDevice, applicant = APPLICANT, agent = AGENT) => p.register(device, applicant, agent);
 
 async function login(index: number): Promise<string> {
   const c = p.card(index);
-  return (await kioskLogin(new JsonClient(p.http.fetch, p.http.baseUrl), "purebred", c.card, c.pin)).sessionId;
+  return (await kioskLogin(p.client, "purebred", c.card, c.pin)).sessionId;
 }
 
 const otp1 = (t: RegistrationTicket, otp: string, deviceId = t.deviceId, zone?: string | null) =>
@@ -85,7 +70,7 @@ describe("who may act", () => {
     expectProblem(await call(p.http, "POST", R, { json: body, bearer: "bogus" }), 401, "session-unknown");
     // the same through the client
     const c = p.card(NOT_AN_AGENT);
-    const e = await refusal(PurebredAgentConsole.open(clientOf(p.http), c).then((agentConsole) => agentConsole.register(body)));
+    const e = await refusal(PurebredAgentConsole.open(p.client, c).then((agentConsole) => agentConsole.register(body)));
     expect([e.code, e.status]).toEqual(["not-a-registration-agent", 403]);
   });
 
@@ -126,7 +111,7 @@ describe("on-premises network (§1.8)", () => {
     const c = p.card(APPLICANT);
     for (const platform of ["ios", "android"] as const) {
       const device = p.device(platform, { onPremisesNetwork: false, user: APPLICANT });
-      const e = await refusal(enrolWithPurebred({ client: clientOf(p.http), agent, card: c.card, pin: c.pin, device }));
+      const e = await refusal(enrolWithPurebred({ client: p.client, agent, card: c.card, pin: c.pin, device }));
       expect([e.code, e.status]).toEqual(["no-on-premises-network", 403]);
       expect(e.message).toMatch(/corporate Wi-Fi or the VPN/);
     }
