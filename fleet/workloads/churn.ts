@@ -25,7 +25,8 @@ export function parseChurn(spec: string | undefined): ChurnRates {
     if (!m) throw usage(`bad --churn part ${JSON.stringify(part)} (use e.g. lost:0.02,unenrol:0.03)`);
     churn[m[1] as keyof ChurnRates] = Number(m[2]);
   }
-  if (!(churn.lost <= 1 && churn.unenrol <= 1 && churn.lost + churn.unenrol <= 1)) throw usage("--churn: lost + unenrol must not exceed 1");
+  if (!(churn.lost <= 1 && churn.unenrol <= 1 && churn.lost + churn.unenrol <= 1))
+    throw usage(`--churn: lost + unenrol must not exceed 1 (shares of the fleet from 0 to 1; got lost:${churn.lost}, unenrol:${churn.unenrol})`);
   return churn;
 }
 

@@ -1,7 +1,8 @@
 // Issuer change (`--issuer-change 200d:intercede`, intune.md §1.3): the admin deletes the tenant's issuer, adds the
 // new one and edits the profiles that use the derived credential; devices find their credential invalid at check-in
 // and enrol again.
-import type { IssuerName } from "../../emulators/derived/types.js";
+import type { IssuerName } from "../../emulators/derived/index.js";
+import { DAY_MS } from "../../src/clock.js";
 import type { FleetPreset } from "./preset.js";
 import { isRenewalStorm } from "./renewal-storm.js";
 import { flagDuration, usage } from "./spec.js";
@@ -32,11 +33,13 @@ export function parseIssuerChange(spec: string | undefined, plan: IssuerChangeCo
   if (spec === undefined) return undefined;
   const m = /^\s*([^:]+):(purebred|entrust|intercede)\s*$/.exec(spec);
   if (!m) throw usage(`--issuer-change must look like 200d:intercede (a simulated time, then purebred|entrust|intercede; got ${JSON.stringify(spec)})`);
+  const at = (m[1] as string).trim();
   const afterMs = flagDuration(m[1] as string, "--issuer-change");
-  if (afterMs <= 0) throw usage("--issuer-change must come after the start");
+  if (afterMs <= 0) throw usage(`--issuer-change must come after the start (got ${at})`);
   const change = { afterMs, to: m[2] as IssuerName };
   if (isRenewalStorm(plan)) throw usage("--issuer-change does not combine with --preset renewal-storm (stormed devices do not check in)");
-  if (change.afterMs >= plan.durationMs) throw usage(`--issuer-change must fall inside the run's --duration`);
+  if (change.afterMs >= plan.durationMs)
+    throw usage(`--issuer-change must fall inside the run's --duration, after 0 and before ${plan.durationMs / DAY_MS}d (got ${at})`);
   if (plan.url !== undefined && change.to !== plan.issuer)
     throw usage("--issuer-change with --url would reconfigure the served tenant: run it in-process or self-served");
   return change;
