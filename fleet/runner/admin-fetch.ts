@@ -1,4 +1,4 @@
-import { ADMIN_TOKEN_ENV } from "../../emulators/admin/admin-token.js";
+import { ADMIN_TOKEN_ENV } from "../../emulators/admin/index.js";
 
 /**
  * The fleet's requests to a served lab's `/__admin` (clock, faults, lost devices), with `Authorization: Bearer` from

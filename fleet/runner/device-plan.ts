@@ -1,4 +1,4 @@
-import type { IssuerName } from "../../emulators/derived/types.js";
+import type { IssuerName } from "../../emulators/derived/index.js";
 import { ISSUERS } from "../../emulators/stack/index.js";
 import { SeededRandom } from "../../src/random.js";
 import { type DeviceTraits, pickPlatform } from "../agent/index.js";

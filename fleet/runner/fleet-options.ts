@@ -1,5 +1,5 @@
-import { type FaultKnobs, NO_FAULTS } from "../../emulators/admin/faults.js";
-import type { IssuerName } from "../../emulators/derived/types.js";
+import { type FaultKnobs, NO_FAULTS } from "../../emulators/admin/index.js";
+import type { IssuerName } from "../../emulators/derived/index.js";
 import { DAY_MS } from "../../src/clock.js";
 import { DEFAULT_MIX, NO_SLIPS, type PlatformMix, parseMix, type SlipRates } from "../agent/index.js";
 import { parseThreshold } from "../metrics/index.js";

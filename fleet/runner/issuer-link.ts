@@ -1,4 +1,4 @@
-import type { IssuerName } from "../../emulators/derived/types.js";
+import type { IssuerName } from "../../emulators/derived/index.js";
 
 /** How the runner reaches one issuer's stack (tenant + issuer): in-process, self-served over HTTP, or a served lab. */
 export interface IssuerLink {

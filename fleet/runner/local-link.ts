@@ -1,4 +1,4 @@
-import type { IssuerName } from "../../emulators/derived/types.js";
+import type { IssuerName } from "../../emulators/derived/index.js";
 import { inProcessFetch, serve } from "../../emulators/shared/index.js";
 import { createLabStack } from "../../emulators/stack/index.js";
 import type { VirtualClock } from "../../src/clock.js";

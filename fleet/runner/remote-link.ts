@@ -1,5 +1,5 @@
 import { X509Certificate } from "@peculiar/x509";
-import type { IssuerName } from "../../emulators/derived/types.js";
+import type { IssuerName } from "../../emulators/derived/index.js";
 import { DAY_MS, type VirtualClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { SeededRandom } from "../../src/random.js";

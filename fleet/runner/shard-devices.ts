@@ -1,4 +1,4 @@
-import type { IssuerName } from "../../emulators/derived/types.js";
+import type { IssuerName } from "../../emulators/derived/index.js";
 import type { CardIssuer } from "../../emulators/piv-ca/index.js";
 import { ISSUERS } from "../../emulators/stack/index.js";
 import type { VirtualClock } from "../../src/clock.js";

@@ -1,4 +1,4 @@
-import { GRAPH_ISSUER, type IssuerName } from "../../emulators/derived/types.js";
+import { GRAPH_ISSUER, type IssuerName } from "../../emulators/derived/index.js";
 import { DpclabError } from "../../src/errors.js";
 import type { JsonClient } from "../clients/index.js";
 

@@ -1,4 +1,4 @@
-import type { IssuerName } from "../../emulators/derived/types.js";
+import type { IssuerName } from "../../emulators/derived/index.js";
 import type { DeviceAgent } from "../agent/index.js";
 import type { FleetMetrics } from "../metrics/index.js";
 import type { RunOutcome } from "../report/index.js";
