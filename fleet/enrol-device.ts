@@ -1,8 +1,7 @@
-import { GRAPH_ISSUER, type IssuerName, type Platform } from "../emulators/derived/types.js";
+import { GRAPH_ISSUER, type IssuerName, type Platform } from "../emulators/derived/index.js";
 import type { PivCard } from "../src/piv/index.js";
 import { CertificateFacts } from "../src/pki/index.js";
-import { type EnrolmentStep, JsonClient } from "./clients/index.js";
-import type { SimulatedDevice } from "./device.js";
+import { type EnrolmentStep, JsonClient, type SimulatedDevice } from "./clients/index.js";
 import { issuerWorkflow } from "./issuers/index.js";
 import type { Keystore } from "./keystore/index.js";
 

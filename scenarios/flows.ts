@@ -1,8 +1,7 @@
 import { X509Certificate } from "@peculiar/x509";
 import type { IssuerName, Platform } from "../emulators/derived/index.js";
-import type { CheckInResult } from "../emulators/tenant/check-in.js";
-import { JsonClient, kioskLogin } from "../fleet/clients/index.js";
-import type { SimulatedDevice } from "../fleet/device.js";
+import type { CheckInResult } from "../emulators/tenant/index.js";
+import { JsonClient, kioskLogin, type SimulatedDevice } from "../fleet/clients/index.js";
 import { issuerWorkflow as workflowOf } from "../fleet/issuers/index.js";
 import { SoftwareKeystore } from "../fleet/keystore/index.js";
 import { DpclabError } from "../src/errors.js";

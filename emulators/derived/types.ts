@@ -1,6 +1,6 @@
 import type { CertificateFacts } from "../../src/pki/index.js";
 import type { PivIdentityAccount } from "../piv-ca/identity-account.js";
-import type { KeystoreKind, Platform } from "../shared/wire-format.js";
+import type { KeystoreKind, Platform } from "../shared/index.js";
 
 /**
  * Shared vocabulary of the derived-credential issuers (DISA Purebred, Entrust, Intercede) and of the tenant that
@@ -17,7 +17,7 @@ export const GRAPH_ISSUER: Record<IssuerName, "purebred" | "entrustDatacard" | "
 };
 
 /** The device as the issuers' wire format carries it (one parser for every issuer: ../shared/wire-format.ts). */
-export type { DeviceDescriptor, KeystoreKind, Platform } from "../shared/wire-format.js";
+export type { DeviceDescriptor, KeystoreKind, Platform } from "../shared/index.js";
 
 /** The applicant an issuer is about to issue to: the user the device must belong to (DC-ISS-02, DC-LNK-01). */
 export interface Applicant {

@@ -1,6 +1,6 @@
 import type { X509Certificate } from "@peculiar/x509";
 import type { IssueResult } from "../derived/issuance.js";
-import { b64 } from "../shared/wire-format.js";
+import { b64 } from "../shared/index.js";
 
 /** What the Identity Agent receives when MyID delivers a credential, at activation and at rekey. */
 export interface DeliveredCredential {

@@ -4,7 +4,7 @@ import { DpclabError } from "../../src/errors.js";
 import { ExpiringMap } from "../derived/expiring-map.js";
 import type { OneTimeSecrets } from "../derived/one-time-secrets.js";
 import type { ApplicantSession, Platform } from "../derived/types.js";
-import { readDeviceId } from "../shared/wire-format.js";
+import { readDeviceId } from "../shared/index.js";
 
 /**
  * A Purebred registration: the agent-supervised first enrolment of one device for one cardholder (intune.md §1.7

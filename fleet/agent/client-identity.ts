@@ -1,4 +1,4 @@
-import { FAULT_CLIENT_HEADER } from "../../emulators/admin/faults.js";
+import { FAULT_CLIENT_HEADER } from "../../emulators/admin/index.js";
 
 /**
  * A device's requests carry its name, so the lab's fault injector draws this device's faults from the device's own

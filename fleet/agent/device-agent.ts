@@ -1,12 +1,11 @@
-import { GRAPH_ISSUER, type IssuerName, type Platform } from "../../emulators/derived/types.js";
-import type { CheckInResult } from "../../emulators/tenant/check-in.js";
+import { GRAPH_ISSUER, type IssuerName, type Platform } from "../../emulators/derived/index.js";
+import type { CheckInResult } from "../../emulators/tenant/index.js";
 import type { AdjustableClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { CertificateFacts, OIDS } from "../../src/pki/index.js";
 import type { SeededRandom } from "../../src/random.js";
-import { JsonClient } from "../clients/index.js";
-import type { SimulatedDevice } from "../device.js";
+import { JsonClient, type SimulatedDevice } from "../clients/index.js";
 import { type IssuedCredential, issuerWorkflow } from "../issuers/index.js";
 import { type DeviceKey, type Keystore, SoftwareKeystore } from "../keystore/index.js";
 import type { FleetMetrics } from "../metrics/index.js";

@@ -1,4 +1,4 @@
-import type { Platform } from "../../emulators/derived/types.js";
+import type { Platform } from "../../emulators/derived/index.js";
 import { DpclabError } from "../../src/errors.js";
 import type { SeededRandom } from "../../src/random.js";
 

@@ -1,6 +1,6 @@
 import type { AdjustableClock } from "../../src/clock.js";
 import type { PivCard } from "../../src/piv/index.js";
-import { Pkcs11Error } from "../../src/pkcs11/errors.js";
+import { Pkcs11Error } from "../../src/pkcs11/index.js";
 import type { SeededRandom } from "../../src/random.js";
 
 /**

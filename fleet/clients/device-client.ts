@@ -1,6 +1,6 @@
-import { NETWORK_ZONE_HEADER } from "../../emulators/shared/network-zone.js";
-import type { SimulatedDevice } from "../device.js";
+import { NETWORK_ZONE_HEADER } from "../../emulators/shared/index.js";
 import type { JsonClient } from "./http-json.js";
+import type { SimulatedDevice } from "./simulated-device.js";
 
 /**
  * The phone's own HTTP client: it carries no kiosk session (the kiosk is another machine) and it says which network

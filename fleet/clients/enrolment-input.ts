@@ -1,7 +1,7 @@
 import type { PivCard } from "../../src/piv/index.js";
 import type { KeyAlgorithm } from "../../src/pki/index.js";
-import type { SimulatedDevice } from "../device.js";
 import type { JsonClient } from "./http-json.js";
+import type { SimulatedDevice } from "./simulated-device.js";
 
 /** One step of a workflow as the user lives it, for a transcript or a progress line. */
 export interface EnrolmentStep {

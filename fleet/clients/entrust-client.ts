@@ -1,11 +1,11 @@
 import { ENROL_ACTION, ENTRUST_CREDENTIAL_TYPE, parseEntrustQr } from "../../emulators/entrust/index.js";
 import { DpclabError } from "../../src/errors.js";
 import { createCsr } from "../../src/pki/index.js";
-import { describeDevice } from "../device.js";
 import type { DeviceKey } from "../keystore/index.js";
 import { deviceClient } from "./device-client.js";
 import type { EnrolmentInput, EnrolmentResult, EnrolmentStep } from "./enrolment-input.js";
 import { kioskLogin } from "./kiosk-login.js";
+import { describeDevice } from "./simulated-device.js";
 
 /**
  * The cardholder and their phone going through Entrust (intune.md §2.2 steps 6–9 for iOS, §2.6 steps 3–7 for

@@ -13,3 +13,4 @@ export {
   recoverPurebredKey,
   registerWithPurebredAgent,
 } from "./purebred-client.js";
+export { describeDevice, type SimulatedDevice } from "./simulated-device.js";

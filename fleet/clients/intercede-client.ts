@@ -2,12 +2,12 @@ import type { DeliveredCredential, MobileCredentialRequestView, RekeyPoll } from
 import { parseQrPayload } from "../../emulators/intercede/index.js";
 import { DpclabError } from "../../src/errors.js";
 import { createCsr } from "../../src/pki/index.js";
-import { describeDevice, type SimulatedDevice } from "../device.js";
 import type { DeviceKey } from "../keystore/index.js";
 import { deviceClient } from "./device-client.js";
 import type { EnrolmentInput, EnrolmentResult, EnrolmentStep } from "./enrolment-input.js";
 import type { JsonClient } from "./http-json.js";
 import { kioskLogin } from "./kiosk-login.js";
+import { describeDevice, type SimulatedDevice } from "./simulated-device.js";
 
 /**
  * The cardholder and the phone going through Intercede MyID (intune.md §2.3 iOS, §2.7 Android): sign in at the

@@ -1,4 +1,4 @@
-import type { IssuerName } from "../../emulators/derived/types.js";
+import type { IssuerName } from "../../emulators/derived/index.js";
 import type { PivCard } from "../../src/piv/index.js";
 import type { JsonClient } from "./http-json.js";
 

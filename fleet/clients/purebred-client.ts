@@ -3,11 +3,11 @@ import type { RegistrationState } from "../../emulators/purebred/index.js";
 import { DpclabError } from "../../src/errors.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { createCsr } from "../../src/pki/index.js";
-import { describeDevice, type SimulatedDevice } from "../device.js";
 import { deviceClient } from "./device-client.js";
 import type { EnrolmentInput, EnrolmentResult, EnrolmentStep } from "./enrolment-input.js";
 import type { JsonClient } from "./http-json.js";
 import { type KioskSession, kioskLogin } from "./kiosk-login.js";
+import { describeDevice, type SimulatedDevice } from "./simulated-device.js";
 
 /**
  * The three people of a DISA Purebred enrolment, as clients (intune.md §1.7, §1.8, §2.1, §2.5):

@@ -1,6 +1,5 @@
-import type { IssuerName } from "../../emulators/derived/types.js";
-import type { EnrolmentInput, EnrolmentResult, EnrolmentStep, JsonClient } from "../clients/index.js";
-import type { SimulatedDevice } from "../device.js";
+import type { IssuerName } from "../../emulators/derived/index.js";
+import type { EnrolmentInput, EnrolmentResult, EnrolmentStep, JsonClient, SimulatedDevice } from "../clients/index.js";
 import type { DeviceKey } from "../keystore/index.js";
 
 /** A credential an issuer installed on the phone, with what its own renewal needs. */

@@ -1,4 +1,4 @@
-import type { IssuerName } from "../../emulators/derived/types.js";
+import type { IssuerName } from "../../emulators/derived/index.js";
 import { DpclabError } from "../../src/errors.js";
 import { entrust } from "./entrust.js";
 import { intercede } from "./intercede.js";

@@ -1,8 +1,15 @@
 import type { IssuerName } from "../../../emulators/derived/index.js";
 import { ENROL_ACTION, ENTRUST_CREDENTIAL_TYPE, parseEntrustQr } from "../../../emulators/entrust/index.js";
 import { MOBILE_CREDENTIAL_PROFILE, parseQrPayload } from "../../../emulators/intercede/index.js";
-import { deviceClient, type JsonClient, kioskLogin, PurebredDeviceApp, registerWithPurebredAgent } from "../../../fleet/clients/index.js";
-import { describeDevice, type SimulatedDevice } from "../../../fleet/device.js";
+import {
+  describeDevice,
+  deviceClient,
+  type JsonClient,
+  kioskLogin,
+  PurebredDeviceApp,
+  registerWithPurebredAgent,
+  type SimulatedDevice,
+} from "../../../fleet/clients/index.js";
 import { SoftwareKeystore } from "../../../fleet/keystore/index.js";
 import type { PivCard } from "../../piv/index.js";
 import { createCsr } from "../../pki/index.js";
