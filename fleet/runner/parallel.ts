@@ -5,36 +5,14 @@ import { Worker } from "node:worker_threads";
 import { DpclabError } from "../../src/errors.js";
 import type { LabDir } from "../../src/lab/index.js";
 import { Pkcs11Library } from "../../src/pkcs11/index.js";
-import { FleetMetrics, type MetricsSnapshot } from "../metrics/index.js";
-import type { RunOutcome } from "../report/index.js";
+import { FleetMetrics } from "../metrics/index.js";
 import type { DeviceRange } from "../sim/index.js";
-import { type StormWall, stormInstant } from "../workloads/index.js";
+import { stormInstant } from "../workloads/index.js";
 import { planDevices } from "./device-plan.js";
 import type { FleetOptions, FleetPlan, FleetProgress } from "./fleet-options.js";
 import { mergeOutcomes } from "./outcome.js";
 import type { ShardRun } from "./shard.js";
-
-/** What the main thread gives a worker (structured-clone data only). */
-export interface WorkerInput {
-  /** The run's options without callbacks or --dir: the worker plans the same fleet from them. */
-  options: Omit<FleetOptions, "onProgress" | "dir">;
-  root: string;
-  start: string;
-  range: DeviceRange;
-  workers: number;
-}
-
-/** What a worker posts back. */
-export type WorkerMessage =
-  | { type: "ready" }
-  | { type: "day"; day: number; days: number; simulatedNow: string; enrolled: number; renewed: number; failed: number }
-  /** Its devices all settled (latest renewal due time), or null: its run ended first. */
-  | { type: "storm-due"; due: number | null }
-  | { type: "done"; outcome: RunOutcome; metrics: MetricsSnapshot; stormAt?: number; stormWall?: StormWall; incidents?: string[] }
-  | { type: "error"; message: string; code?: string };
-
-/** What the main thread posts to a worker: the fleet-wide renewal storm instant; leave (every worker is done). */
-export type MainMessage = { type: "storm-at"; at: number } | { type: "exit" };
+import type { MainMessage, WorkerDone, WorkerInput, WorkerMessage } from "./worker-protocol.js";
 
 /**
  * The compiled worker entry. From dist/ it sits beside this module; when this module runs from TypeScript source
@@ -97,79 +75,88 @@ export async function runWorkers(
     planDevices(plan).devices.map((d) => d.user),
     plan.workers,
   );
-  const stormDues: (number | null)[] = [];
-  const stormDue = (due: number | null) => {
-    stormDues.push(due);
-    if (stormDues.length < ranges.length) return;
-    const dues = stormDues.filter((d): d is number => d !== null);
-    if (dues.length === 0) return;
-    const at = stormInstant(dues);
-    for (const w of workers) w.postMessage({ type: "storm-at", at } satisfies MainMessage);
-  };
-  const entry = workerEntry();
-  const days = new Map<number, { n: number; p: FleetProgress }>();
-  const day = (m: Extract<WorkerMessage, { type: "day" }>) => {
-    const cur = days.get(m.day) ?? { n: 0, p: { day: m.day, days: m.days, simulatedNow: new Date(m.simulatedNow), enrolled: 0, renewed: 0, failed: 0 } };
-    cur.n++;
-    cur.p.enrolled += m.enrolled;
-    cur.p.renewed += m.renewed;
-    cur.p.failed += m.failed;
-    if (cur.n === ranges.length) {
-      days.delete(m.day);
-      onProgress?.(cur.p);
-    } else days.set(m.day, cur);
-  };
-  const workers: Worker[] = [];
-  const results: Promise<{ outcome: RunOutcome; metrics: MetricsSnapshot; stormAt?: number; stormWall?: StormWall; incidents?: string[] }>[] = [];
+  const pool = new WorkerPool(workerEntry(), ranges.length, onProgress);
   try {
-    for (const range of ranges) {
-      const input: WorkerInput = { options: { ...rest, start: start.toISOString() }, root: lab.root, start: start.toISOString(), range, workers: plan.workers };
-      const worker = new Worker(entry, { workerData: input });
-      workers.push(worker);
-      let ready!: () => void;
-      let failed!: (e: Error) => void;
-      const isReady = new Promise<void>((res, rej) => {
-        ready = res;
-        failed = rej;
-      });
-      results.push(
-        new Promise((resolve, reject) => {
-          const fail = (e: Error) => {
-            failed(e);
-            reject(e);
-          };
-          worker.on("message", (m: WorkerMessage) => {
-            if (m.type === "ready") ready();
-            else if (m.type === "day") day(m);
-            else if (m.type === "storm-due") stormDue(m.due);
-            else if (m.type === "done") resolve(m);
-            else fail(new DpclabError(`fleet worker ${range.worker}: ${m.message}`, m.code ?? "worker-failed"));
-          });
-          worker.on("error", (e) => fail(new DpclabError(`fleet worker ${range.worker}: ${e.message}`, "worker-failed")));
-          worker.on("exit", (code) => fail(new DpclabError(`fleet worker ${range.worker} exited (${code}) before its result`, "worker-failed")));
-        }),
-      );
-      results.at(-1)!.catch(() => undefined); // observed below
-      await isReady;
-    }
-    const parts = await Promise.all(results);
-    const metrics = new FleetMetrics();
-    for (const p of parts) metrics.mergeSnapshot(p.metrics);
-    const stormAt = parts.find((p) => p.stormAt !== undefined)?.stormAt;
-    const walls = parts.flatMap((p) => (p.stormWall ? [p.stormWall] : []));
-    const stormWall = walls.length ? { first: Math.min(...walls.map((w) => w.first)), last: Math.max(...walls.map((w) => w.last)) } : undefined;
-    const incidents = [...new Set(parts.flatMap((p) => p.incidents ?? []))];
-    return {
-      outcome: mergeOutcomes(parts.map((p) => p.outcome)),
-      metrics,
-      ...(stormAt !== undefined ? { stormAt } : {}),
-      ...(stormWall ? { stormWall } : {}),
-      ...(incidents.length ? { incidents } : {}),
-    };
+    for (const range of ranges)
+      await pool.start({ options: { ...rest, start: start.toISOString() }, root: lab.root, start: start.toISOString(), range, workers: plan.workers });
+    return mergeShardRuns(await pool.results());
   } finally {
-    // Let them go together (see worker.ts), and end any that do not leave promptly.
+    await pool.release();
+  }
+}
+
+/** The shards' runs as one: metrics merged, outcome counts added, the storm's instant and its widest wall span. */
+function mergeShardRuns(parts: readonly WorkerDone[]): ShardRun {
+  const metrics = new FleetMetrics();
+  for (const p of parts) metrics.mergeSnapshot(p.metrics);
+  const stormAt = parts.find((p) => p.stormAt !== undefined)?.stormAt;
+  const walls = parts.flatMap((p) => (p.stormWall ? [p.stormWall] : []));
+  const stormWall = walls.length ? { first: Math.min(...walls.map((w) => w.first)), last: Math.max(...walls.map((w) => w.last)) } : undefined;
+  const incidents = [...new Set(parts.flatMap((p) => p.incidents ?? []))];
+  return {
+    outcome: mergeOutcomes(parts.map((p) => p.outcome)),
+    metrics,
+    ...(stormAt !== undefined ? { stormAt } : {}),
+    ...(stormWall ? { stormWall } : {}),
+    ...(incidents.length ? { incidents } : {}),
+  };
+}
+
+/**
+ * The running workers of one fleet: what they post is gathered here (their days' censuses summed once every worker
+ * reached that day, their storm due times until all are in), and each one's result is a promise.
+ */
+class WorkerPool {
+  readonly #workers: Worker[] = [];
+  readonly #results: Promise<WorkerDone>[] = [];
+  readonly #stormDues: (number | null)[] = [];
+  readonly #days = new Map<number, { n: number; p: FleetProgress }>();
+
+  constructor(
+    private readonly entry: URL,
+    private readonly size: number,
+    private readonly onProgress: ((p: FleetProgress) => void) | undefined,
+  ) {}
+
+  /** Starts a worker on its range; resolves once it built its stacks (or rejects if it failed first). */
+  async start(input: WorkerInput): Promise<void> {
+    const worker = new Worker(this.entry, { workerData: input });
+    this.#workers.push(worker);
+    const name = `fleet worker ${input.range.worker}`;
+    let ready!: () => void;
+    let failed!: (e: Error) => void;
+    const isReady = new Promise<void>((res, rej) => {
+      ready = res;
+      failed = rej;
+    });
+    const result = new Promise<WorkerDone>((resolve, reject) => {
+      const fail = (e: Error) => {
+        failed(e);
+        reject(e);
+      };
+      worker.on("message", (m: WorkerMessage) => {
+        if (m.type === "ready") ready();
+        else if (m.type === "day") this.#day(m);
+        else if (m.type === "storm-due") this.#stormDue(m.due);
+        else if (m.type === "done") resolve(m);
+        else fail(new DpclabError(`${name}: ${m.message}`, m.code ?? "worker-failed"));
+      });
+      worker.on("error", (e) => fail(new DpclabError(`${name}: ${e.message}`, "worker-failed")));
+      worker.on("exit", (code) => fail(new DpclabError(`${name} exited (${code}) before its result`, "worker-failed")));
+    });
+    result.catch(() => undefined); // observed in results()
+    this.#results.push(result);
+    await isReady;
+  }
+
+  results(): Promise<WorkerDone[]> {
+    return Promise.all(this.#results);
+  }
+
+  /** Lets them go together (see worker.ts), and ends any that do not leave promptly. */
+  async release(): Promise<void> {
     await Promise.all(
-      workers.map(
+      this.#workers.map(
         (w) =>
           new Promise<void>((resolve) => {
             if (w.threadId < 0) return resolve(); // already gone
@@ -182,5 +169,27 @@ export async function runWorkers(
           }),
       ),
     );
+  }
+
+  #day(m: Extract<WorkerMessage, { type: "day" }>): void {
+    const cur = this.#days.get(m.day) ?? { n: 0, p: { day: m.day, days: m.days, simulatedNow: new Date(m.simulatedNow), enrolled: 0, renewed: 0, failed: 0 } };
+    cur.n++;
+    cur.p.enrolled += m.enrolled;
+    cur.p.renewed += m.renewed;
+    cur.p.failed += m.failed;
+    if (cur.n === this.size) {
+      this.#days.delete(m.day);
+      this.onProgress?.(cur.p);
+    } else this.#days.set(m.day, cur);
+  }
+
+  /** Once every worker's devices settled (or its run ended first), all get the fleet-wide storm instant. */
+  #stormDue(due: number | null): void {
+    this.#stormDues.push(due);
+    if (this.#stormDues.length < this.size) return;
+    const dues = this.#stormDues.filter((d): d is number => d !== null);
+    if (dues.length === 0) return;
+    const at = stormInstant(dues);
+    for (const w of this.#workers) w.postMessage({ type: "storm-at", at } satisfies MainMessage);
   }
 }

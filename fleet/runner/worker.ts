@@ -6,8 +6,8 @@ import { LabDir } from "../../src/lab/index.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { planFleet } from "./fleet-options.js";
 import type { IssuerLink } from "./issuer-link.js";
-import type { MainMessage, WorkerInput, WorkerMessage } from "./parallel.js";
 import { runShard } from "./shard.js";
+import type { MainMessage, WorkerInput, WorkerMessage } from "./worker-protocol.js";
 
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 
