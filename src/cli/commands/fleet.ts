@@ -2,13 +2,16 @@ import { join } from "node:path";
 import { SERIES } from "../../../fleet/metrics/index.js";
 import type { RunResult } from "../../../fleet/report/index.js";
 import { runPassed, summaryText, writeReport } from "../../../fleet/report/index.js";
-import { type FleetOptions, type IssuerChoice, runFleet } from "../../../fleet/runner/index.js";
+import { type FleetOptions, type IssuerChoice, PRESETS, runFleet } from "../../../fleet/runner/index.js";
 import { DpclabError } from "../../errors.js";
 import { intFlag, parseFlags } from "../args.js";
 import { progressBar } from "../progress.js";
 
+// The presets are the workload registry's (fleet/workloads), so a new one shows here.
 const USAGE =
-  "dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed] [--lifetime 365d] [--duration 400d] [--seed S] [--arrival-rate R] [--preset renewal-storm] [--transport inprocess|http] [--url URL] [--workers K] [--faults SPEC] [--churn lost:R,unenrol:R] [--population SPEC] [--issuer-change 200d:ISSUER] [--threshold EXPR]... [--report DIR]";
+  "dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed] [--lifetime 365d] [--duration 400d] [--seed S] [--arrival-rate R] " +
+  `[--preset ${PRESETS.filter((p) => p !== "none").join("|")}] [--transport inprocess|http] [--url URL] [--workers K] [--faults SPEC] [--churn lost:R,unenrol:R] ` +
+  "[--population SPEC] [--issuer-change 200d:ISSUER] [--threshold EXPR]... [--report DIR]";
 
 /**
  * `dpclab fleet run`: a simulated fleet lives through its credentials' lifetime on a virtual clock (in-process, on
