@@ -12,6 +12,7 @@ import {
   parsePreset,
   stormDuration,
   usage,
+  type WorkloadOptions,
   type WorkloadPlan,
 } from "../workloads/index.js";
 
@@ -21,8 +22,11 @@ export { PRESETS } from "../workloads/index.js";
 export type IssuerChoice = IssuerName | "mixed";
 export type FleetTransport = "inprocess" | "http";
 
-/** What `runFleet` takes: the CLI flags, typed. Strings are accepted where the CLI passes text. */
-export interface FleetOptions {
+/**
+ * What `runFleet` takes: the CLI flags, typed. Strings are accepted where the CLI passes text. The workload shapes'
+ * flags (--preset, --churn, --issuer-change) are declared by their modules in fleet/workloads.
+ */
+export interface FleetOptions extends WorkloadOptions {
   devices: number;
   /** `ios:60,android:40` or parsed weights (default 60/40). */
   mix?: string | PlatformMix;
@@ -45,15 +49,11 @@ export interface FleetOptions {
    * the served lab. Without it the runner serves its own stacks on loopback.
    */
   url?: string;
-  /** "renewal-storm": the fleet enrols, then reaches its renewal threshold at one instant and renews (open model). */
-  preset?: string;
   /**
    * Server-side faults (rates per request) and user slips (rates per occasion), e.g.
    * "429:0.05,503:0.02,drop:0.01,slow:0.01,slow-ms:20,retry-after:1,pin:0.05,pkcs11:0.02,expired:0.05".
    */
   faults?: string;
-  /** Devices leaving the fleet, as shares of it: "lost:0.02,unenrol:0.03" (each at a day drawn per device). */
-  churn?: string;
   /**
    * What the devices are like, as shares drawn per device: "hardware:0.1,camera-blocked:0.02,old-os:0.01,off-network:0.02"
    * (hardware-backed keystore in a SoftHSM token → the -hardware credential; camera blocked by a device restriction;
@@ -61,8 +61,6 @@ export interface FleetOptions {
    * not approved for a derived credential). Default: none of them.
    */
   population?: string;
-  /** The tenants switch to this issuer at this simulated time: "200d:intercede" (intune.md §1.3). */
-  issuerChange?: string;
   thresholds?: readonly string[];
   /**
    * Lab directory: a new one, or a lab from an earlier run or `cards create`, whose deck is reused (cards are added

@@ -5,6 +5,11 @@ import { deviceRandom } from "../sim/index.js";
 import { usage } from "./spec.js";
 import type { FleetBasics, ShardView, Workload } from "./workload.js";
 
+export interface ChurnOptions {
+  /** Devices leaving the fleet, as shares of it: "lost:0.02,unenrol:0.03" (each at a day drawn per device). */
+  churn?: string;
+}
+
 /** Shares of the fleet that get lost or unenrolled during the run. */
 export interface ChurnRates {
   lost: number;

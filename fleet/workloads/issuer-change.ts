@@ -8,6 +8,11 @@ import { isRenewalStorm } from "./renewal-storm.js";
 import { flagDuration, usage } from "./spec.js";
 import type { FleetBasics, ShardView, Workload } from "./workload.js";
 
+export interface IssuerChangeOptions {
+  /** The tenants switch to this issuer at this simulated time: "200d:intercede" (intune.md §1.3). */
+  issuerChange?: string;
+}
+
 export interface IssuerChange {
   /** After the start, in simulated ms. */
   afterMs: number;

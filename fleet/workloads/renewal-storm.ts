@@ -9,6 +9,14 @@ import { renewalStorm, type Simulation } from "../sim/index.js";
 import type { FleetPreset } from "./preset.js";
 import type { FleetBasics, ShardView, StormWall, Workload, WorkloadHooks, WorkloadReport } from "./workload.js";
 
+export interface RenewalStormOptions {
+  /**
+   * "renewal-storm": the fleet enrols, then reaches its renewal threshold at one instant and renews (open model); its
+   * `arrivalRate` is then the storm's renewal starts per second (default: the whole fleet in ten minutes).
+   */
+  preset?: string;
+}
+
 export interface RenewalStormPlan {
   preset: FleetPreset;
   /** Renewal starts per second in a renewal storm (the `--arrival-rate` of that preset). */
