@@ -2,10 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { AdjustableClock } from "../../src/clock.js";
 import { LATEST_CLOCK, MAX_CLOCK_ADVANCE_MS, parseDuration } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import { type FetchHandler, router } from "../shared/handler.js";
-import type { IssuingAuthority } from "../shared/issuing-authority.js";
-import { readJsonObject } from "../shared/json-body.js";
-import { JsonResponse } from "../shared/json-response.js";
+import type { IssuingAuthority } from "../shared/index.js";
+import { type FetchHandler, JsonResponse, readJsonObject, router } from "../shared/index.js";
 import type { FaultInjector } from "./faults.js";
 
 export interface AdminContext {

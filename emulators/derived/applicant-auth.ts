@@ -4,7 +4,7 @@ import { DpclabError } from "../../src/errors.js";
 import { verifyPkiAuthResponse } from "../../src/piv/index.js";
 import { CaStatusCache, CertificateFacts, createHttpRevocationChecker } from "../../src/pki/index.js";
 import { type CardIssuer, type CardRecord, pivCaHandler } from "../piv-ca/index.js";
-import { inProcessFetch } from "../shared/handler.js";
+import { inProcessFetch } from "../shared/index.js";
 import { type Defects, NO_DEFECTS } from "./defects.js";
 import { ExpiringMap } from "./expiring-map.js";
 import type { ApplicantSession } from "./types.js";

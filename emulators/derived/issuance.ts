@@ -21,8 +21,8 @@ import {
   verifyCsr,
 } from "../../src/pki/index.js";
 import type { CardIssuer } from "../piv-ca/index.js";
+import type { IssuingAuthority } from "../shared/index.js";
 import { readDevice, readDeviceId } from "../shared/index.js";
-import type { IssuingAuthority } from "../shared/issuing-authority.js";
 import { type Defects, NO_DEFECTS, withCertificateDefects } from "./defects.js";
 import type {
   ApplicantSession,

@@ -5,8 +5,7 @@ import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { CORRUPT_LAB_STATUS, withFileLock, writeTextAtomically } from "../../src/lab/index.js";
 import { CertificateAuthority, type KeyAlgorithm } from "../../src/pki/index.js";
-import { IssuingAuthority } from "../shared/issuing-authority.js";
-import { publicationUrls } from "../shared/publication-routes.js";
+import { IssuingAuthority, publicationUrls } from "../shared/index.js";
 import type { IssuerName } from "./types.js";
 
 const YEAR_MS = 365 * 86_400_000;

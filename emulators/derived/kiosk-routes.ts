@@ -1,7 +1,6 @@
 import { DpclabError } from "../../src/errors.js";
-import type { Route } from "../shared/handler.js";
-import { readJsonObject } from "../shared/json-body.js";
-import { JsonResponse } from "../shared/json-response.js";
+import type { Route } from "../shared/index.js";
+import { JsonResponse, readJsonObject } from "../shared/index.js";
 import type { ApplicantAuthenticator } from "./applicant-auth.js";
 import type { ApplicantSession, IssuerName } from "./types.js";
 

@@ -1,5 +1,5 @@
 import { DpclabError } from "../../src/errors.js";
-import type { IssuingAuthority } from "../shared/issuing-authority.js";
+import type { IssuingAuthority } from "../shared/index.js";
 
 /**
  * Where an issuer tells devices to go (the Entrust portal and the MyID URL in QR codes, Purebred's enrolment URLs):

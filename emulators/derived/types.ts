@@ -1,5 +1,5 @@
 import type { CertificateFacts } from "../../src/pki/index.js";
-import type { PivIdentityAccount } from "../piv-ca/identity-account.js";
+import type { PivIdentityAccount } from "../piv-ca/index.js";
 import type { KeystoreKind, Platform } from "../shared/index.js";
 
 /**

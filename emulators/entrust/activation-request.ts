@@ -1,8 +1,7 @@
 import { DpclabError } from "../../src/errors.js";
 import { verifyCsr } from "../../src/pki/index.js";
 import type { DeviceDescriptor } from "../derived/index.js";
-import { readDevice, readJsonObject } from "../shared/index.js";
-import { type NetworkZone, networkZone } from "../shared/network-zone.js";
+import { type NetworkZone, networkZone, readDevice, readJsonObject } from "../shared/index.js";
 
 /**
  * The phone's activation request after "Password required" (intune.md §2.2 step 8, §2.6 step 5): the scanned QR

@@ -2,11 +2,18 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import { ExpiringMap } from "../derived/expiring-map.js";
-import { type ApplicantAuthenticator, type Defects, type DerivedIssuance, kioskRoutes, kioskSession, NO_DEFECTS, OneTimeSecrets } from "../derived/index.js";
-import { issuerPublicOrigin } from "../derived/public-url.js";
-import { type FetchHandler, problem, qrPng, qrSvg, type Route, readJsonObject, router } from "../shared/index.js";
-import { JsonResponse } from "../shared/json-response.js";
+import {
+  type ApplicantAuthenticator,
+  type Defects,
+  type DerivedIssuance,
+  ExpiringMap,
+  issuerPublicOrigin,
+  kioskRoutes,
+  kioskSession,
+  NO_DEFECTS,
+  OneTimeSecrets,
+} from "../derived/index.js";
+import { type FetchHandler, JsonResponse, problem, qrPng, qrSvg, type Route, readJsonObject, router } from "../shared/index.js";
 import { readActivationRequest } from "./activation-request.js";
 import type { Enrolment } from "./enrolment.js";
 import { encodeEntrustQr } from "./qr-payload.js";

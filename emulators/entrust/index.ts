@@ -1,5 +1,5 @@
 // Public surface of the Entrust (Datacard) IdentityGuard emulator (intune.md §2.2, §2.6).
-export { NETWORK_ZONE_HEADER, type NetworkZone } from "../shared/network-zone.js";
+export { NETWORK_ZONE_HEADER, type NetworkZone } from "../shared/index.js";
 export type { Enrolment, EnrolmentState } from "./enrolment.js";
 export {
   createEntrustEmulator,

@@ -2,10 +2,8 @@ import { verify as nodeVerify, randomBytes } from "node:crypto";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { CertificateFacts, verifyCsr } from "../../src/pki/index.js";
-import { type Defects, NO_DEFECTS } from "../derived/defects.js";
-import { ExpiringMap } from "../derived/expiring-map.js";
-import type { DerivedIssuance, IssueResult } from "../derived/issuance.js";
-import type { ApplicantSession, DerivedCredentialRecord, DeviceDescriptor } from "../derived/types.js";
+import type { ApplicantSession, DerivedCredentialRecord, DerivedIssuance, DeviceDescriptor, IssueResult } from "../derived/index.js";
+import { type Defects, ExpiringMap, NO_DEFECTS } from "../derived/index.js";
 
 /**
  * MyID automatic rekey (anchors.md §5: requested a configurable time before expiry, 28 days by default). The Identity

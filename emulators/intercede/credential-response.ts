@@ -1,5 +1,5 @@
 import type { X509Certificate } from "@peculiar/x509";
-import type { IssueResult } from "../derived/issuance.js";
+import type { IssueResult } from "../derived/index.js";
 import { b64 } from "../shared/index.js";
 
 /** What the Identity Agent receives when MyID delivers a credential, at activation and at rekey. */

@@ -1,18 +1,21 @@
 import type { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import type { ApplicantAuthenticator } from "../derived/applicant-auth.js";
-import { type Defects, NO_DEFECTS } from "../derived/defects.js";
-import type { DerivedIssuance } from "../derived/issuance.js";
-import { kioskRoutes, kioskSession } from "../derived/kiosk-routes.js";
-import { DEFAULT_SECRET_TTL_MS, OneTimeSecrets } from "../derived/one-time-secrets.js";
-import { issuerPublicOrigin } from "../derived/public-url.js";
-import { type FetchHandler, type Route, router } from "../shared/handler.js";
-import { base64Field, readDevice, requiredString } from "../shared/index.js";
-import { readJsonObject } from "../shared/json-body.js";
-import { JsonResponse } from "../shared/json-response.js";
-import { networkZone } from "../shared/network-zone.js";
-import { qrPng, qrSvg } from "../shared/qr-code.js";
+import type { ApplicantAuthenticator, DerivedIssuance } from "../derived/index.js";
+import { DEFAULT_SECRET_TTL_MS, type Defects, issuerPublicOrigin, kioskRoutes, kioskSession, NO_DEFECTS, OneTimeSecrets } from "../derived/index.js";
+import {
+  base64Field,
+  type FetchHandler,
+  JsonResponse,
+  networkZone,
+  qrPng,
+  qrSvg,
+  type Route,
+  readDevice,
+  readJsonObject,
+  requiredString,
+  router,
+} from "../shared/index.js";
 import { AutomaticRekey, DEFAULT_REKEY_BEFORE_MS } from "./automatic-rekey.js";
 import { deliveredCredential } from "./credential-response.js";
 import { MOBILE_CREDENTIAL_PROFILE, MobileCredentialRequests } from "./mobile-credential-requests.js";

@@ -2,10 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { verifyCsr } from "../../src/pki/index.js";
-import { ExpiringMap } from "../derived/expiring-map.js";
-import type { DerivedIssuance, IssueResult } from "../derived/issuance.js";
-import type { OneTimeSecrets } from "../derived/one-time-secrets.js";
-import type { ApplicantSession, DeviceDescriptor } from "../derived/types.js";
+import type { ApplicantSession, DerivedIssuance, DeviceDescriptor, IssueResult, OneTimeSecrets } from "../derived/index.js";
+import { ExpiringMap } from "../derived/index.js";
 import { encodeQrPayload } from "./qr-payload.js";
 
 /**

@@ -1,6 +1,6 @@
 /** The DISA Purebred emulator (intune.md §1.7, §1.8, §2.1, §2.5; anchors.md §5): agent-supervised derived PIV credential enrolment. */
 
-export { NETWORK_ZONE_HEADER, type NetworkZone } from "../shared/network-zone.js";
+export { NETWORK_ZONE_HEADER, type NetworkZone } from "../shared/index.js";
 export {
   createPurebredEmulator,
   DEFAULT_PUREBRED_OTP_TTL_MS,

@@ -1,5 +1,5 @@
 import { DpclabError } from "../../src/errors.js";
-import { NETWORK_ZONE_HEADER } from "../shared/network-zone.js";
+import { NETWORK_ZONE_HEADER } from "../shared/index.js";
 
 /**
  * Where a simulated request comes from. A device reaches Purebred only over the on-premises network: the 2019–2020

@@ -1,9 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import { ExpiringMap } from "../derived/expiring-map.js";
-import type { OneTimeSecrets } from "../derived/one-time-secrets.js";
-import type { ApplicantSession, Platform } from "../derived/types.js";
+import type { ApplicantSession, OneTimeSecrets, Platform } from "../derived/index.js";
+import { ExpiringMap } from "../derived/index.js";
 import { readDeviceId } from "../shared/index.js";
 
 /**
