@@ -56,18 +56,8 @@ export interface IssuedCredentialLookup {
   issuedCredential(serialNumber: string): IssuedCredentialFacts | undefined;
 }
 
-/** Something happened that the cardholder must hear of through an independent channel (DC-ISS-09). */
-export interface CardholderNotice {
-  cardIndex: number;
-  email: string;
-  subject: string;
-  body: string;
-  at: string;
-}
-
-export interface CardholderNotifier {
-  notify(notice: CardholderNotice): void;
-}
+/** The cardholder notices (DC-ISS-09) live with the outbox that keeps them. */
+export type { CardholderNotice, CardholderNotifier } from "../shared/index.js";
 
 /** One line of an enrolment or lifecycle transcript, for the conformance checker to judge later. */
 export interface TranscriptEvent {
