@@ -69,11 +69,11 @@ class ShardSimulation {
   readonly #dailyCheckIns: boolean;
 
   constructor(
-    private readonly a: ShardArgs,
+    private readonly args: ShardArgs,
     private readonly devices: ShardDevices,
     private readonly metrics: FleetMetrics,
   ) {
-    const { plan, start, clock } = a;
+    const { plan, start, clock } = args;
     this.#sim = new Simulation({
       clock,
       onError: (error, event) => {
@@ -96,7 +96,7 @@ class ShardSimulation {
   }
 
   async run(): Promise<ShardRun> {
-    const { plan, start, range } = this.a;
+    const { plan, start, range } = this.args;
     const sim = this.#sim;
     sim.schedule(start, { kind: "day", subject: 0 });
     // The fleet's arrival schedule (all devices), of which this shard takes its own.
@@ -124,8 +124,8 @@ class ShardSimulation {
     const { devices, metrics } = this;
     return {
       sim: this.#sim,
-      start: this.a.start,
-      range: this.a.range,
+      start: this.args.start,
+      range: this.args.range,
       metrics,
       agents: devices.agents,
       agentOf: (subject) => devices.agentOf(subject),
@@ -133,7 +133,7 @@ class ShardSimulation {
       changeIssuer: async (to) => {
         for (const link of devices.links) await link.changeIssuer(to);
       },
-      stormCoordinator: this.a.stormAt,
+      stormCoordinator: this.args.stormAt,
     };
   }
 
@@ -147,7 +147,7 @@ class ShardSimulation {
 
   async #enrol(subject: number, s: Simulation): Promise<void> {
     const agent = this.#agent(subject);
-    const k = subject - this.a.range.start;
+    const k = subject - this.args.range.start;
     this.#enrolAttempts[k]! += 1;
     const r = await agent.enrol();
     if (r.ok) {
@@ -175,7 +175,7 @@ class ShardSimulation {
     for (const ag of this.devices.agents) byState[ag.state]++;
     const bucket = simDay(s.now().getTime());
     for (const st of AGENT_STATES) this.#states.sample(bucket, st, byState[st]);
-    this.a.onDay?.({
+    this.args.onDay?.({
       day,
       days: this.#days,
       simulatedNow: s.now(),
@@ -183,6 +183,6 @@ class ShardSimulation {
       renewed: byState.renewed,
       failed: byState.failed + byState.expired,
     });
-    if (day < this.#days) s.schedule(this.a.start.getTime() + (day + 1) * DAY_MS, { kind: "day", subject: day + 1 });
+    if (day < this.#days) s.schedule(this.args.start.getTime() + (day + 1) * DAY_MS, { kind: "day", subject: day + 1 });
   }
 }
