@@ -44,3 +44,29 @@ export async function ratePerSecond(op: () => unknown, ms = 2_000): Promise<numb
   }
   return (n * 1000) / (now - start);
 }
+
+/**
+ * Rates of two operations measured in alternating batches (`batches` rounds of `batch` calls each, after a warm-up
+ * of as many), so a load change on these noisy machines falls on both sides of a ratio alike. `op` gets the call's
+ * index in the measured run (0 … batches × batch − 1) and, during warm-up, −1 − the warm-up index.
+ */
+export async function alternatingRates(
+  a: (i: number) => unknown,
+  b: (i: number) => unknown,
+  { batches = 12, batch = 250, warmUp = batches * batch }: { batches?: number; batch?: number; warmUp?: number } = {},
+): Promise<{ a: number; b: number }> {
+  for (let i = 0; i < warmUp; i++) await a(-1 - i);
+  for (let i = 0; i < warmUp; i++) await b(-1 - i);
+  let aMs = 0;
+  let bMs = 0;
+  for (let round = 0; round < batches; round++) {
+    let start = performance.now();
+    for (let i = round * batch; i < (round + 1) * batch; i++) await a(i);
+    aMs += performance.now() - start;
+    start = performance.now();
+    for (let i = round * batch; i < (round + 1) * batch; i++) await b(i);
+    bMs += performance.now() - start;
+  }
+  const n = batches * batch;
+  return { a: (n * 1000) / aMs, b: (n * 1000) / bMs };
+}
