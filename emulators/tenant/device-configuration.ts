@@ -1,6 +1,5 @@
-import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
-import type { Platform } from "../derived/types.js";
+import type { Platform } from "../derived/index.js";
 import { asObject, bad, base64, bool, type JsonObject, notWritable, oneOf, onlyKnown, str } from "./input.js";
 
 /**

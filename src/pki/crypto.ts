@@ -1,4 +1,3 @@
-import "reflect-metadata";
 import { webcrypto } from "node:crypto";
 import { cryptoProvider } from "@peculiar/x509";
 
