@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { GRAPH_ISSUER, type IssuerName, type Platform } from "../emulators/derived/index.js";
-import type { ProfileFamily } from "../emulators/tenant/device-configuration.js";
+import type { ProfileFamily } from "../emulators/tenant/index.js";
 import { type AgentEnvironment, DeviceAgent, type DeviceUser, type HeldCredential, type ProfileResult } from "../fleet/agent/index.js";
 import { type DeviceKey, SoftwareKeystore } from "../fleet/keystore/index.js";
 import { FleetMetrics } from "../fleet/metrics/index.js";

@@ -1,7 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { DpclabError } from "../../src/errors.js";
-import { type FetchHandler, withClaims } from "../shared/handler.js";
-import { problem } from "../shared/problem.js";
+import { type FetchHandler, problem, withClaims } from "../shared/index.js";
 
 /** Where `dpclab serve` takes the admin token from, when it needs one and the operator chose it. */
 export const ADMIN_TOKEN_ENV = "DPCLAB_ADMIN_TOKEN";

@@ -1,7 +1,6 @@
 import { DpclabError } from "../../src/errors.js";
 import { SeededRandom } from "../../src/random.js";
-import { DroppedConnection, type FetchHandler } from "../shared/handler.js";
-import { problem } from "../shared/problem.js";
+import { DroppedConnection, type FetchHandler, problem } from "../shared/index.js";
 
 /**
  * Fault knobs, as rates (Pebble style): each request to a wrapped emulator draws from a seeded source, so a fault

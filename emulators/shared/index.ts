@@ -2,7 +2,7 @@ export { CertificateRegistry, type CertificateRegistryState, certificateRegistry
 export { DroppedConnection, type FetchHandler, inProcessFetch, mount, type Route, router, withClaims } from "./handler.js";
 export { isLoopbackHost, type RunningServer, serve } from "./http-server.js";
 export { IssuingAuthority } from "./issuing-authority.js";
-export { readJsonObject } from "./json-body.js";
+export { jsonNestsDeeperThan, readJsonObject, tooDeepJson } from "./json-body.js";
 export { JsonResponse } from "./json-response.js";
 export { NETWORK_ZONE_HEADER, type NetworkZone, networkZone } from "./network-zone.js";
 export { type CardholderNotice, type CardholderNotifier, NoticeOutbox } from "./notice-outbox.js";

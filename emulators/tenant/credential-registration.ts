@@ -1,6 +1,6 @@
 import { DpclabError } from "../../src/errors.js";
 import { CertificateFacts } from "../../src/pki/index.js";
-import type { IssuedCredentialLookup } from "../derived/types.js";
+import type { IssuedCredentialLookup } from "../derived/index.js";
 import type { GraphIssuer } from "./derived-credential-settings.js";
 import { parseIssuer } from "./derived-credential-settings.js";
 import { asObject, bad, base64, instant, onlyKnown, str } from "./input.js";

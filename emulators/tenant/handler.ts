@@ -1,7 +1,5 @@
 import { DpclabError } from "../../src/errors.js";
-import { type FetchHandler, type Route, router } from "../shared/handler.js";
-import { jsonNestsDeeperThan, tooDeepJson } from "../shared/json-body.js";
-import { JsonResponse } from "../shared/json-response.js";
+import { type FetchHandler, JsonResponse, jsonNestsDeeperThan, type Route, router, tooDeepJson } from "../shared/index.js";
 import { toGraphAssignments } from "./assignment.js";
 import { toGraphProfile } from "./device-configuration.js";
 import type { GraphBody, Tenant } from "./tenant.js";

@@ -9,7 +9,15 @@ export {
   type NotificationType,
   SUPPORTED_ISSUERS,
 } from "./derived-credential-settings.js";
-export { type DeviceConfiguration, MAX_SILENT_CERTIFICATE_ACCESS, PROFILE_TYPES, type ProfileSettings, type ProfileType } from "./device-configuration.js";
+export {
+  type DeviceConfiguration,
+  familyOf,
+  MAX_SILENT_CERTIFICATE_ACCESS,
+  PROFILE_TYPES,
+  type ProfileFamily,
+  type ProfileSettings,
+  type ProfileType,
+} from "./device-configuration.js";
 export type { Group } from "./group.js";
 export { tenantHandler } from "./handler.js";
 export type { LintFinding, LintId } from "./lints.js";

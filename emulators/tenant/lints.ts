@@ -1,4 +1,4 @@
-import type { Platform } from "../derived/types.js";
+import type { Platform } from "../derived/index.js";
 import type { DerivedCredentialSettings } from "./derived-credential-settings.js";
 import { type DeviceConfiguration, familyOf, platformOf, usesDerivedCredential } from "./device-configuration.js";
 import type { Group } from "./group.js";

@@ -1,4 +1,4 @@
-import type { Platform } from "../derived/types.js";
+import type { Platform } from "../derived/index.js";
 import type { GraphIssuer } from "./derived-credential-settings.js";
 import { asObject, bad, bool, type JsonObject, notWritable, oneOf, onlyKnown, str } from "./input.js";
 

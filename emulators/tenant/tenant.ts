@@ -1,6 +1,6 @@
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
-import type { Applicant, DeviceApprover, IssuedCredentialLookup } from "../derived/types.js";
+import type { Applicant, DeviceApprover, IssuedCredentialLookup } from "../derived/index.js";
 import { parseAssignAction } from "./assignment.js";
 import { type CheckInResult, planCheckIn } from "./check-in.js";
 import { parseReportedCredential, verifyWithIssuer } from "./credential-registration.js";

@@ -1,5 +1,5 @@
-import { familyOf, type ProfileFamily } from "../../emulators/tenant/device-configuration.js";
 import type { CheckInPolicy } from "../../emulators/tenant/index.js";
+import { familyOf, type ProfileFamily } from "../../emulators/tenant/index.js";
 import { CertificateFacts, validatePath } from "../../src/pki/index.js";
 
 /** The credential a device holds, as profile apply needs it (DER). */

@@ -1,4 +1,4 @@
-import type { KeystoreKind } from "../../emulators/derived/types.js";
+import type { KeystoreKind } from "../../emulators/derived/index.js";
 import type { KeyAlgorithm } from "../../src/pki/index.js";
 
 /**

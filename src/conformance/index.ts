@@ -4,10 +4,13 @@
 export { ACTIVE_CHECKS, judgeIssuer } from "./active-checks.js";
 export type {
   ActiveEvidence,
+  ActiveMode,
   ActiveTarget,
+  CardholderNoticeSeen,
   CertificateStatus,
   IssuerRecord,
   LifecycleObservation,
+  LifecycleTrigger,
   ObservedCredential,
   Probe,
   ProbeId,

@@ -20,8 +20,8 @@ import type {
   ObservedCredential,
   Probe,
   ProbeId,
-} from "../active-evidence.js";
-import { certificateEvidence, readCertificate } from "../certificate-evidence.js";
+} from "../index.js";
+import { certificateEvidence, readCertificate } from "../index.js";
 import { RecordingKeystore, replayingKeystore, tamperingKeystore } from "./keystores.js";
 import { SECRET_PROBES, type SecretContext, type ShownSecret } from "./secret-probes.js";
 import type { IssuerTarget } from "./target.js";

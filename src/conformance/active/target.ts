@@ -9,7 +9,7 @@ import { JsonClient } from "../../../fleet/clients/index.js";
 import { VirtualClock } from "../../clock.js";
 import { DpclabError } from "../../errors.js";
 import { LabDir } from "../../lab/index.js";
-import type { ActiveMode, IssuerRecord, TranscriptLine } from "../active-evidence.js";
+import type { ActiveMode, IssuerRecord, TranscriptLine } from "../index.js";
 
 /**
  * Where the active suite's issuer runs, and the lab-side levers it pulls (revoking a PIV Card, terminating an identity
