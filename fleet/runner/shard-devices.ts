@@ -6,6 +6,7 @@ import { type LabDir, openLabCard } from "../../src/lab/index.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { Pkcs11Library } from "../../src/pkcs11/index.js";
 import { type AgentEnvironment, DeviceAgent, type SlipKind, UserSlips } from "../agent/index.js";
+import { issuerWorkflow } from "../issuers/index.js";
 import { HardwareKeystore } from "../keystore/index.js";
 import type { FleetMetrics } from "../metrics/index.js";
 import { type DeviceRange, deviceRandom } from "../sim/index.js";
@@ -94,8 +95,11 @@ export class ShardDevices {
     const trustedRoot = new Uint8Array(cardIssuer.root.certificate.rawData);
     const used = ISSUERS.filter((name) => this.#mine.some((d) => d.issuer === name));
     const agentCardIndex = purebredAgentCard(range.worker, this.#users.length);
+    // Devices that start with, or change to, an issuer whose enrolment needs a registration agent (Purebred) share
+    // one agent card; every environment carries it, since a device keeps its environment across an issuer change.
+    const needsAgent = (name: IssuerName) => issuerWorkflow(name).needsAgent;
     const purebredAgent =
-      used.includes("purebred") || plan.issuerChange?.to === "purebred"
+      used.some(needsAgent) || (plan.issuerChange !== undefined && needsAgent(plan.issuerChange.to))
         ? (() => {
             const agentCard = this.#open(agentCardIndex);
             return { card: agentCard.card, pin: agentCard.record.pin };
@@ -115,7 +119,7 @@ export class ShardDevices {
         clock,
         metrics,
         trustedRoot,
-        ...(name === "purebred" && purebredAgent ? { purebredAgent } : {}),
+        ...(purebredAgent ? { purebredAgent } : {}),
         assign: link.assign,
       });
     }

@@ -10,6 +10,7 @@ import { serve } from "../../../emulators/shared/index.js";
 import { createLabStack } from "../../../emulators/stack/index.js";
 import { JsonClient } from "../../../fleet/clients/index.js";
 import { enrolDevice } from "../../../fleet/enrol-device.js";
+import { issuerWorkflow } from "../../../fleet/issuers/index.js";
 import { SoftwareKeystore } from "../../../fleet/keystore/index.js";
 import { OffsetClock } from "../../clock.js";
 import { LabDir, openLabCard } from "../../lab/index.js";
@@ -116,7 +117,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
         );
       }
       console.log(`\nderived credential: ${name} on ${platform}, card ${holder.index} (${holder.tokenLabel})`);
-      const cards = [openLabCard(lab, holder.tokenLabel), ...(name === "purebred" ? [openLabCard(lab, agent.tokenLabel)] : [])];
+      const needsAgent = issuerWorkflow(name).needsAgent;
+      const cards = [openLabCard(lab, holder.tokenLabel), ...(needsAgent ? [openLabCard(lab, agent.tokenLabel)] : [])];
       try {
         const result = await enrolDevice({
           fetch,
@@ -128,7 +130,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
           pin: holder.pin,
           cardIndex: holder.index,
           email: holder.cardholder.email,
-          agent: name === "purebred" ? { card: cards[1] as NonNullable<(typeof cards)[1]>, pin: agent.pin } : undefined,
+          agent: needsAgent ? { card: cards[1] as NonNullable<(typeof cards)[1]>, pin: agent.pin } : undefined,
           onStep: (s) => console.log(`  ✓ ${s.step.padEnd(26)} ${s.detail}`),
         });
         previousDevice = result.deviceId;

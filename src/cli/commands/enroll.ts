@@ -7,6 +7,7 @@ import { inProcessFetch } from "../../../emulators/shared/index.js";
 import { createLabStack, ISSUERS } from "../../../emulators/stack/index.js";
 import { JsonClient } from "../../../fleet/clients/index.js";
 import { enrolDevice } from "../../../fleet/enrol-device.js";
+import { issuerWorkflow } from "../../../fleet/issuers/index.js";
 import { HardwareKeystore, type Keystore, SoftwareKeystore } from "../../../fleet/keystore/index.js";
 import { OffsetClock } from "../../clock.js";
 import { DpclabError } from "../../errors.js";
@@ -51,7 +52,8 @@ export async function enrollCommand(argv: string[]): Promise<number> {
   const cardIssuer = await CardIssuer.open(lab, new OffsetClock());
   const record = cardIssuer.card(intFlag(values.card, "--card"));
   const agentIndex = intFlag(values["agent-card"], "--agent-card", { fallback: 0 });
-  if (issuer === "purebred") {
+  const needsAgent = issuerWorkflow(issuer as IssuerName).needsAgent;
+  if (needsAgent) {
     cardIssuer.card(agentIndex);
     if (agentIndex === record.index)
       throw new DpclabError(`card ${agentIndex} is the Purebred registration agent; enrol another card or name another agent with --agent-card`, "usage");
@@ -89,7 +91,7 @@ export async function enrollCommand(argv: string[]): Promise<number> {
       pin: record.pin,
       cardIndex: record.index,
       email: record.cardholder.email,
-      agent: issuer === "purebred" ? { card: open(cardIssuer.card(agentIndex).tokenLabel), pin: cardIssuer.card(agentIndex).pin } : undefined,
+      agent: needsAgent ? { card: open(cardIssuer.card(agentIndex).tokenLabel), pin: cardIssuer.card(agentIndex).pin } : undefined,
       onStep: (s) => console.log(`  ✓ ${s.step.padEnd(24)} ${s.detail}`),
     });
     mkdirSync(out, { recursive: true, mode: 0o700 });

@@ -42,6 +42,19 @@ describe("fleet runner", () => {
     expect(r.simulated).toEqual({ start: "2026-01-01T00:00:00.000Z", end: "2027-02-05T00:00:00.000Z" });
   });
 
+  it("an issuer change to Purebred: every device re-enrols through the registration agent, on one thread or two", async () => {
+    // Purebred needs an agent; the devices started with Entrust, so their environment must carry the agent card too.
+    for (const workers of [1, 2]) {
+      const r = await runFleet({ devices: 6, issuer: "entrust", seed: "to-purebred", duration: "60d", issuerChange: "30d:purebred", workers });
+      const o = r.outcome;
+      console.log(`[to purebred, ${workers} worker(s)] ${JSON.stringify(o)}`);
+      expect(accounted(o)).toBe(6);
+      expect(o.failed).toEqual({});
+      expect(o.counts["re-enrolments"]).toBe(6);
+      expect(o.counts["issuer:purebred"]).toBe(6);
+    }
+  });
+
   it("faults (429 at 0.2 with Retry-After, 503, dropped connections) lose no device, and the same seed gives the same outcome", async () => {
     const options = { devices: 9, issuer: "mixed" as const, seed: "runner-faults", faults: "429:0.2,503:0.05,drop:0.02,retry-after:2" };
     const a = await runFleet(options);
