@@ -3,8 +3,7 @@ import { type EntrustEmulator, type EntrustEmulatorOptions, parseEntrustQr } fro
 import type { CardIssuer } from "../../emulators/piv-ca/index.js";
 import { type FetchHandler, type IssuingAuthority, inProcessFetch } from "../../emulators/shared/index.js";
 import type { EmulatorSettings } from "../../emulators/stack/index.js";
-import { JsonClient } from "../../fleet/clients/index.js";
-import { describeDevice, type SimulatedDevice } from "../../fleet/device.js";
+import { describeDevice, JsonClient, type SimulatedDevice } from "../../fleet/clients/index.js";
 import { createCsr } from "../../src/pki/index.js";
 import { IN_PROCESS_BASE, type ServedStackLab, servedStackLab } from "../helpers/stack-lab.js";
 

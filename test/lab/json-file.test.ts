@@ -4,15 +4,14 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { DpclabError } from "../../src/errors.js";
-import { fileVersion, readJson, updateJson, writeJson } from "../../src/lab/index.js";
-import { anything, integer, object, recordOf } from "../../src/lab/shape.js";
+import { anything, fileVersion, integer, object, readJson, recordOf, updateJson, writeJson } from "../../src/store/index.js";
 
 const counters = recordOf(integer(0));
 
 import { tempDir } from "../helpers/cli.js";
 
 // The compiled module (the global setup runs tsc), loaded by plain worker threads.
-const compiled = pathToFileURL(resolve("dist/src/lab/json-file.js")).href;
+const compiled = pathToFileURL(resolve("dist/src/store/json-file.js")).href;
 
 function incrementer(path: string, key: string, times: number): Promise<void> {
   const code = `

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SimulatedDevice } from "../../fleet/clients/index.js";
 import { kioskLogin } from "../../fleet/clients/index.js";
 import type { RegistrationTicket } from "../../fleet/clients/purebred-client.js";
-import type { SimulatedDevice } from "../../fleet/device.js";
 import { createCsrWithKey, generateKeyPair } from "../../src/pki/index.js";
 import { rawHttp } from "../derived/raw-http.js";
 import { AGENT, type Answer, call, expectProblem, makePurebredLab, type PurebredLab } from "./lab.js";
