@@ -4,7 +4,7 @@ import { type Figure, round } from "./results.js";
 
 /**
  * Cards personalised per second with the SoftHSM token directory on tmpfs and on disk, in the same run.
- * DESIGN.md measured SoftHSM provisioning ~10× faster on tmpfs; whole-card personalisation also includes
+ * docs/architecture.md measured SoftHSM provisioning ~10× faster on tmpfs; whole-card personalisation also includes
  * certificate issuance and the CHUID signature, which do not get faster on tmpfs.
  */
 export async function benchDeck(cards = 20): Promise<Figure[]> {

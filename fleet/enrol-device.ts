@@ -35,7 +35,7 @@ export interface EnrolDeviceOptions {
 }
 
 /**
- * One user's phone from MDM enrolment to a working derived credential, as intune.md §2 tells it: the device enrols
+ * One user's phone from MDM enrolment to a working derived credential, as docs/intune.md §2 tells it: the device enrols
  * in the tenant (Company Portal on iOS, the Intune app on Android), runs the issuer's workflow with the user's PIV
  * card at the kiosk, hands the credential to the tenant, and checks in for the policies that use it.
  */

@@ -48,7 +48,7 @@ const profile = (spec: Partial<ProfileSpec> & Pick<ProfileSpec, "kind" | "platfo
   new CreateProfile({ derivedCredential: false, issuerAccess: false, cameraBlocked: false, assign: true, ...spec });
 
 /**
- * A tenant as the docs tell an admin to set it up (intune.md §1.2, §1.6–§1.8): the issuer, a trusted root profile per
+ * A tenant as the docs tell an admin to set it up (docs/intune.md §1.2, §1.6–§1.8): the issuer, a trusted root profile per
  * platform, a corporate Wi-Fi that reaches the issuer without needing the credential, and the derived credential
  * app-authentication profiles, all assigned to the scenario group. No lint fires on it.
  */
@@ -78,8 +78,8 @@ function happened(w: World, what: string, atLeast = 1): void {
 function enrolment(issuer: IssuerName, platform: Platform): Scenario {
   return {
     name: `enrol-${issuer}-${platform}`,
-    title: `enrolment with ${issuer} on ${platform}: MDM enrolment, the ${issuer} workflow at the kiosk, registration, check-in (intune.md §2)`,
-    covers: ["DC-ISS-04", "DC-ISS-12", "CERT-01…CERT-14", "intune.md §2", platform === "android" ? "intune.md §1.6 (iOS-only objects)" : "DC-KEY-03"],
+    title: `enrolment with ${issuer} on ${platform}: MDM enrolment, the ${issuer} workflow at the kiosk, registration, check-in (docs/intune.md §2)`,
+    covers: ["DC-ISS-04", "DC-ISS-12", "CERT-01…CERT-14", "docs/intune.md §2", platform === "android" ? "docs/intune.md §1.6 (iOS-only objects)" : "DC-KEY-03"],
     setup: fc.constant([...baseline(issuer), new EnrolNewDevice(platform, 0, "tenant", false)]),
     commands: weighted([4, arb.enrol([platform], ["tenant"])], [1, arb.checkIn()], [1, arb.renew()], [1, arb.advance(["1d"])], [1, arb.mistypePin()]),
     maxCommands: 6,
@@ -93,7 +93,7 @@ export const CATALOGUE: readonly Scenario[] = [
   {
     name: "renewal-storm",
     title: "six devices enrolled at one instant reach the renewal threshold together: one notice each, renewal by re-issuance (Intercede: rekey)",
-    covers: ["intune.md §1.4", "DC-MNT-06", "DC-MNT-01"],
+    covers: ["docs/intune.md §1.4", "DC-MNT-06", "DC-MNT-01"],
     setup: anyIssuer.map((issuer) => [...baseline(issuer, "companyPortal,email"), ...enrolments(6), new AdvanceClock("to-renewal")]),
     commands: weighted(
       [3, arb.advance(["to-renewal", "to-rekey", "1d"])],
@@ -115,7 +115,7 @@ export const CATALOGUE: readonly Scenario[] = [
   {
     name: "issuer-change",
     title: "the admin deletes the issuer and adds one (maybe the same) again: old credentials invalid, profiles need an edit, users re-enrol",
-    covers: ["intune.md §1.3", "intune.md §5.1"],
+    covers: ["docs/intune.md §1.3", "docs/intune.md §5.1"],
     setup: fc
       .tuple(anyIssuer, anyIssuer)
       .map(([from, to]) => [
@@ -185,7 +185,7 @@ export const CATALOGUE: readonly Scenario[] = [
   {
     name: "camera-blocked",
     title: "a device restriction blocks the camera: Entrust and Intercede cannot scan their QR code, Purebred is unaffected; the lint says so",
-    covers: ["intune.md §1.7", "intune.md §4", "camera-blocked-qr-enrolment lint"],
+    covers: ["docs/intune.md §1.7", "docs/intune.md §4", "camera-blocked-qr-enrolment lint"],
     setup: fc
       .tuple(anyIssuer, anyPlatform)
       .map(([issuer, platform]) => [
@@ -210,7 +210,7 @@ export const CATALOGUE: readonly Scenario[] = [
   {
     name: "conditional-access-email",
     title: "email-only notifications with conditional access blocking email on non-compliant devices: renewal notices not delivered; the lint warns",
-    covers: ["intune.md §1.2", "intune.md §1.7", "intune.md §4", "DC-ISS-02"],
+    covers: ["docs/intune.md §1.2", "docs/intune.md §1.7", "docs/intune.md §4", "DC-ISS-02"],
     setup: anyIssuer.map((issuer) => [
       ...baseline(issuer, "email"),
       new SetConditionalAccess(true),
@@ -237,7 +237,7 @@ export const CATALOGUE: readonly Scenario[] = [
   {
     name: "deadlock-lint",
     title: "Purebred reached only through a Wi-Fi that needs the derived credential: the deadlock lint fires and enrolment fails until another path exists",
-    covers: ["intune.md §1.7", "intune.md §1.8", "issuer-access-deadlock lint", "purebred-no-network-access lint"],
+    covers: ["docs/intune.md §1.7", "docs/intune.md §1.8", "issuer-access-deadlock lint", "purebred-no-network-access lint"],
     setup: fc.constant([
       new CreateIssuer("purebred", "companyPortal", 20),
       ...PLATFORMS.flatMap((platform) => [

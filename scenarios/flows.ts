@@ -10,7 +10,7 @@ import { graphIssuer, type Outcome } from "./model.js";
 import { BASE_URL, type CapturedRequest, DM, type HeldCredential, type RealDevice, type Step, type World } from "./world.js";
 
 /**
- * What a simulated phone and its user do against the real stack (intune.md §2), as small steps the commands and the
+ * What a simulated phone and its user do against the real stack (docs/intune.md §2), as small steps the commands and the
  * races compose: MDM enrolment, check-in, the issuer's workflow with the PIV Card at the kiosk, registration of the
  * credential with the tenant, the Intercede Identity Agent's rekey. Each takes an optional `step` so that a race can
  * interleave it with another flow between HTTP requests.
@@ -63,7 +63,7 @@ export function checkIn(w: World, d: RealDevice, step?: Step): Promise<CheckInRe
   return w.api({ device: d.index, ...(step ? { step } : {}) }).post<CheckInResult>(`${DM}/managedDevices/${d.tenantId}/checkIn`, {});
 }
 
-/** The device's own view of its restrictions: a deployed device restriction that blocks the camera (intune.md §1.7). */
+/** The device's own view of its restrictions: a deployed device restriction that blocks the camera (docs/intune.md §1.7). */
 export function cameraAllowedBy(result: CheckInResult): boolean {
   return !result.policies.some((p) => p.settings.cameraBlocked === true);
 }
@@ -93,7 +93,7 @@ export interface Delivered {
   key?: HeldCredential["key"];
 }
 
-/** The issuer's workflow end to end (intune.md §2.1–§2.7) with the cardholder's PIV Card at the kiosk. */
+/** The issuer's workflow end to end (docs/intune.md §2.1–§2.7) with the cardholder's PIV Card at the kiosk. */
 export async function issuerWorkflow(w: World, input: WorkflowInput): Promise<Delivered> {
   const { device, issuer, cardIndex } = input;
   const fetch = w.fetch({ device: device.index, ...(input.step ? { step: input.step } : {}), capture: { match: SECRET_REQUESTS, into: input.captured } });
@@ -115,7 +115,7 @@ export async function issuerWorkflow(w: World, input: WorkflowInput): Promise<De
   return { issuer, credentialId: r.credentialId, certificates: r.certificates, chain: r.chain, ...(key ? { key } : {}) };
 }
 
-/** The issuer's own rekey, e.g. the Identity Agent's (anchors.md §5): "not-due", or the new credential. */
+/** The issuer's own rekey, e.g. the Identity Agent's (docs/anchors.md §5): "not-due", or the new credential. */
 export async function rekeyFlow(w: World, device: RealDevice, held: HeldCredential, captured: CapturedRequest[], step?: Step): Promise<Delivered | "not-due"> {
   const { rekey } = workflowOf(held.issuer);
   if (!held.key || !rekey) throw new Error(`device ${device.index} holds no credential its issuer rekeys (${held.issuer})`);
@@ -137,7 +137,7 @@ export async function rekeyFlow(w: World, device: RealDevice, held: HeldCredenti
   return { issuer: held.issuer, credentialId: r.credentialId, certificates: r.certificates, chain: r.chain, ...(key ? { key } : {}) };
 }
 
-/** The device hands its credential to the tenant (the Company Portal / Intune app import, intune.md §2). */
+/** The device hands its credential to the tenant (the Company Portal / Intune app import, docs/intune.md §2). */
 export async function register(w: World, device: RealDevice, held: HeldCredential, step?: Step): Promise<void> {
   await w.api({ device: device.index, ...(step ? { step } : {}) }).post(`${DM}/managedDevices/${device.tenantId}/derivedCredential`, {
     issuer: graphIssuer(held.issuer),
@@ -166,7 +166,7 @@ export function hold(model: number, d: Delivered): HeldCredential {
   };
 }
 
-/** A user's mistyped PIN at a kiosk: the card counts the try (intune.md §2: "enter the smart card PIN"). */
+/** A user's mistyped PIN at a kiosk: the card counts the try (docs/intune.md §2: "enter the smart card PIN"). */
 export async function mistypePin(w: World, issuer: IssuerName, cardIndex: number): Promise<void> {
   const pin = w.record(cardIndex).pin;
   await kioskLogin(w.api(), issuer, w.card(cardIndex), mistyped(pin));
@@ -182,7 +182,7 @@ const REPLAY_WINDOW_MS = 15 * 60_000;
 const REPLAYS_PER_WINDOW = 3;
 
 /**
- * Presents every captured one-time secret again (intune.md §1.7, §2: time-limited one-time passcodes; FIPS 201-3
+ * Presents every captured one-time secret again (docs/intune.md §1.7, §2: time-limited one-time passcodes; FIPS 201-3
  * §6.2.3.1 fresh challenge): each must be refused with a 4xx, and none may mint a credential.
  */
 export async function replaySecrets(w: World, device: RealDevice, captured: CapturedRequest[]): Promise<void> {

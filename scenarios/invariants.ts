@@ -8,8 +8,8 @@ import { card, caStatus, credential, expectedLints, isActive, issuedEarlierSecon
 import type { World } from "./world.js";
 
 /**
- * What must hold after every command of every scenario, each with the rule IDs it checks (reference/sp800-157.md,
- * reference/intune.md). An invariant returns its violations; one explained by a known emulator deviation is pending:
+ * What must hold after every command of every scenario, each with the rule IDs it checks (docs/sp800-157.md,
+ * docs/intune.md). An invariant returns its violations; one explained by a known emulator deviation is pending:
  * reported as a finding (with the deviation's explanation) instead of failing the run.
  */
 export interface Invariant {
@@ -180,7 +180,7 @@ export const INVARIANTS: readonly Invariant[] = [
   },
   {
     id: "INV-ISSUER-DELETED",
-    rules: ["intune.md §1.3"],
+    rules: ["docs/intune.md §1.3"],
     title: "after the issuer is deleted, no credential obtained under it is valid for the tenant, even if the same issuer is added again",
     when: "command",
     check(m, w) {
@@ -207,7 +207,7 @@ export const INVARIANTS: readonly Invariant[] = [
   },
   {
     id: "INV-TENANT-STATE",
-    rules: ["intune.md §1.3", "intune.md §1.4"],
+    rules: ["docs/intune.md §1.3", "docs/intune.md §1.4"],
     title: "the tenant's view of every device's credential (none, valid, renewal-due, expired, invalid-issuer-deleted) is the model's",
     when: "command",
     check(m, w) {
@@ -222,7 +222,7 @@ export const INVARIANTS: readonly Invariant[] = [
   },
   {
     id: "INV-RENEWAL-NOTICE",
-    rules: ["intune.md §1.4", "intune.md §1.2"],
+    rules: ["docs/intune.md §1.4", "docs/intune.md §1.2"],
     title: "a renewal notice goes out exactly once per credential and channel, at the first check-in past the threshold, never before it",
     when: "command",
     check(m, w) {
@@ -249,7 +249,7 @@ export const INVARIANTS: readonly Invariant[] = [
   },
   {
     id: "INV-IOS-ONLY",
-    rules: ["intune.md §1.6", "DC-KEY-03"],
+    rules: ["docs/intune.md §1.6", "DC-KEY-03"],
     title: "iOS-only objects (S/MIME signing and encryption certificates, .mobileconfig profiles, iOS policies) never reach an Android device",
     when: "command",
     check(m, w) {
@@ -270,7 +270,7 @@ export const INVARIANTS: readonly Invariant[] = [
   },
   {
     id: "INV-ONE-TIME",
-    rules: ["intune.md §1.7", "intune.md §2", "DC-ISS-04"],
+    rules: ["docs/intune.md §1.7", "docs/intune.md §2", "DC-ISS-04"],
     title: "every one-time secret (OTP, QR session, password, PKI-AUTH challenge, rekey challenge) works once: presented again it is refused and mints nothing",
     when: "command",
     check(_m, w) {
@@ -281,7 +281,7 @@ export const INVARIANTS: readonly Invariant[] = [
   },
   {
     id: "INV-LINTS",
-    rules: ["intune.md §1.7", "intune.md §4"],
+    rules: ["docs/intune.md §1.7", "docs/intune.md §4"],
     title:
       "the tenant's planning lints (camera, deadlock, email under conditional access, notifications off, trusted root, Purebred network) are exactly the model's",
     when: "command",
@@ -308,7 +308,7 @@ export const INVARIANTS: readonly Invariant[] = [
   },
   {
     id: "INV-NO-5XX",
-    rules: ["DESIGN.md conventions"],
+    rules: ["docs/architecture.md conventions"],
     title: "no request of the run, refusals and replays included, was answered with a 5xx",
     when: "command",
     check(_m, w) {

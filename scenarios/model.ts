@@ -8,8 +8,8 @@ import type { DeviationId } from "./deviations.js";
  * real stack. Times are milliseconds since the run's start on the virtual clock.
  *
  * Rules the model encodes, with where they come from:
- * - one issuer per tenant, delete = every credential obtained under it invalid, profiles need an edit (intune.md §1.2, §1.3);
- * - renewal due at (100 − threshold) % of the lifetime, notified once per credential (intune.md §1.4);
+ * - one issuer per tenant, delete = every credential obtained under it invalid, profiles need an edit (docs/intune.md §1.2, §1.3);
+ * - renewal due at (100 − threshold) % of the lifetime, notified once per credential (docs/intune.md §1.4);
  * - card checks at PKI-AUTH: blocked card, revoked PIV Auth certificate, terminated account (DC-ISS-04, DC-LNK-02);
  * - seven-day recheck of the card used to obtain a credential (DC-ISS-06); card loss after the window leaves it (DC-LNK-04);
  * - account termination revokes every credential of the card at the issuer's next monitoring pass (DC-TRM-02);
@@ -24,7 +24,7 @@ export const VALIDITY_DAYS = 60;
 export const VALIDITY_MS = VALIDITY_DAYS * DAY_MS;
 /** DC-ISS-06. */
 export const RECHECK_AFTER_MS = 7 * DAY_MS;
-/** Intercede MyID requests the rekey this long before expiry (emulators/intercede default, anchors.md §5). */
+/** Intercede MyID requests the rekey this long before expiry (emulators/intercede default, docs/anchors.md §5). */
 export const INTERCEDE_REKEY_BEFORE_MS = 28 * DAY_MS;
 /** DC-ISS-11: the issuers' cap of active credentials per PIV Card (emulators/derived default). */
 export const MAX_ACTIVE_PER_CARD = 5;
@@ -72,7 +72,7 @@ export interface CredentialModel {
   notAfter: number;
   /** The tenant's settings generation when it was issued (undefined: no issuer was configured). */
   issuedUnder: number | undefined;
-  /** How many issuer deletions had happened when it was issued: a later one makes it an old credential (intune.md §1.3). */
+  /** How many issuer deletions had happened when it was issued: a later one makes it an old credential (docs/intune.md §1.3). */
   deletionsBefore: number;
   /** It was a device's registered credential when the tenant's issuer was deleted: never accepted again (§1.3). */
   retiredByDeletion?: true;
@@ -113,7 +113,7 @@ export interface ProfileModel {
   assigned: boolean;
 }
 
-/** A renewal notification the tenant should have produced (intune.md §1.4). */
+/** A renewal notification the tenant should have produced (docs/intune.md §1.4). */
 export interface RenewalNoticeModel {
   device: number;
   credential: number;
@@ -223,7 +223,7 @@ export function predictPkiAuth(m: Model, cardIndex: number): Outcome {
   return OK;
 }
 
-/** Can the device reach the on-premises network (intune.md §1.8)? Through an access profile that does not need the credential it is after. */
+/** Can the device reach the on-premises network (docs/intune.md §1.8)? Through an access profile that does not need the credential it is after. */
 export function onPremises(m: Model, d: DeviceModel): boolean {
   const state = tenantState(m, d);
   const holdsValid = state === "valid" || state === "renewal-due";
@@ -242,7 +242,7 @@ export function cameraBlocked(m: Model, platform: Platform): boolean {
 }
 
 /**
- * The issuer workflow for a device (intune.md §2), in the order each issuer checks things: Entrust checks the camera
+ * The issuer workflow for a device (docs/intune.md §2), in the order each issuer checks things: Entrust checks the camera
  * before anyone goes to the kiosk; Intercede after its QR code is shown; Purebred needs the on-premises network; the
  * issuance core then checks the device approval (DC-ISS-02), the account (DC-LNK-02) and the cap (DC-ISS-11).
  */
@@ -265,7 +265,7 @@ export function issuedEarlierSecond(a: number, b: number): boolean {
 }
 
 /**
- * Whether the tenant must refuse this credential because of an issuer deletion (intune.md §1.3): it was registered
+ * Whether the tenant must refuse this credential because of an issuer deletion (docs/intune.md §1.3): it was registered
  * when the issuer was deleted, or issued in a second before the last deletion. One issued within the deletion's own
  * second and never registered cannot be told apart from a newer one (X.509 times have one-second precision).
  */
@@ -274,18 +274,18 @@ export function predatesIssuer(m: Model, c: CredentialModel): boolean {
   return c.retiredByDeletion === true || (lastDeletion !== undefined && issuedEarlierSecond(c.issuedAt, lastDeletion));
 }
 
-/** The tenant's answer to POST …/derivedCredential (intune.md §1.2). */
+/** The tenant's answer to POST …/derivedCredential (docs/intune.md §1.2). */
 export function predictRegistration(m: Model, issuer: IssuerName, issuedAt: number): Outcome {
   if (!m.issuer) return refused("no-derived-credential-issuer");
   if (m.issuer.name !== issuer) return refused("issuer-mismatch");
-  // the tenant refuses a credential issued in a second before the last issuer deletion (intune.md §1.3; X.509 times
+  // the tenant refuses a credential issued in a second before the last issuer deletion (docs/intune.md §1.3; X.509 times
   // have one-second precision); re-registering one registered before a deletion is refused too (ReRegisterOldCredential)
   const lastDeletion = m.deletions.at(-1);
   if (lastDeletion !== undefined && issuedEarlierSecond(issuedAt, lastDeletion)) return refused("credential-predates-issuer");
   return OK;
 }
 
-/** MyID automatic rekey (anchors.md §5; DC-MNT-01/03/06): the poll and, when due, the rekey itself. */
+/** MyID automatic rekey (docs/anchors.md §5; DC-MNT-01/03/06): the poll and, when due, the rekey itself. */
 export function predictRekey(m: Model, d: DeviceModel, held: CredentialModel): Outcome | { ok: false; code: "not-due" } {
   if (held.revokedAt !== undefined) return refused("credential-revoked");
   if (m.now >= held.notAfter) return refused("credential-expired");
@@ -299,7 +299,7 @@ export function renewalDueAt(c: CredentialModel, threshold: number): number {
   return c.notAfter - Math.round(((c.notAfter - c.issuedAt) * threshold) / 100);
 }
 
-/** emulators/tenant credential-state, from the model (intune.md §1.3, §1.4). */
+/** emulators/tenant credential-state, from the model (docs/intune.md §1.3, §1.4). */
 export function tenantState(m: Model, d: DeviceModel): TenantCredentialState {
   if (!d.registered) return "none";
   const c = credential(m, d.registered.credential);
@@ -345,7 +345,7 @@ export function tick(m: Model): void {
   for (const c of m.credentials) if (card(m, c.cardIndex).terminatedAt !== undefined) revoke(c, m.now, "terminated");
 }
 
-/** The tenant's check-in (emulators/tenant check-in): only the renewal notice is modelled (intune.md §1.4). */
+/** The tenant's check-in (emulators/tenant check-in): only the renewal notice is modelled (docs/intune.md §1.4). */
 export function checkIn(m: Model, d: DeviceModel): TenantCredentialState {
   const state = tenantState(m, d);
   if (state === "renewal-due" && m.issuer && d.registered) {
@@ -362,7 +362,7 @@ export function checkIn(m: Model, d: DeviceModel): TenantCredentialState {
   return state;
 }
 
-// ── lints (intune.md §1.7, §4) ──────────────────────────────────────────────────────────────────────────────
+// ── lints (docs/intune.md §1.7, §4) ──────────────────────────────────────────────────────────────────────────────
 
 export function expectedLints(m: Model): string[] {
   const out = new Set<string>();

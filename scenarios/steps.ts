@@ -21,7 +21,7 @@ import type { CapturedRequest, Step, World } from "./world.js";
  * issuer workflow (its effect on the PIN counter, the credential it mints), the registration with the tenant.
  */
 
-/** A check-in: the tenant's state of the device's credential must be the model's (INV-TENANT-STATE, intune.md §1.4). */
+/** A check-in: the tenant's state of the device's credential must be the model's (INV-TENANT-STATE, docs/intune.md §1.4). */
 export async function deviceChecksIn(m: Model, w: World, d: DeviceModel, step?: Step): Promise<boolean> {
   const real = w.device(d.index);
   const result = await checkIn(w, real, step);

@@ -1,5 +1,5 @@
 /**
- * Time is never read from Date.now() directly (DESIGN.md): every component takes a Clock,
+ * Time is never read from Date.now() directly (docs/architecture.md): every component takes a Clock,
  * so a fleet's year runs in seconds and tests can stand anywhere on the timeline.
  */
 export interface Clock {

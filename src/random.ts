@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 
 /**
  * A seeded pseudo-random source (xoshiro128**). One seed fixes a run's cardholders, PINs, FASC-Ns,
- * devices and fault schedule (DESIGN.md "Determinism"). Keys are *not* drawn from here: they come from
+ * devices and fault schedule (docs/architecture.md "Determinism"). Keys are *not* drawn from here: they come from
  * the token's or WebCrypto's own RNG.
  */
 export class SeededRandom {

@@ -8,7 +8,7 @@ import type { IssuerName } from "./types.js";
  * conformance suite (`dpclab conform --issuer X --defect NAME`) can be shown to fail when it should (issue 5 §4).
  * A defect is never on unless asked for: every option defaults to no defects, and `dpclab serve` exposes none.
  *
- * `rules` are the catalogue rows (reference/sp800-157.md) the non-conformance breaks: what the suite must report as
+ * `rules` are the catalogue rows (docs/sp800-157.md) the non-conformance breaks: what the suite must report as
  * failing when the knob is on, and nothing else.
  */
 export const DEFECTS = {

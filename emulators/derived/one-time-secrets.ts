@@ -4,7 +4,7 @@ import { DpclabError } from "../../src/errors.js";
 import { ExpiringMap } from "./expiring-map.js";
 
 /**
- * One-time secrets of the issuers' enrolment workflows (intune.md §2): Purebred's time-limited one-time passcodes,
+ * One-time secrets of the issuers' enrolment workflows (docs/intune.md §2): Purebred's time-limited one-time passcodes,
  * Entrust's QR session + numeric password, Intercede's QR session. Each is redeemable once, before it expires;
  * wrong guesses are rate-limited per attempt key (a client, a session, a device) across all secrets, so guessing one
  * secret after another does not get around the limit.
@@ -60,7 +60,7 @@ export interface IssuedSecret {
   expiresAt: Date;
 }
 
-/** Default lifetimes (the docs give none apart from "time-limited", intune.md §2). */
+/** Default lifetimes (the docs give none apart from "time-limited", docs/intune.md §2). */
 export const DEFAULT_SECRET_TTL_MS: Record<SecretKind, number> = {
   otp: 30 * 60_000,
   "qr-session": 10 * 60_000,

@@ -4,12 +4,12 @@ import type { KeystoreKind, Platform } from "../shared/index.js";
 
 /**
  * Shared vocabulary of the derived-credential issuers (DISA Purebred, Entrust, Intercede) and of the tenant that
- * consumes their credentials. Rule IDs are those of ../shared/reference/sp800-157.md; issuer names are the
- * Graph enum values of intune.md §3.1 where they exist.
+ * consumes their credentials. Rule IDs are those of docs/sp800-157.md; issuer names are the
+ * Graph enum values of docs/intune.md §3.1 where they exist.
  */
 export type IssuerName = "purebred" | "entrust" | "intercede";
 
-/** The Graph `deviceManagementDerivedCredentialIssuer` value of each issuer (intune.md §3.1). */
+/** The Graph `deviceManagementDerivedCredentialIssuer` value of each issuer (docs/intune.md §3.1). */
 export const GRAPH_ISSUER: Record<IssuerName, "purebred" | "entrustDatacard" | "intercede"> = {
   purebred: "purebred",
   entrust: "entrustDatacard",

@@ -4,7 +4,7 @@ import type { DeviceDescriptor } from "../derived/index.js";
 import { type NetworkZone, networkZone, readDevice, readJsonObject } from "../shared/index.js";
 
 /**
- * The phone's activation request after "Password required" (intune.md §2.2 step 8, §2.6 step 5): the scanned QR
+ * The phone's activation request after "Password required" (docs/intune.md §2.2 step 8, §2.6 step 5): the scanned QR
  * session, the typed password, the device, and CSR(s) made in the device's keystore (DC-ISS-12). iOS may add the
  * S/MIME signing CSR; the key-management certificate is made and escrowed by the issuance core (DC-KEY-03).
  * Everything is validated here, before any enrolment state or attempt counter changes; a bad body never counts as
@@ -41,7 +41,7 @@ export async function readActivationRequest(req: Request): Promise<ActivationReq
     if (typeof s !== "object" || s === null || Array.isArray(s) || Object.keys(s).some((k) => k !== "signingCsr")) {
       throw new DpclabError("smime must be { signingCsr }", "bad-smime", 400);
     }
-    // intune.md §2.6: the Android flow installs the PIV Authentication credential only.
+    // docs/intune.md §2.6: the Android flow installs the PIV Authentication credential only.
     if (device.platform !== "ios") throw new DpclabError("S/MIME certificates are issued to iOS devices only", "smime-ios-only", 400);
     smime = { signingCsr: readCsr(s.signingCsr, "smime.signingCsr") };
   }

@@ -1,7 +1,7 @@
 import type { ApplicantSession } from "../derived/index.js";
 
 /**
- * One IdentityGuard self-service enrolment for a derived mobile smart credential (intune.md §2.2 steps 6–8, §2.6).
+ * One IdentityGuard self-service enrolment for a derived mobile smart credential (docs/intune.md §2.2 steps 6–8, §2.6).
  *
  *   kiosk: PKI-AUTH sign-in (DC-ISS-04) → POST enrolments (action, app installed, identity name, credential type)
  *        → "awaiting-device": QR code + numeric password shown, both single-use and expiring together

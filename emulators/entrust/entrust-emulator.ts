@@ -20,7 +20,7 @@ import { encodeEntrustQr } from "./qr-payload.js";
 
 /**
  * The Entrust (Datacard) issuer: IdentityGuard self-service portal at a kiosk + Mobile Smart Credential activation on
- * the phone (intune.md §2.2 steps 6–8, §2.6 steps 3–6), over the shared issuance core. See enrolment.ts for the
+ * the phone (docs/intune.md §2.2 steps 6–8, §2.6 steps 3–6), over the shared issuance core. See enrolment.ts for the
  * state machine.
  *
  *   POST /issuers/entrust/kiosk/challenge, /kiosk/login              PKI-AUTH sign-in with card + PIN (DC-ISS-04)
@@ -59,7 +59,7 @@ export interface EntrustEmulator {
   sizes(): { enrolments: number; qrSessions: number; maxEnrolments: number; secrets: ReturnType<OneTimeSecrets["sizes"]> };
 }
 
-/** The kiosk's choices (intune.md §2.2 step 6). */
+/** The kiosk's choices (docs/intune.md §2.2 step 6). */
 export const ENROL_ACTION = "enroll-derived-mobile-smart-credential";
 export const ENTRUST_CREDENTIAL_TYPE = "Entrust IdentityGuard Mobile Smart Credential";
 export const DEFAULT_QR_TTL_MS = 10 * 60_000;

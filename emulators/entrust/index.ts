@@ -1,4 +1,4 @@
-// Public surface of the Entrust (Datacard) IdentityGuard emulator (intune.md §2.2, §2.6).
+// Public surface of the Entrust (Datacard) IdentityGuard emulator (docs/intune.md §2.2, §2.6).
 export { NETWORK_ZONE_HEADER, type NetworkZone } from "../shared/index.js";
 export type { Enrolment, EnrolmentState } from "./enrolment.js";
 export {

@@ -1,7 +1,7 @@
 import { DpclabError } from "../../src/errors.js";
 
 /**
- * What the IdentityGuard portal's QR code encodes (intune.md §2.2 step 6, §2.6 step 3): where the phone activates
+ * What the IdentityGuard portal's QR code encodes (docs/intune.md §2.2 step 6, §2.6 step 3): where the phone activates
  * (the portal URL), the enrolment it belongs to, and the single-use "qr-session" secret. The numeric password is
  * printed under the QR code, never inside it, so a photographed QR alone is not enough. The docs give no format;
  * this one is ours: a small JSON object.

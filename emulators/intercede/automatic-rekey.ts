@@ -6,7 +6,7 @@ import type { ApplicantSession, DerivedCredentialRecord, DerivedIssuance, Device
 import { type Defects, ExpiringMap, NO_DEFECTS } from "../derived/index.js";
 
 /**
- * MyID automatic rekey (anchors.md §5: requested a configurable time before expiry, 28 days by default). The Identity
+ * MyID automatic rekey (docs/anchors.md §5: requested a configurable time before expiry, 28 days by default). The Identity
  * Agent polls; once now ≥ notAfter − rekeyBefore the poll hands out a single-use challenge. The agent signs it with
  * the *current* derived key — the existing credential authenticates the rekey, no new PKI-AUTH (DC-MNT-01, DC-MNT-04:
  * the module holding the current key) — and sends a CSR for a *new* key (DC-MNT-06). The subscriber must still be

@@ -12,7 +12,7 @@ export interface DeliveredCredential {
   encryptionKeyPkcs8?: string;
   /** DER, base64: the issuer CA certificate, then the root when the emulator knows it. */
   chain: string[];
-  /** When the agent should start polling for a rekey (notAfter − rekeyBefore, anchors.md §5). */
+  /** When the agent should start polling for a rekey (notAfter − rekeyBefore, docs/anchors.md §5). */
   rekeyDueAt: string;
   /** Set on a rekey: the credential this one superseded. */
   supersedes?: string;

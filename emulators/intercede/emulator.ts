@@ -21,7 +21,7 @@ import { deliveredCredential } from "./credential-response.js";
 import { MOBILE_CREDENTIAL_PROFILE, MobileCredentialRequests } from "./mobile-credential-requests.js";
 
 /**
- * The Intercede MyID emulator (intune.md §2.3, §2.7; anchors.md §5): MyID at the computer or self-service kiosk
+ * The Intercede MyID emulator (docs/intune.md §2.3, §2.7; docs/anchors.md §5): MyID at the computer or self-service kiosk
  * (PKI-AUTH sign-in, "request your ID", profile "activate with a mobile credential" → a QR code, no password) and the
  * mobile Identity Agent's side (scan → certificates; automatic rekey before expiry).
  */
@@ -31,9 +31,9 @@ export interface IntercedeEmulatorOptions {
   /** The kiosk half of PKI-AUTH (DC-ISS-04). */
   authenticator: ApplicantAuthenticator;
   clock: Clock;
-  /** Lifetime of a QR code (single use); default 10 minutes — the docs give none (intune.md §2). */
+  /** Lifetime of a QR code (single use); default 10 minutes — the docs give none (docs/intune.md §2). */
   qrTtlMs?: number;
-  /** How long before notAfter MyID requests a rekey; default 28 days (anchors.md §5). */
+  /** How long before notAfter MyID requests a rekey; default 28 days (docs/anchors.md §5). */
   rekeyBeforeMs?: number;
   /** The lab's TEST root, appended to the chain handed to the device (else the chain is the issuer CA only). */
   trustAnchor?: X509Certificate;

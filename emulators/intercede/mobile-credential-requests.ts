@@ -7,7 +7,7 @@ import { ExpiringMap } from "../derived/index.js";
 import { encodeQrPayload } from "./qr-payload.js";
 
 /**
- * MyID "request your ID" with the profile "activate with a mobile credential" (intune.md §2.3 step 6, §2.7): the
+ * MyID "request your ID" with the profile "activate with a mobile credential" (docs/intune.md §2.3 step 6, §2.7): the
  * cardholder, signed in at the computer or kiosk with PKI-AUTH (DC-ISS-04), gets a QR code and nothing else — no
  * password. The Identity Agent on the phone scans it and sends the QR secret, its DeviceDescriptor and CSR(s); the
  * credential is issued to the applicant of the kiosk session (DC-ISS-12: keys made on the device).
@@ -104,13 +104,13 @@ export class MobileCredentialRequests {
     return request.payload;
   }
 
-  /** The Identity Agent's scan (intune.md §2.3 step 8): no password step. */
+  /** The Identity Agent's scan (docs/intune.md §2.3 step 8): no password step. */
   async activate(input: ActivationInput): Promise<{ result: IssueResult; session: ApplicantSession }> {
     // Checks that need no secret come first, so a malformed scan does not spend the QR code.
     verifyCsr(input.csr);
     if (input.smimeSigningCsr) {
       if (input.device.platform !== "ios") {
-        throw new DpclabError("S/MIME certificates are issued to iOS devices only (intune.md §1.6)", "smime-ios-only", 400);
+        throw new DpclabError("S/MIME certificates are issued to iOS devices only (docs/intune.md §1.6)", "smime-ios-only", 400);
       }
       verifyCsr(input.smimeSigningCsr);
     }

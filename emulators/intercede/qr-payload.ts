@@ -1,7 +1,7 @@
 import { DpclabError } from "../../src/errors.js";
 
 /**
- * What the MyID QR code encodes (intune.md §2.3 step 6, §2.7): the MyID URL the Identity Agent talks to and the
+ * What the MyID QR code encodes (docs/intune.md §2.3 step 6, §2.7): the MyID URL the Identity Agent talks to and the
  * single-use "qr-session" secret. There is no password: the QR code alone activates (§2.3 step 8).
  */
 export interface IntercedeQrPayload {

@@ -7,7 +7,7 @@ import { type Cardholder, cardholderShape } from "./identity-account.js";
 /** One virtual PIV card of the deck, as the card issuer recorded it at personalisation. TEST secrets included on purpose. */
 export interface CardRecord {
   index: number;
-  /** The SoftHSM token label = the cardholder's CN (OpenSC labels a PIV token with the CN, sp800-157.md §4). */
+  /** The SoftHSM token label = the cardholder's CN (OpenSC labels a PIV token with the CN, docs/sp800-157.md §4). */
   tokenLabel: string;
   tokenSerial: string;
   cardholder: Cardholder;

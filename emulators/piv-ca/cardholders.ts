@@ -47,7 +47,7 @@ export const TEST_AGENCY = "DPCLAB TEST Agency";
 
 /**
  * A test cardholder drawn from the seed. The CN follows the DoD "LAST.FIRST.ID" shape, carries TEST, and fits the
- * 32-character PKCS#11 token label (OpenSC labels the token with the CN, sp800-157.md §4).
+ * 32-character PKCS#11 token label (OpenSC labels the token with the CN, docs/sp800-157.md §4).
  */
 export function drawCardholder(random: SeededRandom, index: number): Cardholder {
   const givenName = random.pick(GIVEN);

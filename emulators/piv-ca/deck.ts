@@ -25,7 +25,7 @@ export interface CreateCardsOptions {
  * Personalises `count` new virtual PIV cards and adds them to the lab's deck.
  *
  * SoftHSM provisioning is ~10x faster on tmpfs (token init ~5 ms and P-256 key pair ~3 ms vs ~10/34 ms on disk,
- * DESIGN.md), so the tokens are built in /dev/shm and then copied into the lab dir, where the deck persists.
+ * docs/architecture.md), so the tokens are built in /dev/shm and then copied into the lab dir, where the deck persists.
  */
 export async function createCards(lab: LabDir, issuer: CardIssuer, opts: CreateCardsOptions): Promise<CardRecord[]> {
   const scratch = mkdtempSync(join(opts.scratchDir ?? scratchRoot(), "dpclab-deck-"));

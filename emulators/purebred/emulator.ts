@@ -9,10 +9,10 @@ import { requireOnPremises } from "./network-zone.js";
 import { type OtpPayload, PurebredRegistrations, REGISTRATION_KEEP_MS } from "./registration.js";
 
 /**
- * The DISA Purebred emulator (intune.md §1.7, §1.8, §2.1 iOS, §2.5 Android; anchors.md §5): agent-supervised first
+ * The DISA Purebred emulator (docs/intune.md §1.7, §1.8, §2.1 iOS, §2.5 Android; docs/anchors.md §5): agent-supervised first
  * enrolment with one-time passcodes exchanged in two stages, then over-the-air issuance to the device, and
  * agent-supervised recovery of the escrowed key-management key. Purebred serves iOS *and* Android Enterprise fully
- * managed/COPE: the "DISA Purebred (iOS only)" drop-down label is a doc inconsistency (intune.md §0).
+ * managed/COPE: the "DISA Purebred (iOS only)" drop-down label is a doc inconsistency (docs/intune.md §0).
  *
  * Routes, all under /issuers/purebred:
  * - kiosk (PKI-AUTH, DC-ISS-04): POST kiosk/challenge, POST kiosk/login → { sessionId } (agents and applicants alike);
@@ -57,7 +57,7 @@ export interface PurebredEmulator {
   registrations: PurebredRegistrations;
 }
 
-/** Passcodes are 8 digits and live 15 minutes (the docs only say "time-limited", intune.md §1.7, §2). */
+/** Passcodes are 8 digits and live 15 minutes (the docs only say "time-limited", docs/intune.md §1.7, §2). */
 export const PUREBRED_OTP_DIGITS = 8;
 export const DEFAULT_PUREBRED_OTP_TTL_MS = 15 * 60_000;
 

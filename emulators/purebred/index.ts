@@ -1,4 +1,4 @@
-/** The DISA Purebred emulator (intune.md §1.7, §1.8, §2.1, §2.5; anchors.md §5): agent-supervised derived PIV credential enrolment. */
+/** The DISA Purebred emulator (docs/intune.md §1.7, §1.8, §2.1, §2.5; docs/anchors.md §5): agent-supervised derived PIV credential enrolment. */
 
 export { NETWORK_ZONE_HEADER, type NetworkZone } from "../shared/index.js";
 export {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { X509Certificate } from "@peculiar/x509";
 
 /**
- * The two configuration profiles of the iOS Purebred flow (intune.md §2.1), as Apple XML property lists
+ * The two configuration profiles of the iOS Purebred flow (docs/intune.md §2.1), as Apple XML property lists
  * (.mobileconfig, content type application/x-apple-aspen-config):
  * - the **pre-enrolment configuration profile** (step 7): the lab's TEST root as a trusted root (§1.7 "trusted root
  *   certificate profile is required") and the registration it belongs to;
@@ -79,7 +79,7 @@ export function preEnrolmentProfile(input: { registrationId: string; deviceId: s
   return profile(
     `${PAYLOAD_PREFIX}.pre-enrolment.${input.registrationId}`,
     "TEST Purebred pre-enrollment (DPCLAB TEST — not a DoD profile)",
-    "Emulated DISA Purebred pre-enrollment configuration profile (intune.md §2.1 step 7). TEST ONLY.",
+    "Emulated DISA Purebred pre-enrollment configuration profile (docs/intune.md §2.1 step 7). TEST ONLY.",
     [
       certificatePayload("com.apple.security.root", "trust-anchor", "DPCLAB TEST Root", der(input.trustAnchor)),
       {
@@ -123,7 +123,7 @@ export function credentialProfile(p: CredentialPackage): string {
   return profile(
     `${PAYLOAD_PREFIX}.credential.${p.credentialId}`,
     "TEST Purebred credential (DPCLAB TEST — not a DoD credential)",
-    "Emulated DISA Purebred credential configuration profile (intune.md §2.1 step 9). TEST ONLY.",
+    "Emulated DISA Purebred credential configuration profile (docs/intune.md §2.1 step 9). TEST ONLY.",
     [
       certificatePayload("com.apple.security.root", "trust-anchor", "DPCLAB TEST Root", der(p.trustAnchor)),
       certificatePayload("com.apple.security.pkcs1", "issuer-ca", "DPCLAB TEST Purebred Derived PIV CA", der(p.issuerCa)),

@@ -6,8 +6,8 @@ import { ExpiringMap } from "../derived/index.js";
 import { readDeviceId } from "../shared/index.js";
 
 /**
- * A Purebred registration: the agent-supervised first enrolment of one device for one cardholder (intune.md §1.7
- * "live agent … time-limited one-time passcodes", §2.1 steps 6–11, §2.5; anchors.md §5).
+ * A Purebred registration: the agent-supervised first enrolment of one device for one cardholder (docs/intune.md §1.7
+ * "live agent … time-limited one-time passcodes", §2.1 steps 6–11, §2.5; docs/anchors.md §5).
  *
  *   awaiting-otp1 ──(iOS: pre-enrolment profile installed, §2.1 step 7)
  *        │  device enters OTP-1 read out by the agent (stage 1) → the app shows OTP-2, the device gets its token
@@ -100,7 +100,7 @@ export class PurebredRegistrations {
     const deviceId = readDeviceId(deviceIdField);
     if (platform !== "ios" && platform !== "android") {
       throw new DpclabError(
-        'platform must be "ios" or "android" (Purebred supports both; the "(iOS only)" label is a doc inconsistency, intune.md §0)',
+        'platform must be "ios" or "android" (Purebred supports both; the "(iOS only)" label is a doc inconsistency, docs/intune.md §0)',
         "bad-platform",
         400,
       );

@@ -4,7 +4,7 @@ import { errorToProblem, problem } from "./problem.js";
 
 /**
  * Every emulator is a Fetch-style handler, written once and mounted either on a real node:http server or
- * dispatched in-process (DESIGN.md). Agents only ever see a fetch-like function.
+ * dispatched in-process (docs/architecture.md). Agents only ever see a fetch-like function.
  */
 export type FetchHandler = {
   (request: Request): Promise<Response>;

@@ -2,7 +2,7 @@ import { DpclabError } from "../../src/errors.js";
 
 /**
  * Where a simulated device's request comes from: the lab's stand-in for network topology. The device's client sets
- * it from the device's connectivity; Purebred gates on it (intune.md §1.8), the others record it.
+ * it from the device's connectivity; Purebred gates on it (docs/intune.md §1.8), the others record it.
  */
 export const NETWORK_ZONE_HEADER = "x-dpclab-network-zone";
 export type NetworkZone = "on-premises" | "internet";

@@ -1,7 +1,7 @@
 import QRCode from "qrcode";
 
 /**
- * QR codes as the issuers' kiosks show them (Entrust, Intercede; intune.md §2.2, §2.3): real QR symbols for a view,
+ * QR codes as the issuers' kiosks show them (Entrust, Intercede; docs/intune.md §2.2, §2.3): real QR symbols for a view,
  * while a simulated device "scans" by reading the payload string the symbol encodes.
  */
 export function qrSvg(payload: string): Promise<string> {

@@ -14,7 +14,7 @@ export interface CheckInPolicy {
   /** This device's deployment counter for the policy: it changes whenever the tenant (re)deploys it here. */
   deployment: number;
   usesDerivedCredential: boolean;
-  /** The issuer was deleted: the profile waits for an admin edit before it is redeployed (intune.md §1.3). */
+  /** The issuer was deleted: the profile waits for an admin edit before it is redeployed (docs/intune.md §1.3). */
   needsEdit: boolean;
   settings: ProfileSettings;
 }
@@ -51,7 +51,7 @@ export interface CheckInPlan {
 }
 
 /**
- * What a check-in changes, computed without mutating anything (intune.md §1.2, §1.4, §1.5): the targeted policies
+ * What a check-in changes, computed without mutating anything (docs/intune.md §1.2, §1.4, §1.5): the targeted policies
  * of the device's platform and groups, their deployments, the credential state and the notices due.
  */
 export function planCheckIn(

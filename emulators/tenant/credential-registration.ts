@@ -49,7 +49,7 @@ export function parseReportedCredential(body: unknown): ReportedCredential {
 
 /**
  * The tenant accepts a reported credential only when its issuer vouches for it (SP 800-157 DC-ISS-02, DC-LNK-01;
- * intune.md §1.1: the issuer delivers the credential, Intune learns of it from the issuer):
+ * docs/intune.md §1.1: the issuer delivers the credential, Intune learns of it from the issuer):
  * - the certificate is signed by the configured issuer's CA (a certificate from anywhere else is not a credential);
  * - the issuer's record of that serial holds the same certificate, still active;
  * - it was issued for this managed device and for this device's user — so one credential cannot be registered on a

@@ -1,7 +1,7 @@
 import type { DerivedCredentialSettings } from "./derived-credential-settings.js";
 import type { RegisteredCredential } from "./managed-device.js";
 
-/** Where a device's derived credential stands, as the tenant sees it at check-in (intune.md §1.3, §1.4). */
+/** Where a device's derived credential stands, as the tenant sees it at check-in (docs/intune.md §1.3, §1.4). */
 export type DerivedCredentialState = "none" | "valid" | "renewal-due" | "expired" | "invalid-issuer-deleted";
 
 /**

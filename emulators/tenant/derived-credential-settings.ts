@@ -1,7 +1,7 @@
 import { DpclabError } from "../../src/errors.js";
 import { asObject, bad, type JsonObject, notWritable, odataTypeIs, onlyKnown, str } from "./input.js";
 
-/** Graph `deviceManagementDerivedCredentialIssuer` values this tenant accepts (intune.md §3.1, §0). */
+/** Graph `deviceManagementDerivedCredentialIssuer` values this tenant accepts (docs/intune.md §3.1, §0). */
 export const SUPPORTED_ISSUERS = ["intercede", "entrustDatacard", "purebred"] as const;
 export type GraphIssuer = (typeof SUPPORTED_ISSUERS)[number];
 
@@ -11,13 +11,13 @@ export type NotificationType = "none" | "companyPortal" | "email" | "companyPort
 
 /**
  * Default renewal threshold. Graph describes renewalThresholdPercentage as the "nominal percentage of time before
- * certificate renewal is initiated" (intune.md §3.1): we read it as the share of the lifetime that still *remains*
+ * certificate renewal is initiated" (docs/intune.md §3.1): we read it as the share of the lifetime that still *remains*
  * when renewal becomes due. 20 therefore reproduces the documented rule "notify at 80 % of its lifetime; the device
  * checks in during the renewal window (the last 20 %)" (§1.4).
  */
 export const DEFAULT_RENEWAL_THRESHOLD_PERCENTAGE = 20;
 
-/** Graph `deviceManagementDerivedCredentialSettings`: the one tenant-wide issuer (intune.md §1.2, §3.1). */
+/** Graph `deviceManagementDerivedCredentialSettings`: the one tenant-wide issuer (docs/intune.md §1.2, §3.1). */
 export interface DerivedCredentialSettings {
   id: string;
   displayName: string;
@@ -52,7 +52,7 @@ export function patchSettings(current: DerivedCredentialSettings, input: unknown
     const issuer = parseIssuer(body.issuer);
     if (issuer !== current.issuer) {
       throw new DpclabError(
-        `the derived credential issuer cannot be changed after it is saved (${current.issuer} → ${issuer}): delete the issuer and add a new one (intune.md §1.3)`,
+        `the derived credential issuer cannot be changed after it is saved (${current.issuer} → ${issuer}): delete the issuer and add a new one (docs/intune.md §1.3)`,
         "issuer-immutable",
         409,
       );
@@ -77,7 +77,10 @@ export function channelsOf(type: NotificationType): NotificationChannel[] {
 export function parseIssuer(value: unknown): GraphIssuer {
   if (value === undefined) throw bad(`"issuer" is required`, "missing-property");
   if (value === "xTec")
-    throw bad("xTec is not supported by this tenant: the supported issuers are intercede, entrustDatacard and purebred (intune.md §0)", "issuer-not-supported");
+    throw bad(
+      "xTec is not supported by this tenant: the supported issuers are intercede, entrustDatacard and purebred (docs/intune.md §0)",
+      "issuer-not-supported",
+    );
   if (typeof value !== "string" || !(SUPPORTED_ISSUERS as readonly string[]).includes(value)) {
     throw bad(`"issuer" must be one of ${SUPPORTED_ISSUERS.join(", ")} (got ${JSON.stringify(value)})`, "invalid-enum-value");
   }

@@ -3,7 +3,7 @@ import type { Platform } from "../derived/index.js";
 import { asObject, bad, base64, bool, type JsonObject, notWritable, oneOf, onlyKnown, str } from "./input.js";
 
 /**
- * Device configuration profiles, with the Graph type names of intune.md §3.2 (plus trusted root and device
+ * Device configuration profiles, with the Graph type names of docs/intune.md §3.2 (plus trusted root and device
  * restrictions, §1.7). Only the properties the derived-credential rules need are modelled; any other is refused.
  */
 export const PROFILE_TYPES = [
@@ -103,7 +103,7 @@ export function parseProfileType(input: unknown): ProfileType {
   const name = raw.replace(/^#?microsoft\.graph\./, "");
   if (/^android.*Eas?EmailProfileConfiguration$|^android.*EmailProfileConfiguration$/.test(name)) {
     throw bad(
-      `${name}: email and S/MIME with a derived credential are iOS-only; Android Enterprise email profiles are BYOD-only and offer username/password or certificates (intune.md §1.6)`,
+      `${name}: email and S/MIME with a derived credential are iOS-only; Android Enterprise email profiles are BYOD-only and offer username/password or certificates (docs/intune.md §1.6)`,
       "email-ios-only",
     );
   }
@@ -129,7 +129,7 @@ export function parseProfile(type: ProfileType, input: unknown, ctx: ProfileCont
   const settings = SETTINGS[type](body);
   if (usesDerivedCredential(type, settings) && !ctx.issuerConfigured) {
     throw bad(
-      `${type} uses "Derived credential", but no derived credential issuer is configured: add a derived credential issuer first (Tenant administration > Connectors and tokens > Derived Credentials, intune.md §1.6)`,
+      `${type} uses "Derived credential", but no derived credential issuer is configured: add a derived credential issuer first (Tenant administration > Connectors and tokens > Derived Credentials, docs/intune.md §1.6)`,
       "no-derived-credential-issuer",
     );
   }
@@ -209,7 +209,7 @@ function wiFi(body: JsonObject, eapTypes: readonly string[]): ProfileSettings {
   const authenticationMethod = oneOf(body, "authenticationMethod", WIFI_AUTH, { required: true }) as string;
   if (authenticationMethod === "derivedCredential" && !DERIVED_CREDENTIAL_EAP.includes(eapType)) {
     throw bad(
-      `"derivedCredential" Wi-Fi authentication needs eapType eapTls, eapTtls or peap (got "${eapType}", intune.md §1.6)`,
+      `"derivedCredential" Wi-Fi authentication needs eapType eapTls, eapTtls or peap (got "${eapType}", docs/intune.md §1.6)`,
       "derived-credential-eap-type",
     );
   }
@@ -222,7 +222,7 @@ function vpn(body: JsonObject, platform: Platform): ProfileSettings {
   const authenticationMethod = oneOf(body, "authenticationMethod", VPN_AUTH, { required: true }) as string;
   if (platform === "android" && authenticationMethod === "derivedCredential") {
     throw bad(
-      `"derivedCredential" VPN authentication is not supported on Android Enterprise (newest docs, MicrosoftDocs/memdocs PR #4293; intune.md §1.6, §4)`,
+      `"derivedCredential" VPN authentication is not supported on Android Enterprise (newest docs, MicrosoftDocs/memdocs PR #4293; docs/intune.md §1.6, §4)`,
       "android-vpn-derived-credential",
     );
   }

@@ -1,6 +1,6 @@
 import { asObject, bad, notWritable, onlyKnown, str } from "./input.js";
 
-/** A group of managed devices; profiles are assigned to groups (intune.md §1.6). */
+/** A group of managed devices; profiles are assigned to groups (docs/intune.md §1.6). */
 export interface Group {
   id: string;
   displayName: string;

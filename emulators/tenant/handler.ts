@@ -10,7 +10,7 @@ const SETTINGS_TYPE = "#microsoft.graph.deviceManagementDerivedCredentialSetting
 const MAX_JSON_CHARS = 256 * 1024;
 
 /**
- * The tenant's Graph-shaped beta API (intune.md §3) plus our lab endpoints (/tenant/lints, /tenant/outbox).
+ * The tenant's Graph-shaped beta API (docs/intune.md §3) plus our lab endpoints (/tenant/lints, /tenant/outbox).
  * JSON bodies only: a wrong content type is 415, invalid JSON 400, unknown properties 400 naming them.
  */
 export function tenantHandler(tenant: Tenant): FetchHandler {

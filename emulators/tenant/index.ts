@@ -1,4 +1,4 @@
-/** The Intune-like tenant emulator (../shared/reference/intune.md): a Graph-shaped beta API and its in-process model. */
+/** The Intune-like tenant emulator (docs/intune.md): a Graph-shaped beta API and its in-process model. */
 export type { CheckInPolicy, CheckInResult } from "./check-in.js";
 export type { DerivedCredentialState } from "./credential-state.js";
 export {

@@ -4,7 +4,7 @@ import { type DeviceConfiguration, familyOf, platformOf, usesDerivedCredential }
 import type { Group } from "./group.js";
 import type { ConditionalAccessPolicy } from "./notification.js";
 
-/** A planning problem the docs warn about (intune.md §1.7, §4), found in the tenant's current configuration. */
+/** A planning problem the docs warn about (docs/intune.md §1.7, §4), found in the tenant's current configuration. */
 export interface LintFinding {
   id: LintId;
   severity: "error" | "warning";
@@ -38,7 +38,7 @@ export function lint({ settings, profiles, groups, conditionalAccess }: LintInpu
       findings.push({
         id: "camera-blocked-qr-enrolment",
         severity: "error",
-        message: `"${p.displayName}" blocks the camera, but ${settings.issuer} enrolment scans a QR code with it: assigned users cannot enrol (intune.md §1.7)`,
+        message: `"${p.displayName}" blocks the camera, but ${settings.issuer} enrolment scans a QR code with it: assigned users cannot enrol (docs/intune.md §1.7)`,
         objects: [p.id, settings.id],
       });
     }
@@ -49,7 +49,7 @@ export function lint({ settings, profiles, groups, conditionalAccess }: LintInpu
     findings.push({
       id: "issuer-access-deadlock",
       severity: "error",
-      message: `"${p.displayName}" is the network path to the issuer but authenticates with the derived credential: users cannot obtain one (intune.md §1.7)`,
+      message: `"${p.displayName}" is the network path to the issuer but authenticates with the derived credential: users cannot obtain one (docs/intune.md §1.7)`,
       objects: [p.id],
     });
   }
@@ -60,7 +60,7 @@ export function lint({ settings, profiles, groups, conditionalAccess }: LintInpu
       id: "email-notifications-blocked",
       severity: "warning",
       message:
-        "notifications go by email only and conditional access blocks email on non-compliant devices: enable the Company Portal app notification too (intune.md §1.2, §4)",
+        "notifications go by email only and conditional access blocks email on non-compliant devices: enable the Company Portal app notification too (docs/intune.md §1.2, §4)",
       objects: [settings.id, "conditionalAccess"],
     });
   }
@@ -69,7 +69,7 @@ export function lint({ settings, profiles, groups, conditionalAccess }: LintInpu
       id: "notifications-off",
       severity: "warning",
       message:
-        "notificationType is none: users are never told to enrol, renew at 80 % or process changed policies (intune.md §1.2 recommends app notification, email or both)",
+        "notificationType is none: users are never told to enrol, renew at 80 % or process changed policies (docs/intune.md §1.2 recommends app notification, email or both)",
       objects: [settings.id],
     });
   }
@@ -88,7 +88,7 @@ export function lint({ settings, profiles, groups, conditionalAccess }: LintInpu
         findings.push({
           id: "trusted-root-missing",
           severity: "error",
-          message: `group "${g.displayName}" gets ${platform} derived-credential policies but no ${platform} trusted root certificate profile: the credential's chain cannot be validated (intune.md §1.7)`,
+          message: `group "${g.displayName}" gets ${platform} derived-credential policies but no ${platform} trusted root certificate profile: the credential's chain cannot be validated (docs/intune.md §1.7)`,
           objects: [g.id, ...dc.map((p) => p.id)],
         });
       }
@@ -103,7 +103,7 @@ export function lint({ settings, profiles, groups, conditionalAccess }: LintInpu
         id: "purebred-no-network-access",
         severity: "warning",
         message:
-          "DISA Purebred needs on-premises network access: assign a Wi-Fi or VPN profile with providesIssuerAccess that does not use the derived credential (intune.md §1.8)",
+          "DISA Purebred needs on-premises network access: assign a Wi-Fi or VPN profile with providesIssuerAccess that does not use the derived credential (docs/intune.md §1.8)",
         objects: [settings.id],
       });
     }

@@ -2,7 +2,7 @@ import type { Platform } from "../derived/index.js";
 import type { GraphIssuer } from "./derived-credential-settings.js";
 import { asObject, bad, bool, type JsonObject, notWritable, oneOf, onlyKnown, str } from "./input.js";
 
-/** iOS: corporate. Android Enterprise: fully managed or corporate-owned work profile (COPE) (intune.md §0, §1.7). */
+/** iOS: corporate. Android Enterprise: fully managed or corporate-owned work profile (COPE) (docs/intune.md §0, §1.7). */
 export type Ownership = "corporate" | "fullyManaged" | "cope";
 
 /** The user-facing app: Company Portal on iOS, the Microsoft Intune app on AE fully managed/COPE (§1.7). */
@@ -10,7 +10,7 @@ export type UserApp = "companyPortal" | "intuneApp";
 
 /**
  * Minimum OS versions. Android 8.0 is the 2022 text of the Android Enterprise enrolment (§2.4; 7.0 in 2020).
- * intune.md names no iOS minimum: 13.0 is our choice.
+ * docs/intune.md names no iOS minimum: 13.0 is our choice.
  */
 export const MIN_OS_VERSION: Record<Platform, string> = { ios: "13.0", android: "8.0" };
 

@@ -1,7 +1,7 @@
 import type { NotificationChannel } from "./derived-credential-settings.js";
 
 /**
- * The three reasons Intune notifies a user about derived credentials (intune.md §1.2): enrol with the issuer,
+ * The three reasons Intune notifies a user about derived credentials (docs/intune.md §1.2): enrol with the issuer,
  * renew near expiry (§1.4), a policy that uses the derived credential changed (§1.5).
  */
 export type NotificationKind = "enrolment" | "renewal" | "policyChange";
@@ -31,4 +31,4 @@ export interface ConditionalAccessPolicy {
   blockNonCompliantEmail: boolean;
 }
 
-export const EMAIL_BLOCKED_REASON = "conditional access blocks email on non-compliant devices (intune.md §1.2, §1.7)";
+export const EMAIL_BLOCKED_REASON = "conditional access blocks email on non-compliant devices (docs/intune.md §1.2, §1.7)";

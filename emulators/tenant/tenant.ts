@@ -66,7 +66,7 @@ export type ManagedDeviceView = Omit<ManagedDevice, "deployed" | "notified" | "d
 };
 
 /**
- * The Intune-like tenant (intune.md): one derived credential issuer, device configuration profiles that may use
+ * The Intune-like tenant (docs/intune.md): one derived credential issuer, device configuration profiles that may use
  * "Derived credential", groups, managed devices, check-in with notifications, conditional access and planning lints.
  * Every method validates fully before it changes anything; bad input is a DpclabError with a 4xx status.
  */
@@ -120,7 +120,7 @@ export class Tenant implements DeviceApprover {
     const settings = parseNewSettings(body, this.#peekId());
     if (this.#state.settings) {
       throw new DpclabError(
-        `this tenant already has a derived credential issuer (${this.#state.settings.issuer}, id ${this.#state.settings.id}): only one issuer per tenant (intune.md §1.2)`,
+        `this tenant already has a derived credential issuer (${this.#state.settings.issuer}, id ${this.#state.settings.id}): only one issuer per tenant (docs/intune.md §1.2)`,
         "issuer-already-configured",
         409,
       );
@@ -319,10 +319,14 @@ export class Tenant implements DeviceApprover {
     if (notAfter.getTime() <= now.getTime()) throw bad(`the credential expired at ${notAfter.toISOString()}: register a current one`, "credential-expired");
     const settings = this.#state.settings;
     if (!settings)
-      throw new DpclabError("no derived credential issuer is configured in this tenant: add one first (intune.md §1.2)", "no-derived-credential-issuer", 409);
+      throw new DpclabError(
+        "no derived credential issuer is configured in this tenant: add one first (docs/intune.md §1.2)",
+        "no-derived-credential-issuer",
+        409,
+      );
     if (issuer !== settings.issuer) {
       throw new DpclabError(
-        `issuer mismatch: the tenant's derived credential issuer is ${settings.issuer}, not ${issuer} (intune.md §1.2)`,
+        `issuer mismatch: the tenant's derived credential issuer is ${settings.issuer}, not ${issuer} (docs/intune.md §1.2)`,
         "issuer-mismatch",
         409,
       );
@@ -334,7 +338,7 @@ export class Tenant implements DeviceApprover {
     const issuedEarlier = deletedAt !== undefined && Math.floor(notBefore.getTime() / 1000) < Math.floor(Date.parse(deletedAt) / 1000);
     if (this.#retired.has(serialNumber) || issuedEarlier) {
       throw new DpclabError(
-        `credential ${serialNumber} was obtained before this tenant's issuer was deleted (${deletedAt}): credentials of a deleted issuer stay invalid (intune.md §1.3)`,
+        `credential ${serialNumber} was obtained before this tenant's issuer was deleted (${deletedAt}): credentials of a deleted issuer stay invalid (docs/intune.md §1.3)`,
         "credential-predates-issuer",
         409,
       );
@@ -416,7 +420,7 @@ export class Tenant implements DeviceApprover {
     return { ...this.#state.conditionalAccess };
   }
 
-  /** Our minimal policy `{ blockNonCompliantEmail }` (intune.md §1.7, §4; a simplification of Entra conditional access). */
+  /** Our minimal policy `{ blockNonCompliantEmail }` (docs/intune.md §1.7, §4; a simplification of Entra conditional access). */
   setConditionalAccess(body: GraphBody): ConditionalAccessPolicy {
     const input = asObject(body, "conditional access policy");
     onlyKnown(input, ["blockNonCompliantEmail"], "conditional access policy");

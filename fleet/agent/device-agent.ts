@@ -66,7 +66,7 @@ export interface DeviceAgentOptions {
   traits?: Partial<DeviceTraits>;
 }
 
-/** A simulated phone's properties that change what its workflows can do (intune.md §1.7, §1.8, §3). */
+/** A simulated phone's properties that change what its workflows can do (docs/intune.md §1.7, §1.8, §3). */
 export interface DeviceTraits {
   osVersion: string;
   cameraAllowed: boolean;
@@ -112,7 +112,7 @@ const ISSUER_OF_GRAPH = new Map<string, IssuerName>(Object.entries(GRAPH_ISSUER)
 
 /**
  * One simulated phone's life against the lab: MDM enrolment and the issuer workflow (enrolDevice), daily check-ins,
- * profile apply, and renewal when the tenant says it is due (intune.md §1.4: a new enrolment through the issuer's
+ * profile apply, and renewal when the tenant says it is due (docs/intune.md §1.4: a new enrolment through the issuer's
  * workflow, with a new key; Intercede's Identity Agent rekeys instead).
  */
 export class DeviceAgent {
@@ -124,7 +124,7 @@ export class DeviceAgent {
   failure: string | undefined;
   managedDeviceId: string | undefined;
   renewals = 0;
-  /** Enrolments after an issuer change (intune.md §1.3: credentials of a deleted issuer are invalid). */
+  /** Enrolments after an issuer change (docs/intune.md §1.3: credentials of a deleted issuer are invalid). */
   reEnrolments = 0;
   /** The latest result per profile. */
   readonly profiles = new Map<string, ProfileResult>();
@@ -172,7 +172,7 @@ export class DeviceAgent {
 
   /**
    * MDM enrolment (once) and group assignment, then the issuer workflow, registration of the credential with the
-   * tenant, a check-in and profile apply (intune.md §2). A retry after a failed attempt keeps the managed device.
+   * tenant, a check-in and profile apply (docs/intune.md §2). A retry after a failed attempt keeps the managed device.
    */
   async enrol(): Promise<StepOutcome> {
     if (this.state !== "none") return { ok: true };
@@ -255,7 +255,7 @@ export class DeviceAgent {
     await this.#applyProfiles(result);
   }
 
-  /** The tenant's issuer changed (intune.md §1.3): drop the invalid credential and enrol with the new issuer. */
+  /** The tenant's issuer changed (docs/intune.md §1.3): drop the invalid credential and enrol with the new issuer. */
   async #followIssuerChange(): Promise<void> {
     let current: string | undefined;
     try {

@@ -8,14 +8,14 @@ import { kioskLogin } from "./kiosk-login.js";
 import { describeDevice } from "./simulated-device.js";
 
 /**
- * The cardholder and their phone going through Entrust (intune.md §2.2 steps 6–9 for iOS, §2.6 steps 3–7 for
+ * The cardholder and their phone going through Entrust (docs/intune.md §2.2 steps 6–9 for iOS, §2.6 steps 3–7 for
  * Android): sign in to IdentityGuard self-service at the kiosk with the PIV Card and PIN, ask for a Mobile Smart
  * Credential, then on the phone "Get QR code", allow the camera, scan, type the numeric password, and install the
  * certificates. Keys are made in the device's keystore (DC-ISS-12); iOS also gets the S/MIME pair (signing key on
  * the device, encryption key from the issuer's escrow, DC-KEY-03).
  */
 export interface EnrolWithEntrustOptions extends EnrolmentInput {
-  /** Any name the user types at the kiosk (intune.md §2.2 step 6); default "Entrust Derived Cred". */
+  /** Any name the user types at the kiosk (docs/intune.md §2.2 step 6); default "Entrust Derived Cred". */
   identityName?: string;
 }
 
@@ -45,12 +45,12 @@ export async function enrolWithEntrust(opts: EnrolWithEntrustOptions): Promise<E
   };
   const app = device.platform === "ios" ? "Company Portal" : "Intune app";
 
-  // intune.md §1.7: a device restriction that blocks the camera makes the QR scan, hence enrolment, impossible.
+  // docs/intune.md §1.7: a device restriction that blocks the camera makes the QR scan, hence enrolment, impossible.
   // It is a fact of the device, known before anyone goes to the kiosk: nothing is sent to the issuer.
   if (!device.cameraAllowed) {
     report("camera", `the camera is blocked on ${device.deviceId} by a device restriction: the QR code cannot be scanned`);
     throw new DpclabError(
-      `device ${device.deviceId} cannot scan the Entrust QR code: the camera is blocked by a device restriction (intune.md §1.7)`,
+      `device ${device.deviceId} cannot scan the Entrust QR code: the camera is blocked by a device restriction (docs/intune.md §1.7)`,
       "camera-blocked",
       403,
     );

@@ -10,10 +10,10 @@ import { kioskLogin } from "./kiosk-login.js";
 import { describeDevice, type SimulatedDevice } from "./simulated-device.js";
 
 /**
- * The cardholder and the phone going through Intercede MyID (intune.md §2.3 iOS, §2.7 Android): sign in at the
+ * The cardholder and the phone going through Intercede MyID (docs/intune.md §2.3 iOS, §2.7 Android): sign in at the
  * computer or kiosk with the PIV Card (PKI-AUTH), "request your ID" → "activate with a mobile credential" → QR code;
  * on the phone "Get QR code" → camera permission → scan → certificates. No password step. Then the Identity Agent's
- * automatic rekey before expiry (anchors.md §5), authenticated with the current derived key (DC-MNT-01).
+ * automatic rekey before expiry (docs/anchors.md §5), authenticated with the current derived key (DC-MNT-01).
  */
 const MYID_PATH = "/issuers/intercede";
 
@@ -53,7 +53,7 @@ export async function enrolWithIntercede(input: EnrolmentInput): Promise<Interce
     `${device.platform === "ios" ? "Company Portal" : "Intune app"}: "Get QR code", ${device.platform === "ios" ? "Continue" : "NEXT"}`,
   );
   if (!device.cameraAllowed) {
-    step("phone.camera-blocked", "the camera is blocked by a device restriction: the QR code cannot be scanned (intune.md §4)");
+    step("phone.camera-blocked", "the camera is blocked by a device restriction: the QR code cannot be scanned (docs/intune.md §4)");
     throw new DpclabError("the device's camera is blocked by a device restriction, so the MyID QR code cannot be scanned", "camera-blocked", 403);
   }
   step("phone.camera-allowed", "Use Camera > OK");

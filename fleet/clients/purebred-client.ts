@@ -10,7 +10,7 @@ import { type KioskSession, kioskLogin } from "./kiosk-login.js";
 import { describeDevice, type SimulatedDevice } from "./simulated-device.js";
 
 /**
- * The three people of a DISA Purebred enrolment, as clients (intune.md §1.7, §1.8, §2.1, §2.5):
+ * The three people of a DISA Purebred enrolment, as clients (docs/intune.md §1.7, §1.8, §2.1, §2.5):
  * - the **registration agent** at the console (their own PIV Card, PKI-AUTH) — PurebredAgentConsole;
  * - the **applicant** doing PKI-AUTH in front of the agent (kioskLogin);
  * - the **device** (Purebred app / Purebred Registration on iOS), which reaches Purebred over the on-premises network
@@ -167,7 +167,7 @@ export class PurebredDeviceApp {
 }
 
 /**
- * One full Purebred enrolment (intune.md §2.1 iOS / §2.5 Android), every step reported through onStep: agent and
+ * One full Purebred enrolment (docs/intune.md §2.1 iOS / §2.5 Android), every step reported through onStep: agent and
  * applicant PKI-AUTH, registration, (iOS) pre-enrolment profile, OTP-1 into the app, OTP-2 back to the agent, device
  * keys and CSRs, the credential, then (iOS) "Import key" from the Purebred Key Chain or (Android) one "Choose
  * certificate" grant per certificate.

@@ -3,8 +3,8 @@ import type { Keystore } from "../keystore/index.js";
 
 /**
  * A simulated phone as the issuer workflows see it: platform and OS version, its keystore, whether the camera may
- * scan a QR code (a device restriction can block it, intune.md §1.7), and whether it can reach the issuer over the
- * on-premises network (Purebred needs corporate Wi-Fi or a VPN, intune.md §1.8).
+ * scan a QR code (a device restriction can block it, docs/intune.md §1.7), and whether it can reach the issuer over the
+ * on-premises network (Purebred needs corporate Wi-Fi or a VPN, docs/intune.md §1.8).
  */
 export interface SimulatedDevice {
   deviceId: string;

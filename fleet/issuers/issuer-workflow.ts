@@ -29,7 +29,7 @@ export interface IssuerWorkflow {
   readonly name: IssuerName;
   /** The enrolment needs a registration agent at the console (Purebred): the caller brings `agent`. */
   readonly needsAgent: boolean;
-  /** The workflow at the kiosk and on the phone. A renewal is this again, with a new key (intune.md §1.4)… */
+  /** The workflow at the kiosk and on the phone. A renewal is this again, with a new key (docs/intune.md §1.4)… */
   enrol(input: EnrolmentInput): Promise<IssuedCredential>;
   /** …unless the issuer rekeys without the kiosk, proved with the current key (Intercede's Identity Agent, DC-MNT-01). */
   rekey?(input: RekeyInput): Promise<RekeyOutcome>;

@@ -5,7 +5,7 @@ import type { DeviceKey, Keystore } from "./keystore.js";
 /**
  * The default keystore of a simulated phone: node:crypto key pairs whose private half never leaves this closure
  * (nothing exports it). Synchronous node:crypto rather than WebCrypto: a fleet signs one request at a time, and an
- * awaited WebCrypto signature costs several times a synchronous one (DESIGN.md rates).
+ * awaited WebCrypto signature costs several times a synchronous one (docs/architecture.md rates).
  */
 export class SoftwareKeystore implements Keystore {
   readonly kind = "software" as const;

@@ -38,7 +38,7 @@ interface UserCard {
 }
 
 /**
- * A shard's devices and what they reach: one link (stack: one tenant, one issuer) per issuer in use (intune.md §1.2:
+ * A shard's devices and what they reach: one link (stack: one tenant, one issuer) per issuer in use (docs/intune.md §1.2:
  * one issuer per tenant), the users' cards, and a DeviceAgent per device with its randomness from (seed, device).
  */
 export class ShardDevices {

@@ -3,7 +3,7 @@ import { DpclabError } from "../../src/errors.js";
 import type { JsonClient } from "../clients/index.js";
 
 /**
- * The admin's issuer change (intune.md §1.3): delete the tenant's issuer (every credential under it becomes invalid,
+ * The admin's issuer change (docs/intune.md §1.3): delete the tenant's issuer (every credential under it becomes invalid,
  * even if it is re-added), add the new one, and edit each profile that uses the derived credential, which waits for
  * that edit before it is deployed again. A tenant already on `to` is left alone.
  */
@@ -18,7 +18,7 @@ export async function changeTenantIssuer(api: JsonClient, to: IssuerName): Promi
   for (const p of profiles.value) if (p.needsEdit) await api.patch(`${DM}/deviceConfigurations/${p.id}`, { displayName: p.displayName });
 }
 
-/** The tenant of one stack: its issuer, a fleet group, and the profiles that use the derived credential (intune.md §1.6). */
+/** The tenant of one stack: its issuer, a fleet group, and the profiles that use the derived credential (docs/intune.md §1.6). */
 export async function configureTenant(api: JsonClient, rootDer: ArrayBuffer, issuer: IssuerName): Promise<string> {
   const DM = "/tenant/beta/deviceManagement";
   const existing = await api.get<{ value: { issuer: string }[] }>(`${DM}/derivedCredentials`);

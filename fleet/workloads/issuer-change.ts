@@ -1,4 +1,4 @@
-// Issuer change (`--issuer-change 200d:intercede`, intune.md §1.3): the admin deletes the tenant's issuer, adds the
+// Issuer change (`--issuer-change 200d:intercede`, docs/intune.md §1.3): the admin deletes the tenant's issuer, adds the
 // new one and edits the profiles that use the derived credential; devices find their credential invalid at check-in
 // and enrol again.
 import type { IssuerName } from "../../emulators/derived/index.js";
@@ -9,7 +9,7 @@ import { flagDuration, usage } from "./spec.js";
 import type { FleetBasics, ShardView, Workload } from "./workload.js";
 
 export interface IssuerChangeOptions {
-  /** The tenants switch to this issuer at this simulated time: "200d:intercede" (intune.md §1.3). */
+  /** The tenants switch to this issuer at this simulated time: "200d:intercede" (docs/intune.md §1.3). */
   issuerChange?: string;
 }
 

@@ -18,7 +18,7 @@ import type { CapturedRequest, World } from "../world.js";
 import { DeviceCommand, ScenarioCommand, show } from "./command.js";
 
 /**
- * The users' and devices' commands (intune.md §2): enrol a new device with an issuer, renew (run the issuer's
+ * The users' and devices' commands (docs/intune.md §2): enrol a new device with an issuer, renew (run the issuer's
  * workflow again, §1.4), the Intercede Identity Agent's rekey, a check-in, a lost device (DC-TRM-01), and a device
  * presenting an old credential again after an issuer change (§1.3).
  */
@@ -65,7 +65,7 @@ export class EnrolNewDevice extends ScenarioCommand {
   }
 }
 
-/** intune.md §1.4: a credential cannot be extended; the user runs the tenant issuer's workflow again (also after an issuer change). */
+/** docs/intune.md §1.4: a credential cannot be extended; the user runs the tenant issuer's workflow again (also after an issuer change). */
 export class Renew extends DeviceCommand {
   constructor(
     slot: number,
@@ -86,7 +86,7 @@ export class Renew extends DeviceCommand {
   }
 }
 
-/** The MyID Identity Agent polls and, when due, rekeys with the current derived key (anchors.md §5; DC-MNT-01, DC-MNT-06). */
+/** The MyID Identity Agent polls and, when due, rekeys with the current derived key (docs/anchors.md §5; DC-MNT-01, DC-MNT-06). */
 export class Rekey extends DeviceCommand {
   protected override pick(m: Readonly<Model>): DeviceModel | undefined {
     return pickDevice(m as Model, this.slot, (d) => d.held !== undefined && credential(m as Model, d.held).issuer === "intercede");
@@ -194,7 +194,7 @@ export class LostDeviceTriesAgain extends ScenarioCommand {
 }
 
 /**
- * intune.md §1.3: after the issuer is deleted, credentials obtained under it stay invalid even if the same issuer is
+ * docs/intune.md §1.3: after the issuer is deleted, credentials obtained under it stay invalid even if the same issuer is
  * added again. The device presents such a credential to the tenant again: it must be refused.
  */
 export class ReRegisterOldCredential extends ScenarioCommand {
@@ -224,7 +224,7 @@ export class ReRegisterOldCredential extends ScenarioCommand {
     const r = await attempt(() => register(w, real, held));
     if (r.ok) {
       throw new Error(
-        `device ${d.index} re-registered credential ${old}, obtained before the issuer was deleted: accepted (intune.md §1.3 says it stays invalid)`,
+        `device ${d.index} re-registered credential ${old}, obtained before the issuer was deleted: accepted (docs/intune.md §1.3 says it stays invalid)`,
       );
     } else if (r.code.startsWith("http-5")) {
       throw new Error(`re-registering an old credential answered ${r.code}`);

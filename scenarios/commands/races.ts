@@ -62,7 +62,7 @@ function seqOfLast(w: World, after: number, device: number, match: RegExp): numb
 }
 
 /**
- * Renewal (the issuer workflow again, intune.md §1.4) against the card issuer revoking the user's PIV Card.
+ * Renewal (the issuer workflow again, docs/intune.md §1.4) against the card issuer revoking the user's PIV Card.
  * Revoked before the kiosk's PKI-AUTH: refused (DC-ISS-04). Revoked after it: issued — and then revoked by the
  * seven-day recheck (DC-ISS-06), which INV-RECHECK checks once the clock passes it.
  */
@@ -143,7 +143,7 @@ interface EnrolmentOutcome {
 
 /**
  * A new device enrols with the tenant's issuer while the admin deletes the issuer (and maybe adds the same one again,
- * intune.md §1.3). Whatever the order, a credential obtained before the deletion must not end up valid for the tenant
+ * docs/intune.md §1.3). Whatever the order, a credential obtained before the deletion must not end up valid for the tenant
  * (INV-ISSUER-DELETED), and the tenant must refuse a registration while no issuer is configured.
  */
 export class RaceIssuerDeleteDuringEnrolment extends Race {

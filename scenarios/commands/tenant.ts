@@ -5,7 +5,7 @@ import { DM, type World } from "../world.js";
 import { DeviceCommand, ScenarioCommand, show } from "./command.js";
 
 /**
- * The tenant administrator's commands (intune.md §1.2–§1.7, §3): the one derived credential issuer (create, edit,
+ * The tenant administrator's commands (docs/intune.md §1.2–§1.7, §3): the one derived credential issuer (create, edit,
  * delete), device configuration profiles that may use "Derived credential" (create, edit, assign), conditional
  * access, device compliance.
  */
@@ -45,7 +45,7 @@ export class CreateIssuer extends ScenarioCommand {
   }
 }
 
-/** intune.md §1.3: the only way to change the issuer; every credential obtained under it becomes invalid. */
+/** docs/intune.md §1.3: the only way to change the issuer; every credential obtained under it becomes invalid. */
 export class DeleteIssuer extends ScenarioCommand {
   check(m: Readonly<Model>): boolean {
     return m.issuer !== undefined;
@@ -68,7 +68,7 @@ export function deleteIssuerInModel(m: Model): void {
   for (const p of m.profiles) if (p.usesDerivedCredential) p.needsEdit = true;
 }
 
-/** Every field but the issuer is editable (intune.md §1.2); trying to change the issuer is refused. */
+/** Every field but the issuer is editable (docs/intune.md §1.2); trying to change the issuer is refused. */
 export class ChangeSettings extends ScenarioCommand {
   constructor(
     readonly notificationType: NotificationType,
@@ -113,15 +113,15 @@ export interface ProfileSpec {
   platform: Platform;
   /** Wi-Fi, VPN, email: "Derived credential" as the authentication method (app authentication always uses it). */
   derivedCredential: boolean;
-  /** Wi-Fi, VPN: the on-premises network path to the issuer (intune.md §1.7, §1.8). */
+  /** Wi-Fi, VPN: the on-premises network path to the issuer (docs/intune.md §1.7, §1.8). */
   issuerAccess: boolean;
-  /** Device restrictions: block the camera (intune.md §1.7). */
+  /** Device restrictions: block the camera (docs/intune.md §1.7). */
   cameraBlocked: boolean;
   /** Assign it to the scenario group right away. */
   assign: boolean;
 }
 
-/** The Graph body of a profile (intune.md §3.2). */
+/** The Graph body of a profile (docs/intune.md §3.2). */
 function profileBody(spec: ProfileSpec, w: World): Record<string, unknown> {
   const base = { "@odata.type": `#microsoft.graph.${TYPES[spec.kind][spec.platform]}`, displayName: `TEST ${spec.kind} ${spec.platform}` };
   const dc = spec.derivedCredential;
@@ -167,7 +167,7 @@ function effective(spec: ProfileSpec) {
 }
 
 /**
- * intune.md §1.6: email and S/MIME are iOS-only, Android VPN with a derived credential is not supported, and choosing
+ * docs/intune.md §1.6: email and S/MIME are iOS-only, Android VPN with a derived credential is not supported, and choosing
  * "Derived credential" needs an issuer first.
  */
 export function predictProfile(m: Readonly<Model>, spec: ProfileSpec): Outcome {
@@ -213,7 +213,7 @@ async function assign(m: Model, w: World, index: number, on: boolean): Promise<v
   if (p) p.assigned = on;
 }
 
-/** Any edit, even of the description, redeploys the profile and clears "needs edit" after an issuer change (intune.md §1.3). */
+/** Any edit, even of the description, redeploys the profile and clears "needs edit" after an issuer change (docs/intune.md §1.3). */
 export class EditProfile extends ScenarioCommand {
   constructor(readonly slot: number) {
     super();
@@ -254,7 +254,7 @@ export class AssignProfile extends ScenarioCommand {
   }
 }
 
-/** Conditional access blocking email on non-compliant devices (intune.md §1.2, §1.7, §4). */
+/** Conditional access blocking email on non-compliant devices (docs/intune.md §1.2, §1.7, §4). */
 export class SetConditionalAccess extends ScenarioCommand {
   constructor(readonly blockNonCompliantEmail: boolean) {
     super();

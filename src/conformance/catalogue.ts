@@ -1,7 +1,7 @@
 import type { Edition, Rule } from "./rule.js";
 
 /**
- * Every row of the requirement catalogue /work/shared/reference/sp800-157.md (§1 SP 800-157 requirements, §2 Derived
+ * Every row of the requirement catalogue docs/sp800-157.md (§1 SP 800-157 requirements, §2 Derived
  * PIV Authentication certificate profile), in its order. `source` and `confidence` are the reference's columns verbatim
  * (test/conformance/catalogue.test.ts compares them with the file).
  *
@@ -104,7 +104,7 @@ export const CATALOGUE: readonly Rule[] = [
     source: "CP2.6 §3.2.3.1; fpd §2.4",
     confidence: 'V; U(2014 "shall")',
     editions: ALL,
-    // CP v2.6 says "should"; the reported 2014 "shall" is unverified (sp800-157.md §6 open point 1).
+    // CP v2.6 says "should"; the reported 2014 "shall" is unverified (docs/sp800-157.md §6 open point 1).
     strength: "should",
     evidence: "transcript",
   },
@@ -784,7 +784,7 @@ export const CATALOGUE: readonly Rule[] = [
       {
         change: "Required, no longer optional: the derived PIV Authentication worksheet makes it mandatory (and prohibits it critical).",
         source:
-          "SSP 1.8 Worksheet 11 (fpkilint common-ssp/1.8/ssp-11-derived-piv-auth.json) and SSP 1.9 Worksheet 11 (common-ssp/1.9/ssp-11) (piv_naci present 2, is_critical 1); sp800-157.md §2 CERT-09 (SSP 1.8/1.9 & WS15 mandatory)",
+          "SSP 1.8 Worksheet 11 (fpkilint common-ssp/1.8/ssp-11-derived-piv-auth.json) and SSP 1.9 Worksheet 11 (common-ssp/1.9/ssp-11) (piv_naci present 2, is_critical 1); docs/sp800-157.md §2 CERT-09 (SSP 1.8/1.9 & WS15 mandatory)",
       },
       {
         change:

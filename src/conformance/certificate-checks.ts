@@ -10,7 +10,7 @@ import type { Edition } from "./rule.js";
 import { runChecks } from "./run-checks.js";
 
 /**
- * The Derived PIV Authentication certificate profile, sp800-157.md §2 (CERT-01…CERT-14; fpkilint common-ssp 2.2
+ * The Derived PIV Authentication certificate profile, docs/sp800-157.md §2 (CERT-01…CERT-14; fpkilint common-ssp 2.2
  * ssp-10-derived-piv-auth is the row-by-row authority the reference follows), plus the §1 rows a certificate alone
  * settles (DC-KEY-01 key algorithm, DC-LIFE-02 lifetime). Tests marked "chain" need --chain; without it they are
  * not applicable and say so.

@@ -1,5 +1,5 @@
 /**
- * A check is one executable test of one catalogue rule (sp800-157.md §5 suggests `T-<REQ>-k` IDs), judged from one
+ * A check is one executable test of one catalogue rule (docs/sp800-157.md §5 suggests `T-<REQ>-k` IDs), judged from one
  * kind of evidence. The certificate suite is a list of Check<CertificateEvidence>; a later suite (issuer transcripts,
  * lifecycle histories) adds its own evidence type and checks, and runs through the same runChecks and reports.
  */

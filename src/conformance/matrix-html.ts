@@ -29,7 +29,7 @@ export function matrixHtml(m: TraceabilityMatrix): string {
 </head>
 <body>
 <h1>${h(m.title)}</h1>
-<p>Judged ${h(m.evaluatedAt)} by <code>dpclab conform</code>. Requirement IDs from the catalogue reference/sp800-157.md.</p>
+<p>Judged ${h(m.evaluatedAt)} by <code>dpclab conform</code>. Requirement IDs from the catalogue docs/sp800-157.md.</p>
 <ul>
 ${m.evidence.map((e) => `<li>${h(e.kind)} <code>${h(e.label)}</code>: ${h(e.description)}</li>`).join("\n")}
 </ul>

@@ -6,7 +6,7 @@ export function matrixMarkdown(m: TraceabilityMatrix): string {
   const lines = [
     `# ${m.title}`,
     "",
-    `Judged ${m.evaluatedAt} by \`dpclab conform\`. Requirement IDs from the catalogue reference/sp800-157.md.`,
+    `Judged ${m.evaluatedAt} by \`dpclab conform\`. Requirement IDs from the catalogue docs/sp800-157.md.`,
     "",
     "Evidence:",
     ...m.evidence.map((e) => `- ${e.kind} \`${cell(e.label)}\`: ${cell(e.description)}`),

@@ -1,7 +1,7 @@
 import { DpclabError } from "../errors.js";
 
 /**
- * A requirement of the catalogue in /work/shared/reference/sp800-157.md (DC-*, CERT-*), as data: what the conformance
+ * A requirement of the catalogue in docs/sp800-157.md (DC-*, CERT-*), as data: what the conformance
  * checker judges and what its reports trace back to.
  */
 
@@ -11,7 +11,7 @@ export type Edition = (typeof EDITIONS)[number];
 
 /**
  * The edition judged when none is named: the newest published text (fpd, Nov 2024). The 2014 edition is the only
- * final one, but its full text was not consulted (sp800-157.md §0), so its tags are weaker.
+ * final one, but its full text was not consulted (docs/sp800-157.md §0), so its tags are weaker.
  */
 export const DEFAULT_EDITION: Edition = "r1-fpd";
 
@@ -37,7 +37,7 @@ export type Strength = "shall" | "should" | "may" | "informative";
 export type EvidenceKind = "certificate" | "transcript" | "lifecycle" | "token" | "documentation";
 
 export interface Rule {
-  /** The ID in sp800-157.md, e.g. "CERT-05". */
+  /** The ID in docs/sp800-157.md, e.g. "CERT-05". */
   id: string;
   /** The requirement in our words (the reference paraphrases its sources; this paraphrases the reference). */
   requirement: string;

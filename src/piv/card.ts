@@ -12,7 +12,7 @@ const CARD_LAYER = Symbol("PivCard");
 /**
  * A personalised virtual PIV card (one SoftHSM token) with the card-edge rules SoftHSM lacks: the PIN retry
  * counter (FIPS 201-3: ≤10, DC-ACT-07; 73-4 Pt2 §3.2.1 "63 CX" / "69 83"), PUK unblock, and per-key PIN policy
- * (9A/9D PIN, 9C PIN Always, 9E none — sp800-157.md §3). SoftHSM itself has no PIN retry counter: this class is the
+ * (9A/9D PIN, 9C PIN Always, 9E none — docs/sp800-157.md §3). SoftHSM itself has no PIN retry counter: this class is the
  * only way a PIN reaches a card's token, and it charges the counter before the token sees the PIN (#presentPin).
  * One PivCard, one caller; many PivCards (threads, processes) on one card share its counter safely.
  */
@@ -37,7 +37,7 @@ export class PivCard {
     this.#maxTries = maxTries;
   }
 
-  /** Opens the card by token label (never by slot id: SoftHSM renumbers slots, DESIGN.md pitfalls). */
+  /** Opens the card by token label (never by slot id: SoftHSM renumbers slots, docs/architecture.md pitfalls). */
   static open(lib: Pkcs11Library, tokenLabel: string, store: PinRetryStore, opts: { maxTries?: number } = {}): PivCard {
     const maxTries = opts.maxTries ?? MAX_PIN_TRIES;
     if (!Number.isInteger(maxTries) || maxTries < 1 || maxTries > MAX_PIN_TRIES) {
@@ -95,13 +95,13 @@ export class PivCard {
   /**
    * Signs with a key slot: 9E needs no PIN; 9A needs the PIN verified in this session (give `pin` to verify it now);
    * 9C needs the PIN for every signature (PIN Always → CKU_CONTEXT_SPECIFIC after C_SignInit). 9D does not sign
-   * (OpenSC usage decrypt/unwrap, ECDH; sp800-157.md §4).
+   * (OpenSC usage decrypt/unwrap, ECDH; docs/sp800-157.md §4).
    */
   sign(slot: PivKeySlot, data: Uint8Array, pin?: string): Uint8Array<ArrayBuffer> {
     this.#assertNotBlocked();
     const info = PIV_KEY_SLOTS[slot];
     if (!info.usage.sign) {
-      throw new DpclabError(`the ${info.name} key (${slot}) does not sign (sp800-157.md §4 key usage)`, "key-usage");
+      throw new DpclabError(`the ${info.name} key (${slot}) does not sign (docs/sp800-157.md §4 key usage)`, "key-usage");
     }
     if (info.pinPolicy === "pin-always" && pin === undefined) {
       throw new DpclabError(`the ${info.name} key (${slot}) needs the PIN for every signature (PIN Always)`, "pin-required", 401);

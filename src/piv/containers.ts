@@ -1,6 +1,6 @@
 /**
  * Public PIV data containers as OpenSC names them in PKCS#11 (CKA_LABEL = CKA_APPLICATION = name,
- * CKA_OBJECT_ID = OID; OpenSC card-piv.c piv_objects[], sp800-157.md §3 container table and §4).
+ * CKA_OBJECT_ID = OID; OpenSC card-piv.c piv_objects[], docs/sp800-157.md §3 container table and §4).
  */
 export type PivContainerName = "chuid" | "ccc" | "discovery";
 

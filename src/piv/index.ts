@@ -1,4 +1,4 @@
-// PIV card model (SP 800-73-4 data model as OpenSC exposes it, sp800-157.md §3–4) and, for convenience, the PKCS#11 layer.
+// PIV card model (SP 800-73-4 data model as OpenSC exposes it, docs/sp800-157.md §3–4) and, for convenience, the PKCS#11 layer.
 export * from "../pkcs11/index.js";
 export { PivCard } from "./card.js";
 export { buildCcc } from "./ccc.js";

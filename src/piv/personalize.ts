@@ -7,10 +7,10 @@ import { validatePin, validatePuk } from "./pin.js";
 import { PIV_KEY_SLOT_NAMES, PIV_KEY_SLOTS, type PivKeySlot } from "./slots.js";
 
 export interface CardPersonalization {
-  /** The cardholder's CN, ≤32 bytes: OpenSC labels a PIV token with the CN of its first certificate (sp800-157.md §4). */
+  /** The cardholder's CN, ≤32 bytes: OpenSC labels a PIV token with the CN of its first certificate (docs/sp800-157.md §4). */
   tokenLabel: string;
   pin: string;
-  /** Becomes the SoftHSM SO PIN (sp800-157.md §4 DPC mirror: SO PIN = PUK). */
+  /** Becomes the SoftHSM SO PIN (docs/sp800-157.md §4 DPC mirror: SO PIN = PUK). */
   puk: string;
   alg: KeyAlgorithm;
   /** Called once with the four on-card public keys (SPKI DER); returns their certificates (DER). */

@@ -1,5 +1,5 @@
 /**
- * The PIV key references and how OpenSC exposes them over PKCS#11 (sp800-157.md §3 key table, §4 labels/IDs;
+ * The PIV key references and how OpenSC exposes them over PKCS#11 (docs/sp800-157.md §3 key table, §4 labels/IDs;
  * 73-4 Pt1 §5.1 Tables 4a/4b). A virtual card mirrors this layout so the same client code works on a real card.
  */
 export type PivKeySlot = "9A" | "9C" | "9D" | "9E";
@@ -18,7 +18,7 @@ export interface PivKeySlotInfo {
   containerOid: string;
   /** Contact access rule: PIN, PIN Always (9C, CKA_ALWAYS_AUTHENTICATE), or Always (9E, no PIN). */
   pinPolicy: PinPolicy;
-  /** OpenSC key usage (sp800-157.md §4): 9D decrypts/derives and does not sign. */
+  /** OpenSC key usage (docs/sp800-157.md §4): 9D decrypts/derives and does not sign. */
   usage: { sign: boolean; decrypt: boolean; derive: boolean };
 }
 

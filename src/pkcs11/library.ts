@@ -4,7 +4,7 @@ import { isCkr, p11, toPkcs11Error } from "./errors.js";
 import { resolveModulePath } from "./module-path.js";
 import { Pkcs11Session, type SessionHost } from "./session.js";
 
-/** A PKCS#11 slot id. Never persist it: SoftHSM renumbers slots after C_InitToken (DESIGN.md pitfalls). */
+/** A PKCS#11 slot id. Never persist it: SoftHSM renumbers slots after C_InitToken (docs/architecture.md pitfalls). */
 export type SlotId = Buffer;
 
 export interface TokenSummary {
@@ -34,7 +34,7 @@ type SlotState = { slot: SlotId; label: string | null; serial: string };
 
 /**
  * One loaded PKCS#11 module (SoftHSM by default). Synchronous pkcs11js calls only: the async variants read
- * borrowed Buffers on a worker thread (pkcs11js #121, DESIGN.md pitfalls).
+ * borrowed Buffers on a worker thread (pkcs11js #121, docs/architecture.md pitfalls).
  */
 export class Pkcs11Library implements SessionHost {
   readonly modulePath: string;

@@ -23,12 +23,12 @@ export interface KeyPairTemplate {
   id: Uint8Array;
   privateLabel: string;
   publicLabel: string;
-  /** CKA_ALWAYS_AUTHENTICATE: the PIV "PIN Always" rule of key 9C (sp800-157.md §3). */
+  /** CKA_ALWAYS_AUTHENTICATE: the PIV "PIN Always" rule of key 9C (docs/sp800-157.md §3). */
   alwaysAuthenticate?: boolean;
   sign?: boolean;
   decrypt?: boolean;
   derive?: boolean;
-  /** CKA_PRIVATE of the private key; false only for 9E, usable without the PIN (sp800-157.md §3). Default true. */
+  /** CKA_PRIVATE of the private key; false only for 9E, usable without the PIN (docs/sp800-157.md §3). Default true. */
   private?: boolean;
 }
 
@@ -42,7 +42,7 @@ const ulong = (b: Buffer): number => Number(b.length === 8 ? b.readBigUInt64LE()
 
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
-/** One PKCS#11 session. Use one per concurrent operation (DESIGN.md pitfalls). */
+/** One PKCS#11 session. Use one per concurrent operation (docs/architecture.md pitfalls). */
 export class Pkcs11Session {
   readonly #host: SessionHost;
   readonly #generation: number;
@@ -142,7 +142,7 @@ export class Pkcs11Session {
       ...common(t.publicLabel),
       { type: pkcs11js.CKA_PRIVATE, value: false },
       { type: pkcs11js.CKA_VERIFY, value: !!t.sign },
-      // Explicit, or SoftHSM defaults them to true and pkcs11-tool shows usages OpenSC would not (sp800-157.md §4).
+      // Explicit, or SoftHSM defaults them to true and pkcs11-tool shows usages OpenSC would not (docs/sp800-157.md §4).
       { type: pkcs11js.CKA_ENCRYPT, value: !isEc && !!t.decrypt },
       { type: pkcs11js.CKA_WRAP, value: !isEc && !!t.decrypt },
     ];
@@ -203,7 +203,7 @@ export class Pkcs11Session {
     throw new DpclabError("the key's algorithm is not one PIV uses (78-5: RSA 2048/3072, P-256, P-384)", "bad-algorithm");
   }
 
-  /** A public X.509 certificate object as OpenSC exposes a PIV certificate (sp800-157.md §4). */
+  /** A public X.509 certificate object as OpenSC exposes a PIV certificate (docs/sp800-157.md §4). */
   createCertificate(c: { id: Uint8Array; label: string; der: Uint8Array }): ObjectHandle {
     let cert: CertificateFacts;
     try {
@@ -228,7 +228,7 @@ export class Pkcs11Session {
     );
   }
 
-  /** A data object (CKO_DATA) the way OpenSC maps a PIV container: application = label = name, OID (sp800-157.md §4). */
+  /** A data object (CKO_DATA) the way OpenSC maps a PIV container: application = label = name, OID (docs/sp800-157.md §4). */
   createDataObject(d: { application: string; label: string; objectId: string; value: Uint8Array; private: boolean }): ObjectHandle {
     const m = this.#m;
     return p11("C_CreateObject", () =>

@@ -2,7 +2,7 @@ import { DpclabError } from "../errors.js";
 
 /**
  * Key algorithms a card or CA may use. SP 800-78-5 allows RSA-2048/3072 and ECDSA P-256/P-384 for PIV keys;
- * P-256 is the default because RSA key generation costs ~250 ms each here (DESIGN.md rates).
+ * P-256 is the default because RSA key generation costs ~250 ms each here (docs/architecture.md rates).
  */
 export type KeyAlgorithm = "p256" | "p384" | "rsa2048" | "rsa3072";
 

@@ -276,7 +276,7 @@ export class CertificateAuthority {
 
 function caName(commonName: string): string {
   const dn = commonName.includes("=") ? commonName : `C=US,O=DPCLAB TEST,CN=${commonName}`;
-  // DESIGN.md: test PKI is unmistakable.
+  // docs/architecture.md: test PKI is unmistakable.
   if (!dn.includes("TEST")) throw new DpclabError(`CA names must contain "TEST" (got "${dn}")`, "bad-ca-name");
   return dn;
 }

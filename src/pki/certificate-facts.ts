@@ -408,7 +408,10 @@ export class CertificateFacts {
     }
     const ok = verifyData(this.signatureAlgorithm, key, this.tbsDer, this.signatureValue);
     // Made on the first success: most facts (a fresh leaf) are verified once, and a WeakSet is costly to make.
-    if (ok) (this.#verifiedBy ??= new WeakSet()).add(issuer);
+    if (ok) {
+      this.#verifiedBy ??= new WeakSet();
+      this.#verifiedBy.add(issuer);
+    }
     return ok;
   }
 
@@ -477,7 +480,8 @@ export class CertificateFacts {
 
   /** A parse made once per certificate; a malformed value is a DpclabError "bad-certificate" (every time it is asked). */
   #lazy<T>(key: string, make: () => T): T {
-    const parsed = (this.#parsed ??= new Map());
+    this.#parsed ??= new Map();
+    const parsed = this.#parsed;
     if (parsed.has(key)) return parsed.get(key) as T;
     let value: T;
     try {

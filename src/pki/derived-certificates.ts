@@ -16,7 +16,7 @@ import {
 } from "./profile-extensions.js";
 
 /**
- * The Derived PIV Authentication certificate (sp800-157.md §2, CERT-01…CERT-14; fpkilint common-ssp 2.2 ssp-10) and
+ * The Derived PIV Authentication certificate (docs/sp800-157.md §2, CERT-01…CERT-14; fpkilint common-ssp 2.2 ssp-10) and
  * the two S/MIME certificates an iOS derived credential may carry (DC-KEY-02 digital signature, DC-KEY-03 key
  * management). The CA stamps SKI, AKI (keyIdentifier form), AIA (http caIssuers .p7c + OCSP) and the http CRL DP
  * (CERT-05/06/07); the profile adds the rest. Build the IssueRequest here, sign it with `ca.issueDer` (fast path).

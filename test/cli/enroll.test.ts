@@ -80,7 +80,7 @@ describe("dpclab enroll", () => {
       ]);
       expect(ocsp.out).toContain("Response verify OK");
       expect(ocsp.out).toMatch(/derived-piv-auth\.pem: good/);
-      // One issuer per tenant (intune.md §1.2): the served tenant now has Entrust.
+      // One issuer per tenant (docs/intune.md §1.2): the served tenant now has Entrust.
       const other = await dpclab(["enroll", "--dir", lab, "--issuer", "intercede", "--card", "3", "--platform", "ios", "--url", `http://127.0.0.1:${port}`]);
       expect(other.code).toBe(1);
       expect(other.stderr).toContain("one issuer per tenant");

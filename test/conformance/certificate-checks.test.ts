@@ -21,7 +21,7 @@ import { CARD_UUID, DAY, FASCN, makePki, newSpki, publication, T0, type TestPki 
 import { ecSpki, failingRules, faithful, judge, NOW, reshape, resign, rsaSpki, variant } from "./fixtures.js";
 
 // The certificate suite against the repo's own derived certificates (which must pass every rule) and against variants
-// that each break one row of sp800-157.md §2: the matching rule fails and every other rule still passes.
+// that each break one row of docs/sp800-157.md §2: the matching rule fails and every other rule still passes.
 
 const CERTIFICATE_RULES = [...new Set(CERTIFICATE_CHECKS.map((c) => c.rule))];
 const CHAIN_TESTS = ["T-CERT-01-2", "T-CERT-07-2", "T-CERT-12-2"];

@@ -6,7 +6,7 @@ import { DpclabError } from "../../src/errors.js";
 import { derivedKeyManagementRequest, derivedPivAuthRequest, derivedSigningRequest, issueDerivedPivAuthCertificate, OIDS } from "../../src/pki/index.js";
 import { DAY, makePki, newSpki, openssl, opensslText, T0, type TestPki, tempDir, writePem } from "../pki/helpers.js";
 
-// The Derived PIV Authentication certificate (sp800-157.md §2, CERT-01…14) and the iOS S/MIME pair (DC-KEY-02/03),
+// The Derived PIV Authentication certificate (docs/sp800-157.md §2, CERT-01…14) and the iOS S/MIME pair (DC-KEY-02/03),
 // judged by `openssl x509 -text` and `openssl verify` against root + intermediate.
 
 const dir = tempDir();

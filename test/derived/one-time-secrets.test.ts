@@ -3,7 +3,7 @@ import { OneTimeSecrets, TooManyAttemptsError } from "../../emulators/derived/in
 import { VirtualClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 
-// One-time secrets of the enrolment workflows (intune.md §2: Purebred OTPs, Entrust QR + numeric password,
+// One-time secrets of the enrolment workflows (docs/intune.md §2: Purebred OTPs, Entrust QR + numeric password,
 // Intercede QR): single use, clock-based expiry, and a guessing limit per attempt key that holds across secrets.
 
 const MIN = 60_000;

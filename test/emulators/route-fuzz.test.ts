@@ -19,7 +19,7 @@ import { propertySeed } from "../helpers/fast-check-seed.js";
 import { describeRequest, type HostileRequest, hostileRequest, initOf, type RealIds } from "./hostile-requests.js";
 import { stackSnapshot } from "./stack-snapshot.js";
 
-// DESIGN.md: bad input never produces a 5xx, a crash, or lost state; errors are problem+json (issue 10). Over the
+// docs/architecture.md: bad input never produces a 5xx, a crash, or lost state; errors are problem+json (issue 10). Over the
 // whole lab stack, in-process and over a real socket: never a 5xx; every 4xx is problem+json with title, status and
 // detail; a refused request leaves everything a client can observe as it was; and the lab still works afterwards.
 

@@ -12,7 +12,7 @@ import { openssl } from "../helpers/openssl.js";
 import { refusal } from "../helpers/refusal.js";
 import { ACTIVATE, activation, type EntrustLab, IN_PROCESS_BASE, makeEntrustLab } from "./lab.js";
 
-// Entrust IdentityGuard + Mobile Smart Credential (intune.md §2.2 steps 6–8, §2.6) on a real lab: SoftHSM cards,
+// Entrust IdentityGuard + Mobile Smart Credential (docs/intune.md §2.2 steps 6–8, §2.6) on a real lab: SoftHSM cards,
 // the real Tenant approving devices (DC-ISS-02), the issuance core, the emulator in-process and over a real socket,
 // openssl judging the chain and the issuer CA's OCSP. The clock starts an hour ago in real time so that openssl's
 // "now" agrees with certificate and OCSP times; tests that move the clock far run last.
@@ -97,7 +97,7 @@ const view = (a: { token: string; enrolment: KioskEnrolment }) =>
   call("GET", `/issuers/entrust/kiosk/enrolments/${a.enrolment.id}`, { headers: { authorization: `Bearer ${a.token}` } });
 const wrong = (password: string) => String((Number(password) + 1) % 100_000_000).padStart(8, "0");
 
-describe("Entrust end to end (intune.md §2.2, §2.6)", () => {
+describe("Entrust end to end (docs/intune.md §2.2, §2.6)", () => {
   it("iOS, in-process: software keystore, PIV Auth + S/MIME signing + encryption, escrowed key matches, chain verifies with openssl", async () => {
     const device = l.device("ios", { user: 0 });
     const seen: { step: string; detail: string }[] = [];
@@ -225,7 +225,7 @@ describe("kiosk (IdentityGuard self-service)", () => {
 });
 
 describe("phone activation refusals", () => {
-  it("a device with the camera blocked fails before contacting the issuer (intune.md §1.7)", async () => {
+  it("a device with the camera blocked fails before contacting the issuer (docs/intune.md §1.7)", async () => {
     const before = l.requests();
     const e = await refusal(
       enrolWithEntrust({

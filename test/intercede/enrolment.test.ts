@@ -10,7 +10,7 @@ import { openssl } from "../helpers/openssl.js";
 import { refusal } from "../helpers/refusal.js";
 import { type IntercedeLab, makeIntercedeLab } from "./lab.js";
 
-// Intercede MyID end to end (intune.md §2.3 iOS, §2.7 Android): kiosk PKI-AUTH with real SoftHSM cards, QR code only,
+// Intercede MyID end to end (docs/intune.md §2.3 iOS, §2.7 Android): kiosk PKI-AUTH with real SoftHSM cards, QR code only,
 // the phone's scan, certificates judged by openssl (verify, ocsp). The clock starts an hour ago in real time so that
 // openssl's "now" agrees with the certificates and OCSP thisUpdate.
 
@@ -103,7 +103,7 @@ describe("MyID enrolment, iOS and Android end to end", () => {
       "phone.keys-generated",
       "phone.certificates-installed",
     ]);
-    // No password step: not in any request, any answer, nor the QR payload (intune.md §2.3 step 8).
+    // No password step: not in any request, any answer, nor the QR payload (docs/intune.md §2.3 step 8).
     for (const exchange of seen) expect(exchange).not.toMatch(/password/i);
     expect(cred.steps.some((s) => /password/i.test(s.step))).toBe(false);
 

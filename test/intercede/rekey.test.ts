@@ -10,7 +10,7 @@ import { openssl } from "../helpers/openssl.js";
 import { refusal } from "../helpers/refusal.js";
 import { type IntercedeLab, makeIntercedeLab } from "./lab.js";
 
-// MyID automatic rekey (anchors.md §5; DC-MNT-01/03/04/06). Credentials live 30 days here so that "28 days before
+// MyID automatic rekey (docs/anchors.md §5; DC-MNT-01/03/04/06). Credentials live 30 days here so that "28 days before
 // expiry" is two days after issuance. The clock starts two days and an hour ago in real time, so that the first
 // test's rekey happens an hour ago: openssl then finds the new certificate valid and the OCSP answer (thisUpdate,
 // nextUpdate = +1 day) current. Later tests move the clock past real time and ask openssl nothing time-dependent.

@@ -15,7 +15,7 @@ import { DpclabError } from "../../src/errors.js";
 import { OIDS } from "../../src/pki/index.js";
 import { AGENT, call, expectProblem, makePurebredLab, ossl, osslAsync, type PurebredLab } from "./lab.js";
 
-// DISA Purebred end to end (intune.md §2.1 iOS, §2.5 Android): agent + applicant PKI-AUTH with real SoftHSM cards,
+// DISA Purebred end to end (docs/intune.md §2.1 iOS, §2.5 Android): agent + applicant PKI-AUTH with real SoftHSM cards,
 // OTPs in two stages, the real Tenant approving the device, certificates judged by openssl verify and openssl ocsp.
 
 const IOS_APPLICANT = 2;

@@ -119,7 +119,7 @@ describe("on-premises network (§1.8)", () => {
     const { ticket } = await register(device);
     const profileUrl = `${R}/${ticket.registrationId}/pre-enrolment-profile?deviceId=${device.deviceId}`;
     const d = expectProblem(await call(p.http, "GET", profileUrl, { zone: "internet" }), 403, "no-on-premises-network");
-    expect(d).toContain("intune.md §1.8");
+    expect(d).toContain("docs/intune.md §1.8");
     expectProblem(await call(p.http, "GET", profileUrl, { zone: null }), 403, "no-on-premises-network");
     expectProblem(await otp1(ticket, ticket.otp1, device.deviceId, "internet"), 403, "no-on-premises-network");
     expectProblem(await credentials(ticket, "t", {}, "internet"), 403, "no-on-premises-network");

@@ -1,6 +1,6 @@
 import { catalogueSuite } from "./catalogue-suite.js";
 
-// intune.md §2: every issuer's workflow on both platforms, with the CERT rows judged on every credential.
+// docs/intune.md §2: every issuer's workflow on both platforms, with the CERT rows judged on every credential.
 catalogueSuite("scenarios/enrolment", [
   "enrol-purebred-ios",
   "enrol-purebred-android",

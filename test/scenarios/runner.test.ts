@@ -169,7 +169,7 @@ describe("fixed emulator deviations stay fixed", () => {
   });
 
   // Found by these scenarios (the tenant accepted a credential of a deleted issuer once it was re-added), fixed in
-  // emulators/tenant: a certificate issued before the current issuer was added is refused (intune.md §1.3).
+  // emulators/tenant: a certificate issued before the current issuer was added is refused (docs/intune.md §1.3).
   it("a credential obtained before the issuer was deleted is refused once the same issuer is re-added", async () => {
     const m = initialModel();
     const prefix = [

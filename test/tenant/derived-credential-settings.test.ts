@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { addIssuer, checkIn, DM, enrol, expectProblem, group, lab, ok, profile, registerCredential } from "./helpers.js";
 
-// intune.md §1.2, §1.3, §3.1: the one tenant-wide issuer.
+// docs/intune.md §1.2, §1.3, §3.1: the one tenant-wide issuer.
 describe("deviceManagementDerivedCredentialSettings", () => {
   it("round-trips the Graph property names and enum values exactly", async () => {
     const l = lab();

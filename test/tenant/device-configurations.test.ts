@@ -3,7 +3,7 @@ import { addIssuer, assign, DM, enrol, expectProblem, group, lab, ok, profile, t
 
 const post = (type: string, props: Record<string, unknown>) => ({ "@odata.type": `#microsoft.graph.${type}`, displayName: `TEST ${type}`, ...props });
 
-// intune.md §1.6, §3.2, §3.3: the objects that can use "Derived credential".
+// docs/intune.md §1.6, §3.2, §3.3: the objects that can use "Derived credential".
 describe("deviceConfigurations", () => {
   it("round-trips every type with its Graph property names and enum values", async () => {
     const l = lab();

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { addIssuer, DM, enrol, group, lab, profile, registerCredential } from "./helpers.js";
 
-// DESIGN.md: bad input never produces a 5xx, a crash, or lost state.
+// docs/architecture.md: bad input never produces a 5xx, a crash, or lost state.
 describe("tenant HTTP under arbitrary JSON bodies", () => {
   it("answers every write with 2xx or 4xx problem+json, never 5xx", async () => {
     const l = lab();

@@ -17,7 +17,7 @@ async function clean(issuer = "entrustDatacard"): Promise<{ l: Lab; g: string; d
   return { l, g, device };
 }
 
-// intune.md §1.7, §1.8, §4.
+// docs/intune.md §1.7, §1.8, §4.
 describe("lints", () => {
   it("a well-planned tenant has none", async () => {
     expect(await lintIds((await clean()).l)).toEqual([]);

@@ -91,7 +91,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     const r2 = await runPkiAuth(lab, issuer, mistyped, { pin: wrongPin, online: true, clock, onStep: (s) => console.log(formatStep(s)) });
     outcome.push([mistyped.index, mistyped.tokenLabel, "wrong PIN", r2.ok ? "AUTHENTICATED" : `REJECTED ${r2.reason}: ${r2.detail}`]);
 
-    // 2. Derived PIV credentials (SP 800-157) from each issuer, one issuer at a time in the tenant (intune.md §1.3).
+    // 2. Derived PIV credentials (SP 800-157) from each issuer, one issuer at a time in the tenant (docs/intune.md §1.3).
     const tenant = new JsonClient(fetch, server.url);
     const runs: [IssuerName, Platform][] = [
       ["entrust", "ios"],

@@ -135,7 +135,7 @@ function stamp(at: Date): string {
     .replace(/\.\d+Z$/, "Z");
 }
 
-/** The tenant needs its one issuer (intune.md §1.2); add it when there is none, refuse when it is another. */
+/** The tenant needs its one issuer (docs/intune.md §1.2); add it when there is none, refuse when it is another. */
 async function ensureTenantIssuer(tenant: JsonClient, issuer: IssuerName): Promise<void> {
   const { value } = await tenant.get<{ value: { issuer: string; displayName: string }[] }>("/tenant/beta/deviceManagement/derivedCredentials");
   const current = value[0];
@@ -147,7 +147,7 @@ async function ensureTenantIssuer(tenant: JsonClient, issuer: IssuerName): Promi
     });
   } else if (current.issuer !== GRAPH_ISSUER[issuer]) {
     throw new DpclabError(
-      `the tenant's derived credential issuer is ${current.issuer}; one issuer per tenant — delete it first (intune.md §1.3)`,
+      `the tenant's derived credential issuer is ${current.issuer}; one issuer per tenant — delete it first (docs/intune.md §1.3)`,
       "issuer-mismatch",
     );
   }

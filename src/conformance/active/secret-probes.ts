@@ -15,7 +15,7 @@ import type { PivCard } from "../../piv/index.js";
 import { createCsr } from "../../pki/index.js";
 
 /**
- * The one-time secrets of each issuer's workflow (intune.md §2: Purebred's time-limited one-time passcodes, the
+ * The one-time secrets of each issuer's workflow (docs/intune.md §2: Purebred's time-limited one-time passcodes, the
  * Entrust QR code + numeric password, the Intercede QR code), shown and used by hand so that the suite can use one
  * twice or late (DC-LNK-01: a binding rests on a fresh PKI-AUTH, not on a secret that outlives it).
  * `show` does the kiosk part and any first, legitimate use; `use` presents the secret again, and is the attempt.

@@ -105,7 +105,7 @@ class Suite {
       return () => shown.use();
     });
 
-    // ——— day 0: renewal by a new enrolment (Purebred, Entrust: credentials cannot be renewed, intune.md §1.4) ———
+    // ——— day 0: renewal by a new enrolment (Purebred, Entrust: credentials cannot be renewed, docs/intune.md §1.4) ———
     if (!rekey) {
       const keystore = new RecordingKeystore();
       const c1r = await this.observe("C1r", "renewal of C1: the workflow again on the same device", a, c1.deviceId, keystore, async () =>
@@ -224,7 +224,7 @@ class Suite {
 
   // ——— driving ———
 
-  /** The tenant's one issuer (intune.md §1.2) must be this one: set it when there is none, replace another. */
+  /** The tenant's one issuer (docs/intune.md §1.2) must be this one: set it when there is none, replace another. */
   async useIssuer(): Promise<void> {
     const path = "/tenant/beta/deviceManagement/derivedCredentials";
     const { value } = await this.api.get<{ value: { id: string; issuer: string }[] }>(path);
