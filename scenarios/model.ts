@@ -169,12 +169,6 @@ export function credential(m: Model, id: number): CredentialModel {
   return c;
 }
 
-export function device(m: Model, index: number): DeviceModel {
-  const d = m.devices[index];
-  if (!d) throw new Error(`the model has no device ${index}`);
-  return d;
-}
-
 /** A command's pick among the live (not lost) devices, by slot modulo their count; undefined when there is none. */
 export function pickDevice(m: Model, slot: number, filter: (d: DeviceModel) => boolean = () => true): DeviceModel | undefined {
   const live = m.devices.filter((d) => !d.lost && filter(d));

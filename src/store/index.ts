@@ -12,4 +12,4 @@ export {
   writeJson,
   writeTextAtomically,
 } from "./json-file.js";
-export { anything, arrayOf, CorruptLabFile, integer, object, oneOf, optional, recordOf, type Shape, string } from "./shape.js";
+export { anything, arrayOf, CorruptLabFile, integer, object, oneOf, recordOf, type Shape, string } from "./shape.js";

@@ -104,9 +104,5 @@ export function recordOf<T>(value: Shape<T>): Shape<Record<string, T>> {
   };
 }
 
-export function optional<T>(shape: Shape<T>): Shape<T | undefined> {
-  return (v) => (v === undefined ? undefined : shape(v));
-}
-
 /** Any JSON value (fields a file carries that this reader does not interpret). */
 export const anything: Shape<unknown> = (v) => v;
