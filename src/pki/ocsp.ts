@@ -105,6 +105,9 @@ export async function respondToOcsp(requestDer: Uint8Array, responder: OcspRespo
   } catch {
     return statusOnly(MALFORMED_REQUEST);
   }
+  // Whole seconds (RFC 5280 §4.1.2.5.2 style): nginx's ssl_ocsp cannot parse a fractional nextUpdate and refuses the
+  // response ("invalid nextUpdate time in certificate status"), so a relying party would never accept a credential.
+  now = new Date(Math.floor(now.getTime() / 1000) * 1000);
   try {
     const { ca } = responder;
     const thisUpdate = derGeneralizedTime(now);
