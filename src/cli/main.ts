@@ -32,6 +32,9 @@ const HELP = `dpclab — Derived PIV Credential lab (TEST PKI only)
   dpclab scenario list [--json]
   dpclab scenario run NAME [--seed S] [--runs N] [--path P] [--json]
                 (property-based, model-based scenarios; a failure prints the command that replays it)
+  dpclab use wifi|vpn|app|smime [--dir D] --credential DIR [--json]
+                (a real relying party judges the derived credential DIR that enroll --out wrote; exit 1 refused)
+  dpclab credentials revoke [--dir D] --serial S [--reason keyCompromise] [--url URL]
 
 The lab directory (--dir, default ./.dpclab) holds all state.`;
 
@@ -48,6 +51,8 @@ const COMMANDS = new Map<string, (argv: string[]) => Promise<number>>([
   ["conform", (argv) => import("./commands/conform.js").then((m) => m.conformCommand(argv))],
   ["validate", (argv) => import("./commands/validate.js").then((m) => m.validateCommand(argv))],
   ["scenario", (argv) => import("./commands/scenario.js").then((m) => m.scenarioCommand(argv))],
+  ["use", (argv) => import("./commands/use.js").then((m) => m.useCommand(argv))],
+  ["credentials", (argv) => import("./commands/credentials.js").then((m) => m.credentialsCommand(argv))],
 ]);
 
 async function main(argv: string[]): Promise<number> {

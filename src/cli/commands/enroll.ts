@@ -8,13 +8,14 @@ import { createLabStack, ISSUERS } from "../../../emulators/stack/index.js";
 import { JsonClient } from "../../../fleet/clients/index.js";
 import { enrolDevice } from "../../../fleet/enrol-device.js";
 import { issuerWorkflow } from "../../../fleet/issuers/index.js";
-import { HardwareKeystore, type Keystore, SoftwareKeystore } from "../../../fleet/keystore/index.js";
+import { HardwareKeystore, type Keystore } from "../../../fleet/keystore/index.js";
 import { OffsetClock } from "../../clock.js";
 import { DpclabError } from "../../errors.js";
 import { LabDir, openLabCard } from "../../lab/index.js";
 import { type PivCard, Pkcs11Library } from "../../piv/index.js";
 import { toPem } from "../../pki/index.js";
 import { intFlag, parseFlags, requireFlag } from "../args.js";
+import { ExportingSoftwareKeystore } from "./credentials.js";
 
 const USAGE =
   "dpclab enroll [--dir D] --issuer purebred|entrust|intercede --card I --platform ios|android [--keystore software|hardware] [--agent-card J] [--url URL] [--out O]";
@@ -80,7 +81,7 @@ export async function enrollCommand(argv: string[]): Promise<number> {
     const keystore: Keystore =
       keystoreKind === "hardware"
         ? HardwareKeystore.provision(Pkcs11Library.open({ softhsmConf: lab.ensureSoftHsmConf() }), `${issuer}-${record.index}-${Date.now().toString(36)}`)
-        : new SoftwareKeystore();
+        : new ExportingSoftwareKeystore();
     const result = await enrolDevice({
       fetch: fetchFn,
       baseUrl,
@@ -99,6 +100,17 @@ export async function enrollCommand(argv: string[]): Promise<number> {
     if (result.certificates.signing) files.push(["derived-signing.pem", result.certificates.signing, "CERTIFICATE"]);
     if (result.certificates.encryption) files.push(["derived-encryption.pem", result.certificates.encryption, "CERTIFICATE"]);
     if (result.encryptionKeyPkcs8) files.push(["derived-encryption.key.pem", result.encryptionKeyPkcs8, "PRIVATE KEY"]);
+    // A software keystore's keys go with their certificates, for the relying parties of `dpclab use` (0600);
+    // a hardware keystore's stay in its SoftHSM token (non-extractable).
+    if (keystore instanceof ExportingSoftwareKeystore) {
+      for (const [name, der] of [
+        ["derived-piv-auth.key.pem", result.certificates.pivAuth],
+        ["derived-signing.key.pem", result.certificates.signing],
+      ] as const) {
+        const key = der && keystore.privateKeyFor(new Uint8Array(new X509Certificate(der.slice()).publicKey.rawData));
+        if (key) files.push([name, key, "PRIVATE KEY"]);
+      }
+    }
     for (const [name, der, label] of files) {
       if (label === "PRIVATE KEY") writePrivate(join(out, name), toPem(der, label));
       else writeFileSync(join(out, name), toPem(der, label));
@@ -108,8 +120,12 @@ export async function enrollCommand(argv: string[]): Promise<number> {
     writeFileSync(join(out, "chain.pem"), intermediates.map((c) => `${c.toString("pem")}\n`).join(""));
     writeFileSync(join(out, "root.pem"), `${cardIssuer.root.certificate.toString("pem")}\n`);
     const cert = new X509Certificate(result.certificates.pivAuth.slice());
+    writeFileSync(
+      join(out, "credential.json"),
+      `${JSON.stringify({ issuer, platform, keystore: keystoreKind, deviceId: result.deviceId, credentialId: result.credentialId, serialNumber: cert.serialNumber }, null, 2)}\n`,
+    );
     console.log(`derived credential ${result.credentialId}: serial ${cert.serialNumber}, valid to ${cert.notAfter.toISOString().slice(0, 10)}`);
-    console.log(`wrote ${[...files.map((f) => f[0]), "chain.pem", "root.pem"].join(", ")} to ${out}`);
+    console.log(`wrote ${[...files.map((f) => f[0]), "chain.pem", "root.pem", "credential.json"].join(", ")} to ${out}`);
     return 0;
   } finally {
     for (const card of cards) card.close();

@@ -1,0 +1,121 @@
+import { execFileSync } from "node:child_process";
+import { createPrivateKey, createPublicKey, X509Certificate as NodeCertificate } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DpclabError } from "../../src/errors.js";
+import type { LabDir } from "../../src/lab/index.js";
+
+/** A certificate and its private key as files, checked to belong together. */
+export interface KeyPairFiles {
+  certPath: string;
+  keyPath: string;
+  serialNumber: string;
+}
+
+/** What `dpclab enroll --out DIR` wrote, checked: every certificate parses and each key is its certificate's. */
+export interface CredentialFiles {
+  dir: string;
+  pivAuth: KeyPairFiles;
+  signing?: KeyPairFiles;
+  /** The S/MIME encryption certificate, with the escrowed key when the directory has it. */
+  encryption?: { certPath: string; keyPath?: string };
+  /** The intermediates (chain.pem), possibly empty. */
+  chainPath?: string;
+}
+
+const bad = (message: string) => new DpclabError(message, "bad-credential");
+
+function readCertificate(path: string): NodeCertificate {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw bad(`${path}: cannot be read`);
+  }
+  if (!/-----BEGIN CERTIFICATE-----/.test(text))
+    throw bad(`${path}: not a PEM certificate${/-----BEGIN ([A-Z ]+)-----/.test(text) ? ` (it holds a ${RegExp.$1})` : ""}`);
+  try {
+    return new NodeCertificate(text);
+  } catch {
+    throw bad(`${path}: not a readable X.509 certificate`);
+  }
+}
+
+function checkPair(dir: string, certName: string, keyName: string): KeyPairFiles {
+  const certPath = join(dir, certName);
+  const keyPath = join(dir, keyName);
+  if (!existsSync(certPath)) throw bad(`${dir} has no ${certName} (is it what dpclab enroll --out wrote?)`);
+  const cert = readCertificate(certPath);
+  if (!existsSync(keyPath))
+    throw bad(`${dir} has no ${keyName}: the credential's private key (a hardware keystore keeps it in its token; enrol with --keystore software)`);
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey(readFileSync(keyPath));
+  } catch {
+    throw bad(`${keyPath}: not a readable PEM private key`);
+  }
+  const spki = (k: ReturnType<typeof createPublicKey>) => k.export({ format: "der", type: "spki" });
+  if (!spki(createPublicKey(key)).equals(spki(cert.publicKey))) throw bad(`${keyName} is not the key of ${certName}: mismatched key and certificate`);
+  return { certPath, keyPath, serialNumber: cert.serialNumber.toLowerCase() };
+}
+
+/** Reads and checks a credential directory; one clear line when something is missing or does not match. */
+export function loadCredential(dir: string): CredentialFiles {
+  if (!existsSync(dir)) throw bad(`no credential directory ${dir}`);
+  const pivAuth = checkPair(dir, "derived-piv-auth.pem", "derived-piv-auth.key.pem");
+  const files: CredentialFiles = { dir, pivAuth };
+  if (existsSync(join(dir, "derived-signing.pem"))) files.signing = checkPair(dir, "derived-signing.pem", "derived-signing.key.pem");
+  const encryption = join(dir, "derived-encryption.pem");
+  if (existsSync(encryption)) {
+    readCertificate(encryption);
+    const key = join(dir, "derived-encryption.key.pem");
+    files.encryption = {
+      certPath: encryption,
+      ...(existsSync(key) ? { keyPath: checkPair(dir, "derived-encryption.pem", "derived-encryption.key.pem").keyPath } : {}),
+    };
+  }
+  const chain = join(dir, "chain.pem");
+  if (existsSync(chain) && readFileSync(chain, "utf8").includes("BEGIN CERTIFICATE")) files.chainPath = chain;
+  return files;
+}
+
+/** The lab's CA certificates a relying party trusts, from the lab directory: the TEST root, then the intermediates. */
+export interface LabTrust {
+  /** The TEST root alone (the trust anchor). */
+  rootPath: string;
+  /** Root and every intermediate of the lab (PIV CA, the issuers' CAs), concatenated. */
+  bundlePath: string;
+  /** Each CA certificate as its own file, named by OpenSSL's subject hash (`<hash>.pem`), for `openssl ocsp -issuer`. */
+  byHashDir: string;
+  /** The CRL URL of each CA, from their certificates' names (`<base>/pki/crl/<name>.crl`). */
+  crlUrls: string[];
+}
+
+/** Writes the lab's trust material into `dir` (re-read each time: issuer CAs appear on first use). */
+export function writeLabTrust(lab: LabDir, dir: string): LabTrust {
+  if (!lab.exists()) throw new DpclabError(`no lab in ${lab.root} (dpclab cards create --dir ${lab.root} first)`, "usage");
+  mkdirSync(join(dir, "by-hash"), { recursive: true });
+  const root = readFileSync(join(lab.pivCaDir, "root.pem"), "utf8");
+  const cas: { name: string; pem: string }[] = [
+    { name: "root", pem: root },
+    { name: "piv-ca", pem: readFileSync(join(lab.pivCaDir, "piv-ca.pem"), "utf8") },
+  ];
+  const issuers = join(lab.root, "issuers");
+  if (existsSync(issuers)) {
+    for (const f of readdirSync(issuers).sort()) {
+      if (f.endsWith("-ca.pem")) cas.push({ name: f.replace(/\.pem$/, ""), pem: readFileSync(join(issuers, f), "utf8") });
+    }
+  }
+  const rootPath = join(dir, "root.pem");
+  const bundlePath = join(dir, "ca-bundle.pem");
+  writeFileSync(rootPath, root);
+  writeFileSync(bundlePath, cas.map((c) => `${c.pem.trim()}\n`).join(""));
+  for (const c of cas) writeFileSync(join(dir, "by-hash", `${subjectHash(c.pem)}.pem`), c.pem);
+  const base = lab.readConfig().baseUrl.replace(/\/+$/, "");
+  return { rootPath, bundlePath, byHashDir: join(dir, "by-hash"), crlUrls: cas.map((c) => `${base}/pki/crl/${c.name}.crl`) };
+}
+
+/** OpenSSL's subject hash (what `openssl x509 -issuer_hash` prints for the certificates a CA issued). */
+function subjectHash(pem: string): string {
+  return execFileSync("openssl", ["x509", "-noout", "-subject_hash"], { input: pem }).toString("utf8").trim();
+}

@@ -1,0 +1,55 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { LabDir } from "../../src/lab/index.js";
+import { AppRelyingParty } from "./app.js";
+import { type CredentialFiles, writeLabTrust } from "./credential.js";
+import { serverIdentity } from "./server-identity.js";
+import { SmimeRelyingParty } from "./smime.js";
+import type { RelyingPartyKind, Verdict } from "./verdict.js";
+import { VpnRelyingParty } from "./vpn.js";
+import { WifiRelyingParty } from "./wifi.js";
+
+export { type CredentialFiles, type KeyPairFiles, type LabTrust, loadCredential, writeLabTrust } from "./credential.js";
+export { findBinary, PACKAGE_OF, requireBinary } from "./process.js";
+export { isRelyingPartyKind, RELYING_PARTY_KINDS, type RefusalReason, type RelyingPartyKind, reasonFromText, type Verdict } from "./verdict.js";
+
+/** A real relying party the lab started on 127.0.0.1; `close()` stops every process it started. */
+export interface RelyingParty {
+  readonly kind: RelyingPartyKind;
+  describe(): string;
+  /** One real client exchange with the credential; the relying party's own verdict. */
+  authenticate(credential: CredentialFiles): Promise<Verdict>;
+  close(): Promise<void>;
+}
+
+export interface RelyingPartyOptions {
+  /** VPN: check status with a CRL (re-fetched from the lab's CRL URLs before each authentication) or OCSP; default crl. */
+  vpnStatus?: "crl" | "ocsp";
+}
+
+/** The binaries each relying party runs (servers and clients), for a set-up check or a test's skip reason. */
+export const BINARIES: Record<RelyingPartyKind, string[]> = {
+  app: ["nginx", "openssl"],
+  smime: ["openssl"],
+  vpn: ["openvpn", "openssl"],
+  wifi: ["freeradius", "eapol_test", "openssl"],
+};
+
+/**
+ * Starts the relying party of `kind` for the lab: configs and state go to `<lab>/relying-parties/<kind>/` (rewritten
+ * at each start), servers listen on 127.0.0.1 only, and every certificate is judged against the lab's TEST root.
+ */
+export async function startRelyingParty(kind: RelyingPartyKind, lab: LabDir, opts: RelyingPartyOptions = {}): Promise<RelyingParty> {
+  const base = join(lab.root, "relying-parties");
+  const dir = join(base, kind);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const trust = writeLabTrust(lab, join(dir, "trust"));
+  const identity = await serverIdentity(join(base, "tls"));
+  return kind === "app"
+    ? await AppRelyingParty.start(dir, trust, identity)
+    : kind === "smime"
+      ? await SmimeRelyingParty.start(dir, trust)
+      : kind === "vpn"
+        ? await VpnRelyingParty.start(dir, trust, identity, opts.vpnStatus ?? "crl")
+        : await WifiRelyingParty.start(dir, trust, identity);
+}

@@ -1,0 +1,155 @@
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { CredentialFiles, LabTrust } from "./credential.js";
+import { fetchCrls } from "./crl-fetch.js";
+import { freePort, requireBinary, ServerProcess } from "./process.js";
+import type { ServerIdentity } from "./server-identity.js";
+import { reasonFromText, type Verdict } from "./verdict.js";
+
+const VERDICT = /Peer Connection Initiated with[^\n]*|VERIFY (SCRIPT )?ERROR[^\n]*|TLS Error: [^\n]*/;
+const OCSP_LINE = /^OCSP: [^\n]*/m;
+
+/**
+ * VPN: an OpenVPN 2.6 server in TLS mode with `--dev null` (no root, no tun: the control channel is the whole
+ * authentication), client certificate required against the lab's CAs, status checked either with `--crl-verify`
+ * (the CAs' CRLs, re-fetched from the lab before each authentication; OpenVPN re-reads the file when it changed) or
+ * with a `--tls-verify` script that asks the certificate's OCSP responder with `openssl ocsp`. The client is OpenVPN
+ * with the derived credential; the verdict is the server's own log line.
+ */
+export class VpnRelyingParty {
+  readonly kind = "vpn" as const;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly trust: LabTrust,
+    private readonly identity: ServerIdentity,
+    private readonly status: "crl" | "ocsp",
+    private readonly openvpn: string,
+    private readonly port: number,
+    private readonly server: ServerProcess,
+  ) {}
+
+  static async start(dir: string, trust: LabTrust, identity: ServerIdentity, status: "crl" | "ocsp"): Promise<VpnRelyingParty> {
+    const openvpn = requireBinary("openvpn");
+    const openssl = requireBinary("openssl");
+    const port = await freePort();
+    const crlPath = join(dir, "crl.pem");
+    const args = [
+      "--tls-server",
+      "--dev",
+      "null",
+      "--proto",
+      "tcp-server",
+      "--local",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--ca",
+      trust.bundlePath,
+      "--cert",
+      identity.certPath,
+      "--key",
+      identity.keyPath,
+      "--dh",
+      "none",
+      "--verb",
+      "3",
+      "--hand-window",
+      "10",
+    ];
+    if (status === "crl") {
+      await fetchCrls(trust.crlUrls, crlPath);
+      args.push("--crl-verify", crlPath);
+    } else {
+      const exported = join(dir, "peer-certs");
+      mkdirSync(exported, { recursive: true, mode: 0o700 });
+      const script = join(dir, "ocsp-verify.sh");
+      writeFileSync(
+        script,
+        `#!/bin/sh
+# dpclab TEST relying party (VPN): the client certificate's status from its own OCSP responder (openssl ocsp).
+# OpenVPN calls this once per certificate of the chain: $1 is the depth; only the client's own (0) is checked here.
+[ "$1" = 0 ] || exit 0
+h=$(${openssl} x509 -in "$peer_cert" -noout -issuer_hash) || { echo "OCSP: unreadable peer certificate"; exit 1; }
+url=$(${openssl} x509 -in "$peer_cert" -noout -ocsp_uri)
+[ -n "$url" ] || { echo "OCSP: the certificate names no OCSP responder"; exit 1; }
+[ -f "${trust.byHashDir}/$h.pem" ] || { echo "OCSP: issuer not a lab CA (untrusted)"; exit 1; }
+out=$(${openssl} ocsp -issuer "${trust.byHashDir}/$h.pem" -cert "$peer_cert" -url "$url" -CAfile "${trust.bundlePath}" -timeout 10 -no_nonce 2>&1)
+line=$(printf '%s\\n' "$out" | grep -m1 "^$peer_cert: " | sed "s|^$peer_cert: ||")
+echo "OCSP: \${line:-no answer} ($url)"
+[ "$line" = good ]
+`,
+      );
+      chmodSync(script, 0o700);
+      args.push("--script-security", "2", "--tls-export-cert", exported, "--tls-verify", script);
+    }
+    const server = await ServerProcess.start("openvpn server", openvpn, args, { ready: /Listening for incoming TCP connection/ });
+    return new VpnRelyingParty(dir, trust, identity, status, openvpn, port, server);
+  }
+
+  describe(): string {
+    return `OpenVPN server on 127.0.0.1:${this.port} (--dev null, client certificate required, ${this.status === "crl" ? "--crl-verify, CRLs re-fetched" : "OCSP via --tls-verify"})`;
+  }
+
+  async authenticate(cred: CredentialFiles): Promise<Verdict> {
+    // The TLS-mode server serves one client at a time and re-listens after each (OpenVPN pauses a second): wait for it.
+    const out = this.server.output();
+    const listening = out.lastIndexOf("Listening for incoming TCP connection");
+    if (listening < out.lastIndexOf("TCP connection established")) await this.server.waitFor(/Listening for incoming TCP connection/, 15_000, out.length);
+    if (this.status === "crl") await fetchCrls(this.trust.crlUrls, join(this.dir, "crl.pem"));
+    const from = this.server.output().length;
+    const started = performance.now();
+    const client = await ServerProcess.start(
+      "openvpn client",
+      this.openvpn,
+      [
+        "--tls-client",
+        "--dev",
+        "null",
+        "--proto",
+        "tcp-client",
+        "--remote",
+        "127.0.0.1",
+        String(this.port),
+        "--nobind",
+        "--ca",
+        this.identity.certPath,
+        "--cert",
+        cred.pivAuth.certPath,
+        ...(cred.chainPath ? ["--extra-certs", cred.chainPath] : []),
+        "--key",
+        cred.pivAuth.keyPath,
+        "--verb",
+        "3",
+        "--connect-retry-max",
+        "1",
+        "--hand-window",
+        "10",
+      ],
+      { ready: /Attempting to establish TCP connection|TCP connection established/, timeoutMs: 10_000 },
+    );
+    try {
+      const m = await this.server.waitFor(VERDICT, 15_000, from);
+      const latencyMs = performance.now() - started;
+      const line = m[0].replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d /, "").trim();
+      const accepted = line.startsWith("Peer Connection Initiated") || /\] Peer Connection Initiated/.test(line);
+      const ocsp = this.server.output().slice(from).match(OCSP_LINE)?.[0];
+      const said = [ocsp, line].filter(Boolean).join("; ");
+      return {
+        kind: "vpn",
+        accepted,
+        reason: accepted ? "accepted" : reasonFromText(said),
+        line: `openvpn: ${said}`,
+        latencyMs,
+        relyingParty: this.describe(),
+        serialNumber: cred.pivAuth.serialNumber,
+      };
+    } finally {
+      await client.stop();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.server.stop();
+  }
+}
