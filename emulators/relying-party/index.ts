@@ -41,7 +41,7 @@ export const BINARIES: Record<RelyingPartyKind, string[]> = {
  */
 export async function startRelyingParty(kind: RelyingPartyKind, lab: LabDir, opts: RelyingPartyOptions = {}): Promise<RelyingParty> {
   const base = join(lab.root, "relying-parties");
-  const dir = join(base, kind);
+  const dir = join(base, kind === "vpn" && opts.vpnStatus === "ocsp" ? "vpn-ocsp" : kind);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const trust = writeLabTrust(lab, join(dir, "trust"));
   const identity = await serverIdentity(join(base, "tls"));

@@ -1,0 +1,78 @@
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadCredential, type RelyingParty, type RelyingPartyKind, startRelyingParty, type Verdict } from "../../emulators/relying-party/index.js";
+import { LabDir } from "../../src/lab/index.js";
+import { missingFor, type ServedLab, servedLab } from "./served-lab.js";
+
+// Issue 13: real relying parties from Debian's packages, started by the lab on 127.0.0.1, judge derived credentials by
+// their own checks — a fresh one is accepted, one revoked by `dpclab credentials revoke` is refused by the relying
+// party's own OCSP or re-fetched CRL, one from another root is refused as untrusted. Each server starts once.
+let lab: ServedLab;
+const parties = new Map<string, RelyingParty>();
+
+beforeAll(async () => {
+  lab = await servedLab("relying-parties");
+}, 60_000);
+afterAll(async () => {
+  for (const rp of parties.values()) await rp.close();
+  await lab?.stop();
+  // Nothing the relying parties started is left running.
+  expect(processesUnder(lab.dir)).toEqual([]);
+});
+
+function processesUnder(dir: string): string[] {
+  const ps = execFileSync("ps", ["-eo", "pid=,args="]).toString("utf8");
+  return ps.split("\n").filter((l) => l.includes(`${dir}/relying-parties`) && !l.includes("ps -eo"));
+}
+
+const cases: { kind: RelyingPartyKind; name: string; vpnStatus?: "crl" | "ocsp"; line: RegExp; refusedLine: RegExp }[] = [
+  { kind: "app", name: "app (nginx, ssl_ocsp)", line: /^HTTP 200/, refusedLine: /^HTTP 400 — nginx: client SSL certificate verify error/ },
+  {
+    kind: "smime",
+    name: "smime (openssl cms, CRL)",
+    line: /CMS Verification successful; encrypted .* decrypted with the escrowed key/,
+    refusedLine: /Verification failure/,
+  },
+  { kind: "vpn", name: "vpn (OpenVPN, --crl-verify)", vpnStatus: "crl", line: /Peer Connection Initiated/, refusedLine: /VERIFY ERROR/ },
+  {
+    kind: "vpn",
+    name: "vpn (OpenVPN, OCSP --tls-verify)",
+    vpnStatus: "ocsp",
+    line: /OCSP: good .*Peer Connection Initiated/,
+    refusedLine: /VERIFY SCRIPT ERROR|VERIFY ERROR/,
+  },
+  { kind: "wifi", name: "wifi (FreeRADIUS EAP-TLS, OCSP)", line: /^eapol_test: SUCCESS/, refusedLine: /^eapol_test: FAILURE/ },
+];
+
+for (const c of cases) {
+  const missing = missingFor(c.kind);
+  describe.skipIf(missing)(`${c.name}${missing ? ` — skipped: ${missing}` : ""}`, () => {
+    const judge = async (dir: string): Promise<Verdict> => {
+      let rp = parties.get(c.name);
+      if (!rp) {
+        rp = await startRelyingParty(c.kind, new LabDir(lab.dir), { vpnStatus: c.vpnStatus });
+        parties.set(c.name, rp);
+      }
+      return rp.authenticate(loadCredential(dir));
+    };
+
+    it("accepts a fresh derived credential", async () => {
+      const v = await judge(lab.fresh);
+      expect(v, v.line).toMatchObject({ kind: c.kind, accepted: true, reason: "accepted" });
+      expect(v.line).toMatch(c.line);
+      expect(v.latencyMs).toBeGreaterThan(0);
+    });
+
+    it("refuses it once revoked, by its own status check", async () => {
+      const v = await judge(lab.revoked);
+      expect(v, v.line).toMatchObject({ accepted: false, reason: "revoked" });
+      expect(v.line).toMatch(c.refusedLine);
+      expect(v.line).toMatch(/revoked/i);
+    });
+
+    it("refuses a certificate from another root as untrusted", async () => {
+      const v = await judge(lab.untrusted);
+      expect(v, v.line).toMatchObject({ accepted: false, reason: "untrusted" });
+    });
+  });
+}
