@@ -12,7 +12,7 @@ const REPO = resolve(import.meta.dirname, "../..");
 const TREES = ["src", "emulators", "fleet", "scenarios", "bench"];
 
 /** Folders that are composition roots: they wire the components together and may import any of them. */
-const COMPOSITION_ROOTS = ["src/cli", "src/conformance/active", "bench"];
+const COMPOSITION_ROOTS = ["src/cli", "src/conformance/active", "src/api", "bench"];
 
 /**
  * Folders without an index.ts on purpose: each file in them is a module of its own, imported by path.
