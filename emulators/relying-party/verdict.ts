@@ -26,9 +26,16 @@ export interface Verdict {
 export function reasonFromText(text: string): RefusalReason {
   const t = text.toLowerCase();
   if (/revoked/.test(t)) return "revoked";
+  // No answer from the responder or no CRL: the relying party could not learn the status (is the lab served?).
+  if (
+    /requesting certificate status|crl not loaded|unable to get certificate crl|couldn't get ocsp response|unable to check certificate|status: unknown|ocsp: unknown/.test(
+      t,
+    )
+  )
+    return "status-unknown";
   if (/certificate has expired|expired/.test(t)) return "expired";
   if (/not yet valid/.test(t)) return "not-yet-valid";
-  if (/unsupported certificate purpose|key usage|keyusage|purpose/.test(t)) return "wrong-key-usage";
+  if (/unsupported certificate purpose|unsupported certificate|key usage|keyusage|purpose/.test(t)) return "wrong-key-usage";
   if (/unable to get local issuer|self[- ]signed|unable to get issuer|unable to verify|unknown ca|certificate verify failed|untrusted/.test(t))
     return "untrusted";
   if (/policy/.test(t)) return "policy";

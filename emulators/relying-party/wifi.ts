@@ -175,9 +175,11 @@ server default {
       const said = log
         .split("\n")
         .map((l) => l.replace(/^\(\d+\)\s+/, "").trim())
-        .filter((l) => /ocsp|verify error|Certificate revoked|certificate verify failed|unknown ca|alert/i.test(l) && !/^#|^\s*\w+ = /.test(l));
+        .filter(
+          (l) => /ocsp|verify error|OpenSSL says error|Certificate revoked|certificate verify failed|unknown ca|alert/i.test(l) && !/^#|^\s*\w+ = /.test(l),
+        );
       const ocsp = said.find((l) => /ocsp/i.test(l) && /revoked|good|unknown|fail/i.test(l));
-      const error = said.find((l) => /verify error|error:/i.test(l)) ?? said.find((l) => /alert/i.test(l));
+      const error = said.find((l) => /OpenSSL says error|verify error/i.test(l)) ?? said.find((l) => /error:/i.test(l)) ?? said.find((l) => /alert/i.test(l));
       const detail = [...new Set([ocsp, error].filter(Boolean))].join("; ");
       return {
         kind: "wifi",

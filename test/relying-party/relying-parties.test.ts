@@ -9,11 +9,14 @@ import { missingFor, type ServedLab, servedLab } from "./served-lab.js";
 // party's own OCSP or re-fetched CRL, one from another root is refused as untrusted. Each server starts once.
 let lab: ServedLab;
 const parties = new Map<string, RelyingParty>();
+/** What each relying party said, printed at the end (latencies on this machine). */
+const said: string[] = [];
 
 beforeAll(async () => {
   lab = await servedLab("relying-parties");
 }, 60_000);
 afterAll(async () => {
+  console.log(said.join("\n"));
   for (const rp of parties.values()) await rp.close();
   await lab?.stop();
   // Nothing the relying parties started is left running.
@@ -53,7 +56,9 @@ for (const c of cases) {
         rp = await startRelyingParty(c.kind, new LabDir(lab.dir), { vpnStatus: c.vpnStatus });
         parties.set(c.name, rp);
       }
-      return rp.authenticate(loadCredential(dir));
+      const verdict = await rp.authenticate(loadCredential(dir));
+      said.push(`${c.name}: ${verdict.reason} ${verdict.latencyMs.toFixed(0)} ms — ${verdict.line}`);
+      return verdict;
     };
 
     it("accepts a fresh derived credential", async () => {
@@ -68,6 +73,11 @@ for (const c of cases) {
       expect(v, v.line).toMatchObject({ accepted: false, reason: "revoked" });
       expect(v.line).toMatch(c.refusedLine);
       expect(v.line).toMatch(/revoked/i);
+    });
+
+    it("refuses a certificate made for another use (S/MIME signing as PIV Authentication, and back) as wrong key usage", async () => {
+      const v = await judge(lab.wrongUsage);
+      expect(v, v.line).toMatchObject({ accepted: false, reason: "wrong-key-usage" });
     });
 
     it("refuses a certificate from another root as untrusted", async () => {

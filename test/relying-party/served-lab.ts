@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARIES, findBinary, PACKAGE_OF, type RelyingPartyKind } from "../../emulators/relying-party/index.js";
 import { dpclab, freePort, startDpclab, tempDir } from "../helpers/cli.js";
@@ -20,6 +20,8 @@ export interface ServedLab {
   revokedSerial: string;
   /** A key and certificate from another TEST root, laid out like a credential directory. */
   untrusted: string;
+  /** The fresh credential with its certificates swapped: the S/MIME signing pair as PIV Authentication and back. */
+  wrongUsage: string;
   stop(): Promise<void>;
 }
 
@@ -45,7 +47,16 @@ export async function servedLab(seed: string): Promise<ServedLab> {
     const r = await dpclab(["credentials", "revoke", "--dir", dir, "--serial", revokedSerial]);
     if (r.code !== 0) throw new Error(r.stdout + r.stderr);
     const untrusted = untrustedCredential(join(tmp.path, "untrusted"));
+    const wrongUsage = join(tmp.path, "wrong-usage");
+    cpSync(fresh, wrongUsage, { recursive: true });
+    for (const [from, to] of [
+      ["derived-signing", "derived-piv-auth"],
+      ["derived-piv-auth", "derived-signing"],
+    ]) {
+      for (const ext of [".pem", ".key.pem"]) copyFileSync(join(fresh, `${from}${ext}`), join(wrongUsage, `${to}${ext}`));
+    }
     return {
+      wrongUsage,
       dir,
       url,
       fresh,

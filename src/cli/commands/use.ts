@@ -54,6 +54,8 @@ export async function useCommand(argv: string[]): Promise<number> {
     else {
       console.log(`${kind}: ${verdict.accepted ? "accepted" : `refused (${verdict.reason})`} in ${verdict.latencyMs.toFixed(0)} ms by ${verdict.relyingParty}`);
       console.log(`  ${verdict.line}`);
+      if (verdict.reason === "status-unknown")
+        console.log(`  note: the lab's OCSP responders and CRLs are at ${lab.readConfig().baseUrl}; is dpclab serve running there (the one that issued it)?`);
     }
     return verdict.accepted ? 0 : 1;
   } finally {
