@@ -39,11 +39,13 @@ export class VpnRelyingParty {
       "--dev",
       "null",
       "--proto",
-      "tcp-server",
+      "udp",
       "--local",
       "127.0.0.1",
       "--port",
       String(port),
+      // TLS (p2p) mode serves one peer; --float lets each new client's handshake in, without a restart in between.
+      "--float",
       "--ca",
       trust.bundlePath,
       "--cert",
@@ -83,7 +85,7 @@ echo "OCSP: \${line:-no answer} ($url)"
       chmodSync(script, 0o700);
       args.push("--script-security", "2", "--tls-export-cert", exported, "--tls-verify", script);
     }
-    const server = await ServerProcess.start("openvpn server", openvpn, args, { ready: /Listening for incoming TCP connection/ });
+    const server = await ServerProcess.start("openvpn server", openvpn, args, { ready: /UDPv4 link local \(bound\)/ });
     return new VpnRelyingParty(dir, trust, identity, status, openvpn, port, server);
   }
 
@@ -92,10 +94,6 @@ echo "OCSP: \${line:-no answer} ($url)"
   }
 
   async authenticate(cred: CredentialFiles): Promise<Verdict> {
-    // The TLS-mode server serves one client at a time and re-listens after each (OpenVPN pauses a second): wait for it.
-    const out = this.server.output();
-    const listening = out.lastIndexOf("Listening for incoming TCP connection");
-    if (listening < out.lastIndexOf("TCP connection established")) await this.server.waitFor(/Listening for incoming TCP connection/, 15_000, out.length);
     if (this.status === "crl") await fetchCrls(this.trust.crlUrls, join(this.dir, "crl.pem"));
     const from = this.server.output().length;
     const started = performance.now();
@@ -107,7 +105,7 @@ echo "OCSP: \${line:-no answer} ($url)"
         "--dev",
         "null",
         "--proto",
-        "tcp-client",
+        "udp",
         "--remote",
         "127.0.0.1",
         String(this.port),
@@ -121,12 +119,10 @@ echo "OCSP: \${line:-no answer} ($url)"
         cred.pivAuth.keyPath,
         "--verb",
         "3",
-        "--connect-retry-max",
-        "1",
         "--hand-window",
         "10",
       ],
-      { ready: /Attempting to establish TCP connection|TCP connection established/, timeoutMs: 10_000 },
+      { ready: /UDPv4 link (local|remote)/, timeoutMs: 10_000 },
     );
     try {
       const m = await this.server.waitFor(VERDICT, 15_000, from);
