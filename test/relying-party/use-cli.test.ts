@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dpclab } from "../helpers/cli.js";
@@ -56,8 +56,12 @@ describe.skipIf(missing)(`dpclab use${missing ? ` — skipped: ${missing}` : ""}
     writeFileSync(join(notACert, "derived-piv-auth.pem"), readFileSync(join(lab.fresh, "derived-piv-auth.key.pem")));
     const noKey = join(lab.dir, "..", "no-key");
     cpSync(lab.fresh, noKey, { recursive: true });
-    execFileSync("rm", [join(noKey, "derived-piv-auth.key.pem")]);
+    rmSync(join(noKey, "derived-piv-auth.key.pem"));
+    const android = join(lab.dir, "..", "android-like");
+    cpSync(lab.fresh, android, { recursive: true });
+    for (const f of ["derived-signing.pem", "derived-signing.key.pem", "derived-encryption.pem", "derived-encryption.key.pem"]) rmSync(join(android, f));
     const cases: [string[], RegExp][] = [
+      [["use", "smime", "--dir", lab.dir, "--credential", android], /has no S\/MIME signing certificate \(derived-signing.pem\): S\/MIME is iOS only/],
       [["use", "email", "--dir", lab.dir, "--credential", lab.fresh], /unknown relying party "email" \(wifi, vpn, app, smime\)/],
       [["use", "app", "--dir", lab.dir], /--credential/],
       [["use", "app", "--dir", lab.dir, "--credential", join(lab.dir, "nowhere")], /no credential directory/],
