@@ -60,6 +60,15 @@ make_local_base() {
   cp -a "$npm_dir" "$rootfs/usr/local/lib/node_modules/npm"
   ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
   ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
+  # Node's headers, as the upstream image has them: node-gyp (pkcs11js) builds against them instead of downloading.
+  local headers
+  headers=$(dirname "$node_bin")/../include/node
+  if [ -f "$headers/common.gypi" ]; then
+    mkdir -p "$rootfs/usr/local/include"
+    cp -a "$headers" "$rootfs/usr/local/include/node"
+  else
+    echo "docker image: warning: no Node headers at $headers; node-gyp will try to download them" >&2
+  fi
   # This machine reaches the npm registry through the extra CA its own Node trusts (NODE_EXTRA_CA_CERTS): so does the
   # local base (certificates only; the upstream node image, used where a registry is reachable, gets none).
   if [ -n "$(extra_ca)" ]; then
@@ -82,11 +91,11 @@ base() {
   if [ -n "${DPCLAB_BASE_IMAGE:-}" ]; then echo "$DPCLAB_BASE_IMAGE"; return; fi
   if have_image "$upstream"; then echo "$upstream"; return; fi
   local tag tarball
-  tag=dpclab/base:bookworm-node$(node -v 2>/dev/null | tr -d v || echo none)
-  local ca_env=()
+  tag=dpclab/base:bookworm-node$(node -v 2>/dev/null | tr -d v || echo none)-r2
+  local ca_env=(-c "ENV npm_config_nodedir=/usr/local")
   if [ -n "$(extra_ca)" ]; then
     tag=$tag-ca$(sha256sum "$(extra_ca)" | cut -c1-8)
-    ca_env=(-c "ENV NODE_EXTRA_CA_CERTS=/usr/local/share/dpclab-extra-ca.pem")
+    ca_env+=(-c "ENV NODE_EXTRA_CA_CERTS=/usr/local/share/dpclab-extra-ca.pem")
   fi
   if have_image "$tag"; then echo "$tag"; return; fi
   # The registry, when there is one (a short try: here none is reachable).
