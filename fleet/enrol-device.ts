@@ -1,4 +1,5 @@
 import { GRAPH_ISSUER, type IssuerName, type Platform } from "../emulators/derived/index.js";
+import { LAB_TENANT } from "../emulators/tenant/index.js";
 import type { PivCard } from "../src/piv/index.js";
 import { CertificateFacts } from "../src/pki/index.js";
 import { type EnrolmentStep, JsonClient, type SimulatedDevice } from "./clients/index.js";
@@ -69,7 +70,7 @@ export async function enrolDevice(opts: EnrolDeviceOptions): Promise<DeviceEnrol
     onStep: (s) => step(s.step, s.detail),
   });
   const cert = CertificateFacts.fromDer(result.certificates.pivAuth);
-  await tenant.post(`/tenant/beta/deviceManagement/managedDevices/${managed.id}/derivedCredential`, {
+  await tenant.post(`${LAB_TENANT}/managedDevices/${managed.id}/derivedCredential`, {
     issuer: GRAPH_ISSUER[opts.issuer],
     certificate: Buffer.from(result.certificates.pivAuth).toString("base64"),
     notBefore: cert.notBefore.toISOString(),
@@ -77,7 +78,7 @@ export async function enrolDevice(opts: EnrolDeviceOptions): Promise<DeviceEnrol
     serialNumber: cert.serialNumber,
   });
   step("register-credential", `the tenant accepted derived credential ${cert.serialNumber} from ${GRAPH_ISSUER[opts.issuer]}`);
-  const checkIn = await tenant.post<DeviceEnrolment["checkIn"]>(`/tenant/beta/deviceManagement/managedDevices/${managed.id}/checkIn`, {});
+  const checkIn = await tenant.post<DeviceEnrolment["checkIn"]>(`${LAB_TENANT}/managedDevices/${managed.id}/checkIn`, {});
   step(
     "check-in",
     `derived credential ${checkIn.derivedCredential.state}; ${checkIn.policies.length} polic${checkIn.policies.length === 1 ? "y" : "ies"} to apply`,

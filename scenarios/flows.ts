@@ -1,6 +1,6 @@
 import { X509Certificate } from "@peculiar/x509";
 import type { IssuerName, Platform } from "../emulators/derived/index.js";
-import type { CheckInResult } from "../emulators/tenant/index.js";
+import { type CheckInResult, LAB_TENANT } from "../emulators/tenant/index.js";
 import { JsonClient, kioskLogin, type SimulatedDevice } from "../fleet/clients/index.js";
 import { issuerWorkflow as workflowOf } from "../fleet/issuers/index.js";
 import { SoftwareKeystore } from "../fleet/keystore/index.js";
@@ -60,7 +60,7 @@ export async function mdmEnrol(w: World, modelIndex: number, platform: Platform,
 }
 
 export function checkIn(w: World, d: RealDevice, step?: Step): Promise<CheckInResult> {
-  return w.api({ device: d.index, ...(step ? { step } : {}) }).post<CheckInResult>(`${DM}/managedDevices/${d.tenantId}/checkIn`, {});
+  return w.api({ device: d.index, ...(step ? { step } : {}) }).post<CheckInResult>(`${LAB_TENANT}/managedDevices/${d.tenantId}/checkIn`, {});
 }
 
 /** The device's own view of its restrictions: a deployed device restriction that blocks the camera (docs/intune.md §1.7). */
@@ -139,7 +139,7 @@ export async function rekeyFlow(w: World, device: RealDevice, held: HeldCredenti
 
 /** The device hands its credential to the tenant (the Company Portal / Intune app import, docs/intune.md §2). */
 export async function register(w: World, device: RealDevice, held: HeldCredential, step?: Step): Promise<void> {
-  await w.api({ device: device.index, ...(step ? { step } : {}) }).post(`${DM}/managedDevices/${device.tenantId}/derivedCredential`, {
+  await w.api({ device: device.index, ...(step ? { step } : {}) }).post(`${LAB_TENANT}/managedDevices/${device.tenantId}/derivedCredential`, {
     issuer: graphIssuer(held.issuer),
     certificate: Buffer.from(held.pivAuth).toString("base64"),
     notBefore: held.notBefore.toISOString(),

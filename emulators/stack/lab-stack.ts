@@ -143,7 +143,12 @@ export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promis
     return { revoked };
   };
   const admin = adminHandler({ clock, authorities, outbox: () => [...tenant.outbox(), ...notices.list()], faults, onClockChange: tick, reportLost });
-  const emulators = mount(tenantHandler(tenant), ...ISSUERS.map((n) => issuers[n].handler), publication, pivCaHandler(cardIssuer));
+  const emulators = mount(
+    tenantHandler(tenant, { baseUrl: cardIssuer.config.baseUrl }),
+    ...ISSUERS.map((n) => issuers[n].handler),
+    publication,
+    pivCaHandler(cardIssuer),
+  );
   const faulty = faults.wrap(emulators);
   const handler: FetchHandler = (request) => (new URL(request.url).pathname.startsWith("/__admin") ? admin(request) : faulty(request));
   return { cardIssuer, tenant, issuers, emulators: built, authenticator, notices, faults, clock, handler, authorities, tick, reportLost };

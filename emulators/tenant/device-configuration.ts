@@ -40,6 +40,12 @@ export interface DeviceConfiguration {
   settings: ProfileSettings;
   /** Group ids from the last `assign` action. */
   assignments: string[];
+  /**
+   * The `derivedCredentialSettings` navigation property (docs/intune.md §3.2, §6.2): the id of the tenant's issuer
+   * settings this profile is linked to. Set by `@odata.bind` or `$ref`, or on its own when a profile that uses the
+   * derived credential is created or edited while an issuer is configured; cleared when that issuer is deleted (§1.3).
+   */
+  derivedCredentialSettingsId?: string;
 }
 
 export function platformOf(type: ProfileType): Platform {
@@ -53,6 +59,16 @@ export function familyOf(type: ProfileType): ProfileFamily {
   if (type.endsWith("EmailProfileConfiguration")) return "email";
   if (type.endsWith("TrustedRootCertificate")) return "trustedRoot";
   return "deviceRestrictions";
+}
+
+/** The profile types that have Graph's `derivedCredentialSettings` navigation property (§3.2): not trusted roots or restrictions. */
+export function hasDerivedCredentialSettings(type: ProfileType): boolean {
+  return ["derivedCredentialAuthentication", "wiFi", "vpn", "email"].includes(familyOf(type));
+}
+
+/** Every top-level property a profile of some type may show (what `$select` may name on the collection, §6.3). */
+export function profileProperties(): string[] {
+  return [...new Set<string>(["@odata.type", ...READ_ONLY, ...COMMON.filter((k) => k !== "@odata.type"), ...Object.values(PROPERTIES).flat()])];
 }
 
 /** Does this profile take its certificate from the derived credential (§1.6)? */

@@ -19,7 +19,7 @@ export {
   type ProfileType,
 } from "./device-configuration.js";
 export type { Group } from "./group.js";
-export { tenantHandler } from "./handler.js";
+export { LAB_TENANT, type TenantHandlerOptions, tenantHandler } from "./handler.js";
 export type { LintFinding, LintId } from "./lints.js";
 export { type ManagedDevice, MIN_OS_VERSION, type Ownership, type RegisteredCredential, type UserApp } from "./managed-device.js";
 export type { ConditionalAccessPolicy, NotificationKind, TenantNotification } from "./notification.js";

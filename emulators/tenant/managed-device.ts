@@ -35,6 +35,17 @@ export interface Deployment {
   deployment: number;
 }
 
+/**
+ * Graph's `deviceActionResult` on a managed device: a remote action the admin started and where it stands. The lab
+ * records `syncDevice` (docs/intune.md §6.1): `pending` until the device's next check-in, then `done`.
+ */
+export interface DeviceActionResult {
+  actionName: "syncDevice";
+  actionState: "pending" | "done";
+  startDateTime: string;
+  lastUpdatedDateTime: string;
+}
+
 export interface ManagedDevice {
   id: string;
   platform: Platform;
@@ -48,6 +59,8 @@ export interface ManagedDevice {
   enrolledDateTime: string;
   lastSyncDateTime?: string;
   derivedCredential?: RegisteredCredential;
+  /** Remote actions (Graph `deviceActionResults`): one entry per action name, the latest. */
+  deviceActionResults?: DeviceActionResult[];
   deployed: Record<string, Deployment>;
   /** Keys of the notifications already sent, so each is sent once. */
   notified: string[];
@@ -57,7 +70,10 @@ export interface ManagedDevice {
 const MAX_CARD_INDEX = 999_999;
 
 const ENROL_PROPS = ["platform", "osVersion", "ownership", "userPrincipalName", "email", "cardIndex", "app", "compliant"] as const;
-const READ_ONLY = ["id", "enrolledDateTime", "lastSyncDateTime", "derivedCredential"] as const;
+const READ_ONLY = ["id", "enrolledDateTime", "lastSyncDateTime", "derivedCredential", "deviceActionResults"] as const;
+
+/** The top-level properties of a managed device as clients see it (what `$select` may name, docs/intune.md §6.3). */
+export const MANAGED_DEVICE_PROPERTIES = [...ENROL_PROPS, ...READ_ONLY] as const;
 
 export function parseEnrolment(input: unknown, id: string, now: Date): ManagedDevice {
   const body = asObject(input, "managedDevice");

@@ -6,7 +6,14 @@ import { type CheckInResult, planCheckIn } from "./check-in.js";
 import { parseReportedCredential, verifyWithIssuer } from "./credential-registration.js";
 import { credentialState, renewalDueAt } from "./credential-state.js";
 import { channelsOf, type DerivedCredentialSettings, type GraphIssuer, parseNewSettings, patchSettings } from "./derived-credential-settings.js";
-import { type DeviceConfiguration, parseProfile, parseProfileType, toGraphProfile, usesDerivedCredential } from "./device-configuration.js";
+import {
+  type DeviceConfiguration,
+  hasDerivedCredentialSettings,
+  parseProfile,
+  parseProfileType,
+  toGraphProfile,
+  usesDerivedCredential,
+} from "./device-configuration.js";
 import { type Group, parseGroup, parseMemberRef } from "./group.js";
 import { asObject, bad, onlyKnown } from "./input.js";
 import { type LintFinding, lint } from "./lints.js";
@@ -60,6 +67,9 @@ const OUTBOX_LIMIT = 10_000;
 export type GraphBody = Record<string, unknown>;
 
 /** The view of a device a client gets: no internal bookkeeping, the credential without its certificate. */
+/** The key of a create or PATCH body that binds a profile's `derivedCredentialSettings` (docs/intune.md §6.2). */
+export const SETTINGS_BIND = "derivedCredentialSettings@odata.bind";
+
 export type ManagedDeviceView = Omit<ManagedDevice, "deployed" | "notified" | "derivedCredential"> & {
   /** `renewalDueAt` as at check-in: the tenant's threshold, the one place the renewal-due formula lives. */
   derivedCredential?: Omit<RegisteredCredential, "certificate" | "settingsGeneration"> & { state: string; renewalDueAt?: string };
@@ -150,6 +160,7 @@ export class Tenant implements DeviceApprover {
     this.#state.retiredSerials = [...this.#retired];
     for (const p of this.#state.profiles.values()) {
       if (usesDerivedCredential(p.type, p.settings)) p.needsEdit = true;
+      delete p.derivedCredentialSettingsId; // the navigation property pointed at the deleted settings
     }
   }
 
@@ -163,8 +174,13 @@ export class Tenant implements DeviceApprover {
     return structuredClone(this.#profile(id));
   }
 
-  createProfile(body: GraphBody): DeviceConfiguration {
-    const type = parseProfileType(body);
+  /**
+   * A new profile. `derivedCredentialSettings@odata.bind` links it to the tenant's issuer settings (§6.2); a profile
+   * that uses the derived credential is linked to them without it (the tenant has one issuer).
+   */
+  createProfile(input: GraphBody): DeviceConfiguration {
+    const type = parseProfileType(input);
+    const { body, bound } = this.#takeSettingsBind(type, input);
     const parsed = parseProfile(type, body, { issuerConfigured: this.#state.settings !== undefined });
     const now = this.clock.now().toISOString();
     const profile: DeviceConfiguration = {
@@ -177,14 +193,16 @@ export class Tenant implements DeviceApprover {
       lastModifiedDateTime: now,
       assignments: [],
     };
+    const link = bound ?? (usesDerivedCredential(type, parsed.settings) ? this.#state.settings?.id : undefined);
+    if (link !== undefined) profile.derivedCredentialSettingsId = link;
     this.#state.profiles.set(profile.id, profile);
     return structuredClone(profile);
   }
 
   /** Any PATCH, even of the description alone, bumps the version: a redeploy, which clears needsEdit (§1.3). */
-  updateProfile(id: string, body: GraphBody): DeviceConfiguration {
+  updateProfile(id: string, input: GraphBody): DeviceConfiguration {
     const current = this.#profile(id);
-    const patch = asObject(body, current.type);
+    const { body: patch, bound } = this.#takeSettingsBind(current.type, asObject(input, current.type));
     const graph = toGraphProfile(current);
     for (const key of ["id", "version", "needsEdit", "createdDateTime", "lastModifiedDateTime", "@odata.type"]) delete graph[key];
     const parsed = parseProfile(current.type, { ...graph, ...patch }, { issuerConfigured: this.#state.settings !== undefined });
@@ -195,8 +213,45 @@ export class Tenant implements DeviceApprover {
       needsEdit: false,
       lastModifiedDateTime: this.clock.now().toISOString(),
     };
+    // The edit §1.3 asks for after an issuer change links a profile that uses the derived credential to the new issuer.
+    const link = bound ?? current.derivedCredentialSettingsId ?? (usesDerivedCredential(next.type, next.settings) ? this.#state.settings?.id : undefined);
+    if (link !== undefined) next.derivedCredentialSettingsId = link;
     this.#state.profiles.set(id, next);
     return structuredClone(next);
+  }
+
+  /** GET …/deviceConfigurations/{id}/derivedCredentialSettings: the settings the profile is linked to (§6.2). */
+  getProfileDerivedCredentialSettings(id: string): DerivedCredentialSettings {
+    const profile = this.#navigable(id);
+    const linked = profile.derivedCredentialSettingsId;
+    const settings = this.#state.settings;
+    if (linked === undefined || !settings || settings.id !== linked) {
+      throw new DpclabError(`device configuration ${id} is not linked to derived credential settings`, "not-found", 404);
+    }
+    return { ...settings };
+  }
+
+  /** PUT …/derivedCredentialSettings/$ref `{ "@odata.id": "…/deviceManagement/derivedCredentials/{id}" }` (§6.2). */
+  linkProfileDerivedCredentialSettings(id: string, body: GraphBody): void {
+    const profile = this.#navigable(id);
+    const input = asObject(body, "reference");
+    onlyKnown(input, ["@odata.id"], "reference");
+    profile.derivedCredentialSettingsId = this.#settingsReference(input["@odata.id"], `"@odata.id"`);
+  }
+
+  /** DELETE …/derivedCredentialSettings/$ref: refused while the profile uses the derived credential (§6.2). */
+  unlinkProfileDerivedCredentialSettings(id: string): void {
+    const profile = this.#navigable(id);
+    if (profile.derivedCredentialSettingsId === undefined)
+      throw new DpclabError(`device configuration ${id} is not linked to derived credential settings`, "not-found", 404);
+    if (usesDerivedCredential(profile.type, profile.settings)) {
+      throw new DpclabError(
+        `device configuration ${id} uses "Derived credential": change its authentication first, then remove the link (docs/intune.md §6.2)`,
+        "profile-uses-derived-credential",
+        409,
+      );
+    }
+    delete profile.derivedCredentialSettingsId;
   }
 
   deleteProfile(id: string): void {
@@ -282,6 +337,18 @@ export class Tenant implements DeviceApprover {
     }
     this.#groupsOf.delete(id);
     this.#state.devices.delete(id);
+  }
+
+  /**
+   * Graph `syncDevice` (docs/intune.md §6.1): Intune pushes the device to check in now. The lab has no push channel:
+   * the device's `deviceActionResults` gets a `syncDevice` entry, `pending` until its next check-in, which marks it
+   * `done` — a simulated device that asks its managed device sees that a check-in is due at once.
+   */
+  syncDevice(id: string): void {
+    const device = this.#device(id);
+    const now = this.clock.now().toISOString();
+    const others = (device.deviceActionResults ?? []).filter((a) => a.actionName !== "syncDevice");
+    device.deviceActionResults = [...others, { actionName: "syncDevice", actionState: "pending", startDateTime: now, lastUpdatedDateTime: now }];
   }
 
   /** Compliance state (and OS updates). */
@@ -401,6 +468,10 @@ export class Tenant implements DeviceApprover {
     }
     device.deployed = plan.deployed;
     device.lastSyncDateTime = now.toISOString();
+    for (const action of device.deviceActionResults ?? []) {
+      if (action.actionName === "syncDevice" && action.actionState === "pending")
+        Object.assign(action, { actionState: "done", lastUpdatedDateTime: now.toISOString() });
+    }
     this.#state.outbox.push(...notifications);
     // Bounded like the issuers' NoticeOutbox, and trimmed in batches (dropping one per notice shifts the whole array).
     const limit = this.#outboxLimit;
@@ -455,6 +526,43 @@ export class Tenant implements DeviceApprover {
     const p = this.#state.profiles.get(id);
     if (!p) throw new DpclabError(`no device configuration with id ${id}`, "not-found", 404);
     return p;
+  }
+
+  /** A profile whose type has the derivedCredentialSettings navigation property (others: 400, as Graph). */
+  #navigable(id: string): DeviceConfiguration {
+    const profile = this.#profile(id);
+    if (!hasDerivedCredentialSettings(profile.type)) {
+      throw bad(`${profile.type} has no navigation property "derivedCredentialSettings" (docs/intune.md §3.2)`, "no-such-navigation-property");
+    }
+    return profile;
+  }
+
+  /** Splits `derivedCredentialSettings@odata.bind` off a profile body and resolves it (nothing is stored here). */
+  #takeSettingsBind(type: DeviceConfiguration["type"], input: GraphBody): { body: GraphBody; bound?: string } {
+    if (!Object.hasOwn(input, SETTINGS_BIND)) return { body: input };
+    if (!hasDerivedCredentialSettings(type))
+      throw bad(`${type} has no navigation property "derivedCredentialSettings" (docs/intune.md §3.2)`, "no-such-navigation-property");
+    const body: GraphBody = Object.create(null);
+    for (const [k, v] of Object.entries(input)) if (k !== SETTINGS_BIND) body[k] = v;
+    return { body, bound: this.#settingsReference(input[SETTINGS_BIND], `"${SETTINGS_BIND}"`) };
+  }
+
+  /** An entity reference to the tenant's settings: a URL (absolute or relative) ending …/deviceManagement/derivedCredentials/{id}. */
+  #settingsReference(value: unknown, what: string): string {
+    if (typeof value !== "string" || value.length > 2048) throw bad(`${what} must be the URL of the tenant's derivedCredentials entity`, "invalid-reference");
+    let id: string | undefined;
+    try {
+      const match = /\/deviceManagement\/derivedCredentials\/([^/]+)$/.exec(new URL(value, "http://relative.invalid").pathname);
+      id = match ? decodeURIComponent(match[1] as string) : undefined;
+    } catch {
+      id = undefined;
+    }
+    if (id === undefined)
+      throw bad(`${what} must be a URL ending in /deviceManagement/derivedCredentials/{id} (got ${JSON.stringify(value.slice(0, 120))})`, "invalid-reference");
+    const settings = this.#state.settings;
+    if (!settings || settings.id !== id)
+      throw bad(`${what} names derived credential settings ${JSON.stringify(id.slice(0, 64))}, which this tenant does not have`, "unknown-reference");
+    return id;
   }
 
   #group(id: string): Group {

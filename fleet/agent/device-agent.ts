@@ -1,5 +1,5 @@
 import { GRAPH_ISSUER, type IssuerName, type Platform } from "../../emulators/derived/index.js";
-import type { CheckInResult } from "../../emulators/tenant/index.js";
+import { type CheckInResult, LAB_TENANT } from "../../emulators/tenant/index.js";
 import type { AdjustableClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import type { PivCard } from "../../src/piv/index.js";
@@ -233,7 +233,7 @@ export class DeviceAgent {
     const started = performance.now();
     let result: CheckInResult;
     try {
-      result = await this.#tenant().post<CheckInResult>(`/tenant/beta/deviceManagement/managedDevices/${this.managedDeviceId}/checkIn`, {});
+      result = await this.#tenant().post<CheckInResult>(`${LAB_TENANT}/managedDevices/${this.managedDeviceId}/checkIn`, {});
     } catch (error) {
       this.#stepFailed("check-in", error);
       this.#lastCheckInError = reasonOf(error);
@@ -389,7 +389,7 @@ export class DeviceAgent {
   /** Hands the credential to the tenant; its answer says when renewal is due (ms). */
   async #register(pivAuth: Uint8Array): Promise<number> {
     const cert = CertificateFacts.fromDer(pivAuth);
-    const registered = await this.#tenant().post<Registered>(`/tenant/beta/deviceManagement/managedDevices/${this.managedDeviceId}/derivedCredential`, {
+    const registered = await this.#tenant().post<Registered>(`${LAB_TENANT}/managedDevices/${this.managedDeviceId}/derivedCredential`, {
       issuer: GRAPH_ISSUER[this.issuer],
       certificate: Buffer.from(pivAuth).toString("base64"),
       notBefore: cert.notBefore.toISOString(),

@@ -51,6 +51,10 @@ export const ROUTES: readonly RouteTemplate[] = [
   t("DELETE", `${DM}/deviceConfigurations/:profile`),
   t("POST", `${DM}/deviceConfigurations/:profile/assign`),
   t("GET", `${DM}/deviceConfigurations/:profile/assignments`),
+  t("GET", `${DM}/deviceConfigurations/:profile/derivedCredentialSettings`),
+  t("GET", `${DM}/deviceConfigurations/:profile/derivedCredentialSettings/$ref`),
+  t("PUT", `${DM}/deviceConfigurations/:profile/derivedCredentialSettings/$ref`),
+  t("DELETE", `${DM}/deviceConfigurations/:profile/derivedCredentialSettings/$ref`),
   t("GET", `${BETA}/groups`),
   t("POST", `${BETA}/groups`),
   t("GET", `${BETA}/groups/:group`),
@@ -62,8 +66,12 @@ export const ROUTES: readonly RouteTemplate[] = [
   t("GET", `${DM}/managedDevices/:device`),
   t("PATCH", `${DM}/managedDevices/:device`),
   t("POST", `${DM}/managedDevices/:device/retire`),
+  t("POST", `${DM}/managedDevices/:device/syncDevice`),
+  // the lab-only device endpoints (docs/intune.md §6.4), and their old Graph-looking paths (404 naming the new ones)
   t("POST", `${DM}/managedDevices/:device/derivedCredential`),
   t("POST", `${DM}/managedDevices/:device/checkIn`),
+  t("POST", `/__lab/tenant/managedDevices/:device/derivedCredential`),
+  t("POST", `/__lab/tenant/managedDevices/:device/checkIn`),
   t("GET", `${BETA}/identity/conditionalAccess/policies`),
   t("PUT", `${BETA}/identity/conditionalAccess/policies`),
   t("GET", "/tenant/lints"),
@@ -120,6 +128,32 @@ const hostileSegment: fc.Arbitrary<string> = fc.oneof(
   fc.string({ maxLength: 12 }).map(encodeURIComponent),
 );
 
+/** OData query options Graph clients send (docs/intune.md §6.3), good and bad, forged tokens and prototype keys included. */
+const ODATA_SUFFIXES = [
+  "?$top=1",
+  "?top=2&select=id",
+  "?$top=0",
+  "?$top=1000",
+  "?$top=-1",
+  "?$top=1e3",
+  "?$top=1&$top=2",
+  "?$select=id,displayName",
+  "?$select=__proto__",
+  "?$select=constructor,toString",
+  "?$select=",
+  "?$filter=id%20eq%20'__proto__'",
+  "?$filter=id%20eq%20'00000000-0000-4000-8000-000000000001'",
+  "?$filter=displayName%20eq%20'x'",
+  "?$filter=id%20eq%20'",
+  "?$skiptoken=forged",
+  "?$skiptoken=WyJtYW5hZ2VkRGV2aWNlcyIsIiJd.AAAA",
+  "?$skiptoken=.",
+  "?$orderby=id",
+  "?$expand=assignments",
+  "?$count=true",
+  "?$__proto__=1",
+];
+
 /** A path for a route: each `:kind` becomes a hostile segment or, sometimes, the id of something real. */
 function pathFor(route: RouteTemplate, ids: RealIds): fc.Arbitrary<string> {
   const parts = route.path.split("/");
@@ -130,7 +164,7 @@ function pathFor(route: RouteTemplate, ids: RealIds): fc.Arbitrary<string> {
       ? hostileSegment
       : fc.oneof({ weight: 1, arbitrary: fc.constant(encodeURIComponent(real)) }, { weight: 2, arbitrary: hostileSegment });
   });
-  const suffix = fc.constantFrom("", "", "", "/", "?x=1", "?__proto__[x]=1&constructor=1", "?%zz", "#frag", "/extra");
+  const suffix = fc.constantFrom("", "", "", "/", "?x=1", "?__proto__[x]=1&constructor=1", "?%zz", "#frag", "/extra", ...ODATA_SUFFIXES);
   return fc.tuple(fc.tuple(...segs), suffix).map(([s, tail]) => s.join("/") + tail);
 }
 

@@ -109,7 +109,7 @@ describe("the lab stack", () => {
     const { X509Certificate } = await import("@peculiar/x509");
     const cert = new X509Certificate(result.certificates.pivAuth.slice());
     const refused = await tenant
-      .post(`/tenant/beta/deviceManagement/managedDevices/${managed.id}/derivedCredential`, {
+      .post(`/__lab/tenant/managedDevices/${managed.id}/derivedCredential`, {
         issuer: "entrustDatacard",
         certificate: Buffer.from(result.certificates.pivAuth).toString("base64"),
         notBefore: cert.notBefore.toISOString(),
@@ -122,7 +122,7 @@ describe("the lab stack", () => {
       );
     expect(refused?.status).toBeGreaterThanOrEqual(400);
     expect(refused?.status).toBeLessThan(500);
-    const checkIn = await tenant.post<{ derivedCredential: { state: string } }>(`/tenant/beta/deviceManagement/managedDevices/${managed.id}/checkIn`, {});
+    const checkIn = await tenant.post<{ derivedCredential: { state: string } }>(`/__lab/tenant/managedDevices/${managed.id}/checkIn`, {});
     expect(checkIn.derivedCredential.state).not.toBe("valid");
   });
 

@@ -82,7 +82,7 @@ async function entrustEnrolment(cardIndex: number) {
 }
 
 const credentialState = async (deviceId: string) =>
-  (await api.post<{ derivedCredential: { state: string } }>(`${DM}/managedDevices/${deviceId}/checkIn`, {})).derivedCredential.state;
+  (await api.post<{ derivedCredential: { state: string } }>(`/__lab/tenant/managedDevices/${deviceId}/checkIn`, {})).derivedCredential.state;
 
 describe("the tenant ties every derived credential to its issuer, device and user", () => {
   it("refuses a self-signed certificate from no lab CA (403), and the device stays without a credential", async () => {
@@ -100,14 +100,14 @@ describe("the tenant ties every derived credential to its issuer, device and use
       notAfter: new Date(clock.now().getTime() + 100 * 86_400_000),
       extensions: [],
     });
-    const res = await call("POST", `${DM}/managedDevices/${deviceId}/derivedCredential`, registration(new Uint8Array(forged.rawData)));
+    const res = await call("POST", `/__lab/tenant/managedDevices/${deviceId}/derivedCredential`, registration(new Uint8Array(forged.rawData)));
     expect(res.status).toBe(403);
     expect(res.type).toBe("application/problem+json");
     expect(String(res.body.detail)).toMatch(/not signed by entrustDatacard's CA/);
     // The rogue CA's own certificate fails the same way (self-signed, not the issuer's).
-    expect((await call("POST", `${DM}/managedDevices/${deviceId}/derivedCredential`, registration(new Uint8Array(rogue.certificate.rawData)))).status).toBe(
-      403,
-    );
+    expect(
+      (await call("POST", `/__lab/tenant/managedDevices/${deviceId}/derivedCredential`, registration(new Uint8Array(rogue.certificate.rawData)))).status,
+    ).toBe(403);
     expect(await credentialState(deviceId)).toBe("none");
   });
 
@@ -118,7 +118,7 @@ describe("the tenant ties every derived credential to its issuer, device and use
     const sameUser = await mdmEnrol(1);
     const otherUser = await mdmEnrol(3);
     for (const deviceId of [sameUser, otherUser]) {
-      const res = await call("POST", `${DM}/managedDevices/${deviceId}/derivedCredential`, body);
+      const res = await call("POST", `/__lab/tenant/managedDevices/${deviceId}/derivedCredential`, body);
       expect(res.status).toBe(403);
       expect(String(res.body.detail)).toMatch(/issued for another device/);
       expect(await credentialState(deviceId)).toBe("none");
@@ -156,10 +156,10 @@ describe("the tenant ties every derived credential to its issuer, device and use
     const enrolment = await entrustEnrolment(2);
     const again = await mdmEnrol(2);
     stack.reportLost(enrolment.deviceId); // DC-TRM-01: revoked at the issuer, retired in the tenant
-    const res = await call("POST", `${DM}/managedDevices/${again}/derivedCredential`, registration(enrolment.certificates.pivAuth));
+    const res = await call("POST", `/__lab/tenant/managedDevices/${again}/derivedCredential`, registration(enrolment.certificates.pivAuth));
     expect(res.status).toBe(409);
     expect(String(res.body.detail)).toMatch(/revoked/);
-    const wrongIssuer = await call("POST", `${DM}/managedDevices/${again}/derivedCredential`, {
+    const wrongIssuer = await call("POST", `/__lab/tenant/managedDevices/${again}/derivedCredential`, {
       ...registration(enrolment.certificates.pivAuth),
       issuer: GRAPH_ISSUER.intercede,
     });

@@ -22,8 +22,10 @@ describe("tenant HTTP under arbitrary JSON bodies", () => {
       ["POST", `/tenant/beta/groups/${g}/members`],
       ["POST", `${DM}/managedDevices`],
       ["PATCH", `${DM}/managedDevices/${device}`],
-      ["POST", `${DM}/managedDevices/${device}/derivedCredential`],
-      ["POST", `${DM}/managedDevices/${device}/checkIn`],
+      ["POST", `/__lab/tenant/managedDevices/${device}/derivedCredential`],
+      ["POST", `/__lab/tenant/managedDevices/${device}/checkIn`],
+      ["POST", `${DM}/managedDevices/${device}/syncDevice`],
+      ["PUT", `${DM}/deviceConfigurations/${p}/derivedCredentialSettings/$ref`],
       ["PUT", "/tenant/beta/identity/conditionalAccess/policies"],
     ];
     const keys = fc.constantFrom(
@@ -46,12 +48,23 @@ describe("tenant HTTP under arbitrary JSON bodies", () => {
       "notAfter",
       "serialNumber",
       "blockNonCompliantEmail",
+      "derivedCredentialSettings@odata.bind",
+      "@odata.id",
       "__proto__",
       "constructor",
     );
     const value = fc.oneof(
       fc.jsonValue({ maxDepth: 2 }),
-      fc.constantFrom("derivedCredential", "xTec", "purebred", "#microsoft.graph.iosVpnConfiguration", "companyPortal,email", "2026-13-01T00:00:00Z"),
+      fc.constantFrom(
+        "derivedCredential",
+        "xTec",
+        "purebred",
+        "#microsoft.graph.iosVpnConfiguration",
+        "companyPortal,email",
+        "2026-13-01T00:00:00Z",
+        `https://graph.microsoft.com/beta/deviceManagement/derivedCredentials/${settingsId}`,
+        `${DM}/derivedCredentials/nope`,
+      ),
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...targets), fc.oneof(fc.dictionary(keys, value), fc.jsonValue({ maxDepth: 2 })), async ([method, path], body) => {

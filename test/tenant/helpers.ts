@@ -99,7 +99,7 @@ export async function assign(l: Lab, profileId: string, groupIds: string[]): Pro
 }
 
 export async function checkIn(l: Lab, deviceId: string): Promise<CheckIn> {
-  return (await ok(l.call("POST", `${DM}/managedDevices/${deviceId}/checkIn`))) as unknown as CheckIn;
+  return (await ok(l.call("POST", `/__lab/tenant/managedDevices/${deviceId}/checkIn`))) as unknown as CheckIn;
 }
 
 export interface CheckIn {
@@ -158,5 +158,5 @@ export async function registerCredential(l: Lab, deviceId: string, issuer = "ent
   const now = l.clock.now();
   const issuedFor = { deviceId, userPrincipalName: l.tenant.getDevice(deviceId).userPrincipalName };
   const body = await credentialBody(issuer, now, new Date(now.getTime() + days * DAY_MS), issuedFor);
-  return ok(l.call("POST", `${DM}/managedDevices/${deviceId}/derivedCredential`, body), 201);
+  return ok(l.call("POST", `/__lab/tenant/managedDevices/${deviceId}/derivedCredential`, body), 201);
 }

@@ -34,6 +34,9 @@ describe("object-prototype names as ids", () => {
           ["DELETE", `${DM}/deviceConfigurations/${id}`],
           ["POST", `${DM}/deviceConfigurations/${id}/assign`, { assignments: [] }],
           ["GET", `${DM}/deviceConfigurations/${id}/assignments`],
+          ["GET", `${DM}/deviceConfigurations/${id}/derivedCredentialSettings`],
+          ["PUT", `${DM}/deviceConfigurations/${id}/derivedCredentialSettings/$ref`, { "@odata.id": "x" }],
+          ["DELETE", `${DM}/deviceConfigurations/${id}/derivedCredentialSettings/$ref`],
           ["GET", `/tenant/beta/groups/${id}`],
           ["GET", `/tenant/beta/groups/${id}/members`],
           ["POST", `/tenant/beta/groups/${id}/members`, { deviceId: device }],
@@ -42,8 +45,9 @@ describe("object-prototype names as ids", () => {
           ["GET", `${DM}/managedDevices/${id}`],
           ["PATCH", `${DM}/managedDevices/${id}`, { compliant: false }],
           ["POST", `${DM}/managedDevices/${id}/retire`],
-          ["POST", `${DM}/managedDevices/${id}/checkIn`],
-          ["POST", `${DM}/managedDevices/${id}/derivedCredential`, credential],
+          ["POST", `${DM}/managedDevices/${id}/syncDevice`],
+          ["POST", `/__lab/tenant/managedDevices/${id}/checkIn`],
+          ["POST", `/__lab/tenant/managedDevices/${id}/derivedCredential`, credential],
         ];
         for (const [method, path, body] of calls) {
           const res = await l.call(method, path, body);

@@ -24,7 +24,7 @@ describe("tenant HTTP: bad input is 4xx problem+json and changes nothing", () =>
     expectProblem(await l.call("PUT", "/tenant/beta/identity/conditionalAccess/policies", { blockNonCompliantEmail: true, grant: 1 }), 400, /"grant"/);
     expectProblem(await l.call("POST", "/tenant/beta/groups", { displayName: "" }), 400);
     expectProblem(await l.call("POST", `/tenant/beta/groups/${await group(l)}/members`, { deviceId: "nope" }), 400, /no managed device/);
-    expectProblem(await l.call("POST", `${DM}/managedDevices/${await enrol(l)}/checkIn`, { force: true }), 400, /no parameters/);
+    expectProblem(await l.call("POST", `/__lab/tenant/managedDevices/${await enrol(l)}/checkIn`, { force: true }), 400, /no parameters/);
     expect((await ok(l.call("GET", `${DM}/derivedCredentials`))).value).toEqual([]);
     expect(await ok(l.call("GET", "/tenant/beta/identity/conditionalAccess/policies"))).toEqual({ blockNonCompliantEmail: false });
   });
@@ -33,7 +33,7 @@ describe("tenant HTTP: bad input is 4xx problem+json and changes nothing", () =>
     const l = lab();
     expectProblem(await l.call("GET", `${DM}/derivedCredentials/nope`), 404);
     expectProblem(await l.call("GET", `${DM}/managedDevices/nope`), 404);
-    expectProblem(await l.call("POST", `${DM}/managedDevices/nope/checkIn`), 404);
+    expectProblem(await l.call("POST", `/__lab/tenant/managedDevices/nope/checkIn`), 404);
     expectProblem(await l.call("GET", "/tenant/beta/groups/nope"), 404);
     expectProblem(await l.call("GET", "/tenant/nothing"), 404);
     expectProblem(await l.call("PUT", `${DM}/derivedCredentials`, {}), 405);

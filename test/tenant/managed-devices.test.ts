@@ -95,23 +95,27 @@ describe("managed devices", () => {
       deviceId: id,
       userPrincipalName: "alice@test.example",
     });
-    expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, body), 409, /no derived credential issuer/);
+    expectProblem(await l.call("POST", `/__lab/tenant/managedDevices/${id}/derivedCredential`, body), 409, /no derived credential issuer/);
     await addIssuer(l, "entrustDatacard");
-    expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, body), 409, /issuer mismatch/);
-    expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, { ...body, issuer: "xTec" }), 400, /xTec/);
+    expectProblem(await l.call("POST", `/__lab/tenant/managedDevices/${id}/derivedCredential`, body), 409, /issuer mismatch/);
+    expectProblem(await l.call("POST", `/__lab/tenant/managedDevices/${id}/derivedCredential`, { ...body, issuer: "xTec" }), 400, /xTec/);
     const good = { ...body, issuer: "entrustDatacard" };
-    expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, { ...good, certificate: "AAAA" }), 400, /certificate/);
-    expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, { ...good, serialNumber: "0A1B" }), 400, /those of "certificate"/);
-    expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, { ...good, notAfter: "2025-06-01T00:00:00Z" }), 400, /notAfter/);
-    expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, { ...good, notBefore: "yesterday" }), 400, /ISO 8601/);
-    expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, { ...good, serialNumber: "xyz" }), 400, /hex/);
-    expectProblem(await l.call("POST", `${DM}/managedDevices/nope/derivedCredential`, good), 404);
+    expectProblem(await l.call("POST", `/__lab/tenant/managedDevices/${id}/derivedCredential`, { ...good, certificate: "AAAA" }), 400, /certificate/);
+    expectProblem(
+      await l.call("POST", `/__lab/tenant/managedDevices/${id}/derivedCredential`, { ...good, serialNumber: "0A1B" }),
+      400,
+      /those of "certificate"/,
+    );
+    expectProblem(await l.call("POST", `/__lab/tenant/managedDevices/${id}/derivedCredential`, { ...good, notAfter: "2025-06-01T00:00:00Z" }), 400, /notAfter/);
+    expectProblem(await l.call("POST", `/__lab/tenant/managedDevices/${id}/derivedCredential`, { ...good, notBefore: "yesterday" }), 400, /ISO 8601/);
+    expectProblem(await l.call("POST", `/__lab/tenant/managedDevices/${id}/derivedCredential`, { ...good, serialNumber: "xyz" }), 400, /hex/);
+    expectProblem(await l.call("POST", `/__lab/tenant/managedDevices/nope/derivedCredential`, good), 404);
     expect((await ok(l.call("GET", `${DM}/managedDevices/${id}`))).derivedCredential).toBeUndefined();
-    const reg = await ok(l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, good), 201);
+    const reg = await ok(l.call("POST", `/__lab/tenant/managedDevices/${id}/derivedCredential`, good), 201);
     expect(reg.device).toMatchObject({
       derivedCredential: { issuer: "entrustDatacard", serialNumber: String(good.serialNumber).toLowerCase(), state: "valid" },
     });
-    expectProblem(await l.call("POST", `${DM}/managedDevices/${id}/derivedCredential`, good), 409, /already registered/);
+    expectProblem(await l.call("POST", `/__lab/tenant/managedDevices/${id}/derivedCredential`, good), 409, /already registered/);
   });
 
   it("a new credential redeploys the derived-credential policies on that device only", async () => {

@@ -108,10 +108,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
         notificationType: "companyPortal,email",
       });
       if (previousDevice) {
-        const before = await tenant.post<{ derivedCredential: { state: string } }>(
-          `/tenant/beta/deviceManagement/managedDevices/${previousDevice}/checkIn`,
-          {},
-        );
+        const before = await tenant.post<{ derivedCredential: { state: string } }>(`/__lab/tenant/managedDevices/${previousDevice}/checkIn`, {});
         console.log(
           `\nissuer changed to ${GRAPH_ISSUER[name]}: the earlier device's credential is now "${before.derivedCredential.state}" — its user must enrol again`,
         );
