@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
-import { CertificatePolicyExtension, KeyUsageFlags, KeyUsagesExtension, SubjectAlternativeNameExtension, X509Certificate } from "@peculiar/x509";
 import { CertificateAuthority, derivedPivAuthRequest, OIDS } from "../src/pki/index.js";
+import { CertificatePolicyExtension, KeyUsageFlags, KeyUsagesExtension, SubjectAlternativeNameExtension, X509Certificate } from "../src/x509.js";
 import { type Figure, ratePerSecond, round } from "./results.js";
 
 /** Device keys issued in the timed loop (each used once); the warm-up uses its own. */

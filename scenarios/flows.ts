@@ -1,4 +1,3 @@
-import { X509Certificate } from "@peculiar/x509";
 import type { IssuerName, Platform } from "../emulators/derived/index.js";
 import { type CheckInResult, LAB_TENANT } from "../emulators/tenant/index.js";
 import { JsonClient, kioskLogin, type SimulatedDevice } from "../fleet/clients/index.js";
@@ -6,6 +5,7 @@ import { issuerWorkflow as workflowOf } from "../fleet/issuers/index.js";
 import { SoftwareKeystore } from "../fleet/keystore/index.js";
 import { DpclabError } from "../src/errors.js";
 import type { PivCard } from "../src/piv/index.js";
+import { X509Certificate } from "../src/x509.js";
 import { graphIssuer, type Outcome } from "./model.js";
 import { BASE_URL, type CapturedRequest, DM, type HeldCredential, type RealDevice, type Step, type World } from "./world.js";
 

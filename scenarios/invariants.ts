@@ -1,8 +1,8 @@
-import { X509Certificate } from "@peculiar/x509";
 import { MOBILECONFIG_CONTENT_TYPE } from "../emulators/purebred/index.js";
 import { ISSUERS as STACK_ISSUERS } from "../emulators/stack/index.js";
 import { certificateEvidence, DEFAULT_EDITION, judgeCertificate, shallFailures } from "../src/conformance/index.js";
 import { createHttpRevocationChecker, OIDS, validatePath } from "../src/pki/index.js";
+import { X509Certificate } from "../src/x509.js";
 import type { DeviationId } from "./deviations.js";
 import { card, caStatus, credential, expectedLints, isActive, issuedEarlierSecond, MAX_PIN_TRIES, type Model, RECHECK_AFTER_MS, tenantState } from "./model.js";
 import type { World } from "./world.js";

@@ -1,6 +1,6 @@
-import { AuthorityInfoAccessExtension, CertificatePolicyExtension, type Extension } from "@peculiar/x509";
 import { DpclabError } from "../../src/errors.js";
 import { type IssueRequest, OIDS } from "../../src/pki/index.js";
+import { AuthorityInfoAccessExtension, CertificatePolicyExtension, type Extension } from "../../src/x509.js";
 import type { IssuerName } from "./types.js";
 
 /**

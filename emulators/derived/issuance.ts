@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from "node:crypto";
-import { Name } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import {
@@ -20,6 +19,7 @@ import {
   type RevocationReason,
   verifyCsr,
 } from "../../src/pki/index.js";
+import { Name } from "../../src/x509.js";
 import type { CardIssuer } from "../piv-ca/index.js";
 import type { IssuingAuthority } from "../shared/index.js";
 import { readDevice, readDeviceId } from "../shared/index.js";

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AuthorityKeyIdentifierExtension } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { CertificateAuthority, type KeyAlgorithm } from "../../src/pki/index.js";
 import { CORRUPT_LAB_STATUS, withFileLock, writeTextAtomically } from "../../src/store/index.js";
+import { AuthorityKeyIdentifierExtension } from "../../src/x509.js";
 import { IssuingAuthority, publicationUrls } from "../shared/index.js";
 import type { IssuerName } from "./types.js";
 

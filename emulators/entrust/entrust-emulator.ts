@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import type { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
+import type { X509Certificate } from "../../src/x509.js";
 import {
   type ApplicantAuthenticator,
   type Defects,

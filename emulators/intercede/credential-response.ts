@@ -1,4 +1,4 @@
-import type { X509Certificate } from "@peculiar/x509";
+import type { X509Certificate } from "../../src/x509.js";
 import type { IssueResult } from "../derived/index.js";
 import { b64 } from "../shared/index.js";
 

@@ -1,6 +1,6 @@
-import type { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
+import type { X509Certificate } from "../../src/x509.js";
 import type { ApplicantAuthenticator, DerivedIssuance } from "../derived/index.js";
 import { DEFAULT_SECRET_TTL_MS, type Defects, issuerPublicOrigin, kioskRoutes, kioskSession, NO_DEFECTS, OneTimeSecrets } from "../derived/index.js";
 import {

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import type { LabConfig, LabDir } from "../../src/lab/index.js";
@@ -29,6 +28,7 @@ import {
   writeJson,
   writeTextAtomically,
 } from "../../src/store/index.js";
+import { X509Certificate } from "../../src/x509.js";
 import { type CertificateRegistryState, certificateRegistryShape, IssuingAuthority, publicationUrls } from "../shared/index.js";
 import { type CardRecord, deckShape, mergeDeck } from "./card-record.js";
 import { type AccountStatus, mergeAccounts, type PivIdentityAccount, pivIdentityAccountShape } from "./identity-account.js";

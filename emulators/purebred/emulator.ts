@@ -1,6 +1,6 @@
-import type { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
+import type { X509Certificate } from "../../src/x509.js";
 import type { ApplicantAuthenticator, ApplicantSession, DerivedIssuance } from "../derived/index.js";
 import { type Defects, issuerPublicOrigin, kioskRoutes, kioskSession, NO_DEFECTS, OneTimeSecrets } from "../derived/index.js";
 import { type FetchHandler, JsonResponse, type Route, readJsonObject, readKeystoreKind, readOsVersion, router } from "../shared/index.js";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { X509Certificate } from "@peculiar/x509";
+import type { X509Certificate } from "../../src/x509.js";
 
 /**
  * The two configuration profiles of the iOS Purebred flow (docs/intune.md §2.1), as Apple XML property lists

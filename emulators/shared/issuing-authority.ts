@@ -1,6 +1,6 @@
-import type { X509Certificate } from "@peculiar/x509";
 import type { Clock } from "../../src/clock.js";
 import { type CertificateAuthority, type CertStatus, certsOnlyP7c, createCrl, type RevocationReason, respondToOcsp } from "../../src/pki/index.js";
+import type { X509Certificate } from "../../src/x509.js";
 import { CertificateRegistry, type CertificateRegistryState } from "./certificate-registry.js";
 
 /** CRLs are reissued at least this often (CP2.6 §4.9.7: every ≤18 h, nextUpdate ≤48 h). */

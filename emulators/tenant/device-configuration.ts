@@ -1,4 +1,4 @@
-import { X509Certificate } from "@peculiar/x509";
+import { X509Certificate } from "../../src/x509.js";
 import type { Platform } from "../derived/index.js";
 import { asObject, bad, base64, bool, type JsonObject, notWritable, oneOf, onlyKnown, str } from "./input.js";
 

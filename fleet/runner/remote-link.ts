@@ -1,8 +1,8 @@
-import { X509Certificate } from "@peculiar/x509";
 import type { IssuerName } from "../../emulators/derived/index.js";
 import { DAY_MS, type VirtualClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { SeededRandom } from "../../src/random.js";
+import { X509Certificate } from "../../src/x509.js";
 import { retryingFetch } from "../agent/index.js";
 import { JsonClient, keepAliveFetch } from "../clients/index.js";
 import { adminFetch } from "./admin-fetch.js";

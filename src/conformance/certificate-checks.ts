@@ -1,8 +1,8 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
-import { RsaAlgorithm, type X509Certificate } from "@peculiar/x509";
 import { derRead } from "../der.js";
 import { algorithmDer, KEY_USAGE_NAMES, MAX_DERIVED_VALIDITY_DAYS, OIDS, POLICY_NAMES, publicKeyFromSpki, verifyData } from "../pki/index.js";
+import { RsaAlgorithm, type X509Certificate } from "../x509.js";
 import { type CertificateEvidence, describeCertificateEvidence } from "./certificate-evidence.js";
 import { type Check, fail, notApplicable, pass, type Verdict, verdict } from "./check.js";
 import type { ConformanceReport } from "./report.js";

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
-import { PemConverter, X509Certificate } from "@peculiar/x509";
 import { DpclabError } from "../errors.js";
 import { OIDS, type PathValidationResult, validatePath } from "../pki/index.js";
+import { PemConverter, X509Certificate } from "../x509.js";
 import type { EvidenceSummary } from "./report.js";
 
 /** The issuing chain given with --chain: intermediates and the trust anchor, and what path validation made of them. */

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { ContentInfo, id_signedData, SignedData } from "@peculiar/asn1-cms";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { cryptoProvider, X509Certificate } from "@peculiar/x509";
 import { derOctetString, derOid, derRead, derSequence, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
 import { CertificateFacts, hashFor, type KeyAlgorithm } from "../pki/index.js";
+import { cryptoProvider, X509Certificate } from "../x509.js";
 import { ecdsaDerToRaw, ecdsaRawToDer } from "./ecdsa-signature.js";
 import { decodeFascn, encodeFascn, type FascN } from "./fascn.js";
 import { decodeTlvs, encodeTlv, encodeTlvs } from "./tlv.js";

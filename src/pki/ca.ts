@@ -1,6 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, KeyObject } from "node:crypto";
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
+import { derInteger, derOid, derRead, derTime, derTlv } from "../der.js";
+import { DpclabError } from "../errors.js";
 import {
   AuthorityInfoAccessExtension,
   BasicConstraintsExtension,
@@ -11,9 +13,7 @@ import {
   KeyUsagesExtension,
   Name,
   X509Certificate,
-} from "@peculiar/x509";
-import { derInteger, derOid, derRead, derTime, derTlv } from "../der.js";
-import { DpclabError } from "../errors.js";
+} from "../x509.js";
 import { type KeyAlgorithm, keyGenParams } from "./algorithms.js";
 import { crypto } from "./crypto.js";
 import { OIDS } from "./oids.js";

@@ -1,6 +1,6 @@
-import { CertificatePolicyExtension, ExtendedKeyUsageExtension, type Extension, type X509Certificate } from "@peculiar/x509";
 import { derName, derOctetString, derOid, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
+import { CertificatePolicyExtension, ExtendedKeyUsageExtension, type Extension, type X509Certificate } from "../x509.js";
 import type { CertificateAuthority, IssueRequest, RawExtension } from "./ca.js";
 import { OIDS } from "./oids.js";
 import {

@@ -1,5 +1,4 @@
 import type { KeyObject } from "node:crypto";
-import { Name, X509Certificate } from "@peculiar/x509";
 import {
   DerError,
   type DerNode,
@@ -20,6 +19,7 @@ import {
   sameOctets,
 } from "../der.js";
 import { DpclabError } from "../errors.js";
+import { Name, X509Certificate } from "../x509.js";
 import type { KeyAlgorithm } from "./algorithms.js";
 import { type ComparableName, comparableName } from "./name-compare.js";
 import { type GeneralName, type NameConstraints, parseNameConstraints, readGeneralNames as readAllGeneralNames } from "./name-constraints.js";

@@ -1,5 +1,5 @@
 import { webcrypto } from "node:crypto";
-import { cryptoProvider } from "@peculiar/x509";
+import { cryptoProvider } from "../x509.js";
 
 /**
  * The one WebCrypto every PKI operation uses: Node's own (OpenSSL-backed, thread-pooled), not @peculiar/webcrypto,

@@ -1,8 +1,8 @@
 import { type KeyObject, verify as nodeVerify } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { Name } from "@peculiar/x509";
 import { DerError, derChildren, derExpect, derOidText, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
+import { Name } from "../x509.js";
 import { type KeyAlgorithm, signParams } from "./algorithms.js";
 import { crypto } from "./crypto.js";
 import { isP256Spki } from "./key-encoding.js";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { CertificatePolicyExtension, ExtendedKeyUsageExtension, type Extension } from "@peculiar/x509";
 import { derName, derOid, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
+import { CertificatePolicyExtension, ExtendedKeyUsageExtension, type Extension } from "../x509.js";
 import type { CertificateAuthority, IssueRequest, RawExtension } from "./ca.js";
 import { OIDS } from "./oids.js";
 import {

@@ -1,7 +1,7 @@
 import * as cms from "@peculiar/asn1-cms";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
-import type { X509Certificate } from "@peculiar/x509";
+import type { X509Certificate } from "../x509.js";
 import { OIDS } from "./oids.js";
 
 /**

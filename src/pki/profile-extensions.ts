@@ -1,6 +1,6 @@
-import { CertificatePolicyExtension, ExtendedKeyUsageExtension, Extension, KeyUsageFlags, KeyUsagesExtension } from "@peculiar/x509";
 import { DerError, derChildren, derExpect, derNode, derOctetString, derOid, derOidText, derSequence, derTlv } from "../der.js";
 import { DpclabError } from "../errors.js";
+import { CertificatePolicyExtension, ExtendedKeyUsageExtension, Extension, KeyUsageFlags, KeyUsagesExtension } from "../x509.js";
 import type { RawExtension } from "./ca.js";
 import { OIDS } from "./oids.js";
 

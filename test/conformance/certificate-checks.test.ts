@@ -2,6 +2,10 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
+import { beforeAll, describe, expect, it } from "vitest";
+import { CERTIFICATE_CHECKS, conformanceExitCode, readCertificate, shallFailures, shouldFailures } from "../../src/conformance/index.js";
+import { derName } from "../../src/der.js";
+import { issueCardCertificate, OIDS } from "../../src/pki/index.js";
 import {
   AuthorityInfoAccessExtension,
   BasicConstraintsExtension,
@@ -12,11 +16,7 @@ import {
   KeyUsageFlags,
   KeyUsagesExtension,
   RsaAlgorithm,
-} from "@peculiar/x509";
-import { beforeAll, describe, expect, it } from "vitest";
-import { CERTIFICATE_CHECKS, conformanceExitCode, readCertificate, shallFailures, shouldFailures } from "../../src/conformance/index.js";
-import { derName } from "../../src/der.js";
-import { issueCardCertificate, OIDS } from "../../src/pki/index.js";
+} from "../../src/x509.js";
 import { CARD_UUID, DAY, FASCN, makePki, newSpki, publication, T0, type TestPki } from "../pki/helpers.js";
 import { ecSpki, failingRules, faithful, judge, NOW, reshape, resign, rsaSpki, variant } from "./fixtures.js";
 

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AuthorityInfoAccessExtension } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CATALOGUE } from "../../src/conformance/index.js";
 import { toPem } from "../../src/pki/index.js";
+import { AuthorityInfoAccessExtension } from "../../src/x509.js";
 import { dpclab, tempDir } from "../helpers/cli.js";
 import { makePki } from "../pki/helpers.js";
 import { faithful, parseJunit, variant } from "./fixtures.js";

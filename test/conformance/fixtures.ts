@@ -2,10 +2,10 @@ import { spawnSync } from "node:child_process";
 import { createPrivateKey, generateKeyPairSync, sign } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
-import { type Extension, X509Certificate, X509CertificateGenerator } from "@peculiar/x509";
 import { type CertificateEvidence, type ConformanceReport, certificateEvidence, type Edition, judgeCertificate } from "../../src/conformance/index.js";
 import type { RawExtension } from "../../src/pki/ca.js";
 import { type DerivedPivAuthRequest, derivedPivAuthRequest, importPrivateKey, issueDerivedPivAuthCertificate, type KeyAlgorithm } from "../../src/pki/index.js";
+import { type Extension, X509Certificate, X509CertificateGenerator } from "../../src/x509.js";
 import { DAY, newSpki, T0, type TestPki } from "../pki/helpers.js";
 
 /** Certificates for the conformance tests: faithful ones from the repo's own issuance code, and variants of them. */

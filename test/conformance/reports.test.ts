@@ -1,4 +1,3 @@
-import { AuthorityInfoAccessExtension } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   CATALOGUE,
@@ -11,6 +10,7 @@ import {
   textReport,
   traceabilityMatrix,
 } from "../../src/conformance/index.js";
+import { AuthorityInfoAccessExtension } from "../../src/x509.js";
 import { makePki } from "../pki/helpers.js";
 import { judge, parseJunit, variant } from "./fixtures.js";
 

@@ -1,9 +1,9 @@
 import { createPublicKey } from "node:crypto";
 import { rmSync } from "node:fs";
-import { ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, SubjectAlternativeNameExtension, X509Certificate } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DpclabError } from "../../src/errors.js";
 import { derivedKeyManagementRequest, derivedPivAuthRequest, derivedSigningRequest, issueDerivedPivAuthCertificate, OIDS } from "../../src/pki/index.js";
+import { ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, SubjectAlternativeNameExtension, X509Certificate } from "../../src/x509.js";
 import { DAY, makePki, newSpki, openssl, opensslText, T0, type TestPki, tempDir, writePem } from "../pki/helpers.js";
 
 // The Derived PIV Authentication certificate (docs/sp800-157.md §2, CERT-01…14) and the iOS S/MIME pair (DC-KEY-02/03),

@@ -1,12 +1,12 @@
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ExtendedKeyUsageExtension, SubjectAlternativeNameExtension } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CardholderNotice, createIssuerAuthority, DerivedIssuance, type DeviceDescriptor, type IssueInput } from "../../emulators/derived/index.js";
 import type { RunningServer } from "../../emulators/shared/index.js";
 import { DAY_MS, VirtualClock } from "../../src/clock.js";
 import { OIDS } from "../../src/pki/index.js";
+import { ExtendedKeyUsageExtension, SubjectAlternativeNameExtension } from "../../src/x509.js";
 import { ossl, osslAsync } from "../helpers/openssl.js";
 import { refusal } from "../helpers/refusal.js";
 import { authenticate, certOf, type DerivedLab, deviceCsr, makeDerivedLab } from "./lab.js";

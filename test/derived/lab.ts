@@ -1,10 +1,10 @@
-import { X509Certificate } from "@peculiar/x509";
 import type { ApplicantAuthenticator, ApplicantSession } from "../../emulators/derived/index.js";
 import type { CardIssuer, CardRecord } from "../../emulators/piv-ca/index.js";
 import type { IssuingAuthority } from "../../emulators/shared/index.js";
 import type { LabStackOptions } from "../../emulators/stack/index.js";
 import { openLabCard } from "../../src/lab/index.js";
 import { createCsrWithKey, generateKeyPair, type KeyAlgorithm } from "../../src/pki/index.js";
+import { X509Certificate } from "../../src/x509.js";
 import { type ServedStackLab, servedStackLab } from "../helpers/stack-lab.js";
 
 /**

@@ -103,7 +103,7 @@ beforeAll(async () => {
       .post<{ id: string }>("/issuers/intercede/kiosk/requests", { profile: "mobile-credential" })
       .catch(() => ({ id: undefined }))
   ).id;
-  const { X509Certificate } = await import("@peculiar/x509");
+  const { X509Certificate } = await import("../../src/x509.js");
   ids = {
     settings: settings.id,
     device: enrolment.deviceId,

@@ -1,13 +1,13 @@
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { X509Certificate } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_QR_TTL_MS, ENROL_ACTION, ENTRUST_CREDENTIAL_TYPE, parseEntrustQr } from "../../emulators/entrust/index.js";
 import { inProcessFetch } from "../../emulators/shared/index.js";
 import { enrolWithEntrust } from "../../fleet/clients/entrust-client.js";
 import { describeDevice, kioskLogin } from "../../fleet/clients/index.js";
 import { OIDS } from "../../src/pki/index.js";
+import { X509Certificate } from "../../src/x509.js";
 import { openssl } from "../helpers/openssl.js";
 import { refusal } from "../helpers/refusal.js";
 import { ACTIVATE, activation, type EntrustLab, IN_PROCESS_BASE, makeEntrustLab } from "./lab.js";

@@ -1,6 +1,5 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { X509Certificate } from "@peculiar/x509";
 import { CardIssuer, type CardRecord, createCards } from "../../emulators/piv-ca/index.js";
 import { type FetchHandler, inProcessFetch, problem, type RunningServer, serve } from "../../emulators/shared/index.js";
 import { createLabStack, type LabStack, type LabStackOptions } from "../../emulators/stack/index.js";
@@ -11,6 +10,7 @@ import { VirtualClock } from "../../src/clock.js";
 import { LabDir, openLabCard } from "../../src/lab/index.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { Pkcs11Library } from "../../src/pkcs11/index.js";
+import { X509Certificate } from "../../src/x509.js";
 import { tempDir } from "./cli.js";
 import { closeCards } from "./close-cards.js";
 

@@ -1,4 +1,3 @@
-import { X509Certificate } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DerivedIssuance } from "../../emulators/derived/index.js";
 import type { IntercedeEmulator } from "../../emulators/intercede/index.js";
@@ -6,6 +5,7 @@ import { describeDevice, type SimulatedDevice } from "../../fleet/clients/index.
 import { enrolWithIntercede, type IntercedeCredential, rekeyWithIntercede } from "../../fleet/clients/intercede-client.js";
 import { DAY_MS } from "../../src/clock.js";
 import { createCsr } from "../../src/pki/index.js";
+import { X509Certificate } from "../../src/x509.js";
 import { openssl } from "../helpers/openssl.js";
 import { refusal } from "../helpers/refusal.js";
 import { type IntercedeLab, makeIntercedeLab } from "./lab.js";

@@ -1,7 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { X509Certificate } from "@peculiar/x509";
 import pkcs11js from "pkcs11js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { derOid } from "../../src/der.js";
@@ -20,6 +19,7 @@ import {
   verifyChuidSignature,
 } from "../../src/piv/index.js";
 import { type KeyAlgorithm, signParams } from "../../src/pki/algorithms.js";
+import { X509Certificate } from "../../src/x509.js";
 import { makeTempSoftHsm, type TempSoftHsm } from "../helpers/softhsm.js";
 import { crypto, importParams, testIssuer } from "./fixtures.js";
 

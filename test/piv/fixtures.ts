@@ -1,7 +1,7 @@
 import { webcrypto } from "node:crypto";
-import * as x509 from "@peculiar/x509";
 import type { PivKeySlot } from "../../src/piv/index.js";
 import type { KeyAlgorithm } from "../../src/pki/algorithms.js";
+import * as x509 from "../../src/x509.js";
 
 export const crypto = webcrypto as unknown as Crypto;
 x509.cryptoProvider.set(crypto);

@@ -1,4 +1,3 @@
-import { X509Certificate } from "@peculiar/x509";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CardIssuer, type CardRecord, createCards, pivCaHandler } from "../../emulators/piv-ca/index.js";
 import { inProcessFetch } from "../../emulators/shared/index.js";
@@ -18,6 +17,7 @@ import {
   pkiAuth,
 } from "../../src/piv/index.js";
 import { createHttpRevocationChecker } from "../../src/pki/index.js";
+import { X509Certificate } from "../../src/x509.js";
 import { tempDir } from "../helpers/cli.js";
 import { makeTempSoftHsm, type TempSoftHsm } from "../helpers/softhsm.js";
 

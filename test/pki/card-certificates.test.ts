@@ -1,7 +1,7 @@
-import type { X509Certificate } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DpclabError } from "../../src/errors.js";
 import { type CardCertificateSlot, certsOnlyP7c, createCrl, issueCardCertificate, issueContentSigningCertificate, OIDS } from "../../src/pki/index.js";
+import type { X509Certificate } from "../../src/x509.js";
 import { CARD_UUID, DAY, FASCN, makePki, newSpki, openssl, opensslText, T0, type TestPki, tempDir, writeCrlPem, writeDer, writePem } from "./helpers.js";
 
 const cardExpiry = new Date(T0.getTime() + 5 * 365 * DAY - 17_000); // whole second, not a round day

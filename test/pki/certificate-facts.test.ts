@@ -1,6 +1,11 @@
 import { createHash } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { derGeneralizedTime, derName, derNode, derOid, derOidText, derTime, derTimeValue } from "../../src/der.js";
+import { DpclabError } from "../../src/errors.js";
+import { CertificateAuthority, CertificateFacts, distinguishedNameText, KEY_USAGE_NAMES, type KeyAlgorithm, OIDS } from "../../src/pki/index.js";
 import {
   AuthorityInfoAccessExtension,
   AuthorityKeyIdentifierExtension,
@@ -14,12 +19,7 @@ import {
   SubjectAlternativeNameExtension,
   SubjectKeyIdentifierExtension,
   X509Certificate,
-} from "@peculiar/x509";
-import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
-import { derGeneralizedTime, derName, derNode, derOid, derOidText, derTime, derTimeValue } from "../../src/der.js";
-import { DpclabError } from "../../src/errors.js";
-import { CertificateAuthority, CertificateFacts, distinguishedNameText, KEY_USAGE_NAMES, type KeyAlgorithm, OIDS } from "../../src/pki/index.js";
+} from "../../src/x509.js";
 import { propertySeed } from "../helpers/fast-check-seed.js";
 import { CARD_UUID, DAY, FASCN, makePki, newSpki, T0, type TestPki } from "./helpers.js";
 

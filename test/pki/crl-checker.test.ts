@@ -1,4 +1,3 @@
-import { KeyUsageFlags, KeyUsagesExtension, type X509Certificate } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
 import { distributionPointsValue, rawExtension } from "../../src/pki/crl.js";
 import {
@@ -19,6 +18,7 @@ import {
   toPem,
   validatePath,
 } from "../../src/pki/index.js";
+import { KeyUsageFlags, KeyUsagesExtension, type X509Certificate } from "../../src/x509.js";
 import { DAY, newSpki, T0 } from "./helpers.js";
 
 /**

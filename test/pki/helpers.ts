@@ -2,8 +2,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { X509Certificate } from "@peculiar/x509";
 import { CertificateAuthority, exportSpki, generateKeyPair, type IssuerPublication, type KeyAlgorithm, toPem } from "../../src/pki/index.js";
+import type { X509Certificate } from "../../src/x509.js";
 
 export const DAY = 86_400_000;
 /** A month ago, in whole seconds (certificates carry no milliseconds), so tools that read the real clock agree. */

@@ -1,7 +1,7 @@
-import type { X509Certificate } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
 import { derChildren, derElement, derExpect, derOctetString, derOid, derSequence, derTlv } from "../../src/der.js";
 import { createOcspRequest, OIDS, readOcspResponse, respondToOcsp } from "../../src/pki/index.js";
+import type { X509Certificate } from "../../src/x509.js";
 import { DAY, makePki, newSpki, T0, type TestPki } from "./helpers.js";
 
 // RFC 6960 §4.4 / RFC 5280 §4.2: an OCSP answer carrying a critical extension the client does not understand gives

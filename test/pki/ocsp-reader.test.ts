@@ -1,6 +1,5 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, type X509Certificate } from "@peculiar/x509";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DpclabError } from "../../src/errors.js";
@@ -17,6 +16,7 @@ import {
   respondToOcsp,
   toPem,
 } from "../../src/pki/index.js";
+import { ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, type X509Certificate } from "../../src/x509.js";
 import { propertySeed } from "../helpers/fast-check-seed.js";
 import { CARD_UUID, DAY, FASCN, makePki, newSpki, openssl, T0, type TestPki, tempDir, writeDer, writePem } from "./helpers.js";
 

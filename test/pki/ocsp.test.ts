@@ -4,7 +4,6 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { OCSPResponse, OCSPResponseStatus } from "@peculiar/asn1-ocsp";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import type { X509Certificate } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DpclabError } from "../../src/errors.js";
 import {
@@ -16,6 +15,7 @@ import {
   readOcspResponse,
   respondToOcsp,
 } from "../../src/pki/index.js";
+import type { X509Certificate } from "../../src/x509.js";
 import { CARD_UUID, DAY, FASCN, makePki, newSpki, openssl, T0, type TestPki, tempDir, writeDer, writePem } from "./helpers.js";
 
 const NOW = new Date(T0.getTime() + 10 * DAY);

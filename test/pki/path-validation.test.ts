@@ -1,5 +1,3 @@
-import type { X509Certificate } from "@peculiar/x509";
-import { BasicConstraintsExtension, X509Certificate as Cert, type Extension, KeyUsageFlags, KeyUsagesExtension } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
 import { crypto } from "../../src/pki/crypto.js";
 import {
@@ -16,6 +14,8 @@ import {
   toPem,
   validatePath,
 } from "../../src/pki/index.js";
+import type { X509Certificate } from "../../src/x509.js";
+import { BasicConstraintsExtension, X509Certificate as Cert, type Extension, KeyUsageFlags, KeyUsagesExtension } from "../../src/x509.js";
 import { CARD_UUID, DAY, FASCN, makePki, newSpki, T0, type TestPki } from "./helpers.js";
 
 const AT = new Date(T0.getTime() + 10 * DAY);

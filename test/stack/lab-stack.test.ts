@@ -74,7 +74,7 @@ describe("the lab stack", () => {
         expect(r.checkIn.derivedCredential.state).toBe("valid");
         expect(Boolean(r.certificates.signing)).toBe(platform === "ios");
         const status = await api.get<{ certificates: { ca: string; status: string }[] }>(
-          `/__admin/certificates/${new (await import("@peculiar/x509")).X509Certificate(r.certificates.pivAuth.slice()).serialNumber}`,
+          `/__admin/certificates/${new (await import("../../src/x509.js")).X509Certificate(r.certificates.pivAuth.slice()).serialNumber}`,
         );
         expect(status.certificates[0]).toMatchObject({ ca: `${issuer}-ca`, status: "good" });
       });
@@ -106,7 +106,7 @@ describe("the lab stack", () => {
       card.close();
     }
     await tenant.delete(`/tenant/beta/deviceManagement/derivedCredentials/${settingsId}`);
-    const { X509Certificate } = await import("@peculiar/x509");
+    const { X509Certificate } = await import("../../src/x509.js");
     const cert = new X509Certificate(result.certificates.pivAuth.slice());
     const refused = await tenant
       .post(`/__lab/tenant/managedDevices/${managed.id}/derivedCredential`, {
@@ -148,7 +148,7 @@ describe("the lab stack", () => {
   it("a device reported lost after its user unenrolled it: its credential is still revoked (DC-TRM-01); an unknown device is 404 and changes nothing", async () => {
     await useIssuer("entrust");
     const r = await enrol("entrust", 2, "ios");
-    const serial = new (await import("@peculiar/x509")).X509Certificate(r.certificates.pivAuth.slice()).serialNumber;
+    const serial = new (await import("../../src/x509.js")).X509Certificate(r.certificates.pivAuth.slice()).serialNumber;
     await api.post(`/tenant/beta/deviceManagement/managedDevices/${r.deviceId}/retire`, {});
     const lost = await api.post<{ revoked: { issuer: string; serialNumber: string }[] }>(`/__admin/devices/${r.deviceId}/lost`, {});
     expect(lost.revoked).toEqual([{ issuer: "entrust", serialNumber: serial.toLowerCase() }]);

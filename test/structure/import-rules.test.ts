@@ -16,7 +16,7 @@ const COMPOSITION_ROOTS = ["src/cli", "src/conformance/active", "src/api", "benc
 
 /**
  * Folders without an index.ts on purpose: each file in them is a module of its own, imported by path.
- * `src` holds the small leaf modules every layer uses (clock, der, errors, random, text-table); `src/cli` is the
+ * `src` holds the small leaf modules every layer uses (clock, der, errors, random, text-table, x509); `src/cli` is the
  * CLI's own files (bin/dpclab.js is their user, and the composition roots may share its helpers); `fleet`'s root
  * files are the device model and the enrolment the fleet parts use. Any other component must have an index.ts.
  */
@@ -243,16 +243,17 @@ function describeViolation({ rule, edge, note }: Violation): string {
 // ---------------------------------------------------------------------------------------------------------------
 // The repository
 
-function readTree(): SourceTree {
+function readTree(tops: string[] = TREES): SourceTree {
   const tree: SourceTree = new Map();
   const walk = (dir: string) => {
     for (const name of readdirSync(join(REPO, dir)).sort()) {
       const path = `${dir}/${name}`;
+      if (name === "node_modules") continue;
       if (statSync(join(REPO, path)).isDirectory()) walk(path);
       else if (name.endsWith(".ts") && !name.endsWith(".d.ts")) tree.set(path, readFileSync(join(REPO, path), "utf8"));
     }
   };
-  for (const top of TREES) if (existsSync(join(REPO, top))) walk(top);
+  for (const top of tops) if (existsSync(join(REPO, top))) walk(top);
   return tree;
 }
 
@@ -286,6 +287,18 @@ describe("import rules (docs/architecture.md: Components and import rules)", () 
   });
 
   for (const rule of Object.keys(RULES) as Rule[]) it(`(${rule}) ${RULES[rule]}`, () => assertNone(rule));
+
+  // @peculiar/x509 2 needs reflect-metadata loaded before it (its tsyringe container throws otherwise); src/x509.ts
+  // loads both in that order, so every other module — tests and examples too — must go through it.
+  it("only src/x509.ts imports @peculiar/x509 (it loads reflect-metadata first)", () => {
+    const everywhere = readTree([...TREES, "test", "examples"]);
+    const direct = [...everywhere]
+      .flatMap(([file, text]) => readImports(file, text))
+      .filter((imp) => imp.specifier === "@peculiar/x509" && imp.file !== "src/x509.ts" && !imp.typeOnly)
+      .map((imp) => `${imp.file}:${imp.line}`);
+    expect(everywhere.has("src/x509.ts")).toBe(true);
+    expect(direct, "import from src/x509.ts instead").toEqual([]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------------

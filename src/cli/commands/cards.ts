@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { X509Certificate } from "@peculiar/x509";
 import { CardIssuer, createCards } from "../../../emulators/piv-ca/index.js";
 import { systemClock } from "../../clock.js";
 import { DpclabError } from "../../errors.js";
@@ -8,6 +7,7 @@ import { DEFAULT_BASE_URL, LabDir, openLabCard } from "../../lab/index.js";
 import { JsonFilePinRetryStore } from "../../piv/index.js";
 import { parseKeyAlgorithm, parseRevocationReason } from "../../pki/index.js";
 import { table } from "../../text-table.js";
+import { X509Certificate } from "../../x509.js";
 import { intFlag, parseFlags, requireFlag } from "../args.js";
 import { cardStatus } from "../card-status.js";
 import { openLab } from "../lab-context.js";

@@ -1,6 +1,5 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { X509Certificate } from "@peculiar/x509";
 import { GRAPH_ISSUER, type IssuerName } from "../../../emulators/derived/index.js";
 import { CardIssuer } from "../../../emulators/piv-ca/index.js";
 import { inProcessFetch } from "../../../emulators/shared/index.js";
@@ -14,6 +13,7 @@ import { DpclabError } from "../../errors.js";
 import { LabDir, openLabCard } from "../../lab/index.js";
 import { type PivCard, Pkcs11Library } from "../../piv/index.js";
 import { toPem } from "../../pki/index.js";
+import { X509Certificate } from "../../x509.js";
 import { intFlag, parseFlags, requireFlag } from "../args.js";
 import { ExportingSoftwareKeystore } from "./credentials.js";
 

@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { PemConverter } from "@peculiar/x509";
 import { systemClock } from "../../clock.js";
 import { DpclabError } from "../../errors.js";
 import {
@@ -12,6 +11,7 @@ import {
   type RevocationChecker,
   validatePath,
 } from "../../pki/index.js";
+import { PemConverter } from "../../x509.js";
 import { parseFlags, requireFlag } from "../args.js";
 
 const ANY_POLICY = "2.5.29.32.0";

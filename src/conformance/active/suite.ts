@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { X509Certificate } from "@peculiar/x509";
 import { GRAPH_ISSUER } from "../../../emulators/derived/index.js";
 import type { CardRecord } from "../../../emulators/piv-ca/index.js";
 import { JsonClient, type SimulatedDevice } from "../../../fleet/clients/index.js";
@@ -11,6 +10,7 @@ import { DpclabError } from "../../errors.js";
 import { openLabCard } from "../../lab/index.js";
 import type { PivCard } from "../../piv/index.js";
 import { CertificateFacts, createOcspRequest, newOcspNonce, readOcspResponse } from "../../pki/index.js";
+import { X509Certificate } from "../../x509.js";
 import type {
   ActiveEvidence,
   CardholderNoticeSeen,
