@@ -16,13 +16,16 @@ need=()
 command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
-# The real relying parties of `dpclab use` (issue 13): FreeRADIUS + eapol_test (Wi-Fi), OpenVPN, nginx (app auth).
+# The real relying parties of `dpclab use` and `fleet run --relying-parties` (issue 13): FreeRADIUS + eapol_test
+# (Wi-Fi), OpenVPN, nginx (app auth).
 # Installed in the same apt-get call; without them only `dpclab use` and its tests are missing (they skip, saying why).
 rp=()
 [ -x /usr/sbin/freeradius ] || command -v freeradius >/dev/null 2>&1 || rp+=(freeradius)
 command -v eapol_test >/dev/null 2>&1 || rp+=(eapoltest)
 [ -x /usr/sbin/openvpn ] || command -v openvpn >/dev/null 2>&1 || rp+=(openvpn)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || rp+=(nginx)
+# libfaketime: the relying parties of a fleet run (--relying-parties) see the simulated clock through it.
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1 ] || rp+=(faketime)
 all=("${need[@]}" "${rp[@]}")
 if [ "${#all[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

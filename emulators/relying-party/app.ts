@@ -2,13 +2,14 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import type { CredentialFiles, LabTrust } from "./credential.js";
-import { freePort, lastLines, requireBinary, ServerProcess } from "./process.js";
+import { freePort, lastLines, type ProcessEnv, requireBinary, ServerProcess } from "./process.js";
 import type { ServerIdentity } from "./server-identity.js";
 import { reasonFromText, type Verdict } from "./verdict.js";
 
 /**
  * App authentication: nginx requiring a client certificate (`ssl_verify_client on`) that chains to the lab's TEST root,
  * with every certificate of the chain checked at the lab's OCSP responders (`ssl_ocsp on`, the AIA's URL, no cache).
+ * With a pinned issuer (LabTrust.pinned) only its certificates get through (403 otherwise).
  * The client is node:tls presenting the derived credential; the verdict is nginx's HTTP status and its error log line.
  */
 export class AppRelyingParty {
@@ -21,7 +22,7 @@ export class AppRelyingParty {
     private readonly errorLog: string,
   ) {}
 
-  static async start(dir: string, trust: LabTrust, identity: ServerIdentity): Promise<AppRelyingParty> {
+  static async start(dir: string, trust: LabTrust, identity: ServerIdentity, env?: ProcessEnv): Promise<AppRelyingParty> {
     const nginx = requireBinary("nginx");
     for (const d of ["logs", "tmp"]) mkdirSync(join(dir, d), { recursive: true });
     const port = await freePort();
@@ -31,7 +32,12 @@ export class AppRelyingParty {
     writeFileSync(
       conf,
       `# dpclab TEST relying party (app authentication); written by dpclab, rewritten at each start
-daemon off;
+${
+  // nginx clears its environment but for the variables named here; libfaketime reads its own at every clock call.
+  Object.keys(env ?? {})
+    .map((name) => `env ${name};\n`)
+    .join("")
+}daemon off;
 master_process off;
 worker_processes 1;
 pid ${join(dir, "nginx.pid")};
@@ -44,7 +50,7 @@ http {
   fastcgi_temp_path ${join(dir, "tmp", "fastcgi")};
   uwsgi_temp_path ${join(dir, "tmp", "uwsgi")};
   scgi_temp_path ${join(dir, "tmp", "scgi")};
-  server {
+${trust.pinned ? `  map_hash_bucket_size 256;\n  map $ssl_client_i_dn $dpclab_pinned_issuer {\n    "${trust.pinned.rfc2253}" 1;\n    default 0;\n  }\n` : ""}  server {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${identity.certPath};
     ssl_certificate_key ${identity.keyPath};
@@ -54,13 +60,19 @@ http {
     ssl_ocsp on;
     location / {
       default_type text/plain;
-      return 200 "accepted $ssl_client_serial\\n";
+${
+  trust.pinned
+    ? `      if ($dpclab_pinned_issuer = 0) {
+        return 403 "untrusted: issued by $ssl_client_i_dn, not the pinned issuer\\n";
+      }\n`
+    : ""
+}      return 200 "accepted $ssl_client_serial\\n";
     }
   }
 }
 `,
     );
-    const server = await ServerProcess.start("nginx", nginx, ["-p", dir, "-c", conf, "-e", errorLog], { ready: port });
+    const server = await ServerProcess.start("nginx", nginx, ["-p", dir, "-c", conf, "-e", errorLog], { ready: port, ...(env ? { env } : {}) });
     return new AppRelyingParty(server, port, identity, errorLog);
   }
 

@@ -89,10 +89,30 @@ export interface LabTrust {
   byHashDir: string;
   /** The CRL URL of each CA, from their certificates' names (`<base>/pki/crl/<name>.crl`). */
   crlUrls: string[];
+  /**
+   * With one trusted issuer: its CA, which every client certificate must be issued by. A chain to the TEST root is
+   * not enough then: another issuer's credential chains there too, and the organisation runs its relying parties
+   * for the issuer it uses (after an issuer change, the old issuer's credentials are refused as untrusted).
+   */
+  pinned?: PinnedIssuer;
 }
 
-/** Writes the lab's trust material into `dir` (re-read each time: issuer CAs appear on first use). */
-export function writeLabTrust(lab: LabDir, dir: string): LabTrust {
+/** The one issuing CA a relying party accepts client certificates from, in the forms the servers compare. */
+export interface PinnedIssuer {
+  /** The CA certificate alone (openssl's -partial_chain anchor). */
+  caPath: string;
+  /** Its subject as RFC 2253 (nginx's $ssl_client_i_dn, `openssl x509 -nameopt RFC2253`). */
+  rfc2253: string;
+  /** Its subject as OpenSSL's one-line form (FreeRADIUS's check_cert_issuer). */
+  oneline: string;
+}
+
+/**
+ * Writes the lab's trust material into `dir` (re-read each time: issuer CAs appear on first use). With `trusted`, only
+ * those derived-credential issuers' CAs are trusted (the root and the PIV CA always are): a relying party configured
+ * for the issuer its organisation uses.
+ */
+export function writeLabTrust(lab: LabDir, dir: string, trusted?: readonly string[]): LabTrust {
   if (!lab.exists()) throw new DpclabError(`no lab in ${lab.root} (dpclab cards create --dir ${lab.root} first)`, "usage");
   mkdirSync(join(dir, "by-hash"), { recursive: true });
   const root = readFileSync(join(lab.pivCaDir, "root.pem"), "utf8");
@@ -103,7 +123,8 @@ export function writeLabTrust(lab: LabDir, dir: string): LabTrust {
   const issuers = join(lab.root, "issuers");
   if (existsSync(issuers)) {
     for (const f of readdirSync(issuers).sort()) {
-      if (f.endsWith("-ca.pem")) cas.push({ name: f.replace(/\.pem$/, ""), pem: readFileSync(join(issuers, f), "utf8") });
+      if (f.endsWith("-ca.pem") && (!trusted || trusted.includes(f.replace(/-ca\.pem$/, ""))))
+        cas.push({ name: f.replace(/\.pem$/, ""), pem: readFileSync(join(issuers, f), "utf8") });
     }
   }
   const rootPath = join(dir, "root.pem");
@@ -112,7 +133,22 @@ export function writeLabTrust(lab: LabDir, dir: string): LabTrust {
   writeFileSync(bundlePath, cas.map((c) => `${c.pem.trim()}\n`).join(""));
   for (const c of cas) writeFileSync(join(dir, "by-hash", `${subjectHash(c.pem)}.pem`), c.pem);
   const base = lab.readConfig().baseUrl.replace(/\/+$/, "");
-  return { rootPath, bundlePath, byHashDir: join(dir, "by-hash"), crlUrls: cas.map((c) => `${base}/pki/crl/${c.name}.crl`) };
+  const trust: LabTrust = { rootPath, bundlePath, byHashDir: join(dir, "by-hash"), crlUrls: cas.map((c) => `${base}/pki/crl/${c.name}.crl`) };
+  const issuing = cas.filter((c) => c.name !== "root" && c.name !== "piv-ca");
+  if (trusted?.length === 1 && issuing.length === 1) {
+    const caPath = join(dir, "pinned-issuer.pem");
+    writeFileSync(caPath, issuing[0]!.pem);
+    trust.pinned = { caPath, rfc2253: subjectIn(issuing[0]!.pem, "RFC2253"), oneline: subjectIn(issuing[0]!.pem, "compat") };
+  }
+  return trust;
+}
+
+/** A certificate's subject as `openssl x509 -subject -nameopt FORMAT` prints it, without the "subject=" label. */
+function subjectIn(pem: string, format: "RFC2253" | "compat"): string {
+  return execFileSync("openssl", ["x509", "-noout", "-subject", "-nameopt", format], { input: pem })
+    .toString("utf8")
+    .trim()
+    .replace(/^subject=\s*/, "");
 }
 
 /** OpenSSL's subject hash (what `openssl x509 -issuer_hash` prints for the certificates a CA issued). */

@@ -4,13 +4,15 @@ import type { LabDir } from "../../src/lab/index.js";
 import { AppRelyingParty } from "./app.js";
 import { type CredentialFiles, writeLabTrust } from "./credential.js";
 import { serverIdentity } from "./server-identity.js";
+import type { SimulatedTime } from "./simulated-time.js";
 import { SmimeRelyingParty } from "./smime.js";
 import type { RelyingPartyKind, Verdict } from "./verdict.js";
 import { VpnRelyingParty } from "./vpn.js";
 import { WifiRelyingParty } from "./wifi.js";
 
 export { type CredentialFiles, type KeyPairFiles, type LabTrust, loadCredential, writeLabTrust } from "./credential.js";
-export { findBinary, PACKAGE_OF, requireBinary } from "./process.js";
+export { findBinary, freePort, PACKAGE_OF, requireBinary } from "./process.js";
+export { findLibfaketime, SimulatedTime } from "./simulated-time.js";
 export { isRelyingPartyKind, RELYING_PARTY_KINDS, type RefusalReason, type RelyingPartyKind, reasonFromText, type Verdict } from "./verdict.js";
 
 /** A real relying party the lab started on 127.0.0.1; `close()` stops every process it started. */
@@ -25,6 +27,12 @@ export interface RelyingParty {
 export interface RelyingPartyOptions {
   /** VPN: check status with a CRL (re-fetched from the lab's CRL URLs before each authentication) or OCSP; default crl. */
   vpnStatus?: "crl" | "ocsp";
+  /** The servers' and clients' clock, when it is a simulated one (a fleet's): they run under libfaketime. */
+  time?: SimulatedTime;
+  /** Where configs and state go instead of `<lab>/relying-parties` (a fleet keeps its own). */
+  dir?: string;
+  /** Trust only these issuers' CAs (with the root and the PIV CA); default every issuer CA of the lab. */
+  trustIssuers?: readonly string[];
 }
 
 /** The binaries each relying party runs (servers and clients), for a set-up check or a test's skip reason. */
@@ -40,16 +48,18 @@ export const BINARIES: Record<RelyingPartyKind, string[]> = {
  * at each start), servers listen on 127.0.0.1 only, and every certificate is judged against the lab's TEST root.
  */
 export async function startRelyingParty(kind: RelyingPartyKind, lab: LabDir, opts: RelyingPartyOptions = {}): Promise<RelyingParty> {
-  const base = join(lab.root, "relying-parties");
+  const base = opts.dir ?? join(lab.root, "relying-parties");
   const dir = join(base, kind === "vpn" && opts.vpnStatus === "ocsp" ? "vpn-ocsp" : kind);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const trust = writeLabTrust(lab, join(dir, "trust"));
-  const identity = await serverIdentity(join(base, "tls"));
+  const trust = writeLabTrust(lab, join(dir, "trust"), opts.trustIssuers);
+  const simulated = opts.time !== undefined;
+  const identity = await serverIdentity(join(base, simulated ? "tls-simulated" : "tls"), simulated);
+  const env = opts.time?.env;
   return kind === "app"
-    ? await AppRelyingParty.start(dir, trust, identity)
+    ? await AppRelyingParty.start(dir, trust, identity, env)
     : kind === "smime"
-      ? await SmimeRelyingParty.start(dir, trust)
+      ? await SmimeRelyingParty.start(dir, trust, env)
       : kind === "vpn"
-        ? await VpnRelyingParty.start(dir, trust, identity, opts.vpnStatus ?? "crl")
-        : await WifiRelyingParty.start(dir, trust, identity);
+        ? await VpnRelyingParty.start(dir, trust, identity, opts.vpnStatus ?? "crl", env)
+        : await WifiRelyingParty.start(dir, trust, identity, env);
 }

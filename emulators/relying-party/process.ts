@@ -48,6 +48,11 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Variables added to this process's environment for a child (e.g. libfaketime's, simulated-time.ts). */
+export type ProcessEnv = Readonly<Record<string, string>>;
+
+const withEnv = (env: ProcessEnv | undefined) => (env ? { ...process.env, ...env } : undefined);
+
 export interface RunResult {
   code: number;
   stdout: string;
@@ -55,12 +60,16 @@ export interface RunResult {
 }
 
 /** Runs a command to its end (killed after `timeoutMs`); never throws for a non-zero exit. */
-export function run(file: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
+export function run(
+  file: string,
+  args: string[],
+  opts: { input?: string | Buffer; timeoutMs?: number; cwd?: string; env?: ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((done) => {
     const child = execFile(
       file,
       args,
-      { timeout: opts.timeoutMs ?? 20_000, maxBuffer: 16 << 20, cwd: opts.cwd, encoding: "buffer", killSignal: "SIGKILL" },
+      { timeout: opts.timeoutMs ?? 20_000, maxBuffer: 16 << 20, cwd: opts.cwd, env: withEnv(opts.env), encoding: "buffer", killSignal: "SIGKILL" },
       (error, stdout, stderr) => {
         const code = error ? (typeof (error as { code?: unknown }).code === "number" ? ((error as { code: number }).code as number) : 124) : 0;
         done({ code, stdout: stdout.toString("utf8"), stderr: stderr.toString("utf8") });
@@ -109,8 +118,13 @@ export class ServerProcess {
    * Starts `file` and waits until its output matches `ready`, or (a number) its TCP port on 127.0.0.1 accepts a
    * connection; when it exits first or `timeoutMs` passes, it is killed and this fails.
    */
-  static async start(name: string, file: string, args: string[], opts: { ready: RegExp | number; timeoutMs?: number; cwd?: string }): Promise<ServerProcess> {
-    const child = spawn(file, args, { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+  static async start(
+    name: string,
+    file: string,
+    args: string[],
+    opts: { ready: RegExp | number; timeoutMs?: number; cwd?: string; env?: ProcessEnv },
+  ): Promise<ServerProcess> {
+    const child = spawn(file, args, { cwd: opts.cwd, env: withEnv(opts.env), stdio: ["ignore", "pipe", "pipe"] });
     track(child);
     const server = new ServerProcess(name, child);
     try {

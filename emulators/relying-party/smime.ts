@@ -5,7 +5,7 @@ import { DpclabError } from "../../src/errors.js";
 import { OIDS } from "../../src/pki/index.js";
 import type { CredentialFiles, LabTrust } from "./credential.js";
 import { fetchCrls } from "./crl-fetch.js";
-import { requireBinary, run } from "./process.js";
+import { type ProcessEnv, requireBinary, run } from "./process.js";
 import { reasonFromText, type Verdict } from "./verdict.js";
 
 /**
@@ -22,10 +22,16 @@ export class SmimeRelyingParty {
     private readonly dir: string,
     private readonly trust: LabTrust,
     private readonly openssl: string,
+    private readonly env: ProcessEnv | undefined,
   ) {}
 
-  static async start(dir: string, trust: LabTrust): Promise<SmimeRelyingParty> {
-    return new SmimeRelyingParty(dir, trust, requireBinary("openssl"));
+  static async start(dir: string, trust: LabTrust, env?: ProcessEnv): Promise<SmimeRelyingParty> {
+    return new SmimeRelyingParty(dir, trust, requireBinary("openssl"), env);
+  }
+
+  /** openssl, in the simulated time when there is one (validity, CRL nextUpdate). */
+  #openssl(args: string[]) {
+    return run(this.openssl, args, this.env ? { env: this.env } : {});
   }
 
   describe(): string {
@@ -43,13 +49,16 @@ export class SmimeRelyingParty {
       intermediates,
       this.trust.bundlePath,
       ...(purpose ? ["-purpose", purpose] : []),
+      // A pinned issuer is the anchor itself: a chain through another issuer's CA to the root does not count.
+      ...(this.trust.pinned ? ["-partial_chain"] : []),
       "-policy_check",
       "-explicit_policy",
       "-policy",
       OIDS.commonPolicy,
       "-policy",
       OIDS.commonHardware,
-      "-crl_check_all",
+      // A pinned issuer is a trust anchor: anchors have no status to check (their CRL's signer, the root, is not trusted here).
+      this.trust.pinned ? "-crl_check" : "-crl_check_all",
     ];
   }
 
@@ -64,8 +73,9 @@ export class SmimeRelyingParty {
     const started = performance.now();
     try {
       const crls = await fetchCrls(this.trust.crlUrls, work("crls.pem"));
-      writeFileSync(work("crls.pem"), `${readFileSync(this.trust.rootPath, "utf8").trim()}\n${readFileSync(work("crls.pem"), "utf8")}`);
-      const sign = await run(this.openssl, [
+      const anchor = this.trust.pinned?.caPath ?? this.trust.rootPath;
+      writeFileSync(work("crls.pem"), `${readFileSync(anchor, "utf8").trim()}\n${readFileSync(work("crls.pem"), "utf8")}`);
+      const sign = await this.#openssl([
         "cms",
         "-sign",
         "-in",
@@ -81,7 +91,7 @@ export class SmimeRelyingParty {
         work("signed.pem"),
       ]);
       if (sign.code !== 0) throw new DpclabError(`openssl cms -sign failed: ${firstError(sign.stderr)}`, "bad-credential");
-      const verify = await run(this.openssl, [
+      const verify = await this.#openssl([
         "cms",
         "-verify",
         "-in",
@@ -104,12 +114,12 @@ export class SmimeRelyingParty {
       let encryptLine = "";
       if (cred.encryption) {
         // No -purpose smimeencrypt: OpenSSL's check wants keyEncipherment, which an EC key-agreement certificate never has.
-        const check = await run(this.openssl, ["verify", ...this.#verifyFlags(work("crls.pem"), "-untrusted"), cred.encryption.certPath]);
+        const check = await this.#openssl(["verify", ...this.#verifyFlags(work("crls.pem"), "-untrusted"), cred.encryption.certPath]);
         if (check.code !== 0) return refused(`encryption certificate: ${verificationLine(check.stdout + check.stderr)}`);
-        const enc = await run(this.openssl, ["cms", "-encrypt", "-in", message, "-aes256", "-recip", cred.encryption.certPath, "-out", work("encrypted.pem")]);
+        const enc = await this.#openssl(["cms", "-encrypt", "-in", message, "-aes256", "-recip", cred.encryption.certPath, "-out", work("encrypted.pem")]);
         if (enc.code !== 0) return refused(`openssl cms -encrypt: ${firstError(enc.stderr)}`);
         if (cred.encryption.keyPath) {
-          const dec = await run(this.openssl, [
+          const dec = await this.#openssl([
             "cms",
             "-decrypt",
             "-in",

@@ -36,7 +36,11 @@ export function reasonFromText(text: string): RefusalReason {
   if (/certificate has expired|expired/.test(t)) return "expired";
   if (/not yet valid/.test(t)) return "not-yet-valid";
   if (/unsupported certificate purpose|unsupported certificate|key usage|keyusage|purpose/.test(t)) return "wrong-key-usage";
-  if (/unable to get local issuer|self[- ]signed|unable to get issuer|unable to verify|unknown ca|certificate verify failed|untrusted/.test(t))
+  if (
+    /unable to get local issuer|self[- ]signed|unable to get issuer|unable to verify|unknown ca|certificate verify failed|untrusted|does not match specified value/.test(
+      t,
+    )
+  )
     return "untrusted";
   if (/policy/.test(t)) return "policy";
   if (/ocsp.*(unknown|no response|error)|status unknown|unable to get certificate crl/.test(t)) return "status-unknown";

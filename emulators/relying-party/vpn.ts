@@ -2,12 +2,13 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CredentialFiles, LabTrust } from "./credential.js";
 import { fetchCrls } from "./crl-fetch.js";
-import { freePort, requireBinary, ServerProcess } from "./process.js";
+import { freePort, type ProcessEnv, requireBinary, ServerProcess } from "./process.js";
 import type { ServerIdentity } from "./server-identity.js";
 import { reasonFromText, type Verdict } from "./verdict.js";
 
 const VERDICT = /Peer Connection Initiated with[^\n]*|VERIFY (SCRIPT )?ERROR[^\n]*|TLS Error: [^\n]*/;
 const OCSP_LINE = /^OCSP: [^\n]*/m;
+const ISSUER_LINE = /^ISSUER: [^\n]*/m;
 
 /**
  * VPN: an OpenVPN 2.6 server in TLS mode with `--dev null` (no root, no tun: the control channel is the whole
@@ -27,9 +28,10 @@ export class VpnRelyingParty {
     private readonly openvpn: string,
     private readonly port: number,
     private readonly server: ServerProcess,
+    private readonly env: ProcessEnv | undefined,
   ) {}
 
-  static async start(dir: string, trust: LabTrust, identity: ServerIdentity, status: "crl" | "ocsp"): Promise<VpnRelyingParty> {
+  static async start(dir: string, trust: LabTrust, identity: ServerIdentity, status: "crl" | "ocsp", env?: ProcessEnv): Promise<VpnRelyingParty> {
     const openvpn = requireBinary("openvpn");
     const openssl = requireBinary("openssl");
     const port = await freePort();
@@ -62,17 +64,20 @@ export class VpnRelyingParty {
     if (status === "crl") {
       await fetchCrls(trust.crlUrls, crlPath);
       args.push("--crl-verify", crlPath);
-    } else {
+    }
+    if (status === "ocsp" || trust.pinned) {
       const exported = join(dir, "peer-certs");
       mkdirSync(exported, { recursive: true, mode: 0o700 });
-      const script = join(dir, "ocsp-verify.sh");
-      writeFileSync(
-        script,
-        `#!/bin/sh
-# dpclab TEST relying party (VPN): the client certificate's status from its own OCSP responder (openssl ocsp).
-# OpenVPN calls this once per certificate of the chain: $1 is the depth; only the client's own (0) is checked here.
-[ "$1" = 0 ] || exit 0
-h=$(${openssl} x509 -in "$peer_cert" -noout -issuer_hash) || { echo "OCSP: unreadable peer certificate"; exit 1; }
+      const script = join(dir, "tls-verify.sh");
+      // The pinned issuer's RFC 2253 subject, single-quoted for sh (a lab DN has no single quote).
+      const pin = trust.pinned
+        ? `i=$(${openssl} x509 -in "$peer_cert" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')
+[ "$i" = '${trust.pinned.rfc2253}' ] || { echo "ISSUER: $i is not the pinned issuer (untrusted)"; exit 1; }
+`
+        : "";
+      const ocsp =
+        status === "ocsp"
+          ? `h=$(${openssl} x509 -in "$peer_cert" -noout -issuer_hash) || { echo "OCSP: unreadable peer certificate"; exit 1; }
 url=$(${openssl} x509 -in "$peer_cert" -noout -ocsp_uri)
 [ -n "$url" ] || { echo "OCSP: the certificate names no OCSP responder"; exit 1; }
 [ -f "${trust.byHashDir}/$h.pem" ] || { echo "OCSP: issuer not a lab CA (untrusted)"; exit 1; }
@@ -80,13 +85,22 @@ out=$(${openssl} ocsp -issuer "${trust.byHashDir}/$h.pem" -cert "$peer_cert" -ur
 line=$(printf '%s\\n' "$out" | grep -m1 "^$peer_cert: " | sed "s|^$peer_cert: ||")
 echo "OCSP: \${line:-no answer} ($url)"
 [ "$line" = good ]
-`,
+`
+          : "exit 0\n";
+      writeFileSync(
+        script,
+        `#!/bin/sh
+# dpclab TEST relying party (VPN): the client certificate's issuer (when one is pinned) and its status from its own
+# OCSP responder (openssl ocsp, when the status check is OCSP). OpenVPN calls this once per certificate of the chain:
+# $1 is the depth; only the client's own (0) is checked here.
+[ "$1" = 0 ] || exit 0
+${pin}${ocsp}`,
       );
       chmodSync(script, 0o700);
       args.push("--script-security", "2", "--tls-export-cert", exported, "--tls-verify", script);
     }
-    const server = await ServerProcess.start("openvpn server", openvpn, args, { ready: /UDPv4 link local \(bound\)/ });
-    return new VpnRelyingParty(dir, trust, identity, status, openvpn, port, server);
+    const server = await ServerProcess.start("openvpn server", openvpn, args, { ready: /UDPv4 link local \(bound\)/, ...(env ? { env } : {}) });
+    return new VpnRelyingParty(dir, trust, identity, status, openvpn, port, server, env);
   }
 
   describe(): string {
@@ -122,15 +136,15 @@ echo "OCSP: \${line:-no answer} ($url)"
         "--hand-window",
         "10",
       ],
-      { ready: /UDPv4 link (local|remote)/, timeoutMs: 10_000 },
+      { ready: /UDPv4 link (local|remote)/, timeoutMs: 10_000, ...(this.env ? { env: this.env } : {}) },
     );
     try {
       const m = await this.server.waitFor(VERDICT, 15_000, from);
       const latencyMs = performance.now() - started;
       const line = m[0].replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d /, "").trim();
       const accepted = line.startsWith("Peer Connection Initiated") || /\] Peer Connection Initiated/.test(line);
-      const ocsp = this.server.output().slice(from).match(OCSP_LINE)?.[0];
-      const said = [ocsp, line].filter(Boolean).join("; ");
+      const out = this.server.output().slice(from);
+      const said = [out.match(ISSUER_LINE)?.[0], out.match(OCSP_LINE)?.[0], line].filter(Boolean).join("; ");
       return {
         kind: "vpn",
         accepted,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CredentialFiles, LabTrust } from "./credential.js";
-import { freePort, lastLines, requireBinary, run, ServerProcess } from "./process.js";
+import { freePort, lastLines, type ProcessEnv, requireBinary, run, ServerProcess } from "./process.js";
 import type { ServerIdentity } from "./server-identity.js";
 import { reasonFromText, type Verdict } from "./verdict.js";
 
@@ -23,9 +23,10 @@ export class WifiRelyingParty {
     private readonly port: number,
     private readonly secret: string,
     private readonly server: ServerProcess,
+    private readonly env: ProcessEnv | undefined,
   ) {}
 
-  static async start(dir: string, trust: LabTrust, identity: ServerIdentity): Promise<WifiRelyingParty> {
+  static async start(dir: string, trust: LabTrust, identity: ServerIdentity, env?: ProcessEnv): Promise<WifiRelyingParty> {
     const freeradius = requireBinary("freeradius");
     const eapolTest = requireBinary("eapol_test");
     const port = await freePort();
@@ -88,7 +89,7 @@ modules {
       private_key_file = ${identity.keyPath}
       certificate_file = ${identity.certPath}
       ca_file = ${trust.bundlePath}
-      cipher_list = "DEFAULT"
+${trust.pinned ? `      check_cert_issuer = "${trust.pinned.oneline}"\n` : ""}      cipher_list = "DEFAULT"
       tls_min_version = "1.2"
       tls_max_version = "1.2"
       ecdh_curve = "prime256v1"
@@ -130,8 +131,11 @@ server default {
 }
 `,
     );
-    const server = await ServerProcess.start("freeradius", freeradius, ["-X", "-d", conf, "-n", "radiusd"], { ready: /Ready to process requests/ });
-    return new WifiRelyingParty(dir, identity, eapolTest, port, secret, server);
+    const server = await ServerProcess.start("freeradius", freeradius, ["-X", "-d", conf, "-n", "radiusd"], {
+      ready: /Ready to process requests/,
+      ...(env ? { env } : {}),
+    });
+    return new WifiRelyingParty(dir, identity, eapolTest, port, secret, server, env);
   }
 
   describe(): string {
@@ -165,6 +169,7 @@ server default {
     try {
       const r = await run(this.eapolTest, ["-c", network, "-a", "127.0.0.1", "-p", String(this.port), "-s", this.secret, "-t", "15", "-r", "0"], {
         timeoutMs: 30_000,
+        ...(this.env ? { env: this.env } : {}),
       });
       const latencyMs = performance.now() - started;
       const result = r.stdout.match(/^(SUCCESS|FAILURE)$/m)?.[1] ?? `no verdict (exit ${r.code}): ${lastLines(r.stdout + r.stderr, 1)}`;
@@ -176,10 +181,15 @@ server default {
         .split("\n")
         .map((l) => l.replace(/^\(\d+\)\s+/, "").trim())
         .filter(
-          (l) => /ocsp|verify error|OpenSSL says error|Certificate revoked|certificate verify failed|unknown ca|alert/i.test(l) && !/^#|^\s*\w+ = /.test(l),
+          (l) =>
+            /ocsp|verify error|OpenSSL says error|Certificate revoked|certificate verify failed|unknown ca|alert|does not match specified value/i.test(l) &&
+            !/^#|^\s*\w+ = /.test(l),
         );
       const ocsp = said.find((l) => /ocsp/i.test(l) && /revoked|good|unknown|fail/i.test(l));
-      const error = said.find((l) => /OpenSSL says error|verify error/i.test(l)) ?? said.find((l) => /error:/i.test(l)) ?? said.find((l) => /alert/i.test(l));
+      const error =
+        said.find((l) => /OpenSSL says error|verify error|does not match specified value/i.test(l)) ??
+        said.find((l) => /error:/i.test(l)) ??
+        said.find((l) => /alert/i.test(l));
       const detail = [...new Set([ocsp, error].filter(Boolean))].join("; ");
       return {
         kind: "wifi",

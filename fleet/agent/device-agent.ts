@@ -91,6 +91,18 @@ interface Credential extends HeldCredential {
   rekeyDueAt: number;
   /** The current derived PIV Authentication key (Intercede's rekey proof). */
   key?: DeviceKey;
+  /** The S/MIME signing key, when the device made it (iOS). */
+  signingKey?: DeviceKey;
+}
+
+/** A credential as a relying party's client presents it: certificates (DER) and, when exportable, the keys (PKCS#8). */
+export interface PresentableCredential {
+  pivAuth: Uint8Array;
+  signing?: Uint8Array;
+  /** Issuer CA certificate, then the root. */
+  chain: readonly Uint8Array[];
+  pivAuthKey?: Uint8Array;
+  signingKey?: Uint8Array;
 }
 
 /** Where a device ended, for the run's outcome: `retired` with reason lost or unenrolled. */
@@ -124,6 +136,11 @@ export class DeviceAgent {
   failure: string | undefined;
   managedDeviceId: string | undefined;
   renewals = 0;
+  /**
+   * How the last renewal went: Intercede's Identity Agent rekeys (the predecessor revoked as superseded, DC-MNT-06);
+   * the others enrol again, and the predecessor stays valid until it expires (docs/intune.md §1.4).
+   */
+  lastRenewal: "rekey" | "re-enrolment" | undefined;
   /** Enrolments after an issuer change (docs/intune.md §1.3: credentials of a deleted issuer are invalid). */
   reEnrolments = 0;
   /** The latest result per profile. */
@@ -297,8 +314,10 @@ export class DeviceAgent {
           return { ok: false, reason: "rekey-not-yet-due", retryable: true };
         }
         held = this.#held(rekey);
+        this.lastRenewal = "rekey";
       } else {
         held = this.#held(await this.#withUserRetries(() => this.#enrolWithIssuer(device)));
+        this.lastRenewal = "re-enrolment";
       }
       renewed = { ...held, tenantDueAt: await this.#register(held.pivAuth) };
     } catch (error) {
@@ -403,7 +422,7 @@ export class DeviceAgent {
 
   #held(r: IssuedCredential): Omit<Credential, "tenantDueAt"> {
     const cert = CertificateFacts.fromDer(r.certificates.pivAuth); // cached by content: #register reads it again for free
-    const key = this.#keystore.take(cert.spki);
+    const [key, signingKey] = this.#keystore.take(cert.spki, ...(r.certificates.signing ? [CertificateFacts.fromDer(r.certificates.signing).spki] : []));
     return {
       rekeyDueAt: r.rekeyDueAt !== undefined ? Date.parse(r.rekeyDueAt) : Number.NEGATIVE_INFINITY,
       pivAuth: r.certificates.pivAuth,
@@ -412,6 +431,22 @@ export class DeviceAgent {
       credentialId: r.credentialId,
       notAfter: cert.notAfter.getTime(),
       ...(key ? { key } : {}),
+      ...(signingKey ? { signingKey } : {}),
+    };
+  }
+
+  /** The credential held now as a relying party's client would present it; undefined without one. */
+  presentable(): PresentableCredential | undefined {
+    const c = this.#credential;
+    if (!c) return undefined;
+    const pivAuthKey = c.key?.exportPkcs8?.();
+    const signingKey = c.signingKey?.exportPkcs8?.();
+    return {
+      pivAuth: c.pivAuth,
+      chain: c.chain,
+      ...(c.signing ? { signing: c.signing } : {}),
+      ...(pivAuthKey ? { pivAuthKey } : {}),
+      ...(signingKey ? { signingKey } : {}),
     };
   }
 

@@ -11,6 +11,7 @@ export {
   type DeviceTraits,
   type DeviceUser,
   defaultTraits,
+  type PresentableCredential,
   reasonOf,
   type StepOutcome,
 } from "./device-agent.js";

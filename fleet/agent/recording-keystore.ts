@@ -21,9 +21,12 @@ export class RecordingKeystore implements Keystore {
     return key;
   }
 
-  /** The recorded key with this SubjectPublicKeyInfo; forgets every recorded key (the device keeps only what it needs). */
-  take(spki: Uint8Array): DeviceKey | undefined {
-    const found = this.#recent.find((k) => Buffer.compare(Buffer.from(k.publicKey), Buffer.from(spki)) === 0);
+  /**
+   * The recorded keys with these SubjectPublicKeyInfos (PIV Authentication, then S/MIME signing); forgets every
+   * recorded key (the device keeps only what it needs).
+   */
+  take(...spkis: Uint8Array[]): (DeviceKey | undefined)[] {
+    const found = spkis.map((spki) => this.#recent.find((k) => Buffer.compare(Buffer.from(k.publicKey), Buffer.from(spki)) === 0));
     this.#recent = [];
     return found;
   }

@@ -11,6 +11,11 @@ export interface DeviceKey {
   publicKey: Uint8Array;
   /** An X.509-style signature over `data` (DER Ecdsa-Sig-Value for EC, PKCS#1 v1.5 for RSA), hash per CERT-13. */
   sign(data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The private key, PKCS#8 DER: only from a software keystore made exportable, for a device whose credential real
+   * relying parties judge (their clients — eapol_test, OpenVPN, openssl — read the key from a file).
+   */
+  exportPkcs8?(): Uint8Array;
 }
 
 export interface Keystore {

@@ -10,6 +10,9 @@ import type { DeviceKey, Keystore } from "./keystore.js";
 export class SoftwareKeystore implements Keystore {
   readonly kind = "software" as const;
 
+  /** `exportable`: its keys can be written out for a relying party's client (DeviceKey.exportPkcs8); default not. */
+  constructor(private readonly opts: { exportable?: boolean } = {}) {}
+
   async generateKey(alg: KeyAlgorithm): Promise<DeviceKey> {
     const { privateKey, spki } = generateSigningKey(alg);
     const hash = hashFor(alg) === "SHA-256" ? "sha256" : "sha384";
@@ -20,6 +23,7 @@ export class SoftwareKeystore implements Keystore {
       async sign(data) {
         return new Uint8Array(sign(hash, data, { key: privateKey, dsaEncoding: "der" }));
       },
+      ...(this.opts.exportable ? { exportPkcs8: () => new Uint8Array(privateKey.export({ format: "der", type: "pkcs8" })) } : {}),
     };
   }
 }

@@ -20,3 +20,22 @@ export function compareSteps(a: string, b: string): number {
   };
   return order(a) - order(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
+
+/**
+ * The metrics the relying-party checks keep, named in one place for the checks and the reports. Latency is a flow
+ * step (`rp-wifi`: wall ms of the real exchange, in the latency table and usable in --threshold); the
+ * revocation-to-refusal histograms hold simulated ms and are kept out of the step table; errors are `failed:` counters,
+ * so they are listed among the errors by reason.
+ */
+export const RELYING_PARTY_METRICS = {
+  latency: (kind: string) => `rp-${kind}`,
+  revocationPrefix: "rp-revocation-to-refusal:",
+  revocationToRefusal: (kind: string) => `rp-revocation-to-refusal:${kind}`,
+  accepted: (kind: string) => `rp:${kind}:accepted`,
+  refused: (kind: string, reason: string) => `rp:${kind}:refused:${reason}`,
+  refusedAfter: (kind: string, cause: string) => `rp:${kind}:revoked-refused:${cause}`,
+  notApplicable: (kind: string, why: string) => `rp:${kind}:not-applicable:${why}`,
+  refusedValid: (kind: string, reason: string) => `failed:rp-refused-valid:${kind}:${reason}`,
+  acceptedRevoked: (kind: string, cause: string) => `failed:rp-accepted-revoked:${kind}:${cause}`,
+  unavailable: (kind: string) => `failed:rp-unavailable:${kind}`,
+} as const;

@@ -1,6 +1,7 @@
 import { compareSteps, Histogram, SERIES, simDay, wallSecond } from "../metrics/index.js";
 import { escapeHtml as e } from "./escape.js";
 import { formatActual, formatMs } from "./format.js";
+import { formatSimulated, relyingPartyFigures } from "./relying-party-figures.js";
 import { type RunResult, simulatedDays, thresholdsHeld, wallSeconds } from "./run-result.js";
 import { errorsByReason, stepStats } from "./step-stats.js";
 import { barChart, type ChartSeries, lineChart } from "./svg-chart.js";
@@ -42,6 +43,50 @@ function renewalsPerDay(r: RunResult): string {
   const bars: [number, number][] = [];
   for (let d = Math.min(0, ...days); d <= last; d++) bars.push([d, rows[String(d + day0)]?.renewals ?? 0]);
   return barChart(bars, { id: "renewals-per-day", title: "Renewals per simulated day", xLabel: "simulated day", yLabel: "renewals" });
+}
+
+/** The real relying parties' figures: a table, their own lines, and their exchange latency as bars. */
+function relyingParties(r: RunResult): string {
+  const figures = Object.entries(relyingPartyFigures(r));
+  const rows = figures.map(([kind, f]) => [
+    kind,
+    f.accepted,
+    Object.entries(f.refused)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(", ") || "-",
+    ...[f.latency.p50, f.latency.p95, f.latency.p99].map((v) => (f.latency.count ? formatMs(v) : "-")),
+    f.revocationToRefusal.count ? `${formatSimulated(f.revocationToRefusal.p50)} / ${formatSimulated(f.revocationToRefusal.max)}` : "-",
+    f.neverRefused,
+    f.refusedValid + f.unavailable,
+  ]);
+  const said = figures
+    .map(
+      ([kind, f]) =>
+        `<li><strong>${e(kind)}</strong>: ${e(f.relyingParty)}<ul>${Object.entries(f.lines)
+          .map(([verdict, line]) => `<li>${e(verdict)}: <code>${e(line)}</code></li>`)
+          .join("")}</ul></li>`,
+    )
+    .join("\n");
+  const bars = barChart(
+    figures.map(([, f], i): [number, number] => [i + 1, f.latency.p95]),
+    {
+      id: "relying-party-latency",
+      title: `Relying-party exchange p95 (ms): ${figures.map(([kind], i) => `${i + 1} ${kind}`).join(", ")}`,
+      xLabel: "relying party",
+      yLabel: "ms",
+    },
+  );
+  return `<h2>Relying parties</h2>
+<p>Real servers judged the sampled devices' credentials after each enrolment, renewal and revocation. Revocation to
+refusal is simulated time from the revocation (or issuer change) to the relying party's first refusal.</p>
+${table(["relying party", "accepted", "refused", "p50", "p95", "p99", "revoked → refused p50 / max", "never refused", "errors"], rows, (i) =>
+  figures[i]![1].neverRefused + figures[i]![1].refusedValid + figures[i]![1].unavailable ? "bad" : "ok",
+)}
+${bars}
+<ul>
+${said}
+</ul>
+`;
 }
 
 function fleetState(r: RunResult): string {
@@ -118,6 +163,7 @@ ${renewalsPerDay(r)}
 <h2>Fleet state</h2>
 ${fleetState(r)}
 
+${r.relyingParties ? relyingParties(r) : ""}
 <h2>Errors by reason</h2>
 ${table(
   ["reason", "count"],

@@ -33,6 +33,11 @@ export interface RunResult {
   storm?: { at: string; renewals: number; wallSeconds: number; renewalsPerSecond: number };
   /** Trouble with a served lab itself (it restarted, or refused connections): the run failed, whatever the thresholds say. */
   incidents?: string[];
+  /**
+   * With --relying-parties: each kind that ran, as it describes itself (program, port, status check), and its own
+   * line for the first verdict of each kind (its counts and latencies are in `metrics`, fleet/metrics/names.ts).
+   */
+  relyingParties?: Record<string, { relyingParty: string; lines: Record<string, string> }>;
 }
 
 /** Wall-clock duration of the run in seconds (at least 1 ms, so rates stay finite). */

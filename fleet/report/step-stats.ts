@@ -1,4 +1,4 @@
-import { compareSteps, FleetMetrics, Histogram, type MetricsSnapshot } from "../metrics/index.js";
+import { compareSteps, FleetMetrics, Histogram, type MetricsSnapshot, RELYING_PARTY_METRICS } from "../metrics/index.js";
 
 export interface StepStats {
   step: string;
@@ -29,9 +29,13 @@ export function histogramStats(step: string, h: Histogram): StepStats {
   };
 }
 
-/** Per-step latency statistics from merged histograms, flow order first; steps with no samples are left out. */
+/**
+ * Per-step latency statistics from merged histograms, flow order first; steps with no samples are left out, and so
+ * are the relying parties' revocation-to-refusal histograms (simulated time, not a step's wall-clock latency).
+ */
 export function stepStats(snapshot: MetricsSnapshot): StepStats[] {
   return Object.keys(snapshot.latency)
+    .filter((name) => !name.startsWith(RELYING_PARTY_METRICS.revocationPrefix))
     .sort(compareSteps)
     .map((step) => histogramStats(step, Histogram.fromJSON(snapshot.latency[step]!)))
     .filter((s) => s.count > 0);

@@ -1,5 +1,6 @@
 import type { ThresholdResult } from "../metrics/index.js";
 import { type JsonSchema, validateJson } from "./json-schema.js";
+import { type RelyingPartyFigures, relyingPartyFigures } from "./relying-party-figures.js";
 import { type RunOutcome, type RunResult, runPassed, wallSeconds } from "./run-result.js";
 import { errorsByReason, stepStats } from "./step-stats.js";
 
@@ -36,6 +37,8 @@ export interface Summary {
   storm?: RunResult["storm"];
   /** What went wrong with a served lab itself (it restarted, or refused connections). */
   incidents?: string[];
+  /** With --relying-parties: per kind, what the real relying party accepted and refused, and how fast. */
+  relyingParties?: Record<string, RelyingPartyFigures>;
 }
 
 const count: JsonSchema = { type: "integer", minimum: 0 };
@@ -71,8 +74,22 @@ export const SUMMARY_SCHEMA: JsonSchema = closed(
     },
     storm: closed({ at: { type: "string" }, renewals: count, wallSeconds: ms, renewalsPerSecond: ms }),
     incidents: { type: "array", items: { type: "string" } },
+    relyingParties: {
+      type: "object",
+      additionalProperties: closed({
+        relyingParty: { type: "string" },
+        accepted: count,
+        refused: counts,
+        latency: closed({ count, p50: ms, p90: ms, p95: ms, p99: ms, max: ms }),
+        revocationToRefusal: closed({ count, p50: ms, p95: ms, max: ms }),
+        neverRefused: count,
+        refusedValid: count,
+        unavailable: count,
+        lines: { type: "object", additionalProperties: { type: "string" } },
+      }),
+    },
   },
-  ["storm", "incidents"],
+  ["storm", "incidents", "relyingParties"],
 );
 
 /** Checks an object against the documented `summary.json` shape; returns the violations (empty when valid). */
@@ -122,6 +139,7 @@ export function buildSummary(r: RunResult): Summary {
     thresholds: r.thresholds.map((t) => ({ ...t, actual: t.actual !== null && Number.isFinite(t.actual) ? t.actual : null })),
     ...(r.storm ? { storm: r.storm } : {}),
     ...(r.incidents?.length ? { incidents: r.incidents } : {}),
+    ...(r.relyingParties ? { relyingParties: relyingPartyFigures(r) } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { SERIES } from "../metrics/index.js";
 import { clip, formatActual, formatMs } from "./format.js";
+import { formatSimulated, relyingPartyFigures } from "./relying-party-figures.js";
 import { type RunResult, simulatedDays, thresholdsHeld, wallSeconds } from "./run-result.js";
 import { errorsByReason, stepStats } from "./step-stats.js";
 
@@ -70,6 +71,29 @@ function throughputLines(r: RunResult): string[] {
   return lines;
 }
 
+function relyingPartyLines(r: RunResult): string[] {
+  const figures = Object.entries(relyingPartyFigures(r));
+  const header =
+    `${INDENT}${"kind".padEnd(7)}${"accepted".padStart(9)}  ${"refused".padEnd(26)}${["p50", "p95", "p99"].map((c) => c.padStart(9)).join("")}` +
+    `${"revoked→refused p50/max".padStart(25)}${"never".padStart(7)}${"errors".padStart(8)}`;
+  const rows = figures.map(([kind, f]) => {
+    const refused = Object.entries(f.refused)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(", ");
+    const revocation = f.revocationToRefusal.count ? `${formatSimulated(f.revocationToRefusal.p50)} / ${formatSimulated(f.revocationToRefusal.max)}` : "-";
+    return (
+      `${INDENT}${kind.padEnd(7)}${number(f.accepted).padStart(9)}  ${clip(refused || "-", 25).padEnd(26)}` +
+      [f.latency.p50, f.latency.p95, f.latency.p99].map((v) => (f.latency.count ? formatMs(v) : "-").padStart(9)).join("") +
+      `${revocation.padStart(25)}${number(f.neverRefused).padStart(7)}${number(f.refusedValid + f.unavailable).padStart(8)}`
+    );
+  });
+  const said = figures.flatMap(([kind, f]) => [
+    `${INDENT}${clip(`${kind}: ${f.relyingParty}`, WIDTH - INDENT.length)}`,
+    ...Object.entries(f.lines).map(([verdict, line]) => `${INDENT}  ${clip(`${verdict}: ${line}`, WIDTH - INDENT.length - 2)}`),
+  ]);
+  return [header, ...rows, "", ...said];
+}
+
 function errorLines(r: RunResult): string[] {
   const errors = Object.entries(errorsByReason(r.metrics));
   if (errors.length === 0) return [`${INDENT}(none)`];
@@ -95,6 +119,7 @@ export function summaryText(r: RunResult): string {
     ...latencyLines(r),
     ...section("THROUGHPUT"),
     ...throughputLines(r),
+    ...(r.relyingParties ? [...section("RELYING PARTIES (real servers; revocation to refusal in simulated time)"), ...relyingPartyLines(r)] : []),
     ...section("ERRORS BY REASON"),
     ...errorLines(r),
     "",

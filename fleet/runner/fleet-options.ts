@@ -3,6 +3,7 @@ import type { IssuerName } from "../../emulators/derived/index.js";
 import { DAY_MS } from "../../src/clock.js";
 import { DEFAULT_MIX, NO_SLIPS, type PlatformMix, parseMix, type SlipRates } from "../agent/index.js";
 import { parseThreshold } from "../metrics/index.js";
+import { parseRelyingParties, type RelyingPartyShares } from "../relying-parties/index.js";
 import {
   arrivalRates,
   flagDuration,
@@ -74,6 +75,11 @@ export interface FleetOptions extends WorkloadOptions {
    * together); the outcome is the same for any count. Not with --url (one served clock).
    */
   workers?: number;
+  /**
+   * Real relying parties judge the credentials of a share of the devices: `wifi,vpn,app,smime[:SHARE]` (default share
+   * 0.1). One worker, one issuer's tenant at a time (fleet/relying-parties).
+   */
+  relyingParties?: string;
   /** Called at each simulated day (with several workers: once every worker reached that day, their sum). */
   onProgress?: (progress: FleetProgress) => void;
 }
@@ -107,6 +113,8 @@ export interface FleetPlan extends WorkloadPlan {
   thresholds: string[];
   start: Date;
   workers: number;
+  relyingParties: RelyingPartyShares | undefined;
+  relyingPartiesSpec: string | undefined;
 }
 
 const ISSUER_CHOICES: readonly IssuerChoice[] = ["entrust", "purebred", "intercede", "mixed"];
@@ -156,6 +164,13 @@ export function planFleet(o: FleetOptions): FleetPlan {
   if (!Number.isInteger(workers) || workers < 1 || workers > o.devices)
     throw usage(`--workers must be a whole number from 1 to the number of devices, ${o.devices} (got ${o.workers})`);
   if (workers > 1 && o.url !== undefined) throw usage("--workers above 1 cannot drive one served lab (--url): its clock is one timeline");
+  const relyingParties = parseRelyingParties(o.relyingParties);
+  if (relyingParties && workers > 1)
+    throw usage("--relying-parties runs with one worker: the relying parties check status at the lab's one base URL, which one thread's stacks answer");
+  if (relyingParties && issuerChange && issuer === "mixed")
+    throw usage(
+      "--relying-parties with --issuer-change needs one --issuer: after the change every tenant issues from the same CA, and only one can answer its status",
+    );
   const start = new Date(o.start ?? "2026-01-01T00:00:00Z");
   if (Number.isNaN(start.getTime())) throw usage(`bad start instant ${JSON.stringify(o.start)}`);
   return {
@@ -182,6 +197,8 @@ export function planFleet(o: FleetOptions): FleetPlan {
     thresholds,
     start,
     workers,
+    relyingParties,
+    relyingPartiesSpec: o.relyingParties,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { IssuerName } from "../../emulators/derived/index.js";
+import type { IssuingAuthority } from "../../emulators/shared/index.js";
 
 /** How the runner reaches one issuer's stack (tenant + issuer): in-process, self-served over HTTP, or a served lab. */
 export interface IssuerLink {
@@ -16,5 +17,10 @@ export interface IssuerLink {
   changeIssuer(to: IssuerName): Promise<void>;
   /** What went wrong with the server itself (a served lab that restarted or refused connections); none in-process. */
   incidents(): string[];
+  /**
+   * The CA named `caName` (root, piv-ca, <issuer>-ca) when this stack answers its status: the card CAs, and the CAs
+   * of the issuers its tenant has used. In-process stacks only (a served lab answers for itself).
+   */
+  statusAuthority?(caName: string): IssuingAuthority | undefined;
   close(): Promise<void>;
 }

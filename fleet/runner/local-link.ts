@@ -1,4 +1,4 @@
-import type { IssuerName } from "../../emulators/derived/index.js";
+import { type IssuerName, issuerCaName } from "../../emulators/derived/index.js";
 import { inProcessFetch, serve } from "../../emulators/shared/index.js";
 import { createLabStack } from "../../emulators/stack/index.js";
 import type { VirtualClock } from "../../src/clock.js";
@@ -18,6 +18,8 @@ export async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClo
   if (Object.keys(plan.faults).length) stack.faults.set({ ...plan.faults, seed: `${plan.faults.seed}/${name}` });
   const server = http ? await serve(stack.handler, { host: "127.0.0.1", port: 0 }) : undefined;
   const client = server ? keepAliveFetch() : undefined;
+  // The issuers whose credentials this stack issued: it answers their CAs' status, not another stack's.
+  const used = new Set<string>([issuerCaName(name)]);
   return {
     fetch: client ?? inProcessFetch(stack.handler, BASE_URL),
     baseUrl: server ? server.url : BASE_URL,
@@ -27,8 +29,15 @@ export async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClo
     tick: async () => stack.tick(),
     injected: async () => ({ ...stack.faults.injected }),
     reportLost: async (deviceId) => stack.reportLost(deviceId),
-    changeIssuer: (to) => changeTenantIssuer(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), to),
+    changeIssuer: async (to) => {
+      await changeTenantIssuer(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), to);
+      used.add(issuerCaName(to));
+    },
     incidents: () => [],
+    statusAuthority: (caName) => {
+      const card = [stack.cardIssuer.root, stack.cardIssuer.pivCa].find((a) => a.name === caName);
+      return card ?? (used.has(caName) ? stack.authorities().find((a) => a.name === caName) : undefined);
+    },
     close: async () => {
       client?.close();
       await server?.close();

@@ -21,6 +21,7 @@ export function replayCommand(plan: FleetPlan, dir: string | undefined): string 
     ...(plan.churnSpec ? [`--churn ${plan.churnSpec}`] : []),
     ...(plan.populationSpec ? [`--population ${plan.populationSpec}`] : []),
     ...(plan.issuerChangeSpec ? [`--issuer-change ${plan.issuerChangeSpec}`] : []),
+    ...(plan.relyingPartiesSpec ? [`--relying-parties ${plan.relyingPartiesSpec}`] : []),
     ...plan.thresholds.map((t) => `--threshold '${t}'`),
   ];
   return parts.join(" ");

@@ -2,11 +2,15 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CardIssuer, createCards } from "../../emulators/piv-ca/index.js";
+import { freePort } from "../../emulators/relying-party/index.js";
+import type { RunningServer } from "../../emulators/shared/index.js";
+import { ISSUERS } from "../../emulators/stack/index.js";
 import { DAY_MS, VirtualClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import { LabDir } from "../../src/lab/index.js";
 import type { PivCard } from "../../src/piv/index.js";
 import { evaluateThresholds } from "../metrics/index.js";
+import { RelyingPartyPool, serveStatus } from "../relying-parties/index.js";
 import type { RunResult } from "../report/index.js";
 import { isRenewalStorm, stormDayCounts, stormSummary } from "../workloads/index.js";
 import { cardsNeeded, planDevices } from "./device-plan.js";
@@ -43,11 +47,27 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
   const clock = new VirtualClock(start);
   const cards: PivCard[] = [];
   const links: IssuerLink[] = [];
+  let status: RunningServer | undefined;
+  let pool: RelyingPartyPool | undefined;
   try {
+    // Real relying parties fetch CRLs and ask OCSP at the URLs the certificates name: a new lab names a free port,
+    // where the lab's status endpoints are served for the run.
+    const baseUrl = plan.relyingParties && !remote ? `http://127.0.0.1:${await freePort()}` : BASE_URL;
     const cardIssuer =
       remote || reuse
         ? await CardIssuer.open(lab, clock)
-        : await CardIssuer.create(lab, { version: 1, alg: "p256", seed: plan.seed, baseUrl: BASE_URL, createdAt: start.toISOString() }, clock);
+        : await CardIssuer.create(lab, { version: 1, alg: "p256", seed: plan.seed, baseUrl, createdAt: start.toISOString() }, clock);
+    if (plan.relyingParties) {
+      pool = RelyingPartyPool.open(lab, [...plan.relyingParties.keys()], plan.issuer === "mixed" ? ISSUERS : [plan.issuer], start);
+      if (!remote)
+        status = await serveStatus(cardIssuer.config.baseUrl, (caName) => {
+          for (const link of links) {
+            const authority = link.statusAuthority?.(caName);
+            if (authority) return authority;
+          }
+          return undefined;
+        });
+    }
     const needed = cardsNeeded(users.length, plan.workers);
     const missing = needed - cardIssuer.cards().length;
     if (!remote && missing > 0) await createCards(lab, cardIssuer, { count: missing, seed: plan.seed, clock });
@@ -71,9 +91,12 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
             cards,
             links,
             onDay: options.onProgress,
+            ...(pool && plan.relyingParties ? { relyingParties: { pool, shares: plan.relyingParties } } : {}),
           });
-    return fleetResult(plan, options.dir, shard, start, wallStart);
+    return fleetResult(plan, options.dir, shard, start, wallStart, pool?.describe());
   } finally {
+    await pool?.close();
+    await status?.close();
     for (const link of links) await link.close().catch(() => undefined);
     for (const card of cards) {
       try {
@@ -87,7 +110,17 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
 }
 
 /** The RunResult of a fleet from its (merged) shard run. */
-function fleetResult(plan: FleetPlan, dir: string | undefined, shard: ShardRun, start: Date, wallStart: Date): RunResult {
+function fleetResult(
+  plan: FleetPlan,
+  dir: string | undefined,
+  shard: ShardRun,
+  start: Date,
+  wallStart: Date,
+  described: Record<string, string> | undefined,
+): RunResult {
+  const relyingParties = described
+    ? Object.fromEntries(Object.entries(described).map(([kind, relyingParty]) => [kind, { relyingParty, lines: shard.relyingPartyLines?.[kind] ?? {} }]))
+    : undefined;
   const { metrics } = shard;
   const end = new Date(start.getTime() + plan.durationMs);
   const storm = isRenewalStorm(plan);
@@ -113,6 +146,7 @@ function fleetResult(plan: FleetPlan, dir: string | undefined, shard: ShardRun, 
       transport: plan.transport,
       ...(plan.url ? { url: plan.url } : {}),
       workers: plan.workers,
+      ...(plan.relyingPartiesSpec ? { relyingParties: plan.relyingPartiesSpec } : {}),
     },
     wall: { startedAt: wallStart.toISOString(), finishedAt: wallEnd.toISOString() },
     simulated: { start: start.toISOString(), end: end.toISOString() },
@@ -121,5 +155,6 @@ function fleetResult(plan: FleetPlan, dir: string | undefined, shard: ShardRun, 
     thresholds: evaluateThresholds(plan.thresholds, metrics),
     ...(shard.stormAt !== undefined && shard.stormWall ? { storm: stormSummary(shard.stormAt, shard.stormWall, outcome) } : {}),
     ...(shard.incidents?.length ? { incidents: shard.incidents } : {}),
+    ...(relyingParties ? { relyingParties } : {}),
   };
 }

@@ -7,8 +7,9 @@ import type { PivCard } from "../../src/piv/index.js";
 import { Pkcs11Library } from "../../src/pkcs11/index.js";
 import { type AgentEnvironment, DeviceAgent, type SlipKind, UserSlips } from "../agent/index.js";
 import { issuerWorkflow } from "../issuers/index.js";
-import { HardwareKeystore } from "../keystore/index.js";
+import { HardwareKeystore, type Keystore, SoftwareKeystore } from "../keystore/index.js";
 import type { FleetMetrics } from "../metrics/index.js";
+import { relyingPartiesOf } from "../relying-parties/index.js";
 import { type DeviceRange, deviceRandom } from "../sim/index.js";
 import { type DevicePlan, planDevices, purebredAgentCard, type UserPlan } from "./device-plan.js";
 import type { FleetPlan } from "./fleet-options.js";
@@ -133,8 +134,16 @@ export class ShardDevices {
     const onSlip = (kind: SlipKind) => {
       this.slips[`faults:${kind}`] = (this.slips[`faults:${kind}`] ?? 0) + 1;
     };
+    // A device real relying parties judge hands its keys to their clients (eapol_test, OpenVPN, openssl read files).
+    const sampled = (index: number, d: DevicePlan) =>
+      plan.relyingParties !== undefined && relyingPartiesOf(plan.relyingParties, plan.seed, index, d.platform).length > 0;
     return this.#mine.map((d, i) => {
       const index = range.start + i;
+      const keystore: Keystore | undefined = d.hardware
+        ? HardwareKeystore.provision(this.#secureElements(), `${runTag}-${index}`)
+        : sampled(index, d)
+          ? new SoftwareKeystore({ exportable: true })
+          : undefined;
       return new DeviceAgent({
         index,
         issuer: d.issuer,
@@ -144,7 +153,7 @@ export class ShardDevices {
         env: envs.get(d.issuer)!,
         slips: new UserSlips(plan.slips, deviceRandom(plan.seed, index).fork("slips"), onSlip),
         ...(d.traits ? { traits: d.traits } : {}),
-        ...(d.hardware ? { keystore: HardwareKeystore.provision(this.#secureElements(), `${runTag}-${index}`) } : {}),
+        ...(keystore ? { keystore } : {}),
       });
     });
   }

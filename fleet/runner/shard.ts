@@ -2,6 +2,7 @@ import { DAY_MS } from "../../src/clock.js";
 import { SeededRandom } from "../../src/random.js";
 import { AGENT_STATES, type AgentState, type DeviceAgent } from "../agent/index.js";
 import { FleetMetrics, SERIES, simDay, type TimeSeries } from "../metrics/index.js";
+import { RelyingPartyChecks, type RelyingPartyPool, type RelyingPartyShares } from "../relying-parties/index.js";
 import type { RunOutcome } from "../report/index.js";
 import { constantArrivals, Simulation } from "../sim/index.js";
 import { attachWorkloads, type ShardView, type WorkloadHooks, type WorkloadReport } from "../workloads/index.js";
@@ -21,6 +22,8 @@ export interface ShardRun extends WorkloadReport {
   metrics: FleetMetrics;
   /** What went wrong with a served lab itself (restarted, unreachable): never silent, and the run fails. */
   incidents?: string[];
+  /** With --relying-parties: per kind, each relying party's line for its first verdict of each reason. */
+  relyingPartyLines?: Record<string, Record<string, string>>;
 }
 
 /** A simulated day's census of one shard (or, summed, of the fleet). */
@@ -36,6 +39,8 @@ export interface ShardArgs extends ShardSetup {
   /** Called once the stacks are built and before the simulation starts. */
   onReady?: () => void;
   onDay?: ((census: DayCensus) => void) | undefined;
+  /** With --relying-parties: the shared pool and the share of devices each relying party sees. */
+  relyingParties?: { pool: RelyingPartyPool; shares: RelyingPartyShares };
 }
 
 /**
@@ -67,6 +72,7 @@ class ShardSimulation {
   #unsettled: number;
   readonly #workloads: WorkloadHooks[];
   readonly #dailyCheckIns: boolean;
+  readonly #relyingParties: RelyingPartyChecks | undefined;
 
   constructor(
     private readonly args: ShardArgs,
@@ -91,6 +97,8 @@ class ShardSimulation {
     this.#sim.on("enrol", async (event, s) => this.#enrol(event.subject, s));
     this.#sim.on("check-in", async (event, s) => this.#checkIn(event.subject, s));
     this.#sim.on("day", async (event, s) => this.#day(event.subject, s));
+    const rp = args.relyingParties;
+    this.#relyingParties = rp ? new RelyingPartyChecks(rp.pool, rp.shares, plan.seed, metrics, this.#sim) : undefined;
     this.#workloads = attachWorkloads(plan, this.#view());
     this.#dailyCheckIns = this.#workloads.every((w) => w.dailyCheckIns !== false);
   }
@@ -107,6 +115,7 @@ class ShardSimulation {
     for (let subject = range.start; subject < range.end; subject++) sim.schedule(arrivals[subject]!, { kind: "enrol", subject });
     await sim.run({ until: this.#end });
     for (const w of this.#workloads) await w.ended?.();
+    const relyingPartyTrouble = this.#relyingParties?.ended() ?? [];
 
     const { links } = this.devices;
     const injected: Record<string, number>[] = [];
@@ -115,8 +124,15 @@ class ShardSimulation {
     const outcome = outcomeOf(this.devices.agents, this.#end, injected);
     const reports = this.#workloads.map((w) => w.report?.(outcome) ?? {});
     for (const [reason, n] of Object.entries(outcome.failed)) this.metrics.increment(`failed:${reason}`, n);
-    const incidents = [...new Set(links.flatMap((l) => l.incidents()))];
-    return { outcome, metrics: this.metrics, ...Object.assign({}, ...reports), ...(incidents.length ? { incidents } : {}) };
+    const incidents = [...new Set([...links.flatMap((l) => l.incidents()), ...relyingPartyTrouble])];
+    const relyingPartyLines = this.#relyingParties?.lines();
+    return {
+      outcome,
+      metrics: this.metrics,
+      ...Object.assign({}, ...reports),
+      ...(incidents.length ? { incidents } : {}),
+      ...(relyingPartyLines ? { relyingPartyLines } : {}),
+    };
   }
 
   /** What the workloads see of this shard. */
@@ -129,9 +145,20 @@ class ShardSimulation {
       metrics,
       agents: devices.agents,
       agentOf: (subject) => devices.agentOf(subject),
-      reportLost: (agent, managedDeviceId) => devices.linkOf(agent).reportLost(managedDeviceId),
+      reportLost: async (agent, managedDeviceId) => {
+        const held = this.#relyingParties?.capture(agent);
+        const reported = await devices.linkOf(agent).reportLost(managedDeviceId);
+        await this.#relyingParties?.refuses(agent, held, this.#sim.now().getTime(), "lost");
+        return reported;
+      },
       changeIssuer: async (to) => {
+        const rp = this.#relyingParties;
+        const held = rp ? devices.agents.map((agent) => rp.capture(agent)) : [];
         for (const link of devices.links) await link.changeIssuer(to);
+        await this.args.relyingParties?.pool.retrust([to]);
+        // docs/intune.md §1.3: every credential of the deleted issuer stops being valid, now.
+        const now = this.#sim.now().getTime();
+        for (const [i, agent] of devices.agents.entries()) await rp?.refuses(agent, held[i], now, "issuer-change");
       },
       stormCoordinator: this.args.stormAt,
     };
@@ -151,6 +178,7 @@ class ShardSimulation {
     this.#enrolAttempts[k]! += 1;
     const r = await agent.enrol();
     if (r.ok) {
+      await this.#relyingParties?.accepts(agent);
       if (this.#dailyCheckIns) s.schedule({ after: DAY_MS }, { kind: "check-in", subject });
       await this.#settled(s);
     } else if (r.retryable && this.#enrolAttempts[k]! < ENROL_ATTEMPTS)
@@ -164,9 +192,24 @@ class ShardSimulation {
   async #checkIn(subject: number, s: Simulation): Promise<void> {
     const agent = this.#agent(subject);
     const before = agent.renewals;
+    const reEnrolments = agent.reEnrolments;
+    const held = this.#relyingParties?.capture(agent);
     await agent.checkIn();
     if (agent.renewals > before) this.#renewals.tally(simDay(s.now().getTime()), "renewals", agent.renewals - before);
+    await this.#judgeChange(agent, held, agent.renewals > before, agent.reEnrolments > reEnrolments, s);
     if (agent.state !== "failed") s.schedule({ after: DAY_MS }, { kind: "check-in", subject });
+  }
+
+  /**
+   * After a check-in that renewed (a rekey revokes the predecessor as superseded, DC-MNT-06) or re-enrolled after an
+   * issuer change: the relying parties must accept the new credential, and refuse a superseded predecessor.
+   */
+  async #judgeChange(agent: DeviceAgent, held: ReturnType<RelyingPartyChecks["capture"]>, renewed: boolean, reEnrolled: boolean, s: Simulation): Promise<void> {
+    const rp = this.#relyingParties;
+    if (!rp || !(renewed || reEnrolled)) return;
+    if (agent.hasValidCredential) await rp.accepts(agent);
+    // The old credential of a re-enrolment was judged when the issuer changed (changeIssuer in #view).
+    if (renewed && agent.lastRenewal === "rekey") await rp.refuses(agent, held, s.now().getTime(), "superseded");
   }
 
   async #day(day: number, s: Simulation): Promise<void> {

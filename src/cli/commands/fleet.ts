@@ -11,7 +11,7 @@ import { progressBar } from "../progress.js";
 const USAGE =
   "dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed] [--lifetime 365d] [--duration 400d] [--seed S] [--arrival-rate R] " +
   `[--preset ${PRESETS.filter((p) => p !== "none").join("|")}] [--transport inprocess|http] [--url URL] [--workers K] [--faults SPEC] [--churn lost:R,unenrol:R] ` +
-  "[--population SPEC] [--issuer-change 200d:ISSUER] [--threshold EXPR]... [--report DIR]";
+  "[--population SPEC] [--issuer-change 200d:ISSUER] [--relying-parties wifi,vpn,app,smime[:SHARE]] [--threshold EXPR]... [--report DIR]";
 
 /**
  * `dpclab fleet run`: a simulated fleet lives through its credentials' lifetime on a virtual clock (in-process, on
@@ -41,6 +41,7 @@ export async function fleetCommand(argv: string[]): Promise<number> {
       churn: { type: "string" },
       population: { type: "string" },
       "issuer-change": { type: "string" },
+      "relying-parties": { type: "string" },
     },
     USAGE,
   );
@@ -67,6 +68,7 @@ export async function fleetCommand(argv: string[]): Promise<number> {
       ...(values.churn !== undefined ? { churn: values.churn } : {}),
       ...(values.population !== undefined ? { population: values.population } : {}),
       ...(values["issuer-change"] !== undefined ? { issuerChange: values["issuer-change"] } : {}),
+      ...(values["relying-parties"] !== undefined ? { relyingParties: values["relying-parties"] } : {}),
       ...(values.preset !== undefined ? { preset: values.preset } : {}),
       ...(values.transport !== undefined ? { transport: values.transport } : {}),
       ...(values.url !== undefined ? { url: values.url } : {}),
