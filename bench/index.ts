@@ -9,6 +9,7 @@ import { benchIssuance } from "./issuance.js";
 import { benchKioskChallenges } from "./kiosk-challenges.js";
 import { benchPkiAuth } from "./pki-auth.js";
 import { benchProfileApply } from "./profile-apply.js";
+import { benchRelyingParties } from "./relying-parties.js";
 import { benchRenewalStorm } from "./renewal-storm.js";
 import { type Figure, printFigure, recordBenchResults } from "./results.js";
 
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<Figure[]>> = {
   "fleet-memory": benchFleetMemory,
   "renewal-storm": benchRenewalStorm,
   "kiosk-challenges": benchKioskChallenges,
+  "relying-parties": benchRelyingParties,
 };
 // `npm run bench -- NAME...` runs only those.
 const chosen = process.argv.slice(2);

@@ -24,6 +24,9 @@ rp=()
 command -v eapol_test >/dev/null 2>&1 || rp+=(eapoltest)
 [ -x /usr/sbin/openvpn ] || command -v openvpn >/dev/null 2>&1 || rp+=(openvpn)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || rp+=(nginx)
+command -v curl >/dev/null 2>&1 || rp+=(curl)
+# OpenSSL's pkcs11 engine: a card's own credential at the relying parties (its key stays in the token).
+[ -e /usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so ] || [ -e /usr/lib/aarch64-linux-gnu/engines-3/pkcs11.so ] || rp+=(libengine-pkcs11-openssl)
 # libfaketime: the relying parties of a fleet run (--relying-parties) see the simulated clock through it.
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1 ] || rp+=(faketime)
 all=("${need[@]}" "${rp[@]}")

@@ -1,29 +1,35 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { request } from "node:https";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CredentialFiles, LabTrust } from "./credential.js";
-import { freePort, lastLines, type ProcessEnv, requireBinary, ServerProcess } from "./process.js";
+import { freePort, lastLines, type ProcessEnv, requireBinary, run, ServerProcess } from "./process.js";
 import type { ServerIdentity } from "./server-identity.js";
+import { tokenEnv, tokenKeyUri } from "./token-key.js";
 import { reasonFromText, type Verdict } from "./verdict.js";
 
 /**
  * App authentication: nginx requiring a client certificate (`ssl_verify_client on`) that chains to the lab's TEST root,
  * with every certificate of the chain checked at the lab's OCSP responders (`ssl_ocsp on`, the AIA's URL, no cache).
  * With a pinned issuer (LabTrust.pinned) only its certificates get through (403 otherwise).
- * The client is node:tls presenting the derived credential; the verdict is nginx's HTTP status and its error log line.
+ * The client is curl presenting the credential (its key from a file, or from a card's token through OpenSSL's pkcs11
+ * engine); the verdict is nginx's HTTP status and its error log line.
  */
 export class AppRelyingParty {
   readonly kind = "app" as const;
+  #seq = 0;
 
   private constructor(
+    private readonly dir: string,
     private readonly server: ServerProcess,
     private readonly port: number,
     private readonly identity: ServerIdentity,
     private readonly errorLog: string,
+    private readonly curl: string,
+    private readonly env: ProcessEnv | undefined,
   ) {}
 
   static async start(dir: string, trust: LabTrust, identity: ServerIdentity, env?: ProcessEnv): Promise<AppRelyingParty> {
     const nginx = requireBinary("nginx");
+    const curl = requireBinary("curl");
     for (const d of ["logs", "tmp"]) mkdirSync(join(dir, d), { recursive: true });
     const port = await freePort();
     const errorLog = join(dir, "logs", "error.log");
@@ -73,7 +79,7 @@ ${
 `,
     );
     const server = await ServerProcess.start("nginx", nginx, ["-p", dir, "-c", conf, "-e", errorLog], { ready: port, ...(env ? { env } : {}) });
-    return new AppRelyingParty(server, port, identity, errorLog);
+    return new AppRelyingParty(dir, server, port, identity, errorLog, curl, env);
   }
 
   describe(): string {
@@ -82,34 +88,44 @@ ${
 
   async authenticate(cred: CredentialFiles): Promise<Verdict> {
     const logFrom = readFileSync(this.errorLog, "utf8").length;
-    const cert = readFileSync(cred.pivAuth.certPath, "utf8") + (cred.chainPath ? readFileSync(cred.chainPath, "utf8") : "");
+    const n = ++this.#seq;
+    // The client certificate with the intermediates after it: what curl (OpenSSL) sends as the client's chain.
+    const clientCert = join(this.dir, `${n}-client.pem`);
+    const bodyFile = join(this.dir, `${n}-body.txt`);
+    writeFileSync(clientCert, `${readFileSync(cred.pivAuth.certPath, "utf8").trim()}\n${cred.chainPath ? readFileSync(cred.chainPath, "utf8") : ""}`);
+    const token = cred.pivAuth.token;
+    const key = token ? ["--engine", "pkcs11", "--key-type", "ENG", "--key", tokenKeyUri(token, true)] : ["--key", cred.pivAuth.keyPath];
     const started = performance.now();
-    const { status, body } = await new Promise<{ status: number; body: string }>((done, fail) => {
-      const req = request(
-        {
-          host: "127.0.0.1",
-          port: this.port,
-          path: "/",
-          method: "GET",
-          cert,
-          key: readFileSync(cred.pivAuth.keyPath),
-          ca: readFileSync(this.identity.certPath),
-          agent: false,
-          timeout: 15_000,
-        },
-        (res) => {
-          let text = "";
-          res.setEncoding("utf8");
-          res.on("data", (d) => {
-            text += d;
-          });
-          res.on("end", () => done({ status: res.statusCode ?? 0, body: text }));
-        },
+    let status: number;
+    let body: string;
+    let curlSaid: string;
+    try {
+      const r = await run(
+        this.curl,
+        [
+          "-sS",
+          "--max-time",
+          "15",
+          "--cacert",
+          this.identity.certPath,
+          "--cert",
+          clientCert,
+          ...key,
+          "-o",
+          bodyFile,
+          "-w",
+          "%{http_code}",
+          `https://127.0.0.1:${this.port}/`,
+        ],
+        { timeoutMs: 20_000, env: { ...this.env, ...tokenEnv(token) } },
       );
-      req.on("timeout", () => req.destroy(new Error("nginx did not answer within 15 s")));
-      req.on("error", fail);
-      req.end();
-    });
+      status = Number(r.stdout.trim()) || 0;
+      body = existsSync(bodyFile) ? readFileSync(bodyFile, "utf8") : "";
+      curlSaid = r.code === 0 ? "" : lastLines(r.stderr, 1);
+    } finally {
+      rmSync(clientCert, { force: true });
+      rmSync(bodyFile, { force: true });
+    }
     const latencyMs = performance.now() - started;
     const accepted = status === 200;
     const log = readFileSync(this.errorLog, "utf8").slice(logFrom);
@@ -118,8 +134,10 @@ ${
     return {
       kind: "app",
       accepted,
-      reason: accepted ? "accepted" : reasonFromText(detail || body),
-      line: accepted ? `HTTP ${status}: ${body.trim()}` : `HTTP ${status}${detail ? ` — nginx: ${detail}` : ` ${lastLines(body, 1)}`}`,
+      reason: accepted ? "accepted" : reasonFromText(detail || body || curlSaid),
+      line: accepted
+        ? `HTTP ${status}: ${body.trim()}`
+        : `HTTP ${status}${detail ? ` — nginx: ${detail}` : body ? ` ${lastLines(body, 1)}` : ` — curl: ${curlSaid}`}`,
       latencyMs,
       relyingParty: this.describe(),
       serialNumber: cred.pivAuth.serialNumber,

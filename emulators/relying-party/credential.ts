@@ -4,12 +4,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { DpclabError } from "../../src/errors.js";
 import type { LabDir } from "../../src/lab/index.js";
+import type { TokenKey } from "./token-key.js";
 
-/** A certificate and its private key as files, checked to belong together. */
+/** A certificate and its private key as files, checked to belong together; or a key that stays in a token. */
 export interface KeyPairFiles {
   certPath: string;
+  /** The PEM private key; unused ("") when the key is in a token. */
   keyPath: string;
   serialNumber: string;
+  /** The key stays in this PKCS#11 token (a card's own credential): the clients reach it through PKCS#11. */
+  token?: TokenKey;
 }
 
 /** What `dpclab enroll --out DIR` wrote, checked: every certificate parses and each key is its certificate's. */
@@ -57,6 +61,18 @@ function checkPair(dir: string, certName: string, keyName: string): KeyPairFiles
   const spki = (k: ReturnType<typeof createPublicKey>) => k.export({ format: "der", type: "spki" });
   if (!spki(createPublicKey(key)).equals(spki(cert.publicKey))) throw bad(`${keyName} is not the key of ${certName}: mismatched key and certificate`);
   return { certPath, keyPath, serialNumber: cert.serialNumber.toLowerCase() };
+}
+
+/**
+ * A card's own credential: `cards export` certificates (piv-auth.pem, digital-signature.pem as the S/MIME signer,
+ * issuing-ca.pem) with the keys left in the card's token, for comparing the same exchange with the card.
+ */
+export function cardCredential(dir: string, token: Omit<TokenKey, "id">): CredentialFiles {
+  const pair = (name: string, id: string): KeyPairFiles => {
+    const certPath = join(dir, name);
+    return { certPath, keyPath: "", serialNumber: readCertificate(certPath).serialNumber.toLowerCase(), token: { ...token, id } };
+  };
+  return { dir, pivAuth: pair("piv-auth.pem", "01"), signing: pair("digital-signature.pem", "02"), chainPath: join(dir, "issuing-ca.pem") };
 }
 
 /** Reads and checks a credential directory; one clear line when something is missing or does not match. */

@@ -10,9 +10,10 @@ import type { RelyingPartyKind, Verdict } from "./verdict.js";
 import { VpnRelyingParty } from "./vpn.js";
 import { WifiRelyingParty } from "./wifi.js";
 
-export { type CredentialFiles, type KeyPairFiles, type LabTrust, loadCredential, writeLabTrust } from "./credential.js";
+export { type CredentialFiles, cardCredential, type KeyPairFiles, type LabTrust, loadCredential, writeLabTrust } from "./credential.js";
 export { findBinary, freePort, PACKAGE_OF, requireBinary } from "./process.js";
 export { findLibfaketime, SimulatedTime } from "./simulated-time.js";
+export { findPkcs11Engine, type TokenKey } from "./token-key.js";
 export { isRelyingPartyKind, RELYING_PARTY_KINDS, type RefusalReason, type RelyingPartyKind, reasonFromText, type Verdict } from "./verdict.js";
 
 /** A real relying party the lab started on 127.0.0.1; `close()` stops every process it started. */
@@ -37,7 +38,7 @@ export interface RelyingPartyOptions {
 
 /** The binaries each relying party runs (servers and clients), for a set-up check or a test's skip reason. */
 export const BINARIES: Record<RelyingPartyKind, string[]> = {
-  app: ["nginx", "openssl"],
+  app: ["nginx", "curl", "openssl"],
   smime: ["openssl"],
   vpn: ["openvpn", "openssl"],
   wifi: ["freeradius", "eapol_test", "openssl"],

@@ -11,6 +11,7 @@ export const PACKAGE_OF: Record<string, string> = {
   freeradius: "freeradius",
   eapol_test: "eapoltest",
   openssl: "openssl",
+  curl: "curl",
 };
 
 const SEARCH = ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"];

@@ -6,6 +6,7 @@ import { OIDS } from "../../src/pki/index.js";
 import type { CredentialFiles, LabTrust } from "./credential.js";
 import { fetchCrls } from "./crl-fetch.js";
 import { type ProcessEnv, requireBinary, run } from "./process.js";
+import { type TokenKey, tokenEnv, tokenKeyUri } from "./token-key.js";
 import { reasonFromText, type Verdict } from "./verdict.js";
 
 /**
@@ -29,9 +30,11 @@ export class SmimeRelyingParty {
     return new SmimeRelyingParty(dir, trust, requireBinary("openssl"), env);
   }
 
-  /** openssl, in the simulated time when there is one (validity, CRL nextUpdate). */
-  #openssl(args: string[]) {
-    return run(this.openssl, args, this.env ? { env: this.env } : {});
+  /** openssl, in the simulated time when there is one (validity, CRL nextUpdate), finding a token's key when it uses one. */
+  #openssl(args: string[], token?: TokenKey) {
+    // A PIV Digital Signature key wants its PIN again for every signature (context-specific login): the engine asks
+    // on the terminal, and with none, on stdin.
+    return run(this.openssl, args, { env: { ...this.env, ...tokenEnv(token) }, ...(token ? { input: `${token.pin}\n` } : {}) });
   }
 
   describe(): string {
@@ -75,21 +78,25 @@ export class SmimeRelyingParty {
       const crls = await fetchCrls(this.trust.crlUrls, work("crls.pem"));
       const anchor = this.trust.pinned?.caPath ?? this.trust.rootPath;
       writeFileSync(work("crls.pem"), `${readFileSync(anchor, "utf8").trim()}\n${readFileSync(work("crls.pem"), "utf8")}`);
-      const sign = await this.#openssl([
-        "cms",
-        "-sign",
-        "-in",
-        message,
-        "-signer",
-        cred.signing.certPath,
-        "-inkey",
-        cred.signing.keyPath,
-        ...(cred.chainPath ? ["-certfile", cred.chainPath] : []),
-        "-md",
-        "sha256",
-        "-out",
-        work("signed.pem"),
-      ]);
+      const sign = await this.#openssl(
+        [
+          "cms",
+          "-sign",
+          "-in",
+          message,
+          "-signer",
+          cred.signing.certPath,
+          ...(cred.signing.token
+            ? ["-engine", "pkcs11", "-keyform", "engine", "-inkey", tokenKeyUri(cred.signing.token, true)]
+            : ["-inkey", cred.signing.keyPath]),
+          ...(cred.chainPath ? ["-certfile", cred.chainPath] : []),
+          "-md",
+          "sha256",
+          "-out",
+          work("signed.pem"),
+        ],
+        cred.signing.token,
+      );
       if (sign.code !== 0) throw new DpclabError(`openssl cms -sign failed: ${firstError(sign.stderr)}`, "bad-credential");
       const verify = await this.#openssl([
         "cms",

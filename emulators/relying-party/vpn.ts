@@ -1,9 +1,12 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
+import { DpclabError } from "../../src/errors.js";
 import type { CredentialFiles, LabTrust } from "./credential.js";
 import { fetchCrls } from "./crl-fetch.js";
-import { freePort, type ProcessEnv, requireBinary, ServerProcess } from "./process.js";
+import { freePort, type ProcessEnv, requireBinary, run, ServerProcess } from "./process.js";
 import type { ServerIdentity } from "./server-identity.js";
+import { type TokenKey, tokenEnv } from "./token-key.js";
 import { reasonFromText, type Verdict } from "./verdict.js";
 
 const VERDICT = /Peer Connection Initiated with[^\n]*|VERIFY (SCRIPT )?ERROR[^\n]*|TLS Error: [^\n]*/;
@@ -27,8 +30,9 @@ export class VpnRelyingParty {
     private readonly status: "crl" | "ocsp",
     private readonly openvpn: string,
     private readonly port: number,
-    private readonly server: ServerProcess,
+    private server: ServerProcess,
     private readonly env: ProcessEnv | undefined,
+    private readonly serverArgs: string[],
   ) {}
 
   static async start(dir: string, trust: LabTrust, identity: ServerIdentity, status: "crl" | "ocsp", env?: ProcessEnv): Promise<VpnRelyingParty> {
@@ -99,16 +103,48 @@ ${pin}${ocsp}`,
       chmodSync(script, 0o700);
       args.push("--script-security", "2", "--tls-export-cert", exported, "--tls-verify", script);
     }
-    const server = await ServerProcess.start("openvpn server", openvpn, args, { ready: /UDPv4 link local \(bound\)/, ...(env ? { env } : {}) });
-    return new VpnRelyingParty(dir, trust, identity, status, openvpn, port, server, env);
+    return new VpnRelyingParty(dir, trust, identity, status, openvpn, port, await VpnRelyingParty.#serve(openvpn, args, env), env, args);
+  }
+
+  static #serve(openvpn: string, args: string[], env: ProcessEnv | undefined): Promise<ServerProcess> {
+    return ServerProcess.start("openvpn server", openvpn, args, { ready: /UDPv4 link local \(bound\)/, ...(env ? { env } : {}) });
   }
 
   describe(): string {
     return `OpenVPN server on 127.0.0.1:${this.port} (--dev null, client certificate required, ${this.status === "crl" ? "--crl-verify, CRLs re-fetched" : "OCSP via --tls-verify"})`;
   }
 
+  /**
+   * OpenVPN's TLS-mode server serves one peer at a time; now and then, after a client that was refused or stopped,
+   * it spends its whole handshake window on that old peer and the next one times out without any verdict on its
+   * certificate. That is the server's state, not a judgement: it starts again and the exchange is made once more.
+   */
   async authenticate(cred: CredentialFiles): Promise<Verdict> {
+    const verdict = await this.#exchange(cred);
+    if (verdict.accepted || !/TLS key negotiation failed/.test(verdict.line) || /VERIFY/.test(verdict.line)) return verdict;
+    await this.server.stop();
+    this.server = await VpnRelyingParty.#serve(this.openvpn, this.serverArgs, this.env);
+    return this.#exchange(cred);
+  }
+
+  async #exchange(cred: CredentialFiles): Promise<Verdict> {
     if (this.status === "crl") await fetchCrls(this.trust.crlUrls, join(this.dir, "crl.pem"));
+    const token = cred.pivAuth.token;
+    // A key in a token: pkcs11-helper finds it by its serialized id, and OpenVPN asks the PIN on its management port.
+    const management = token ? await freePort() : undefined;
+    const key =
+      token && management
+        ? [
+            "--pkcs11-providers",
+            token.module,
+            "--pkcs11-id",
+            await this.#pkcs11Id(token, cred.pivAuth.serialNumber),
+            "--management",
+            "127.0.0.1",
+            String(management),
+            "--management-query-passwords",
+          ]
+        : ["--key", cred.pivAuth.keyPath];
     const from = this.server.output().length;
     const started = performance.now();
     const client = await ServerProcess.start(
@@ -126,19 +162,23 @@ ${pin}${ocsp}`,
         "--nobind",
         "--ca",
         this.identity.certPath,
-        "--cert",
-        cred.pivAuth.certPath,
+        // With a token, pkcs11-helper takes the certificate from the token too.
+        ...(token ? [] : ["--cert", cred.pivAuth.certPath]),
         ...(cred.chainPath ? ["--extra-certs", cred.chainPath] : []),
-        "--key",
-        cred.pivAuth.keyPath,
+        ...key,
         "--verb",
         "3",
         "--hand-window",
         "10",
       ],
-      { ready: /UDPv4 link (local|remote)/, timeoutMs: 10_000, ...(this.env ? { env: this.env } : {}) },
+      {
+        ready: management ? /MANAGEMENT: TCP Socket listening/ : /UDPv4 link (local|remote)/,
+        timeoutMs: 10_000,
+        env: { ...this.env, ...tokenEnv(token) },
+      },
     );
     try {
+      if (token && management) await answerPin(management, token.pin);
       const m = await this.server.waitFor(VERDICT, 15_000, from);
       const latencyMs = performance.now() - started;
       const line = m[0].replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d /, "").trim();
@@ -162,4 +202,47 @@ ${pin}${ocsp}`,
   async close(): Promise<void> {
     await this.server.stop();
   }
+
+  readonly #ids = new Map<string, string>();
+
+  /** pkcs11-helper's serialized id of the token certificate with this serial (`openvpn --show-pkcs11-ids`). */
+  async #pkcs11Id(token: TokenKey, serialNumber: string): Promise<string> {
+    const known = this.#ids.get(serialNumber);
+    if (known) return known;
+    const r = await run(this.openvpn, ["--show-pkcs11-ids", token.module], { env: tokenEnv(token) });
+    for (const block of r.stdout.split(/\n\s*\n/)) {
+      const serial = block.match(/Serial:\s*([0-9A-Fa-f]+)/)?.[1]?.toLowerCase();
+      const id = block.match(/Serialized id:\s*(\S+)/)?.[1];
+      if (serial && id) this.#ids.set(serial, id);
+    }
+    const id = this.#ids.get(serialNumber);
+    if (!id) throw new DpclabError(`no certificate with serial ${serialNumber} in the tokens of ${token.module}`, "bad-credential");
+    return id;
+  }
+}
+
+/** Answers OpenVPN's PIN request on its management port (`>PASSWORD:Need '… token' password`). */
+function answerPin(port: number, pin: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const socket = connect(port, "127.0.0.1");
+    let said = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      fail(new DpclabError(`OpenVPN asked no PIN on its management port within 10 s: ${said.slice(-200)}`, "relying-party-timeout", 500));
+    }, 10_000);
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => {
+      said += d;
+      const asked = said.match(/>PASSWORD:Need '([^']*)' password/);
+      if (asked) {
+        clearTimeout(timer);
+        socket.end(`password "${asked[1]!.replace(/["\\]/g, "\\$&")}" "${pin.replace(/["\\]/g, "\\$&")}"\n`);
+        done();
+      }
+    });
+    socket.on("error", (error) => {
+      clearTimeout(timer);
+      fail(error);
+    });
+  });
 }

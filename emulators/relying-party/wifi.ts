@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DpclabError } from "../../src/errors.js";
 import type { CredentialFiles, LabTrust } from "./credential.js";
 import { freePort, lastLines, type ProcessEnv, requireBinary, run, ServerProcess } from "./process.js";
 import type { ServerIdentity } from "./server-identity.js";
+import { findPkcs11Engine, tokenEnv, tokenKeyUri } from "./token-key.js";
 import { reasonFromText, type Verdict } from "./verdict.js";
 
 /**
@@ -150,17 +152,21 @@ server default {
       clientCert,
       `${readFileSync(cred.pivAuth.certPath, "utf8").trim()}\n${cred.chainPath ? `${readFileSync(cred.chainPath, "utf8").trim()}\n` : ""}`,
     );
+    const token = cred.pivAuth.token;
+    const engine = token ? findPkcs11Engine() : undefined;
+    if (token && !engine) throw new DpclabError("a key in a token needs OpenSSL's pkcs11 engine: apt-get install libengine-pkcs11-openssl", "missing-binary");
     writeFileSync(
       network,
-      `network={
+      `${token ? `pkcs11_engine_path=${engine}\npkcs11_module_path=${token.module}\n` : ""}network={
   ssid="DPCLAB TEST"
   key_mgmt=WPA-EAP
   eap=TLS
   identity="${cred.pivAuth.serialNumber}@dpclab.test"
   ca_cert="${this.identity.certPath}"
   client_cert="${clientCert}"
-  private_key="${cred.pivAuth.keyPath}"
-  eapol_flags=0
+${
+  token ? `  engine=1\n  engine_id="pkcs11"\n  key_id="${tokenKeyUri(token, false)}"\n  pin="${token.pin}"\n` : `  private_key="${cred.pivAuth.keyPath}"\n`
+}  eapol_flags=0
 }
 `,
     );
@@ -169,7 +175,7 @@ server default {
     try {
       const r = await run(this.eapolTest, ["-c", network, "-a", "127.0.0.1", "-p", String(this.port), "-s", this.secret, "-t", "15", "-r", "0"], {
         timeoutMs: 30_000,
-        ...(this.env ? { env: this.env } : {}),
+        env: { ...this.env, ...tokenEnv(token) },
       });
       const latencyMs = performance.now() - started;
       const result = r.stdout.match(/^(SUCCESS|FAILURE)$/m)?.[1] ?? `no verdict (exit ${r.code}): ${lastLines(r.stdout + r.stderr, 1)}`;

@@ -1,7 +1,21 @@
 import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadCredential, type RelyingParty, type RelyingPartyKind, startRelyingParty, type Verdict } from "../../emulators/relying-party/index.js";
+import { CardIssuer } from "../../emulators/piv-ca/index.js";
+import {
+  type CredentialFiles,
+  cardCredential,
+  findPkcs11Engine,
+  loadCredential,
+  type RelyingParty,
+  type RelyingPartyKind,
+  startRelyingParty,
+  type Verdict,
+} from "../../emulators/relying-party/index.js";
+import { systemClock } from "../../src/clock.js";
 import { LabDir } from "../../src/lab/index.js";
+import { resolveModulePath } from "../../src/pkcs11/index.js";
+import { dpclab } from "../helpers/cli.js";
 import { missingFor, type ServedLab, servedLab } from "./served-lab.js";
 
 // Issue 13: real relying parties from Debian's packages, started by the lab on 127.0.0.1, judge derived credentials by
@@ -22,6 +36,19 @@ afterAll(async () => {
   // Nothing the relying parties started is left running.
   expect(processesUnder(lab.dir)).toEqual([]);
 });
+
+let cardOwn: CredentialFiles | undefined;
+/** Card 0's certificates exported by `dpclab cards export`, its keys in its token. */
+async function cardOwnCredential(): Promise<CredentialFiles> {
+  if (cardOwn) return cardOwn;
+  const out = join(lab.dir, "..", "card0");
+  const r = await dpclab(["cards", "export", "--dir", lab.dir, "--card", "0", "--out", out]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  const labDir = new LabDir(lab.dir);
+  const record = (await CardIssuer.open(labDir, systemClock)).cards()[0]!;
+  cardOwn = cardCredential(out, { module: resolveModulePath(), softhsmConf: labDir.ensureSoftHsmConf(), tokenLabel: record.tokenLabel, pin: record.pin });
+  return cardOwn;
+}
 
 function processesUnder(dir: string): string[] {
   const ps = execFileSync("ps", ["-eo", "pid=,args="]).toString("utf8");
@@ -50,13 +77,13 @@ const cases: { kind: RelyingPartyKind; name: string; vpnStatus?: "crl" | "ocsp";
 for (const c of cases) {
   const missing = missingFor(c.kind);
   describe.skipIf(missing)(`${c.name}${missing ? ` — skipped: ${missing}` : ""}`, () => {
-    const judge = async (dir: string): Promise<Verdict> => {
+    const judge = async (dir: string | CredentialFiles): Promise<Verdict> => {
       let rp = parties.get(c.name);
       if (!rp) {
         rp = await startRelyingParty(c.kind, new LabDir(lab.dir), { vpnStatus: c.vpnStatus });
         parties.set(c.name, rp);
       }
-      const verdict = await rp.authenticate(loadCredential(dir));
+      const verdict = await rp.authenticate(typeof dir === "string" ? loadCredential(dir) : dir);
       said.push(`${c.name}: ${verdict.reason} ${verdict.latencyMs.toFixed(0)} ms — ${verdict.line}`);
       return verdict;
     };
@@ -84,5 +111,16 @@ for (const c of cases) {
       const v = await judge(lab.untrusted);
       expect(v, v.line).toMatchObject({ accepted: false, reason: "untrusted" });
     });
+
+    // The baseline of bench/relying-parties.ts: the card's own PIV Authentication (S/MIME: Digital Signature)
+    // certificate, its key never leaving the card's SoftHSM token (OpenSSL's pkcs11 engine, OpenVPN's pkcs11-helper).
+    it.skipIf(!findPkcs11Engine())(
+      `accepts the card's own credential with its key left in the card's token${findPkcs11Engine() ? "" : " — skipped: apt-get install libengine-pkcs11-openssl"}`,
+      async () => {
+        const v = await judge(await cardOwnCredential());
+        expect(v, v.line).toMatchObject({ accepted: true, reason: "accepted" });
+        expect(v.line).toMatch(c.kind === "smime" ? /CMS Verification successful/ : c.line);
+      },
+    );
   });
 }
