@@ -22,6 +22,7 @@ import {
   weighted,
 } from "./commands/index.js";
 import { ISSUERS, type Model, type NotificationType, PLATFORMS } from "./model.js";
+import { judgeAtRelyingParties } from "./relying-parties.js";
 import type { World } from "./world.js";
 
 /**
@@ -42,6 +43,11 @@ export interface Scenario {
   /** Runs of the vitest suite (small: the whole catalogue stays within a few minutes on two cores). */
   testRuns: number;
   finally?: (m: Model, w: World) => void | Promise<void>;
+  /**
+   * It serves the lab's CRLs and OCSP to real servers at the base URL the deck's certificates name: a deck made for
+   * it takes a free port (a shared deck's, usually 127.0.0.1:7800, must then be free).
+   */
+  servesStatus?: true;
 }
 
 const profile = (spec: Partial<ProfileSpec> & Pick<ProfileSpec, "kind" | "platform">): CreateProfile =>
@@ -275,6 +281,32 @@ export const CATALOGUE: readonly Scenario[] = [
     maxCommands: 10,
     runs: 30,
     testRuns: 10,
+  },
+  {
+    name: "relying-parties",
+    title:
+      "real relying parties (nginx, OpenVPN, FreeRADIUS, openssl cms) accept exactly the valid credentials: a revoked one refused by every one, a renewed one accepted while its revoked predecessor is refused, an old one after an issuer change judged by its CA",
+    covers: ["DC-TRM-01", "DC-TRM-03", "DC-MNT-06", "DC-ISS-06", "DC-LIFE-02"],
+    setup: anyIssuer.map((issuer) => [...baseline(issuer), ...enrolments(3), new LoseDevice(0)]),
+    commands: weighted(
+      [2, arb.renew()],
+      [2, arb.rekey()],
+      [2, arb.loseDevice()],
+      [1, arb.revokeCard()],
+      [2, arb.advance(["1d", "8d", "to-rekey", "past-expiry"])],
+      [1, arb.deleteIssuer()],
+      [1, arb.createIssuer()],
+      [1, arb.checkIn()],
+      [1, arb.enrol()],
+    ),
+    maxCommands: 6,
+    runs: 10,
+    testRuns: 3,
+    servesStatus: true,
+    finally: async (m, w) => {
+      await judgeAtRelyingParties(m, w);
+      happened(w, "relying-party:refused-revoked");
+    },
   },
   {
     name: "pin-lockout-puk-reset",

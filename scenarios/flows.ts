@@ -1,10 +1,12 @@
 import type { IssuerName, Platform } from "../emulators/derived/index.js";
 import { type CheckInResult, LAB_TENANT } from "../emulators/tenant/index.js";
+import { RecordingKeystore } from "../fleet/agent/index.js";
 import { JsonClient, kioskLogin, type SimulatedDevice } from "../fleet/clients/index.js";
 import { issuerWorkflow as workflowOf } from "../fleet/issuers/index.js";
-import { SoftwareKeystore } from "../fleet/keystore/index.js";
+import { type DeviceKey, SoftwareKeystore } from "../fleet/keystore/index.js";
 import { DpclabError } from "../src/errors.js";
 import type { PivCard } from "../src/piv/index.js";
+import { CertificateFacts } from "../src/pki/index.js";
 import { X509Certificate } from "../src/x509.js";
 import { graphIssuer, type Outcome } from "./model.js";
 import { BASE_URL, type CapturedRequest, DM, type HeldCredential, type RealDevice, type Step, type World } from "./world.js";
@@ -54,7 +56,14 @@ export async function mdmEnrol(w: World, modelIndex: number, platform: Platform,
     compliant: true,
   });
   await api.post(`/tenant/beta/groups/${w.groupId}/members`, { deviceId: managed.id });
-  const device: RealDevice = { index: modelIndex, tenantId: managed.id, platform, keystore: new SoftwareKeystore(), history: [] };
+  // Exportable: a scenario may hand the keys to real relying parties' clients (scenarios/relying-parties.ts). TEST keys.
+  const device: RealDevice = {
+    index: modelIndex,
+    tenantId: managed.id,
+    platform,
+    keystore: new RecordingKeystore(new SoftwareKeystore({ exportable: true })),
+    history: [],
+  };
   w.devices[modelIndex] = device;
   return device;
 }
@@ -91,6 +100,7 @@ export interface Delivered {
   certificates: { pivAuth: Uint8Array; signing?: Uint8Array; encryption?: Uint8Array };
   chain: Uint8Array[];
   key?: HeldCredential["key"];
+  signingKey?: HeldCredential["key"];
 }
 
 /** The issuer's workflow end to end (docs/intune.md §2.1–§2.7) with the cardholder's PIV Card at the kiosk. */
@@ -111,8 +121,7 @@ export async function issuerWorkflow(w: World, input: WorkflowInput): Promise<De
   const agentRecord = workflow.needsAgent ? w.record(0) : undefined; // card 0's holder is the registration agent
   const agent = agentRecord && { card: w.card(agentRecord.index), pin: agentRecord.pin };
   const r = await workflow.enrol({ client: new JsonClient(fetch, BASE_URL), card, pin: record.pin, device: simulated, ...(agent ? { agent } : {}) });
-  const key = r.keys?.pivAuth;
-  return { issuer, credentialId: r.credentialId, certificates: r.certificates, chain: r.chain, ...(key ? { key } : {}) };
+  return { issuer, credentialId: r.credentialId, certificates: r.certificates, chain: r.chain, ...keysOf(r.keys ?? recordedKeys(device, r.certificates)) };
 }
 
 /** The issuer's own rekey, e.g. the Identity Agent's (docs/anchors.md §5): "not-due", or the new credential. */
@@ -133,8 +142,13 @@ export async function rekeyFlow(w: World, device: RealDevice, held: HeldCredenti
     credential: { credentialId: held.credentialId, key: held.key },
   });
   if (!r.due) return "not-due";
-  const key = r.keys?.pivAuth;
-  return { issuer: held.issuer, credentialId: r.credentialId, certificates: r.certificates, chain: r.chain, ...(key ? { key } : {}) };
+  return {
+    issuer: held.issuer,
+    credentialId: r.credentialId,
+    certificates: r.certificates,
+    chain: r.chain,
+    ...keysOf(r.keys ?? recordedKeys(device, r.certificates)),
+  };
 }
 
 /** The device hands its credential to the tenant (the Company Portal / Intune app import, docs/intune.md §2). */
@@ -163,7 +177,20 @@ export function hold(model: number, d: Delivered): HeldCredential {
     notBefore: cert.notBefore,
     notAfter: cert.notAfter,
     ...(d.key ? { key: d.key } : {}),
+    ...(d.signingKey ? { signingKey: d.signingKey } : {}),
   };
+}
+
+/** The keys the device's keystore made for these certificates (the issuers other than Intercede do not hand them back). */
+function recordedKeys(device: RealDevice, certificates: Delivered["certificates"]): { pivAuth: DeviceKey; signing?: DeviceKey } | undefined {
+  const spki = (der: Uint8Array) => CertificateFacts.fromDer(der).spki;
+  const [pivAuth, signing] = device.keystore.take(spki(certificates.pivAuth), ...(certificates.signing ? [spki(certificates.signing)] : []));
+  return pivAuth ? { pivAuth, ...(signing ? { signing } : {}) } : undefined;
+}
+
+/** The device keys a workflow made: PIV Authentication (Intercede's rekey proof) and S/MIME signing (relying parties). */
+function keysOf(keys: { pivAuth: DeviceKey; signing?: DeviceKey } | undefined): Pick<Delivered, "key" | "signingKey"> {
+  return { ...(keys?.pivAuth ? { key: keys.pivAuth } : {}), ...(keys?.signing ? { signingKey: keys.signing } : {}) };
 }
 
 /** A user's mistyped PIN at a kiosk: the card counts the try (docs/intune.md §2: "enter the smart card PIN"). */

@@ -5,8 +5,9 @@ import type { IssuerName, Platform } from "../emulators/derived/index.js";
 import { CardIssuer, type CardRecord, createCards } from "../emulators/piv-ca/index.js";
 import { inProcessFetch } from "../emulators/shared/index.js";
 import { createLabStack, type LabStack } from "../emulators/stack/index.js";
+import type { RecordingKeystore } from "../fleet/agent/index.js";
 import { JsonClient } from "../fleet/clients/index.js";
-import type { DeviceKey, SoftwareKeystore } from "../fleet/keystore/index.js";
+import type { DeviceKey } from "../fleet/keystore/index.js";
 import { VirtualClock } from "../src/clock.js";
 import { LabDir, openLabCard } from "../src/lab/index.js";
 import type { PivCard } from "../src/piv/index.js";
@@ -32,13 +33,21 @@ export interface Deck {
   remove(): void;
 }
 
-export async function createDeck(opts: { seed?: string } = {}): Promise<Deck> {
+/**
+ * `baseUrl`: the origin the deck's certificates name for CRLs and OCSP (default BASE_URL); a scenario that serves
+ * them to real relying parties gives a free port of its own (scenarios/relying-parties.ts).
+ */
+export async function createDeck(opts: { seed?: string; baseUrl?: string } = {}): Promise<Deck> {
   const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "dpclab-scenario-"));
   try {
     const lab = new LabDir(join(dir, "lab"));
     const clock = new VirtualClock(SCENARIO_START);
     const seed = opts.seed ?? "scenarios";
-    const issuer = await CardIssuer.create(lab, { version: 1, alg: "p256", seed, baseUrl: BASE_URL, createdAt: SCENARIO_START.toISOString() }, clock);
+    const issuer = await CardIssuer.create(
+      lab,
+      { version: 1, alg: "p256", seed, baseUrl: opts.baseUrl ?? BASE_URL, createdAt: SCENARIO_START.toISOString() },
+      clock,
+    );
     await createCards(lab, issuer, { count: DECK_SIZE, seed, clock, scratchDir: dir });
     return { dir, lab, remove: () => rmSync(dir, { recursive: true, force: true }) };
   } catch (error) {
@@ -80,13 +89,16 @@ export interface HeldCredential {
   notAfter: Date;
   /** The derived PIV Authentication key (Intercede's rekey proof). */
   key?: DeviceKey;
+  /** The S/MIME signing key (iOS). */
+  signingKey?: DeviceKey;
 }
 
 export interface RealDevice {
   index: number;
   tenantId: string;
   platform: Platform;
-  keystore: SoftwareKeystore;
+  /** Exportable software keys, remembered until the credential that certifies them arrives. */
+  keystore: RecordingKeystore;
   held?: HeldCredential;
   /** Every credential this device ever held, oldest first. */
   history: HeldCredential[];
