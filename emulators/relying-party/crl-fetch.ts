@@ -6,21 +6,20 @@ import { writeFileSync } from "node:fs";
  * (the relying party then finds no CRL for it and refuses: status unknown).
  */
 export async function fetchCrls(urls: string[], path: string): Promise<{ fetched: number; failed: string[] }> {
-  const failed: string[] = [];
-  const pems: string[] = [];
-  await Promise.all(
+  // In the URLs' order, whatever order the answers came in: the same CRLs make the same file (vpn.ts compares them).
+  const pems = await Promise.all(
     urls.map(async (url) => {
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
         if (!res.ok) throw new Error(String(res.status));
         const der = Buffer.from(await res.arrayBuffer());
         const b64 = der.toString("base64").replace(/.{1,64}/g, "$&\n");
-        pems.push(`-----BEGIN X509 CRL-----\n${b64}-----END X509 CRL-----\n`);
+        return `-----BEGIN X509 CRL-----\n${b64}-----END X509 CRL-----\n`;
       } catch {
-        failed.push(url);
+        return undefined;
       }
     }),
   );
-  writeFileSync(path, pems.join(""));
-  return { fetched: pems.length, failed };
+  writeFileSync(path, pems.filter((p) => p !== undefined).join(""));
+  return { fetched: pems.filter((p) => p !== undefined).length, failed: urls.filter((_, i) => pems[i] === undefined) };
 }

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { DpclabError } from "../../src/errors.js";
@@ -117,18 +117,27 @@ ${pin}${ocsp}`,
   /**
    * OpenVPN's TLS-mode server serves one peer at a time; now and then, after a client that was refused or stopped,
    * it spends its whole handshake window on that old peer and the next one times out without any verdict on its
-   * certificate. That is the server's state, not a judgement: it starts again and the exchange is made once more.
+   * certificate. That is the server's state, not a judgement: it starts again and the exchange is made once more,
+   * and after every refusal it starts again anyway (~0.1 s), before the next client meets the stale peer.
    */
   async authenticate(cred: CredentialFiles): Promise<Verdict> {
-    const verdict = await this.#exchange(cred);
-    if (verdict.accepted || !/TLS key negotiation failed/.test(verdict.line) || /VERIFY/.test(verdict.line)) return verdict;
+    let verdict = await this.#exchange(cred);
+    if (!verdict.accepted && /TLS key negotiation failed/.test(verdict.line) && !/VERIFY/.test(verdict.line)) {
+      await this.#restart();
+      verdict = await this.#exchange(cred);
+    }
+    // After a refusal the old peer is what stalls the next handshake: the next client gets a fresh server.
+    if (!verdict.accepted) await this.#restart();
+    return verdict;
+  }
+
+  async #restart(): Promise<void> {
     await this.server.stop();
     this.server = await VpnRelyingParty.#serve(this.openvpn, this.serverArgs, this.env);
-    return this.#exchange(cred);
   }
 
   async #exchange(cred: CredentialFiles): Promise<Verdict> {
-    if (this.status === "crl") await fetchCrls(this.trust.crlUrls, join(this.dir, "crl.pem"));
+    if (this.status === "crl") await this.#refreshCrls();
     const token = cred.pivAuth.token;
     // A key in a token: pkcs11-helper finds it by its serialized id, and OpenVPN asks the PIN on its management port.
     const management = token ? await freePort() : undefined;
@@ -201,6 +210,17 @@ ${pin}${ocsp}`,
 
   async close(): Promise<void> {
     await this.server.stop();
+  }
+
+  /**
+   * Re-fetches the CAs' CRLs before an authentication. OpenVPN's TLS-mode server does not take a changed CRL file
+   * into a running session, so — as a CRL refresh job reloads OpenVPN — it starts again when the CRLs changed.
+   */
+  async #refreshCrls(): Promise<void> {
+    const crlPath = join(this.dir, "crl.pem");
+    const before = existsSync(crlPath) ? readFileSync(crlPath, "utf8") : "";
+    await fetchCrls(this.trust.crlUrls, crlPath);
+    if (readFileSync(crlPath, "utf8") !== before) await this.#restart();
   }
 
   readonly #ids = new Map<string, string>();

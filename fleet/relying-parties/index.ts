@@ -3,5 +3,6 @@
 
 export { RelyingPartyChecks, type RevocationCause } from "./device-checks.js";
 export { RelyingPartyPool } from "./pool.js";
+export { writePresented } from "./presented-files.js";
 export { DEFAULT_SHARE, parseRelyingParties, type RelyingPartyShares, relyingPartiesOf } from "./spec.js";
 export { serveStatus } from "./status-server.js";

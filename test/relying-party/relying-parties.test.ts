@@ -124,3 +124,30 @@ for (const c of cases) {
     );
   });
 }
+
+// A credential revoked while the relying parties are running must be refused at the next authentication: OpenVPN
+// with CRLs once kept accepting it (its running TLS-mode server does not take a changed CRL file; it is now started
+// again when the re-fetched CRLs changed).
+const runningCases = cases.filter((c) => !missingFor(c.kind));
+describe.skipIf(runningCases.length === 0)("revoked while the relying parties run", () => {
+  it("each relying party accepts a fresh credential, then refuses it at its next authentication once it is revoked", async () => {
+    const out = join(lab.dir, "..", "revoked-while-running");
+    const enrolled = await dpclab(["enroll", "--dir", lab.dir, "--issuer", "entrust", "--card", "0", "--platform", "ios", "--url", lab.url, "--out", out]);
+    expect(enrolled.code, enrolled.stderr).toBe(0);
+    const running = await Promise.all(
+      runningCases.map(async (c) => ({ c, rp: await startRelyingParty(c.kind, new LabDir(lab.dir), { vpnStatus: c.vpnStatus }) })),
+    );
+    try {
+      for (const { c, rp } of running) expect((await rp.authenticate(loadCredential(out))).accepted, c.name).toBe(true);
+      const serial = loadCredential(out).pivAuth.serialNumber;
+      const revoked = await dpclab(["credentials", "revoke", "--dir", lab.dir, "--serial", serial]);
+      expect(revoked.code, revoked.stderr).toBe(0);
+      for (const { c, rp } of running) {
+        const v = await rp.authenticate(loadCredential(out));
+        expect(v, `${c.name}: ${v.line}`).toMatchObject({ accepted: false, reason: "revoked" });
+      }
+    } finally {
+      for (const { rp } of running) await rp.close();
+    }
+  });
+});

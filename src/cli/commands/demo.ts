@@ -7,15 +7,18 @@ import { GRAPH_ISSUER, type IssuerName, type Platform } from "../../../emulators
 import { CardIssuer, createCards } from "../../../emulators/piv-ca/index.js";
 import { serve } from "../../../emulators/shared/index.js";
 import { createLabStack } from "../../../emulators/stack/index.js";
+import { type PresentableCredential, RecordingKeystore } from "../../../fleet/agent/index.js";
 import { JsonClient } from "../../../fleet/clients/index.js";
 import { enrolDevice } from "../../../fleet/enrol-device.js";
 import { issuerWorkflow } from "../../../fleet/issuers/index.js";
 import { SoftwareKeystore } from "../../../fleet/keystore/index.js";
 import { OffsetClock } from "../../clock.js";
 import { LabDir, openLabCard } from "../../lab/index.js";
+import { CertificateFacts } from "../../pki/index.js";
 import { table } from "../../text-table.js";
 import { CertificatePolicyExtension, X509Certificate } from "../../x509.js";
 import { intFlag, parseFlags } from "../args.js";
+import { demoRelyingParties } from "../demo-relying-parties.js";
 import { progressBar } from "../progress.js";
 import { formatStep, runPkiAuth } from "../run-pki-auth.js";
 import { runFleetAndReport } from "./fleet.js";
@@ -72,6 +75,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   console.log(`tenant, issuers (Purebred, Entrust, Intercede), CRL/OCSP/caIssuers and /__admin served on ${server.url}\n`);
   const outcome: (string | number)[][] = [];
   const derived: (string | number)[][] = [];
+  let usedAt: (string | number)[][] = [];
   try {
     // 1. PKI-AUTH (FIPS 201-3 §6.2.3.1) with every card, revocation over real HTTP.
     for (const card of issuer.cards()) {
@@ -99,6 +103,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
       ["purebred", "ios"],
     ];
     let previousDevice: string | undefined;
+    // The first credential (Entrust, iOS) goes to the relying parties at the end: its keys stay exportable for them.
+    let forRelyingParties: { credential: PresentableCredential; deviceId: string } | undefined;
     for (const [name, platform] of runs) {
       const { value } = await tenant.get<{ value: { id: string; issuer: string }[] }>("/tenant/beta/deviceManagement/derivedCredentials");
       for (const s of value) await tenant.delete(`/tenant/beta/deviceManagement/derivedCredentials/${s.id}`);
@@ -116,13 +122,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
       console.log(`\nderived credential: ${name} on ${platform}, card ${holder.index} (${holder.tokenLabel})`);
       const needsAgent = issuerWorkflow(name).needsAgent;
       const cards = [openLabCard(lab, holder.tokenLabel), ...(needsAgent ? [openLabCard(lab, agent.tokenLabel)] : [])];
+      const keystore = new RecordingKeystore(new SoftwareKeystore({ exportable: true }));
       try {
         const result = await enrolDevice({
           fetch,
           baseUrl: server.url,
           issuer: name,
           platform,
-          keystore: new SoftwareKeystore(),
+          keystore,
           card: cards[0] as NonNullable<(typeof cards)[0]>,
           pin: holder.pin,
           cardIndex: holder.index,
@@ -131,6 +138,17 @@ export async function demoCommand(argv: string[]): Promise<number> {
           onStep: (s) => console.log(`  ✓ ${s.step.padEnd(26)} ${s.detail}`),
         });
         previousDevice = result.deviceId;
+        if (!forRelyingParties) {
+          const { pivAuth, signing } = result.certificates;
+          const [authKey, signKey] = keystore.take(CertificateFacts.fromDer(pivAuth).spki, ...(signing ? [CertificateFacts.fromDer(signing).spki] : []));
+          const pivAuthKey = authKey?.exportPkcs8?.();
+          const signingKey = signKey?.exportPkcs8?.();
+          if (pivAuthKey)
+            forRelyingParties = {
+              deviceId: result.deviceId,
+              credential: { pivAuth, chain: result.chain, pivAuthKey, ...(signing ? { signing } : {}), ...(signingKey ? { signingKey } : {}) },
+            };
+        }
         const cert = new X509Certificate(result.certificates.pivAuth.slice());
         const policy = cert.getExtension(CertificatePolicyExtension)?.policies.join(", ") ?? "none";
         derived.push([
@@ -145,12 +163,18 @@ export async function demoCommand(argv: string[]): Promise<number> {
         for (const c of cards) c.close();
       }
     }
+    // 3. A derived credential where it is used: real relying parties accept it, and refuse it once revoked.
+    if (forRelyingParties) {
+      const { credential, deviceId } = forRelyingParties;
+      usedAt = await demoRelyingParties(lab, credential, () => stack.reportLost(deviceId));
+    }
   } finally {
     await server.close();
     issuer.save();
   }
   console.log(`\n${table(["card", "token label", "case", "PKI-AUTH"], outcome)}`);
   console.log(`\n${table(["issuer", "platform", "derived PIV Auth serial", "policy", "certificates", "openssl verify"], derived)}`);
+  if (usedAt.length) console.log(`\n${table(["relying party", "credential", "verdict", "latency"], usedAt)}`);
   console.log(`\nthe lab stays in ${lab.root}: try  node bin/dpclab.js cards list --dir ${lab.root}`);
   if (devices === 0) return 0;
 
