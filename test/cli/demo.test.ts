@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { RELYING_PARTY_KINDS } from "../../emulators/relying-party/index.js";
 import { dpclab, tempDir } from "../helpers/cli.js";
+import { missingFor } from "../relying-party/served-lab.js";
 
 const dir = tempDir();
 afterAll(() => dir.remove());
@@ -21,6 +23,14 @@ describe("dpclab demo (the README's main job)", () => {
     ] as const) {
       expect(r.stdout).toMatch(new RegExp(`${issuer}\\s+${platform}\\s+[0-9a-f]{16}\\s+2\\.16\\.840\\.1\\.101\\.3\\.2\\.1\\.3\\.40\\s+${certs}\\s+OK`));
     }
+    // the Entrust credential at the real relying parties: accepted, then refused once its device is reported lost
+    const missing = RELYING_PARTY_KINDS.map(missingFor).filter(Boolean);
+    if (missing.length) expect(r.stdout).toContain("relying parties skipped: apt-get install");
+    else
+      for (const kind of RELYING_PARTY_KINDS) {
+        expect(r.stdout).toMatch(new RegExp(`\\n${kind}\\s+valid\\s+accepted\\s+\\d+ ms`));
+        expect(r.stdout).toMatch(new RegExp(`\\n${kind}\\s+device lost\\s+refused: revoked\\s+\\d+ ms`));
+      }
     // the demo fleet: a simulated year with renewals and the issuer change, the summary, and where report.html is
     expect(r.stdout).toContain("demo fleet: 18 devices");
     expect(r.stdout).toMatch(/devices 18 · enrolled \d+ · renewed \d+ · failed 0/);
