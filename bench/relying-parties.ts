@@ -5,13 +5,12 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { CardIssuer } from "../emulators/piv-ca/index.js";
 import {
-  BINARIES,
   type CredentialFiles,
   cardCredential,
-  findBinary,
   findPkcs11Engine,
   freePort,
   loadCredential,
+  missingPackages,
   RELYING_PARTY_KINDS,
   type RelyingParty,
   startRelyingParty,
@@ -35,9 +34,9 @@ const BATCHES = 4;
  * Same lab, same servers, alternating batches: the ratio is derived per card.
  */
 export async function benchRelyingParties(): Promise<Figure[]> {
-  const missing = [...new Set(RELYING_PARTY_KINDS.flatMap((k) => BINARIES[k]).filter((b) => !findBinary(b)))];
-  if (missing.length || !findPkcs11Engine()) {
-    console.warn(`relying-parties bench skipped: needs ${[...missing, ...(findPkcs11Engine() ? [] : ["libengine-pkcs11-openssl"])].join(", ")}`);
+  const missing = [...missingPackages(RELYING_PARTY_KINDS), ...(findPkcs11Engine() ? [] : ["libengine-pkcs11-openssl"])];
+  if (missing.length) {
+    console.warn(`relying-parties bench skipped: apt-get install ${missing.join(" ")}`);
     return [];
   }
   const tmp = mkdtempSync(join(tmpdir(), "dpclab-bench-rp-"));

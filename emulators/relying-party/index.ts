@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { LabDir } from "../../src/lab/index.js";
 import { AppRelyingParty } from "./app.js";
 import { type CredentialFiles, writeLabTrust } from "./credential.js";
+import { findBinary, PACKAGE_OF } from "./process.js";
 import { serverIdentity } from "./server-identity.js";
 import type { SimulatedTime } from "./simulated-time.js";
 import { SmimeRelyingParty } from "./smime.js";
@@ -43,6 +44,11 @@ export const BINARIES: Record<RelyingPartyKind, string[]> = {
   vpn: ["openvpn", "openssl"],
   wifi: ["freeradius", "eapol_test", "openssl"],
 };
+
+/** The Debian packages these relying parties' servers and clients need that are not installed (none: all there). */
+export function missingPackages(kinds: readonly RelyingPartyKind[]): string[] {
+  return [...new Set(kinds.flatMap((k) => BINARIES[k]).filter((b) => !findBinary(b)))].map((b) => PACKAGE_OF[b] ?? b);
+}
 
 /**
  * Starts the relying party of `kind` for the lab: configs and state go to `<lab>/relying-parties/<kind>/` (rewritten

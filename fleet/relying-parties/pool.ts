@@ -1,10 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
-  BINARIES,
-  findBinary,
   findLibfaketime,
-  PACKAGE_OF,
+  missingPackages,
   type RelyingParty,
   type RelyingPartyKind,
   SimulatedTime,
@@ -51,11 +49,9 @@ export class RelyingPartyPool {
    * one line naming what to install before anything starts.
    */
   static open(lab: LabDir, kinds: readonly RelyingPartyKind[], trusted: readonly string[], at: Date): RelyingPartyPool {
-    const binaries = [...new Set(kinds.flatMap((k) => BINARIES[k]))];
-    const missing = binaries.filter((b) => !findBinary(b)).map((b) => PACKAGE_OF[b] ?? b);
-    if (!findLibfaketime()) missing.push("faketime");
+    const missing = [...missingPackages(kinds), ...(findLibfaketime() ? [] : ["faketime"])];
     if (missing.length > 0)
-      throw new DpclabError(`--relying-parties ${kinds.join(",")} needs ${missing.join(", ")}: apt-get install ${[...new Set(missing)].join(" ")}`, "usage");
+      throw new DpclabError(`--relying-parties ${kinds.join(",")} needs ${missing.join(", ")}: apt-get install ${missing.join(" ")}`, "usage");
     const dir = join(lab.root, "relying-parties", "fleet");
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     return new RelyingPartyPool(lab, dir, SimulatedTime.open(join(dir, "simulated-time"), at), trusted);

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { BINARIES, findBinary, PACKAGE_OF, RELYING_PARTY_KINDS, type RelyingParty, startRelyingParty } from "../../emulators/relying-party/index.js";
+import { missingPackages, RELYING_PARTY_KINDS, type RelyingParty, startRelyingParty } from "../../emulators/relying-party/index.js";
 import type { PresentableCredential } from "../../fleet/agent/index.js";
 import { writePresented } from "../../fleet/relying-parties/index.js";
 import type { LabDir } from "../lab/index.js";
@@ -10,9 +10,9 @@ import type { LabDir } from "../lab/index.js";
  * OCSP or CRL check. Returns the table rows, or says in one line what to install when a server is missing.
  */
 export async function demoRelyingParties(lab: LabDir, credential: PresentableCredential, reportLost: () => void): Promise<(string | number)[][]> {
-  const missing = [...new Set(RELYING_PARTY_KINDS.flatMap((k) => BINARIES[k]).filter((b) => !findBinary(b)))];
+  const missing = missingPackages(RELYING_PARTY_KINDS);
   if (missing.length) {
-    console.log(`\nrelying parties skipped: apt-get install ${missing.map((b) => PACKAGE_OF[b] ?? b).join(" ")}`);
+    console.log(`\nrelying parties skipped: apt-get install ${missing.join(" ")}`);
     return [];
   }
   // The files `dpclab enroll --out` would write, so `dpclab use` can be tried on them afterwards.
