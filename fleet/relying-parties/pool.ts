@@ -15,18 +15,18 @@ import type { PresentableCredential } from "../agent/index.js";
 import { clearPresented, writePresented } from "./presented-files.js";
 
 /**
- * The fleet's relying parties: one real server per kind (nginx, OpenVPN, FreeRADIUS; openssl cms for S/MIME),
- * started on first use and shared by every device, however many — exchanges take turns, so at most one client
- * process runs per kind. They all see the simulation's clock through libfaketime (SimulatedTime), set to the
- * device's instant before each exchange.
- */
-/**
  * OpenVPN's server runs its timers (handshake window, renegotiation) on the clock it reads: after a jump of the
  * simulated time it spends its hand-window on the last peer before it takes a new one. It starts again instead when
  * the simulation moved more than this since its last exchange (it starts in ~0.1 s).
  */
 const RESTART_AFTER_JUMP_MS: ReadonlyMap<RelyingPartyKind, number> = new Map([["vpn", 60_000]]);
 
+/**
+ * The fleet's relying parties: one real server per kind (nginx, OpenVPN, FreeRADIUS; openssl cms for S/MIME),
+ * started on first use and shared by every device, however many — exchanges take turns, so at most one client
+ * process runs per kind. They all see the simulation's clock through libfaketime (SimulatedTime), set to the
+ * device's instant before each exchange.
+ */
 export class RelyingPartyPool {
   readonly #parties = new Map<RelyingPartyKind, Promise<RelyingParty>>();
   readonly #described = new Map<RelyingPartyKind, string>();
