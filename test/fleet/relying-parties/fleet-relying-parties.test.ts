@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { findLibfaketime, RELYING_PARTY_KINDS } from "../../../emulators/relying-party/index.js";
 import { buildSummary, reportHtml, summaryText, validateSummary } from "../../../fleet/report/index.js";
 import { runFleet } from "../../../fleet/runner/index.js";
-import { dpclab, tempDir } from "../../helpers/cli.js";
+import { dpclab, freePort, startDpclab, tempDir } from "../../helpers/cli.js";
 import { missingFor } from "../../relying-party/served-lab.js";
 
 // Fleets judged by real relying parties (nginx, OpenVPN, FreeRADIUS + eapol_test, openssl cms) on the simulated clock.
@@ -103,6 +103,41 @@ describe.skipIf(missing.length > 0)(`fleet --relying-parties ${why}`, () => {
       expect(f.lines.untrusted, kind).toBeTruthy();
     }
     expect(leftBehind(dir)).toEqual([]);
+  });
+
+  it("against a served lab (--url): the relying parties ask the served lab's own OCSP responders, on its clock", async () => {
+    const dir = join(tmp.path, "served");
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const created = await dpclab(["cards", "create", "--dir", dir, "--count", "6", "--seed", "rp-served", "--base-url", url]);
+    expect(created.code, created.stderr).toBe(0);
+    const server = await startDpclab(["serve", "--dir", dir, "--port", String(port)]);
+    try {
+      const r = await runFleet({
+        devices: 3,
+        issuer: "entrust",
+        lifetime: "10d",
+        duration: "12d",
+        churn: "lost:0.4",
+        seed: "rp-served",
+        transport: "http",
+        url,
+        dir,
+        relyingParties: "wifi,app:1",
+      });
+      const s = buildSummary(r);
+      expect(r.incidents ?? []).toEqual([]);
+      expect(r.outcome.retired.lost).toBeGreaterThan(0);
+      for (const kind of ["wifi", "app"]) {
+        const f = s.relyingParties![kind]!;
+        expect(f.accepted, kind).toBeGreaterThan(0);
+        expect(f.refused.revoked, kind).toBe(r.outcome.retired.lost);
+        expect(f.neverRefused + f.refusedValid + f.unavailable, kind).toBe(0);
+      }
+      expect(s.relyingParties!.wifi!.lines.revoked).toMatch(/ocsp: Cert status: revoked/);
+    } finally {
+      await server.stop();
+    }
   });
 
   it("on the CLI: the summary has the relying parties, summary.json and report.html carry them; a bad spec is one line, exit 2", async () => {
