@@ -51,8 +51,10 @@ fi
 # Optional packages (best effort: the tests that need them skip with a reason when they are missing).
 for extra in ${DPCLAB_OPTIONAL_APT:-}; do
   if ! command -v "$extra" >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$extra" >>/tmp/dpclab-apt.log 2>&1 \
-      || echo "note: could not install $extra; the tests that need it will skip" >&2
+    echo "installing $extra (apt)…" >&2
+    # Package lists may be missing or stale when nothing else needed installing: refresh them once and try again.
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$extra" || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$extra"; }; } \
+      >>/tmp/dpclab-apt.log 2>&1 || echo "note: could not install $extra; the tests that need it will skip" >&2
   fi
 done
 

@@ -2,8 +2,9 @@
 # Quick start, command 2: the test suite (vitest against real SoftHSM, OpenSSL and OpenSC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# docker-compose (Debian's package) lets the suite check docker-compose.yml without a container engine.
-DPCLAB_OPTIONAL_APT=docker-compose bash scripts/setup.sh
+# docker-compose (Debian's package) lets the suite check docker-compose.yml without a container engine; chromium renders
+# report.html headless (test/fleet/report).
+DPCLAB_OPTIONAL_APT="docker-compose chromium" bash scripts/setup.sh
 # The container tests: a Docker engine (Debian's dockerd started here when installed and none answers, stopped after
 # the suite) and the project's image built without a registry. Either failing is one line; those tests then skip.
 bash scripts/docker-engine.sh start

@@ -110,7 +110,7 @@ describe("report.html", () => {
   });
 
   const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
-  it.skipIf(!chromium)(`renders in headless chromium${chromium ? "" : " (skipped: no /usr/bin/chromium on this machine)"}`, () => {
+  it.skipIf(!chromium)(`renders in headless chromium${chromium ? "" : " (skipped: no /usr/bin/chromium on this machine; the test command installs it through apt as root)"}`, () => {
     const dir = mkdtempSync(join(tmpdir(), "dpclab-report-"));
     try {
       const file = join(dir, "report.html");
