@@ -43,10 +43,7 @@ export interface Scenario {
   /** Runs of the vitest suite (small: the whole catalogue stays within a few minutes on two cores). */
   testRuns: number;
   finally?: (m: Model, w: World) => void | Promise<void>;
-  /**
-   * It serves the lab's CRLs and OCSP to real servers at the base URL the deck's certificates name: a deck made for
-   * it takes a free port (a shared deck's, usually 127.0.0.1:7800, must then be free).
-   */
+  /** It serves the lab's CRLs and OCSP to real servers: its deck must be made with `servesStatus`. */
   servesStatus?: true;
 }
 

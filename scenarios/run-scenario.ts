@@ -1,5 +1,4 @@
 import fc from "fast-check";
-import { freePort } from "../emulators/relying-party/index.js";
 import type { Scenario } from "./catalogue.js";
 import { KNOWN_DEVIATIONS } from "./deviations.js";
 import { checkInvariants } from "./invariants.js";
@@ -66,7 +65,7 @@ export async function runScenario(scenario: Scenario, opts: RunScenarioOptions =
   const [fcPath, replayPath] = splitPath(opts.path);
   // A path replays one case (the failing one a report printed); fast-check would otherwise go on from it.
   const runs = fcPath ? 1 : (opts.runs ?? scenario.runs);
-  const deck = opts.deck ?? (await createDeck(scenario.servesStatus ? { baseUrl: `http://127.0.0.1:${await freePort()}` } : {}));
+  const deck = opts.deck ?? (await createDeck({ servesStatus: scenario.servesStatus === true }));
   const findings = new Map<string, { count: number; example: string }>();
   const started = performance.now();
   let commandsRun = 0;

@@ -3,11 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { IssuerName, Platform } from "../emulators/derived/index.js";
 import { CardIssuer, type CardRecord, createCards } from "../emulators/piv-ca/index.js";
-import { inProcessFetch } from "../emulators/shared/index.js";
+import { inProcessFetch, type RunningServer } from "../emulators/shared/index.js";
 import { createLabStack, type LabStack } from "../emulators/stack/index.js";
 import type { RecordingKeystore } from "../fleet/agent/index.js";
 import { JsonClient } from "../fleet/clients/index.js";
 import type { DeviceKey } from "../fleet/keystore/index.js";
+import { serveStatus } from "../fleet/relying-parties/index.js";
 import { VirtualClock } from "../src/clock.js";
 import { LabDir, openLabCard } from "../src/lab/index.js";
 import type { PivCard } from "../src/piv/index.js";
@@ -30,27 +31,44 @@ export const DM = "/tenant/beta/deviceManagement";
 export interface Deck {
   dir: string;
   lab: LabDir;
+  /**
+   * With `servesStatus`: the lab's CRLs and OCSP at the base URL the deck's certificates name, answered by the stack
+   * of the run that sets `stack` (scenarios/relying-parties.ts); the port is held for the deck's whole life.
+   */
+  status?: { url: string; stack: LabStack | undefined };
   remove(): void;
 }
 
-/**
- * `baseUrl`: the origin the deck's certificates name for CRLs and OCSP (default BASE_URL); a scenario that serves
- * them to real relying parties gives a free port of its own (scenarios/relying-parties.ts).
- */
-export async function createDeck(opts: { seed?: string; baseUrl?: string } = {}): Promise<Deck> {
+export async function createDeck(opts: { seed?: string; servesStatus?: boolean } = {}): Promise<Deck> {
   const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "dpclab-scenario-"));
+  let server: RunningServer | undefined;
   try {
+    const status: Deck["status"] = opts.servesStatus ? { url: "", stack: undefined } : undefined;
+    if (status) {
+      server = await serveStatus((caName) => status.stack?.authorities().find((a) => a.name === caName));
+      status.url = server.url;
+    }
     const lab = new LabDir(join(dir, "lab"));
     const clock = new VirtualClock(SCENARIO_START);
     const seed = opts.seed ?? "scenarios";
     const issuer = await CardIssuer.create(
       lab,
-      { version: 1, alg: "p256", seed, baseUrl: opts.baseUrl ?? BASE_URL, createdAt: SCENARIO_START.toISOString() },
+      { version: 1, alg: "p256", seed, baseUrl: status?.url ?? BASE_URL, createdAt: SCENARIO_START.toISOString() },
       clock,
     );
     await createCards(lab, issuer, { count: DECK_SIZE, seed, clock, scratchDir: dir });
-    return { dir, lab, remove: () => rmSync(dir, { recursive: true, force: true }) };
+    const held = server;
+    return {
+      dir,
+      lab,
+      ...(status ? { status } : {}),
+      remove: () => {
+        void held?.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   } catch (error) {
+    void server?.close();
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }

@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { createPrivateKey, createPublicKey, X509Certificate as NodeCertificate } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DpclabError } from "../../src/errors.js";
 import type { LabDir } from "../../src/lab/index.js";
+import { toPem } from "../../src/pki/index.js";
 import type { TokenKey } from "./token-key.js";
 
 /** A certificate and its private key as files, checked to belong together; or a key that stays in a token. */
@@ -73,6 +74,48 @@ export function cardCredential(dir: string, token: Omit<TokenKey, "id">): Creden
     return { certPath, keyPath: "", serialNumber: readCertificate(certPath).serialNumber.toLowerCase(), token: { ...token, id } };
   };
   return { dir, pivAuth: pair("piv-auth.pem", "01"), signing: pair("digital-signature.pem", "02"), chainPath: join(dir, "issuing-ca.pem") };
+}
+
+/** What a credential directory holds (DER certificates, PKCS#8 keys): the layout `loadCredential` reads. */
+export interface CredentialToWrite {
+  pivAuth: Uint8Array;
+  pivAuthKey?: Uint8Array;
+  signing?: Uint8Array;
+  signingKey?: Uint8Array;
+  encryption?: Uint8Array;
+  /** The escrowed key of the encryption certificate. */
+  encryptionKey?: Uint8Array;
+  /** The issuer's chain; self-issued certificates (the root, each relying party's own anchor) stay out of chain.pem. */
+  chain: readonly Uint8Array[];
+}
+
+/**
+ * Writes a credential directory (what `dpclab enroll --out` leaves and `dpclab use` reads): the certificates, their
+ * keys (0600, whatever the umask), chain.pem with the intermediates. Returns the names of the files written.
+ */
+export function writeCredential(dir: string, c: CredentialToWrite): string[] {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const written: string[] = [];
+  const write = (name: string, der: Uint8Array | undefined, label: "CERTIFICATE" | "PRIVATE KEY") => {
+    if (!der) return;
+    const path = join(dir, name);
+    if (label === "PRIVATE KEY") {
+      rmSync(path, { force: true });
+      writeFileSync(path, toPem(der, label), { mode: 0o600, flag: "wx" });
+      chmodSync(path, 0o600);
+    } else writeFileSync(path, toPem(der, label));
+    written.push(name);
+  };
+  write("derived-piv-auth.pem", c.pivAuth, "CERTIFICATE");
+  write("derived-piv-auth.key.pem", c.pivAuthKey, "PRIVATE KEY");
+  write("derived-signing.pem", c.signing, "CERTIFICATE");
+  if (c.signing) write("derived-signing.key.pem", c.signingKey, "PRIVATE KEY");
+  write("derived-encryption.pem", c.encryption, "CERTIFICATE");
+  if (c.encryption) write("derived-encryption.key.pem", c.encryptionKey, "PRIVATE KEY");
+  const intermediates = c.chain.map((der) => new NodeCertificate(der)).filter((cert) => cert.subject !== cert.issuer);
+  writeFileSync(join(dir, "chain.pem"), intermediates.map((cert) => cert.toString()).join(""));
+  written.push("chain.pem");
+  return written;
 }
 
 /** Reads and checks a credential directory; one clear line when something is missing or does not match. */

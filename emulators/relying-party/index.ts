@@ -11,7 +11,16 @@ import type { RelyingPartyKind, Verdict } from "./verdict.js";
 import { VpnRelyingParty } from "./vpn.js";
 import { WifiRelyingParty } from "./wifi.js";
 
-export { type CredentialFiles, cardCredential, type KeyPairFiles, type LabTrust, loadCredential, writeLabTrust } from "./credential.js";
+export {
+  type CredentialFiles,
+  type CredentialToWrite,
+  cardCredential,
+  type KeyPairFiles,
+  type LabTrust,
+  loadCredential,
+  writeCredential,
+  writeLabTrust,
+} from "./credential.js";
 export { findBinary, freePort, PACKAGE_OF, requireBinary } from "./process.js";
 export { findLibfaketime, SimulatedTime } from "./simulated-time.js";
 export { findPkcs11Engine, type TokenKey } from "./token-key.js";
@@ -23,6 +32,8 @@ export interface RelyingParty {
   describe(): string;
   /** One real client exchange with the credential; the relying party's own verdict. */
   authenticate(credential: CredentialFiles): Promise<Verdict>;
+  /** The clock its processes read jumped (a simulated clock moved on between exchanges): what a server must redo. */
+  clockJumped?(): Promise<void>;
   close(): Promise<void>;
 }
 

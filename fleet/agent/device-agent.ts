@@ -95,14 +95,17 @@ interface Credential extends HeldCredential {
   signingKey?: DeviceKey;
 }
 
-/** A credential as a relying party's client presents it: certificates (DER) and, when exportable, the keys (PKCS#8). */
+/**
+ * A credential as a relying party's client presents it: certificates (DER) and the device's keys, which only an
+ * exportable software keystore lets out (DeviceKey.exportPkcs8, called when the client's files are written).
+ */
 export interface PresentableCredential {
   pivAuth: Uint8Array;
   signing?: Uint8Array;
   /** Issuer CA certificate, then the root. */
   chain: readonly Uint8Array[];
-  pivAuthKey?: Uint8Array;
-  signingKey?: Uint8Array;
+  pivAuthKey?: DeviceKey;
+  signingKey?: DeviceKey;
 }
 
 /** Where a device ended, for the run's outcome: `retired` with reason lost or unenrolled. */
@@ -439,14 +442,12 @@ export class DeviceAgent {
   presentable(): PresentableCredential | undefined {
     const c = this.#credential;
     if (!c) return undefined;
-    const pivAuthKey = c.key?.exportPkcs8?.();
-    const signingKey = c.signingKey?.exportPkcs8?.();
     return {
       pivAuth: c.pivAuth,
       chain: c.chain,
       ...(c.signing ? { signing: c.signing } : {}),
-      ...(pivAuthKey ? { pivAuthKey } : {}),
-      ...(signingKey ? { signingKey } : {}),
+      ...(c.key ? { pivAuthKey: c.key } : {}),
+      ...(c.signingKey ? { signingKey: c.signingKey } : {}),
     };
   }
 

@@ -95,11 +95,11 @@ export class RelyingPartyChecks {
   /** S/MIME needs the signing certificate and its key (iOS); every kind needs keys the client can read (not hardware). */
   #applicable(agent: DeviceAgent, credential: PresentableCredential): RelyingPartyKind[] {
     const kinds = this.kindsOf(agent);
-    if (!credential.pivAuthKey) {
+    if (!credential.pivAuthKey?.exportPkcs8) {
       for (const kind of kinds) this.metrics.increment(M.notApplicable(kind, "hardware-keystore"));
       return [];
     }
-    return kinds.filter((kind) => kind !== "smime" || (credential.signing !== undefined && credential.signingKey !== undefined));
+    return kinds.filter((kind) => kind !== "smime" || (credential.signing !== undefined && credential.signingKey?.exportPkcs8 !== undefined));
   }
 
   /** One exchange; undefined when the relying party itself failed (counted, and kept for the incidents). */

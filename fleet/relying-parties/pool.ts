@@ -14,12 +14,8 @@ import type { LabDir } from "../../src/lab/index.js";
 import type { PresentableCredential } from "../agent/index.js";
 import { clearPresented, writePresented } from "./presented-files.js";
 
-/**
- * OpenVPN's server runs its timers (handshake window, renegotiation) on the clock it reads: after a jump of the
- * simulated time it spends its hand-window on the last peer before it takes a new one. It starts again instead when
- * the simulation moved more than this since its last exchange (it starts in ~0.1 s).
- */
-const RESTART_AFTER_JUMP_MS: ReadonlyMap<RelyingPartyKind, number> = new Map([["vpn", 60_000]]);
+/** A move of the simulated clock between two exchanges of a relying party larger than this is a jump to it. */
+const CLOCK_JUMP_MS = 60_000;
 
 /**
  * The fleet's relying parties: one real server per kind (nginx, OpenVPN, FreeRADIUS; openssl cms for S/MIME),
@@ -60,11 +56,10 @@ export class RelyingPartyPool {
   /** One real exchange with `credential` at simulated instant `at`: the relying party's own verdict. */
   authenticate(kind: RelyingPartyKind, credential: PresentableCredential, at: Date): Promise<Verdict> {
     const exchange = this.#turn.then(async () => {
-      const jump = RESTART_AFTER_JUMP_MS.get(kind);
       const last = this.#lastAt.get(kind);
-      if (jump !== undefined && last !== undefined && Math.abs(at.getTime() - last) > jump) await this.#stop(kind);
       this.#lastAt.set(kind, at.getTime());
       const party = await this.#party(kind);
+      if (last !== undefined && Math.abs(at.getTime() - last) > CLOCK_JUMP_MS) await party.clockJumped?.();
       this.time.set(at);
       const scratch = join(this.dir, "presented");
       try {
@@ -108,12 +103,6 @@ export class RelyingPartyPool {
       );
     }
     return party;
-  }
-
-  async #stop(kind: RelyingPartyKind): Promise<void> {
-    const party = this.#parties.get(kind);
-    this.#parties.delete(kind);
-    await party?.then((rp) => rp.close()).catch(() => undefined);
   }
 
   async #stopAll(): Promise<void> {

@@ -1,8 +1,5 @@
-import { X509Certificate } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { type CredentialFiles, loadCredential } from "../../emulators/relying-party/index.js";
-import { toPem } from "../../src/pki/index.js";
+import { rmSync } from "node:fs";
+import { type CredentialFiles, loadCredential, writeCredential } from "../../emulators/relying-party/index.js";
 import type { PresentableCredential } from "../agent/index.js";
 
 /**
@@ -12,16 +9,10 @@ import type { PresentableCredential } from "../agent/index.js";
  */
 export function writePresented(dir: string, credential: PresentableCredential): CredentialFiles {
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const write = (name: string, der: Uint8Array, label: string) =>
-    writeFileSync(join(dir, name), toPem(der, label), label === "PRIVATE KEY" ? { mode: 0o600 } : {});
-  write("derived-piv-auth.pem", credential.pivAuth, "CERTIFICATE");
-  if (credential.pivAuthKey) write("derived-piv-auth.key.pem", credential.pivAuthKey, "PRIVATE KEY");
-  if (credential.signing) write("derived-signing.pem", credential.signing, "CERTIFICATE");
-  if (credential.signing && credential.signingKey) write("derived-signing.key.pem", credential.signingKey, "PRIVATE KEY");
-  // The intermediates: what the device sends along; the root is the relying party's own trust anchor.
-  const intermediates = credential.chain.map((der) => new X509Certificate(der)).filter((c) => c.subject !== c.issuer);
-  writeFileSync(join(dir, "chain.pem"), intermediates.map((c) => c.toString()).join(""));
+  const { pivAuthKey, signingKey, ...certificates } = credential;
+  const pivAuth = pivAuthKey?.exportPkcs8?.();
+  const signing = signingKey?.exportPkcs8?.();
+  writeCredential(dir, { ...certificates, ...(pivAuth ? { pivAuthKey: pivAuth } : {}), ...(signing ? { signingKey: signing } : {}) });
   return loadCredential(dir);
 }
 

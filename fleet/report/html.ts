@@ -1,7 +1,7 @@
 import { compareSteps, Histogram, SERIES, simDay, wallSecond } from "../metrics/index.js";
 import { escapeHtml as e } from "./escape.js";
 import { formatActual, formatMs } from "./format.js";
-import { formatSimulated, relyingPartyFigures } from "./relying-party-figures.js";
+import { relyingPartyCells, relyingPartyFigures } from "./relying-party-figures.js";
 import { type RunResult, simulatedDays, thresholdsHeld, wallSeconds } from "./run-result.js";
 import { errorsByReason, stepStats } from "./step-stats.js";
 import { barChart, type ChartSeries, lineChart } from "./svg-chart.js";
@@ -48,17 +48,10 @@ function renewalsPerDay(r: RunResult): string {
 /** The real relying parties' figures: a table, their own lines, and their exchange latency as bars. */
 function relyingParties(r: RunResult): string {
   const figures = Object.entries(relyingPartyFigures(r));
-  const rows = figures.map(([kind, f]) => [
-    kind,
-    f.accepted,
-    Object.entries(f.refused)
-      .map(([reason, n]) => `${reason} ${n}`)
-      .join(", ") || "-",
-    ...[f.latency.p50, f.latency.p95, f.latency.p99].map((v) => (f.latency.count ? formatMs(v) : "-")),
-    f.revocationToRefusal.count ? `${formatSimulated(f.revocationToRefusal.p50)} / ${formatSimulated(f.revocationToRefusal.max)}` : "-",
-    f.neverRefused,
-    f.refusedValid + f.unavailable,
-  ]);
+  const rows = figures.map(([kind, f]) => {
+    const c = relyingPartyCells(f);
+    return [kind, f.accepted, c.refused, ...c.latency, c.revocationToRefusal, f.neverRefused, c.errors];
+  });
   const said = figures
     .map(
       ([kind, f]) =>
@@ -80,7 +73,7 @@ function relyingParties(r: RunResult): string {
 <p>Real servers judged the sampled devices' credentials after each enrolment, renewal and revocation. Revocation to
 refusal is simulated time from the revocation (or issuer change) to the relying party's first refusal.</p>
 ${table(["relying party", "accepted", "refused", "p50", "p95", "p99", "revoked → refused p50 / max", "never refused", "errors"], rows, (i) =>
-  figures[i]![1].neverRefused + figures[i]![1].refusedValid + figures[i]![1].unavailable ? "bad" : "ok",
+  figures[i]![1].neverRefused + relyingPartyCells(figures[i]![1]).errors ? "bad" : "ok",
 )}
 ${bars}
 <ul>

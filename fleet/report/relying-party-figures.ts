@@ -1,4 +1,5 @@
 import { Histogram, RELYING_PARTY_METRICS as M, type MetricsSnapshot } from "../metrics/index.js";
+import { formatMs } from "./format.js";
 import type { RunResult } from "./run-result.js";
 import { roundMs } from "./step-stats.js";
 
@@ -61,6 +62,26 @@ export function relyingPartyFigures(r: RunResult): Record<string, RelyingPartyFi
     };
   }
   return out;
+}
+
+/** One relying party's figures as the summary and report.html show them, a cell each. */
+export function relyingPartyCells(f: RelyingPartyFigures): {
+  refused: string;
+  latency: [p50: string, p95: string, p99: string];
+  revocationToRefusal: string;
+  errors: number;
+} {
+  const ms = (v: number) => (f.latency.count ? formatMs(v) : "-");
+  const r = f.revocationToRefusal;
+  return {
+    refused:
+      Object.entries(f.refused)
+        .map(([reason, n]) => `${reason} ${n}`)
+        .join(", ") || "-",
+    latency: [ms(f.latency.p50), ms(f.latency.p95), ms(f.latency.p99)],
+    revocationToRefusal: r.count ? `${formatSimulated(r.p50)} / ${formatSimulated(r.max)}` : "-",
+    errors: f.refusedValid + f.unavailable,
+  };
 }
 
 /** A simulated span for people: 0s, 45s, 12.0m, 3.5h, 2.0d. */

@@ -1,6 +1,6 @@
 import { SERIES } from "../metrics/index.js";
 import { clip, formatActual, formatMs } from "./format.js";
-import { formatSimulated, relyingPartyFigures } from "./relying-party-figures.js";
+import { relyingPartyCells, relyingPartyFigures } from "./relying-party-figures.js";
 import { type RunResult, simulatedDays, thresholdsHeld, wallSeconds } from "./run-result.js";
 import { errorsByReason, stepStats } from "./step-stats.js";
 
@@ -77,14 +77,11 @@ function relyingPartyLines(r: RunResult): string[] {
     `${INDENT}${"kind".padEnd(7)}${"accepted".padStart(9)}  ${"refused".padEnd(26)}${["p50", "p95", "p99"].map((c) => c.padStart(9)).join("")}` +
     `${"revoked→refused p50/max".padStart(25)}${"never".padStart(7)}${"errors".padStart(8)}`;
   const rows = figures.map(([kind, f]) => {
-    const refused = Object.entries(f.refused)
-      .map(([reason, n]) => `${reason} ${n}`)
-      .join(", ");
-    const revocation = f.revocationToRefusal.count ? `${formatSimulated(f.revocationToRefusal.p50)} / ${formatSimulated(f.revocationToRefusal.max)}` : "-";
+    const c = relyingPartyCells(f);
     return (
-      `${INDENT}${kind.padEnd(7)}${number(f.accepted).padStart(9)}  ${clip(refused || "-", 25).padEnd(26)}` +
-      [f.latency.p50, f.latency.p95, f.latency.p99].map((v) => (f.latency.count ? formatMs(v) : "-").padStart(9)).join("") +
-      `${revocation.padStart(25)}${number(f.neverRefused).padStart(7)}${number(f.refusedValid + f.unavailable).padStart(8)}`
+      `${INDENT}${kind.padEnd(7)}${number(f.accepted).padStart(9)}  ${clip(c.refused, 25).padEnd(26)}` +
+      c.latency.map((v) => v.padStart(9)).join("") +
+      `${c.revocationToRefusal.padStart(25)}${number(f.neverRefused).padStart(7)}${number(c.errors).padStart(8)}`
     );
   });
   const said = figures.flatMap(([kind, f]) => [

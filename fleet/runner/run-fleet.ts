@@ -2,7 +2,6 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CardIssuer, createCards } from "../../emulators/piv-ca/index.js";
-import { freePort } from "../../emulators/relying-party/index.js";
 import type { RunningServer } from "../../emulators/shared/index.js";
 import { ISSUERS } from "../../emulators/stack/index.js";
 import { DAY_MS, VirtualClock } from "../../src/clock.js";
@@ -50,24 +49,19 @@ export async function runFleet(options: FleetOptions): Promise<RunResult> {
   let status: RunningServer | undefined;
   let pool: RelyingPartyPool | undefined;
   try {
-    // Real relying parties fetch CRLs and ask OCSP at the URLs the certificates name: a new lab names a free port,
-    // where the lab's status endpoints are served for the run.
-    const baseUrl = plan.relyingParties && !remote ? `http://127.0.0.1:${await freePort()}` : BASE_URL;
+    // Real relying parties fetch CRLs and ask OCSP at the URLs the certificates name: the lab's status endpoints are
+    // served there for the run (a new lab names the status server's own port; the links answer once they exist).
+    if (plan.relyingParties) {
+      pool = RelyingPartyPool.open(lab, [...plan.relyingParties.keys()], plan.issuer === "mixed" ? ISSUERS : [plan.issuer], start);
+      if (!remote) {
+        const authority = (caName: string) => links.map((link) => link.statusAuthority?.(caName)).find((a) => a !== undefined);
+        status = await serveStatus(authority, reuse ? lab.readConfig().baseUrl : undefined);
+      }
+    }
     const cardIssuer =
       remote || reuse
         ? await CardIssuer.open(lab, clock)
-        : await CardIssuer.create(lab, { version: 1, alg: "p256", seed: plan.seed, baseUrl, createdAt: start.toISOString() }, clock);
-    if (plan.relyingParties) {
-      pool = RelyingPartyPool.open(lab, [...plan.relyingParties.keys()], plan.issuer === "mixed" ? ISSUERS : [plan.issuer], start);
-      if (!remote)
-        status = await serveStatus(cardIssuer.config.baseUrl, (caName) => {
-          for (const link of links) {
-            const authority = link.statusAuthority?.(caName);
-            if (authority) return authority;
-          }
-          return undefined;
-        });
-    }
+        : await CardIssuer.create(lab, { version: 1, alg: "p256", seed: plan.seed, baseUrl: status?.url ?? BASE_URL, createdAt: start.toISOString() }, clock);
     const needed = cardsNeeded(users.length, plan.workers);
     const missing = needed - cardIssuer.cards().length;
     if (!remote && missing > 0) await createCards(lab, cardIssuer, { count: missing, seed: plan.seed, clock });

@@ -1,6 +1,6 @@
 import { DAY_MS } from "../../src/clock.js";
 import { SeededRandom } from "../../src/random.js";
-import { AGENT_STATES, type AgentState, type DeviceAgent } from "../agent/index.js";
+import { AGENT_STATES, type AgentState, type DeviceAgent, type PresentableCredential } from "../agent/index.js";
 import { FleetMetrics, SERIES, simDay, type TimeSeries } from "../metrics/index.js";
 import { RelyingPartyChecks, type RelyingPartyPool, type RelyingPartyShares } from "../relying-parties/index.js";
 import type { RunOutcome } from "../report/index.js";
@@ -204,7 +204,7 @@ class ShardSimulation {
    * After a check-in that renewed (a rekey revokes the predecessor as superseded, DC-MNT-06) or re-enrolled after an
    * issuer change: the relying parties must accept the new credential, and refuse a superseded predecessor.
    */
-  async #judgeChange(agent: DeviceAgent, held: ReturnType<RelyingPartyChecks["capture"]>, renewed: boolean, reEnrolled: boolean, s: Simulation): Promise<void> {
+  async #judgeChange(agent: DeviceAgent, held: PresentableCredential | undefined, renewed: boolean, reEnrolled: boolean, s: Simulation): Promise<void> {
     const rp = this.#relyingParties;
     if (!rp || !(renewed || reEnrolled)) return;
     if (agent.hasValidCredential) await rp.accepts(agent);

@@ -1,13 +1,19 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BINARIES, findBinary, PACKAGE_OF, type RelyingPartyKind } from "../../emulators/relying-party/index.js";
+import { BINARIES, findBinary, findLibfaketime, PACKAGE_OF, RELYING_PARTY_KINDS, type RelyingPartyKind } from "../../emulators/relying-party/index.js";
 import { dpclab, freePort, startDpclab, tempDir } from "../helpers/cli.js";
 
 /** Why a relying party's tests cannot run here (a binary missing that setup could not install), or undefined. */
 export function missingFor(kind: RelyingPartyKind): string | undefined {
   const missing = BINARIES[kind].filter((b) => !findBinary(b));
   return missing.length ? `needs ${missing.join(", ")} (apt-get install ${missing.map((b) => PACKAGE_OF[b] ?? b).join(" ")})` : undefined;
+}
+
+/** Why relying parties on a simulated clock (a fleet's, a scenario's) cannot run here: each missing server or libfaketime. */
+export function missingOnSimulatedClock(): string[] {
+  const missing = RELYING_PARTY_KINDS.map(missingFor).filter((m): m is string => m !== undefined);
+  return [...new Set([...missing, ...(findLibfaketime() ? [] : ["libfaketime (apt-get install faketime)"])])];
 }
 
 export interface ServedLab {

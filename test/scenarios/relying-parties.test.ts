@@ -1,15 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findLibfaketime, freePort, RELYING_PARTY_KINDS } from "../../emulators/relying-party/index.js";
+import { RELYING_PARTY_KINDS } from "../../emulators/relying-party/index.js";
 import { createDeck, type Deck, failureReport, findingsReport, runScenario, scenarioByName } from "../../scenarios/index.js";
 import { propertySeed } from "../helpers/fast-check-seed.js";
-import { missingFor } from "../relying-party/served-lab.js";
+import { missingOnSimulatedClock } from "../relying-party/served-lab.js";
 
 // The relying-parties scenario: fast-check command sequences on the lab, then real servers judge every credential
-// the devices held against the model. Its own deck: the certificates name a free port, where the run serves status.
-const missing = [
-  ...new Set([...RELYING_PARTY_KINDS.map(missingFor).filter(Boolean), ...(findLibfaketime() ? [] : ["libfaketime (apt-get install faketime)"])]),
-];
+// the devices held against the model. Its own deck, which serves the lab's status at the base URL its certificates name.
+const missing = missingOnSimulatedClock();
 const why = missing.length ? ` — skipped: ${missing.join("; ")}` : "";
 if (why) console.warn(`[scenarios/relying-parties]${why}`);
 
@@ -17,7 +15,7 @@ describe.skipIf(missing.length > 0)(`scenario relying-parties${why}`, () => {
   const { seed } = propertySeed("scenarios/relying-parties");
   let deck: Deck;
   beforeAll(async () => {
-    deck = await createDeck({ baseUrl: `http://127.0.0.1:${await freePort()}` });
+    deck = await createDeck({ servesStatus: true });
   });
   afterAll(() => deck?.remove());
 

@@ -1,39 +1,9 @@
-import { sign } from "node:crypto";
-import type { Keystore } from "../../../fleet/keystore/index.js";
 import { DpclabError } from "../../errors.js";
 import { LabDir } from "../../lab/index.js";
-import { generateSigningKey, hashFor, type KeyAlgorithm, parseRevocationReason } from "../../pki/index.js";
+import { parseRevocationReason } from "../../pki/index.js";
 import { parseFlags, requireFlag } from "../args.js";
 
 const REVOKE = "dpclab credentials revoke [--dir D] --serial S [--reason keyCompromise] [--url URL]";
-
-/**
- * The software keystore of a phone whose credential `dpclab enroll --out` hands to relying parties (`dpclab use`):
- * like the fleet's SoftwareKeystore, keys are made on the "device", but this one can write them out (PKCS#8, 0600)
- * so that nginx's client, OpenVPN, eapol_test and `openssl cms` can use the derived credential's own key.
- */
-export class ExportingSoftwareKeystore implements Keystore {
-  readonly kind = "software" as const;
-  readonly #keys: { spki: Buffer; pkcs8: Uint8Array }[] = [];
-
-  async generateKey(alg: KeyAlgorithm) {
-    const { privateKey, spki } = generateSigningKey(alg);
-    this.#keys.push({ spki: Buffer.from(spki), pkcs8: new Uint8Array(privateKey.export({ format: "der", type: "pkcs8" })) });
-    const hash = hashFor(alg) === "SHA-256" ? "sha256" : "sha384";
-    return {
-      alg,
-      publicKey: spki,
-      async sign(data: Uint8Array) {
-        return new Uint8Array(sign(hash, data, { key: privateKey, dsaEncoding: "der" }));
-      },
-    };
-  }
-
-  /** The PKCS#8 private key whose public half is `spki` (a certificate's SubjectPublicKeyInfo), if this keystore made it. */
-  privateKeyFor(spki: Uint8Array): Uint8Array | undefined {
-    return this.#keys.find((k) => k.spki.equals(Buffer.from(spki)))?.pkcs8;
-  }
-}
 
 export async function credentialsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

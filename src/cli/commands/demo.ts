@@ -141,12 +141,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
         if (!forRelyingParties) {
           const { pivAuth, signing } = result.certificates;
           const [authKey, signKey] = keystore.take(CertificateFacts.fromDer(pivAuth).spki, ...(signing ? [CertificateFacts.fromDer(signing).spki] : []));
-          const pivAuthKey = authKey?.exportPkcs8?.();
-          const signingKey = signKey?.exportPkcs8?.();
-          if (pivAuthKey)
+          if (authKey)
             forRelyingParties = {
               deviceId: result.deviceId,
-              credential: { pivAuth, chain: result.chain, pivAuthKey, ...(signing ? { signing } : {}), ...(signingKey ? { signingKey } : {}) },
+              credential: { pivAuth, chain: result.chain, pivAuthKey: authKey, ...(signing ? { signing } : {}), ...(signKey ? { signingKey: signKey } : {}) },
             };
         }
         const cert = new X509Certificate(result.certificates.pivAuth.slice());

@@ -1,21 +1,22 @@
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GRAPH_ISSUER, type IssuerName } from "../../../emulators/derived/index.js";
 import { CardIssuer } from "../../../emulators/piv-ca/index.js";
+import { writeCredential } from "../../../emulators/relying-party/index.js";
 import { inProcessFetch } from "../../../emulators/shared/index.js";
 import { createLabStack, ISSUERS } from "../../../emulators/stack/index.js";
+import { RecordingKeystore } from "../../../fleet/agent/index.js";
 import { JsonClient } from "../../../fleet/clients/index.js";
 import { enrolDevice } from "../../../fleet/enrol-device.js";
 import { issuerWorkflow } from "../../../fleet/issuers/index.js";
-import { HardwareKeystore, type Keystore } from "../../../fleet/keystore/index.js";
+import { HardwareKeystore, type Keystore, SoftwareKeystore } from "../../../fleet/keystore/index.js";
 import { OffsetClock } from "../../clock.js";
 import { DpclabError } from "../../errors.js";
 import { LabDir, openLabCard } from "../../lab/index.js";
 import { type PivCard, Pkcs11Library } from "../../piv/index.js";
-import { toPem } from "../../pki/index.js";
+import { CertificateFacts } from "../../pki/index.js";
 import { X509Certificate } from "../../x509.js";
 import { intFlag, parseFlags, requireFlag } from "../args.js";
-import { ExportingSoftwareKeystore } from "./credentials.js";
 
 const USAGE =
   "dpclab enroll [--dir D] --issuer purebred|entrust|intercede --card I --platform ios|android [--keystore software|hardware] [--agent-card J] [--url URL] [--out O]";
@@ -81,7 +82,8 @@ export async function enrollCommand(argv: string[]): Promise<number> {
     const keystore: Keystore =
       keystoreKind === "hardware"
         ? HardwareKeystore.provision(Pkcs11Library.open({ softhsmConf: lab.ensureSoftHsmConf() }), `${issuer}-${record.index}-${Date.now().toString(36)}`)
-        : new ExportingSoftwareKeystore();
+        : // A software keystore's keys go with their certificates, for the relying parties of `dpclab use`.
+          new RecordingKeystore(new SoftwareKeystore({ exportable: true }));
     const result = await enrolDevice({
       fetch: fetchFn,
       baseUrl,
@@ -95,29 +97,22 @@ export async function enrollCommand(argv: string[]): Promise<number> {
       agent: needsAgent ? { card: open(cardIssuer.card(agentIndex).tokenLabel), pin: cardIssuer.card(agentIndex).pin } : undefined,
       onStep: (s) => console.log(`  ✓ ${s.step.padEnd(24)} ${s.detail}`),
     });
-    mkdirSync(out, { recursive: true, mode: 0o700 });
-    const files: [string, Uint8Array, string][] = [["derived-piv-auth.pem", result.certificates.pivAuth, "CERTIFICATE"]];
-    if (result.certificates.signing) files.push(["derived-signing.pem", result.certificates.signing, "CERTIFICATE"]);
-    if (result.certificates.encryption) files.push(["derived-encryption.pem", result.certificates.encryption, "CERTIFICATE"]);
-    if (result.encryptionKeyPkcs8) files.push(["derived-encryption.key.pem", result.encryptionKeyPkcs8, "PRIVATE KEY"]);
-    // A software keystore's keys go with their certificates, for the relying parties of `dpclab use` (0600);
-    // a hardware keystore's stay in its SoftHSM token (non-extractable).
-    if (keystore instanceof ExportingSoftwareKeystore) {
-      for (const [name, der] of [
-        ["derived-piv-auth.key.pem", result.certificates.pivAuth],
-        ["derived-signing.key.pem", result.certificates.signing],
-      ] as const) {
-        const key = der && keystore.privateKeyFor(new Uint8Array(new X509Certificate(der.slice()).publicKey.rawData));
-        if (key) files.push([name, key, "PRIVATE KEY"]);
-      }
-    }
-    for (const [name, der, label] of files) {
-      if (label === "PRIVATE KEY") writePrivate(join(out, name), toPem(der, label));
-      else writeFileSync(join(out, name), toPem(der, label));
-    }
-    // chain.pem: the intermediates the issuer returned; root.pem: the lab's TEST root, the trust anchor to verify with.
-    const intermediates = result.chain.map((der) => new X509Certificate(der.slice())).filter((c) => c.subject !== c.issuer);
-    writeFileSync(join(out, "chain.pem"), intermediates.map((c) => `${c.toString("pem")}\n`).join(""));
+    const { pivAuth, signing, encryption } = result.certificates;
+    // A hardware keystore's keys stay in its SoftHSM token (non-extractable): only the certificates are written then.
+    const [pivAuthKey, signingKey] =
+      keystore instanceof RecordingKeystore
+        ? keystore.take(CertificateFacts.fromDer(pivAuth).spki, ...(signing ? [CertificateFacts.fromDer(signing).spki] : [])).map((k) => k?.exportPkcs8?.())
+        : [];
+    const files = writeCredential(out, {
+      pivAuth,
+      chain: result.chain,
+      ...(pivAuthKey ? { pivAuthKey } : {}),
+      ...(signing ? { signing } : {}),
+      ...(signingKey ? { signingKey } : {}),
+      ...(encryption ? { encryption } : {}),
+      ...(result.encryptionKeyPkcs8 ? { encryptionKey: result.encryptionKeyPkcs8 } : {}),
+    });
+    // root.pem: the lab's TEST root, the trust anchor to verify with.
     writeFileSync(join(out, "root.pem"), `${cardIssuer.root.certificate.toString("pem")}\n`);
     const cert = new X509Certificate(result.certificates.pivAuth.slice());
     writeFileSync(
@@ -125,7 +120,7 @@ export async function enrollCommand(argv: string[]): Promise<number> {
       `${JSON.stringify({ issuer, platform, keystore: keystoreKind, deviceId: result.deviceId, credentialId: result.credentialId, serialNumber: cert.serialNumber }, null, 2)}\n`,
     );
     console.log(`derived credential ${result.credentialId}: serial ${cert.serialNumber}, valid to ${cert.notAfter.toISOString().slice(0, 10)}`);
-    console.log(`wrote ${[...files.map((f) => f[0]), "chain.pem", "root.pem", "credential.json"].join(", ")} to ${out}`);
+    console.log(`wrote ${[...files, "root.pem", "credential.json"].join(", ")} to ${out}`);
     return 0;
   } finally {
     for (const card of cards) card.close();
@@ -137,12 +132,6 @@ export async function enrollCommand(argv: string[]): Promise<number> {
  * A private key (the escrowed S/MIME key-management key) is readable by its owner only: a file left by an earlier
  * run is removed first, so the key is never written into a file that others can read; "wx" refuses one that reappears.
  */
-function writePrivate(path: string, text: string): void {
-  rmSync(path, { force: true });
-  writeFileSync(path, text, { mode: 0o600, flag: "wx" });
-  chmodSync(path, 0o600); // whatever the umask
-}
-
 /** 20260304T012345Z: sortable, and safe in a file name. */
 function stamp(at: Date): string {
   return at

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RelyingPartyKind, Verdict } from "../../../emulators/relying-party/index.js";
 import type { DeviceAgent, PresentableCredential } from "../../../fleet/agent/index.js";
+import type { DeviceKey } from "../../../fleet/keystore/index.js";
 import { FleetMetrics, Histogram } from "../../../fleet/metrics/index.js";
 import { parseRelyingParties, RelyingPartyChecks, type RelyingPartyPool } from "../../../fleet/relying-parties/index.js";
 import { Simulation } from "../../../fleet/sim/index.js";
@@ -39,7 +40,14 @@ const verdict = (kind: RelyingPartyKind, accepted: boolean, reason: Verdict["rea
   serialNumber: "01",
 });
 
-const credential: PresentableCredential = { pivAuth: new Uint8Array([1]), chain: [], pivAuthKey: new Uint8Array([2]) };
+/** A software key its keystore lets out, as an exportable SoftwareKeystore makes. */
+const exportable = (byte: number): DeviceKey => ({
+  alg: "p256",
+  publicKey: new Uint8Array([byte]),
+  sign: async () => new Uint8Array(),
+  exportPkcs8: () => new Uint8Array([byte]),
+});
+const credential: PresentableCredential = { pivAuth: new Uint8Array([1]), chain: [], pivAuthKey: exportable(2) };
 const agent = (over: Partial<DeviceAgent> = {}) =>
   ({ index: 0, platform: "android", hasValidCredential: true, presentable: () => credential, ...over }) as unknown as DeviceAgent;
 
@@ -106,7 +114,7 @@ describe("relying-party checks", () => {
       agent({
         index: 2,
         platform: "ios",
-        presentable: () => ({ ...credential, signing: new Uint8Array([3]), signingKey: new Uint8Array([4]) }),
+        presentable: () => ({ ...credential, signing: new Uint8Array([3]), signingKey: exportable(4) }),
       } as Partial<DeviceAgent>),
     );
     expect(calls.map((c) => c.kind)).toEqual(["app", "app", "smime"]);

@@ -2,16 +2,14 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { findLibfaketime, RELYING_PARTY_KINDS } from "../../../emulators/relying-party/index.js";
+import { RELYING_PARTY_KINDS } from "../../../emulators/relying-party/index.js";
 import { buildSummary, reportHtml, summaryText, validateSummary } from "../../../fleet/report/index.js";
 import { runFleet } from "../../../fleet/runner/index.js";
 import { dpclab, freePort, startDpclab, tempDir } from "../../helpers/cli.js";
-import { missingFor } from "../../relying-party/served-lab.js";
+import { missingOnSimulatedClock } from "../../relying-party/served-lab.js";
 
 // Fleets judged by real relying parties (nginx, OpenVPN, FreeRADIUS + eapol_test, openssl cms) on the simulated clock.
-const missing = [
-  ...new Set([...RELYING_PARTY_KINDS.map(missingFor).filter(Boolean), ...(findLibfaketime() ? [] : ["libfaketime (apt-get install faketime)"])]),
-];
+const missing = missingOnSimulatedClock();
 const why = missing.length ? `skipped: ${missing.join("; ")}` : "";
 if (why) console.warn(`[fleet relying parties] ${why}`);
 

@@ -110,20 +110,23 @@ describe("report.html", () => {
   });
 
   const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
-  it.skipIf(!chromium)(`renders in headless chromium${chromium ? "" : " (skipped: no /usr/bin/chromium on this machine; the test command installs it through apt as root)"}`, () => {
-    const dir = mkdtempSync(join(tmpdir(), "dpclab-report-"));
-    try {
-      const file = join(dir, "report.html");
-      writeFileSync(file, html);
-      const dom = execFileSync(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", `file://${file}`], {
-        encoding: "utf8",
-        timeout: 30_000,
-      });
-      expect(dom.match(/<svg /g)).toHaveLength(3);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it.skipIf(!chromium)(
+    `renders in headless chromium${chromium ? "" : " (skipped: no /usr/bin/chromium on this machine; the test command installs it through apt as root)"}`,
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "dpclab-report-"));
+      try {
+        const file = join(dir, "report.html");
+        writeFileSync(file, html);
+        const dom = execFileSync(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", `file://${file}`], {
+          encoding: "utf8",
+          timeout: 30_000,
+        });
+        expect(dom.match(/<svg /g)).toHaveLength(3);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe("summary text", () => {
