@@ -15,7 +15,8 @@ export {
 } from "./json-file.js";
 export { checkTable, type LabStore, type PutOptions, type StoreKind, type StoreTx, StoreUnavailable, StoreUnusable } from "./lab-store.js";
 export { MemoryStore } from "./memory-store.js";
-export { openStore, registerPostgres } from "./open-store.js";
+export { openStore } from "./open-store.js";
+export { PostgresStore } from "./postgres-store.js";
 export { SCHEMA_VERSION } from "./schema.js";
 export { anything, arrayOf, CorruptLabFile, integer, object, oneOf, recordOf, type Shape, string } from "./shape.js";
 export { SqliteStore } from "./sqlite-store.js";

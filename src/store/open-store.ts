@@ -1,6 +1,7 @@
 import { DpclabError } from "../errors.js";
 import type { LabStore } from "./lab-store.js";
 import { MemoryStore } from "./memory-store.js";
+import { PostgresStore } from "./postgres-store.js";
 import { SqliteStore } from "./sqlite-store.js";
 
 /**
@@ -12,18 +13,6 @@ export function openStore(spec: string | undefined, defaultSqlitePath: string): 
   if (s === "sqlite") return SqliteStore.open(defaultSqlitePath);
   if (s.startsWith("sqlite:") && s.length > "sqlite:".length) return SqliteStore.open(s.slice("sqlite:".length));
   if (s === "memory") return new MemoryStore();
-  if (/^postgres(ql)?:\/\//.test(s)) return openPostgres(s);
+  if (/^postgres(ql)?:\/\//.test(s)) return PostgresStore.open(s);
   throw new DpclabError(`--store ${JSON.stringify(s.slice(0, 80))}: say sqlite, sqlite:PATH, memory or postgres://USER@HOST/DB`, "usage");
-}
-
-/** Set by src/store/postgres-store.ts when it loads: the PostgreSQL store needs the `pg` driver and a worker. */
-let postgresOpener: ((url: string) => LabStore) | undefined;
-
-export function registerPostgres(open: (url: string) => LabStore): void {
-  postgresOpener = open;
-}
-
-function openPostgres(url: string): LabStore {
-  if (!postgresOpener) throw new DpclabError("this build of dpclab has no PostgreSQL store", "usage");
-  return postgresOpener(url);
 }

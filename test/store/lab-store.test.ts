@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -180,11 +181,22 @@ describe("the SQLite store", () => {
     expect(() => SqliteStore.open(path)).toThrow(/cannot be used: .*damaged/);
   });
 
-  it.skipIf(process.getuid?.() === 0)("refuses a read-only file with one line (as root, files are never read-only)", () => {
-    const path = join(dir, "ro.db");
+  it("refuses a read-only file with one line (as root, checked as the unprivileged nobody, for whom it is read-only)", () => {
+    const roDir = mkdtempSync(join(tmpdir(), "dpclab-ro-"));
+    const path = join(roDir, "ro.db");
     SqliteStore.open(path).close();
     chmodSync(path, 0o444);
-    expect(() => SqliteStore.open(path)).toThrow(/is unavailable: it is read-only here/);
+    chmodSync(roDir, 0o755);
+    const store = new URL("../../dist/src/store/index.js", import.meta.url).href;
+    const script = `import(${JSON.stringify(store)}).then((m) => m.SqliteStore.open(${JSON.stringify(path)})).then(() => console.log("opened"), (e) => console.log(e.message))`;
+    const asRoot = process.getuid?.() === 0;
+    const r = spawnSync(asRoot ? "runuser" : process.execPath, asRoot ? ["-u", "nobody", "--", process.execPath, "-e", script] : ["-e", script], {
+      encoding: "utf8",
+    });
+    rmSync(roDir, { recursive: true, force: true });
+    expect(r.stdout.trim()).toBe(
+      `the lab store ${path} is unavailable: it is read-only here (the file or its directory): make both writable, or copy the lab elsewhere`,
+    );
   });
 });
 
