@@ -3,8 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # docker-compose (Debian's package) lets the suite check docker-compose.yml without a container engine; chromium renders
-# report.html headless (test/fleet/report).
-DPCLAB_OPTIONAL_APT="docker-compose chromium" bash scripts/setup.sh
+# report.html headless (test/fleet/report); postgresql runs the shared-lab tests (a cluster of its own in a temp dir).
+optional="docker-compose chromium"
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || optional="$optional postgresql"
+DPCLAB_OPTIONAL_APT="$optional" bash scripts/setup.sh
 # The container tests: a Docker engine (Debian's dockerd started here when installed and none answers, stopped after
 # the suite) and the project's image built without a registry. Either failing is one line; those tests then skip.
 bash scripts/docker-engine.sh start
