@@ -36,16 +36,16 @@ export class ClockRangeError extends RangeError {
   }
 }
 
-/** Refuses an advance that is not a finite, non-negative amount of at most MAX_CLOCK_ADVANCE_MS. */
-function checkedAdvance(ms: number): number {
+/** Refuses an advance that is not a finite, non-negative amount of at most MAX_CLOCK_ADVANCE_MS (every AdjustableClock). */
+export function checkedAdvance(ms: number): number {
   if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) throw new ClockRangeError(`a clock only moves forward (got ${ms} ms)`, "bad-duration", 400);
   if (ms > MAX_CLOCK_ADVANCE_MS)
     throw new ClockRangeError(`a clock moves at most ${MAX_CLOCK_ADVANCE_MS / (365 * DAY_MS)} years at once (got ${ms} ms)`, "bad-duration", 400);
   return ms;
 }
 
-/** Refuses an instant outside [EARLIEST_CLOCK, LATEST_CLOCK] (or not a time at all). */
-function checkedInstant(ms: number): number {
+/** Refuses an instant outside [EARLIEST_CLOCK, LATEST_CLOCK] (or not a time at all) (every AdjustableClock). */
+export function checkedInstant(ms: number): number {
   if (!Number.isFinite(ms)) throw new ClockRangeError("not a time", "bad-time", 400);
   if (ms < EARLIEST_CLOCK.getTime() || ms > LATEST_CLOCK.getTime())
     throw new ClockRangeError(

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { AdjustableClock } from "../../src/clock.js";
 import { LATEST_CLOCK, MAX_CLOCK_ADVANCE_MS, parseDuration } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
+import { type LabStore, MemoryStore } from "../../src/store/index.js";
 import type { IssuingAuthority } from "../shared/index.js";
 import { type FetchHandler, JsonResponse, readJsonObject, router } from "../shared/index.js";
 import type { FaultInjector } from "./faults.js";
@@ -17,6 +18,8 @@ export interface AdminContext {
   onClockChange?: () => void;
   /** The operator reports a device lost (DC-TRM-01): its derived credentials are revoked and the tenant retires it. */
   reportLost?: (deviceId: string) => { revoked: { issuer: string; serialNumber: string }[] };
+  /** The lab store, where the lab's instance id is kept (default: a private one in memory, so a new id each time). */
+  store?: LabStore;
 }
 
 /**
@@ -24,9 +27,10 @@ export interface AdminContext {
  * status by serial across every CA, read the notification outbox, set fault knobs. Not part of any emulated product.
  */
 export function adminHandler(ctx: AdminContext): FetchHandler {
-  // `instance` names this process's lab: a client driving the clock (a fleet run with --url) sees a restart, which lost
-  // every emulator's in-memory state, as a new instance instead of as devices that mysteriously failed.
-  const instance = randomUUID();
+  // `instance` names the lab's state: a client driving the clock (a fleet run with --url) sees a lab that lost its state
+  // (a memory store's server restarted) as a new instance instead of as devices that mysteriously failed. Kept in the
+  // store, it stays the same across restarts on a durable store and is the same on every server sharing one.
+  const instance = labInstance(ctx.store ?? new MemoryStore());
   const clockBody = () => ({ now: ctx.clock.now().toISOString(), instance });
   return router([
     { method: "GET", path: "/__admin/clock", handle: () => JsonResponse.of(clockBody()) },
@@ -95,6 +99,19 @@ export function adminHandler(ctx: AdminContext): FetchHandler {
       handle: async (req) => JsonResponse.of(ctx.faults.set(await readJsonObject(req))),
     },
   ]);
+}
+
+const INSTANCE = "admin/instance";
+
+/** The store's lab instance id, made on first use. */
+function labInstance(store: LabStore): string {
+  return store.transaction((tx) => {
+    const known = tx.get<string>(INSTANCE, "id");
+    if (known !== undefined) return known;
+    const made = randomUUID();
+    tx.put(INSTANCE, "id", made);
+    return made;
+  });
 }
 
 /** A managed device's id as the tenant makes them (a GUID; not the id a phone reports to an issuer, ../shared/wire-format.ts). */

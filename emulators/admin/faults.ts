@@ -1,6 +1,8 @@
 import { DpclabError } from "../../src/errors.js";
 import { SeededRandom } from "../../src/random.js";
+import { type LabStore, MemoryStore } from "../../src/store/index.js";
 import { DroppedConnection, type FetchHandler, problem } from "../shared/index.js";
+import { CachedSetting } from "./cached-setting.js";
 
 /**
  * Fault knobs, as rates (Pebble style): each request to a wrapped emulator draws from a seeded source, so a fault
@@ -43,20 +45,38 @@ function describe(v: unknown): string {
  */
 export const FAULT_CLIENT_HEADER = "x-dpclab-client";
 
+export interface FaultInjectorOptions {
+  /** The lab store the knobs live in (default: a private one in memory). */
+  store?: LabStore;
+}
+
+const FAULTS = "admin/faults";
+const KEY = "knobs";
+
+/**
+ * The fault knobs are lab state (in the store: a restarted server keeps injecting what the operator set, and two
+ * servers on one store inject alike); the random streams and the `injected` counts are this process's own.
+ */
 export class FaultInjector {
-  #knobs: FaultKnobs = { ...NO_FAULTS };
+  readonly #knobs: CachedSetting<FaultKnobs>;
+  /** The seed the streams below were made from: a new seed, set here or by another server, starts them afresh. */
+  #streamSeed = NO_FAULTS.seed;
   #random = new SeededRandom(NO_FAULTS.seed);
   readonly #clientRandom = new Map<string, SeededRandom>();
-  /** How many of each fault were injected, for reports. */
+  /** How many of each fault this process injected, for reports. */
   readonly injected = { "429": 0, "503": 0, drop: 0, slow: 0 };
 
+  constructor(options: FaultInjectorOptions = {}) {
+    this.#knobs = new CachedSetting<FaultKnobs>(options.store ?? new MemoryStore(), FAULTS, KEY, NO_FAULTS);
+  }
+
   get knobs(): FaultKnobs {
-    return { ...this.#knobs };
+    return { ...this.#knobs.get() };
   }
 
   /**
-   * Replaces the knobs after checking every value; bad input changes nothing. Only the knobs' own names are taken:
-   * a key such as "toString" or "__proto__" is unknown, not something every object has.
+   * Replaces the knobs after checking every value, in one transaction; bad input changes nothing. Only the knobs' own
+   * names are taken: a key such as "toString" or "__proto__" is unknown, not something every object has.
    */
   set(update: Partial<FaultKnobs> | Record<string, unknown>): FaultKnobs {
     const unknown = Object.keys(update).filter((k) => !KNOB_NAMES.has(k));
@@ -68,34 +88,15 @@ export class FaultInjector {
           .join(", ")} (known: ${[...KNOB_NAMES].join(", ")})`,
         "bad-fault-knob",
       );
-    const next: FaultKnobs = { ...this.#knobs };
-    for (const key of KNOB_NAMES) if (Object.hasOwn(update, key)) (next as unknown as Record<string, unknown>)[key] = (update as Record<string, unknown>)[key];
-    for (const key of ["rate429", "rate503", "dropRate", "slowRate"] as const) {
-      const v = next[key];
-      if (typeof v !== "number" || !(v >= 0 && v <= 1)) throw new DpclabError(`${key} must be a rate between 0 and 1 (got ${describe(v)})`, "bad-fault-knob");
-    }
-    if (next.rate429 + next.rate503 + next.dropRate > 1) throw new DpclabError("rate429 + rate503 + dropRate must not exceed 1", "bad-fault-knob");
-    for (const key of ["slowMs", "retryAfterSeconds"] as const) {
-      const v = next[key];
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > MAX_KNOB)
-        throw new DpclabError(`${key} must be a whole number from 0 to ${MAX_KNOB} (got ${describe(v)})`, "bad-fault-knob");
-    }
-    if (typeof next.seed !== "string" || next.seed.length === 0 || next.seed.length > MAX_SEED_CHARS)
-      throw new DpclabError(`seed must be a string of 1 to ${MAX_SEED_CHARS} characters`, "bad-fault-knob");
-    if (next.seed !== this.#knobs.seed) {
-      this.#random = new SeededRandom(next.seed);
-      this.#clientRandom.clear();
-    }
-    this.#knobs = next;
-    return this.knobs;
+    return { ...this.#knobs.update((current) => checkedKnobs(current, update)) };
   }
 
   /** Wraps an emulator handler with the current knobs. */
   wrap(handler: FetchHandler): FetchHandler {
     return async (request) => {
-      const k = this.#knobs;
+      const k = this.#knobs.get();
       if (k.rate429 + k.rate503 + k.dropRate + k.slowRate > 0) {
-        const random = this.#streamOf(request);
+        const random = this.#streamOf(request, k.seed);
         const draw = random.next();
         const retryAfter = { "retry-after": String(k.retryAfterSeconds) };
         if (draw < k.rate429) {
@@ -119,16 +120,40 @@ export class FaultInjector {
     };
   }
 
-  #streamOf(request: Request): SeededRandom {
+  #streamOf(request: Request, seed: string): SeededRandom {
+    if (seed !== this.#streamSeed) {
+      this.#random = new SeededRandom(seed);
+      this.#clientRandom.clear();
+      this.#streamSeed = seed;
+    }
     const client = request.headers.get(FAULT_CLIENT_HEADER);
     if (client === null || client.length === 0 || client.length > 64) return this.#random;
     let random = this.#clientRandom.get(client);
     if (!random) {
       // The header is the client's say-so: past a fleet's worth of streams, newcomers share one (memory stays bounded).
       if (this.#clientRandom.size >= MAX_CLIENT_STREAMS) return this.#random;
-      random = new SeededRandom(`${this.#knobs.seed}/client/${client}`);
+      random = new SeededRandom(`${seed}/client/${client}`);
       this.#clientRandom.set(client, random);
     }
     return random;
   }
+}
+
+/** The knobs after `update`, every value checked (a DpclabError naming the first bad one). */
+function checkedKnobs(current: FaultKnobs, update: Record<string, unknown>): FaultKnobs {
+  const next: FaultKnobs = { ...current };
+  for (const key of KNOB_NAMES) if (Object.hasOwn(update, key)) (next as unknown as Record<string, unknown>)[key] = update[key];
+  for (const key of ["rate429", "rate503", "dropRate", "slowRate"] as const) {
+    const v = next[key];
+    if (typeof v !== "number" || !(v >= 0 && v <= 1)) throw new DpclabError(`${key} must be a rate between 0 and 1 (got ${describe(v)})`, "bad-fault-knob");
+  }
+  if (next.rate429 + next.rate503 + next.dropRate > 1) throw new DpclabError("rate429 + rate503 + dropRate must not exceed 1", "bad-fault-knob");
+  for (const key of ["slowMs", "retryAfterSeconds"] as const) {
+    const v = next[key];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > MAX_KNOB)
+      throw new DpclabError(`${key} must be a whole number from 0 to ${MAX_KNOB} (got ${describe(v)})`, "bad-fault-knob");
+  }
+  if (typeof next.seed !== "string" || next.seed.length === 0 || next.seed.length > MAX_SEED_CHARS)
+    throw new DpclabError(`seed must be a string of 1 to ${MAX_SEED_CHARS} characters`, "bad-fault-knob");
+  return next;
 }

@@ -1,3 +1,5 @@
+import { type LabStore, MemoryStore } from "../../src/store/index.js";
+
 /** Something happened that the cardholder must hear of through an independent channel (DC-ISS-09). */
 export interface CardholderNotice {
   cardIndex: number;
@@ -12,23 +14,52 @@ export interface CardholderNotifier {
   notify(notice: CardholderNotice): void;
 }
 
+export interface NoticeOutboxOptions {
+  /** The lab store the notices live in (default: a private one in memory). */
+  store?: LabStore;
+  /** How many notices it keeps, the newest (default 10,000). */
+  limit?: number;
+}
+
+/** The notices, keyed by their sequence number zero-padded, so key order is age order. */
+const NOTICES = "notices/outbox";
+/** The next sequence number: one row, so an append costs keyed reads and writes only. */
+const META = "notices/meta";
+const NEXT = "next";
+const SEQUENCE_DIGITS = 16;
+
 /**
  * Where the issuers' cardholder notices go (DC-ISS-09: notify the cardholder at the address in the identity
- * account): kept for the admin API and tests to read, newest last, bounded so a long run cannot grow it forever.
+ * account): kept in the lab store for the admin API and tests to read, newest last, bounded so a long run cannot grow
+ * it forever. Two servers on one store append to one outbox.
  */
 export class NoticeOutbox implements CardholderNotifier {
-  readonly #notices: CardholderNotice[] = [];
+  readonly #store: LabStore;
+  readonly #limit: number;
 
-  constructor(private readonly limit = 10_000) {}
+  constructor(options: NoticeOutboxOptions = {}) {
+    this.#store = options.store ?? new MemoryStore();
+    this.#limit = options.limit ?? 10_000;
+  }
 
+  /** Appends the notice and drops the one that falls out of the window (joins a caller's running transaction). */
   notify(notice: CardholderNotice): void {
-    this.#notices.push(notice);
-    // Trimmed in batches: dropping the oldest one per notice shifts the whole array every time (a storm's hot spot).
-    if (this.#notices.length >= 2 * this.limit) this.#notices.splice(0, this.#notices.length - this.limit);
+    this.#store.transaction((tx) => {
+      const seq = tx.get<number>(META, NEXT) ?? 0;
+      tx.put(NOTICES, sequenceKey(seq), notice);
+      if (seq >= this.#limit) tx.delete(NOTICES, sequenceKey(seq - this.#limit));
+      tx.put(META, NEXT, seq + 1);
+    });
   }
 
   /** The newest `limit` notices, oldest first. */
   list(): readonly CardholderNotice[] {
-    return this.#notices.length > this.limit ? this.#notices.slice(-this.limit) : this.#notices;
+    const all = this.#store.read((tx) => tx.entries<CardholderNotice>(NOTICES));
+    // A store written with a larger limit may hold older ones too: the view is still the newest `limit`.
+    return all.slice(-this.#limit).map(([, notice]) => notice);
   }
+}
+
+function sequenceKey(seq: number): string {
+  return String(seq).padStart(SEQUENCE_DIGITS, "0");
 }
