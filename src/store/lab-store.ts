@@ -57,6 +57,9 @@ export interface LabStore {
  * with Retry-After while it lasts; in the CLI, one line and exit 1. Nothing was written.
  */
 export class StoreUnavailable extends DpclabError {
+  /** Sent as Retry-After: a store that went away usually comes back in seconds (a restarted database). */
+  readonly retryAfterSeconds = 2;
+
   constructor(where: string, why: string) {
     super(`the lab store ${where} is unavailable: ${why}`, "store-unavailable", 503);
     this.name = "StoreUnavailable";
