@@ -34,7 +34,7 @@ export interface TenantHandlerOptions {
 export function tenantHandler(tenant: Tenant, options: TenantHandlerOptions = {}): FetchHandler {
   const json = (status: number, body: unknown): Response => JsonResponse.of(body, { status });
   const list = (value: unknown[]): Response => json(200, { value });
-  const tokens = new SkipTokens();
+  const tokens = new SkipTokens(tenant.skipTokenKey);
   const query = (url: URL, kind: QueryKind, known: readonly string[], collection: string): ODataQuery => parseODataQuery(url, kind, known, tokens, collection);
   /** A Graph collection GET: the options are read (400 on bad ones) before anything is listed. */
   const page = <T extends { id: string }>(url: URL, known: readonly string[], collection: string, items: () => T[], view: (item: T) => object): Response => {
@@ -161,7 +161,14 @@ export function tenantHandler(tenant: Tenant, options: TenantHandlerOptions = {}
     { method: "POST", path: `${BETA}/groups`, handle: async (r) => json(201, tenant.createGroup(await readJson(r))) },
     { method: "GET", path: `${BETA}/groups/:id`, handle: (_r, p) => json(200, tenant.getGroup(id(p))) },
     { method: "GET", path: `${BETA}/groups/:id/members`, handle: (_r, p) => list(tenant.getGroup(id(p)).members.map((m) => ({ id: m }))) },
-    { method: "POST", path: `${BETA}/groups/:id/members`, handle: async (r, p) => json(200, tenant.addGroupMember(id(p), await readJson(r))) },
+    {
+      method: "POST",
+      path: `${BETA}/groups/:id/members`,
+      handle: async (r, p) => {
+        tenant.addGroupMember(id(p), await readJson(r));
+        return json(200, tenant.getGroup(id(p)));
+      },
+    },
     { method: "DELETE", path: `${BETA}/groups/:id/members/:deviceId`, handle: (_r, p) => deleted(() => tenant.removeGroupMember(id(p), p.deviceId as string)) },
 
     // managed devices

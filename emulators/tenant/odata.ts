@@ -97,12 +97,17 @@ function parseTop(value: string): number {
 }
 
 /**
- * Opaque `$skiptoken`s: the collection and the last id of the page, MACed with a key of this handler. A token
- * another collection, another server instance or a client made is refused (400): it is not a cursor to guess at.
+ * Opaque `$skiptoken`s: the collection and the last id of the page, MACed with the lab's key (kept in its store). A
+ * token another collection, another lab or a client made is refused (400): it is not a cursor to guess at.
  * Ids are in creation order, so the next page is what follows that id even if items were deleted meanwhile.
  */
 export class SkipTokens {
-  readonly #key = randomBytes(32);
+  readonly #key: Uint8Array;
+
+  /** `key`: the lab's (Tenant.skipTokenKey), so a token from another server on the same store, or from before a restart, is good. */
+  constructor(key: Uint8Array = randomBytes(32)) {
+    this.#key = key;
+  }
 
   make(collection: string, lastId: string): string {
     const payload = Buffer.from(JSON.stringify([collection, lastId])).toString("base64url");
