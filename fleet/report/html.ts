@@ -112,6 +112,7 @@ export function reportHtml(r: RunResult): string {
 <h1>dpclab fleet run · seed <code>${e(r.seed)}</code></h1>
 <p class="${held ? "ok" : "bad"}">${held ? "✓ all thresholds held" : `✗ ${r.thresholds.filter((t) => !t.ok).length} threshold(s) breached`}</p>
 ${(r.incidents ?? []).map((i) => `<p class="bad">✗ ${e(i)}</p>`).join("\n")}
+${(r.notes ?? []).map((n) => `<p class="ok">✓ ${e(n)}</p>`).join("\n")}
 <p>Replay this run:</p>
 <pre id="replay">${e(r.command)}</pre>
 <p>Wall clock ${e(r.wall.startedAt)} → ${e(r.wall.finishedAt)} (${secs.toFixed(1)} s) ·

@@ -33,6 +33,8 @@ export interface RunResult {
   storm?: { at: string; renewals: number; wallSeconds: number; renewalsPerSecond: number };
   /** Trouble with a served lab itself (it restarted, or refused connections): the run failed, whatever the thresholds say. */
   incidents?: string[];
+  /** What a served lab went through that the run rode out (it was unreachable and came back with its state). */
+  notes?: string[];
   /**
    * With --relying-parties: each kind that ran, as it describes itself (program, port, status check), and its own
    * line for the first verdict of each kind (its counts and latencies are in `metrics`, fleet/metrics/names.ts).

@@ -37,6 +37,8 @@ export interface Summary {
   storm?: RunResult["storm"];
   /** What went wrong with a served lab itself (it restarted, or refused connections). */
   incidents?: string[];
+  /** What a served lab went through that the run rode out (unreachable, then back with its state). */
+  notes?: string[];
   /** With --relying-parties: per kind, what the real relying party accepted and refused, and how fast. */
   relyingParties?: Record<string, RelyingPartyFigures>;
 }
@@ -74,6 +76,7 @@ export const SUMMARY_SCHEMA: JsonSchema = closed(
     },
     storm: closed({ at: { type: "string" }, renewals: count, wallSeconds: ms, renewalsPerSecond: ms }),
     incidents: { type: "array", items: { type: "string" } },
+    notes: { type: "array", items: { type: "string" } },
     relyingParties: {
       type: "object",
       additionalProperties: closed({
@@ -89,7 +92,7 @@ export const SUMMARY_SCHEMA: JsonSchema = closed(
       }),
     },
   },
-  ["storm", "incidents", "relyingParties"],
+  ["storm", "incidents", "notes", "relyingParties"],
 );
 
 /** Checks an object against the documented `summary.json` shape; returns the violations (empty when valid). */
@@ -139,6 +142,7 @@ export function buildSummary(r: RunResult): Summary {
     thresholds: r.thresholds.map((t) => ({ ...t, actual: t.actual !== null && Number.isFinite(t.actual) ? t.actual : null })),
     ...(r.storm ? { storm: r.storm } : {}),
     ...(r.incidents?.length ? { incidents: r.incidents } : {}),
+    ...(r.notes?.length ? { notes: r.notes } : {}),
     ...(r.relyingParties ? { relyingParties: relyingPartyFigures(r) } : {}),
   };
 }

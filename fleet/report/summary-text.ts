@@ -107,7 +107,9 @@ export function summaryText(r: RunResult): string {
     "",
     clip(`  dpclab fleet run · seed ${r.seed} · ${verdict}${incidents.length ? ` · ${FAIL} the lab server failed` : ""}`, WIDTH),
     // First, so nobody reads the failures below as the fleet's own: the server itself went away.
-    ...(incidents.length ? [...section("LAB SERVER"), ...incidents.map((i) => `${INDENT}${FAIL} ${i}`)] : []),
+    ...(incidents.length || r.notes?.length
+      ? [...section("LAB SERVER"), ...incidents.map((i) => `${INDENT}${FAIL} ${i}`), ...(r.notes ?? []).map((n) => `${INDENT}${PASS} ${n}`)]
+      : []),
     ...section("THRESHOLDS"),
     ...thresholdLines(r),
     ...section("CHECKS"),

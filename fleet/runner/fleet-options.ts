@@ -22,6 +22,8 @@ export { PRESETS } from "../workloads/index.js";
 
 export type IssuerChoice = IssuerName | "mixed";
 export type FleetTransport = "inprocess" | "http";
+/** Where a fleet's own stacks keep their state (FleetOptions.store). */
+export type FleetStore = "memory" | "sqlite";
 
 /**
  * What `runFleet` takes: the CLI flags, typed. Strings are accepted where the CLI passes text. The workload shapes'
@@ -45,6 +47,17 @@ export interface FleetOptions extends WorkloadOptions {
   arrivalRate?: number;
   /** "inprocess" (default) or "http": the same agents over real sockets. */
   transport?: string;
+  /**
+   * Where the run's own stacks (tenant, issuers) keep their state: "memory" (default: a run's world is its own and
+   * ends with it) or "sqlite" (a file per stack under the lab dir, as `dpclab serve` keeps a lab): what the bench
+   * compares. Not with --url: the served lab has its own store.
+   */
+  store?: string;
+  /**
+   * With --url: how long (real time) to wait for a served lab that went away (killed, restarting) before its refused
+   * connections fail the run, e.g. "60s" (the default) or "0s" (fail at once).
+   */
+  rideOut?: string;
   /**
    * With transport "http": a running `dpclab serve` to drive (its clock through /__admin/clock); `dir` must then be
    * the served lab. Without it the runner serves its own stacks on loopback.
@@ -104,7 +117,10 @@ export interface FleetPlan extends WorkloadPlan {
   /** Enrolment arrivals per second. */
   arrivalRate: number;
   transport: FleetTransport;
+  store: FleetStore;
   url: string | undefined;
+  /** Real ms a run waits for a served lab to answer again (FleetOptions.rideOut). */
+  rideOutMs: number;
   faults: Partial<FaultKnobs>;
   slips: SlipRates;
   faultSpec: string | undefined;
@@ -171,6 +187,11 @@ export function planFleet(o: FleetOptions): FleetPlan {
     throw usage(
       "--relying-parties with --issuer-change needs one --issuer: after the change every tenant issues from the same CA, and only one can answer its status",
     );
+  const store = (o.store ?? "memory") as FleetStore;
+  if (store !== "memory" && store !== "sqlite") throw usage(`--store must be memory or sqlite (got ${JSON.stringify(o.store)})`);
+  if (o.store !== undefined && o.url !== undefined) throw usage("--store does not go with --url: the served lab keeps its own state (dpclab serve --store)");
+  const rideOutMs = flagDuration(o.rideOut ?? "60s", "--ride-out");
+  if (rideOutMs > 3_600_000) throw usage(`--ride-out must be at most 1h (got ${o.rideOut})`);
   const start = new Date(o.start ?? "2026-01-01T00:00:00Z");
   if (Number.isNaN(start.getTime())) throw usage(`bad start instant ${JSON.stringify(o.start)}`);
   return {
@@ -183,6 +204,8 @@ export function planFleet(o: FleetOptions): FleetPlan {
     arrivalRate,
     preset,
     transport,
+    store,
+    rideOutMs,
     url: o.url?.replace(/\/+$/, ""),
     stormRate,
     faults: parseFaults(o.faults, seed),

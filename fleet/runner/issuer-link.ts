@@ -17,6 +17,8 @@ export interface IssuerLink {
   changeIssuer(to: IssuerName): Promise<void>;
   /** What went wrong with the server itself (a served lab that restarted or refused connections); none in-process. */
   incidents(): string[];
+  /** What a served lab went through that the run rode out (an outage on a durable store); none in-process. */
+  notes?(): string[];
   /**
    * The CA named `caName` (root, piv-ca, <issuer>-ca) when this stack answers its status: the card CAs, and the CAs
    * of the issuers its tenant has used. In-process stacks only (a served lab answers for itself).

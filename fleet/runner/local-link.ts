@@ -1,8 +1,11 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { type IssuerName, issuerCaName } from "../../emulators/derived/index.js";
 import { inProcessFetch, serve } from "../../emulators/shared/index.js";
 import { createLabStack } from "../../emulators/stack/index.js";
 import type { VirtualClock } from "../../src/clock.js";
 import type { LabDir } from "../../src/lab/index.js";
+import { type LabStore, MemoryStore, SqliteStore } from "../../src/store/index.js";
 import { JsonClient, keepAliveFetch } from "../clients/index.js";
 import type { FleetPlan } from "./fleet-options.js";
 import type { IssuerLink } from "./issuer-link.js";
@@ -11,9 +14,20 @@ import { changeTenantIssuer, configureTenant } from "./tenant-admin.js";
 /** The origin stamped into a fleet lab's certificates, and where in-process requests pretend to go. */
 export const BASE_URL = "http://127.0.0.1:7800";
 
-/** A stack built here on the run's clock; with `http`, mounted on a loopback socket the agents reach by real HTTP. */
-export async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClock, plan: FleetPlan, http: boolean, agentCard: number): Promise<IssuerLink> {
-  const stack = await createLabStack(lab, { clock, purebredAgents: [agentCard], validityDays: plan.lifetimeDays });
+/**
+ * A stack built here on the run's clock; with `http`, mounted on a loopback socket the agents reach by real HTTP. Its
+ * state is the run's own: in memory, or (`--store sqlite`) in a fresh SQLite file per worker and issuer.
+ */
+export async function localLink(
+  lab: LabDir,
+  name: IssuerName,
+  clock: VirtualClock,
+  plan: FleetPlan,
+  where: { http: boolean; agentCard: number; worker: number },
+): Promise<IssuerLink> {
+  const { http, agentCard } = where;
+  const store = plan.store === "sqlite" ? freshSqliteStore(join(lab.root, "fleet-state", `worker-${where.worker}-${name}.db`)) : new MemoryStore();
+  const stack = await createLabStack(lab, { clock, purebredAgents: [agentCard], validityDays: plan.lifetimeDays, store });
   const groupId = await configureTenant(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), stack.cardIssuer.root.certificate.rawData, name);
   if (Object.keys(plan.faults).length) stack.faults.set({ ...plan.faults, seed: `${plan.faults.seed}/${name}` });
   const server = http ? await serve(stack.handler, { host: "127.0.0.1", port: 0 }) : undefined;
@@ -41,6 +55,13 @@ export async function localLink(lab: LabDir, name: IssuerName, clock: VirtualClo
     close: async () => {
       client?.close();
       await server?.close();
+      store.close();
     },
   };
+}
+
+/** A new run starts from nothing: an earlier run's file (and its WAL) is removed first. */
+function freshSqliteStore(path: string): LabStore {
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
+  return SqliteStore.open(path);
 }

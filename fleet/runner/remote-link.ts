@@ -8,7 +8,11 @@ import { JsonClient, keepAliveFetch } from "../clients/index.js";
 import { adminFetch } from "./admin-fetch.js";
 import type { FleetPlan } from "./fleet-options.js";
 import type { IssuerLink } from "./issuer-link.js";
-import { ServerWatch } from "./server-watch.js";
+import { isConnectionLost, ServerWatch } from "./server-watch.js";
+
+/** How often (real time) a run looks whether a served lab that went away answers again (for plan.rideOutMs). */
+const RIDE_OUT_POLL_MS = 100;
+
 import { changeTenantIssuer, configureTenant } from "./tenant-admin.js";
 
 /**
@@ -18,14 +22,29 @@ import { changeTenantIssuer, configureTenant } from "./tenant-admin.js";
  */
 export async function remoteLink(url: string, name: IssuerName, clock: VirtualClock, plan: FleetPlan): Promise<IssuerLink> {
   const watch = new ServerWatch(url, () => clock.now());
-  // Every request to the server, the admin's included, is watched: a refused connection is an incident of the run.
+  // Every request to the server, the admin's included, is watched. A server that went away (killed, restarting) is
+  // waited for in real time and the request sent again, for up to plan.rideOutMs: a lab on a durable store comes back
+  // with its state (issue 14). Past that, a refused connection is an incident of the run.
+  // Shared by every request: once an outage outlasted the ride-out, requests fail at once until one gets through.
+  let down: { since: number; gaveUp: boolean } | undefined;
   const watched = (inner: typeof fetch) =>
     (async (input: RequestInfo | URL, init?: RequestInit) => {
-      try {
-        return await inner(input, init);
-      } catch (error) {
-        watch.failed(error);
-        throw error;
+      const template = input instanceof Request ? input.clone() : undefined;
+      for (;;) {
+        try {
+          const response = await inner(template ? template.clone() : input, init);
+          if (down && !down.gaveUp) watch.recovered(performance.now() - down.since);
+          down = undefined;
+          return response;
+        } catch (error) {
+          if (isConnectionLost(error)) down ??= { since: performance.now(), gaveUp: false };
+          if (!down || down.gaveUp || performance.now() - down.since > plan.rideOutMs) {
+            if (down) down.gaveUp = true;
+            watch.failed(error);
+            throw error;
+          }
+          await new Promise((resolve) => setTimeout(resolve, RIDE_OUT_POLL_MS));
+        }
       }
     }) as typeof fetch;
   const toAdmin = watched(adminFetch());
@@ -89,6 +108,7 @@ export async function remoteLink(url: string, name: IssuerName, clock: VirtualCl
       return Object.fromEntries(Object.entries(now.injected).map(([k, n]) => [k, n - (injectedBefore[k] ?? 0)]));
     },
     incidents: () => watch.incidents(),
+    notes: () => watch.notes(),
     close: async () => {
       client.close();
       if (Object.keys(plan.faults).length) await put("/__admin/faults", restore);

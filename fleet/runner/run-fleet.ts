@@ -149,6 +149,7 @@ function fleetResult(
     thresholds: evaluateThresholds(plan.thresholds, metrics),
     ...(shard.stormAt !== undefined && shard.stormWall ? { storm: stormSummary(shard.stormAt, shard.stormWall, outcome) } : {}),
     ...(shard.incidents?.length ? { incidents: shard.incidents } : {}),
+    ...(shard.notes?.length ? { notes: shard.notes } : {}),
     ...(relyingParties ? { relyingParties } : {}),
   };
 }

@@ -110,7 +110,7 @@ export class ShardDevices {
     for (const name of used) {
       const link = this.#setup.remote
         ? await remoteLink(plan.url!, name, clock, plan)
-        : await localLink(lab, name, clock, plan, plan.transport === "http", agentCardIndex);
+        : await localLink(lab, name, clock, plan, { http: plan.transport === "http", agentCard: agentCardIndex, worker: range.worker });
       this.#setup.links.push(link);
       this.links.push(link);
       this.#linkByIssuer.set(name, link);

@@ -22,6 +22,8 @@ export interface ShardRun extends WorkloadReport {
   metrics: FleetMetrics;
   /** What went wrong with a served lab itself (restarted, unreachable): never silent, and the run fails. */
   incidents?: string[];
+  /** What a served lab went through that the run rode out: reported, not a failure. */
+  notes?: string[];
   /** With --relying-parties: per kind, each relying party's line for its first verdict of each reason. */
   relyingPartyLines?: Record<string, Record<string, string>>;
 }
@@ -125,12 +127,14 @@ class ShardSimulation {
     const reports = this.#workloads.map((w) => w.report?.(outcome) ?? {});
     for (const [reason, n] of Object.entries(outcome.failed)) this.metrics.increment(`failed:${reason}`, n);
     const incidents = [...new Set([...links.flatMap((l) => l.incidents()), ...relyingPartyTrouble])];
+    const notes = [...new Set(links.flatMap((l) => l.notes?.() ?? []))];
     const relyingPartyLines = this.#relyingParties?.lines();
     return {
       outcome,
       metrics: this.metrics,
       ...Object.assign({}, ...reports),
       ...(incidents.length ? { incidents } : {}),
+      ...(notes.length ? { notes } : {}),
       ...(relyingPartyLines ? { relyingPartyLines } : {}),
     };
   }

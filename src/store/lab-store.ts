@@ -16,8 +16,9 @@ export interface StoreTx {
   get<T>(table: string, key: string, now?: number): T | undefined;
   /**
    * Stores `value` (JSON) under `key`, replacing any. With `expiresAt` (epoch ms) the entry is gone from then on;
-   * with `cap` the table keeps at most that many entries, dropping those closest to expiry first; with `now`,
-   * entries already expired are swept first (amortised O(1): the expiry index is read from its front).
+   * with `cap` the table keeps at most that many entries, dropping those closest to expiry first (only entries with
+   * an expiry are dropped: a cap is for tables of expiring entries); with `now`, entries already expired are swept
+   * first (amortised O(1): the expiry index is read from its front).
    */
   put(table: string, key: string, value: unknown, opts?: PutOptions): void;
   delete(table: string, key: string): boolean;

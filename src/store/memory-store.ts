@@ -89,8 +89,9 @@ export class MemoryStore implements LabStore {
     t.rows.set(key, { v, expires: opts.expiresAt });
     this.#undo?.push(() => t.rows.delete(key));
     if (opts.cap !== undefined) {
-      for (const k of t.rows.keys()) {
+      for (const [k, row] of t.rows) {
         if (t.rows.size <= opts.cap) break;
+        if (row.expires === undefined) continue; // as in the databases: a cap drops expiring entries only
         this.#delete(t, k);
         t.evicted++;
         this.#undo?.push(() => t.evicted--);

@@ -10,7 +10,7 @@ import { progressBar } from "../progress.js";
 // The presets are the workload registry's (fleet/workloads), so a new one shows here.
 const USAGE =
   "dpclab fleet run [--dir D] --devices N [--mix ios:60,android:40] [--issuer entrust|purebred|intercede|mixed] [--lifetime 365d] [--duration 400d] [--seed S] [--arrival-rate R] " +
-  `[--preset ${PRESETS.filter((p) => p !== "none").join("|")}] [--transport inprocess|http] [--url URL] [--workers K] [--faults SPEC] [--churn lost:R,unenrol:R] ` +
+  `[--preset ${PRESETS.filter((p) => p !== "none").join("|")}] [--transport inprocess|http] [--url URL] [--store memory|sqlite] [--ride-out 60s] [--workers K] [--faults SPEC] [--churn lost:R,unenrol:R] ` +
   "[--population SPEC] [--issuer-change 200d:ISSUER] [--relying-parties wifi,vpn,app,smime[:SHARE]] [--threshold EXPR]... [--report DIR]";
 
 /**
@@ -37,6 +37,8 @@ export async function fleetCommand(argv: string[]): Promise<number> {
       preset: { type: "string" },
       transport: { type: "string" },
       url: { type: "string" },
+      store: { type: "string" },
+      "ride-out": { type: "string" },
       workers: { type: "string" },
       churn: { type: "string" },
       population: { type: "string" },
@@ -72,6 +74,8 @@ export async function fleetCommand(argv: string[]): Promise<number> {
       ...(values.preset !== undefined ? { preset: values.preset } : {}),
       ...(values.transport !== undefined ? { transport: values.transport } : {}),
       ...(values.url !== undefined ? { url: values.url } : {}),
+      ...(values.store !== undefined ? { store: values.store } : {}),
+      ...(values["ride-out"] !== undefined ? { rideOut: values["ride-out"] } : {}),
       ...(values.dir !== undefined ? { dir: values.dir } : {}),
       ...(workers !== undefined ? { workers } : {}),
       thresholds: values.threshold ?? [],

@@ -60,6 +60,7 @@ describe("a fleet run against a served lab that goes away", () => {
       let closed: Promise<void> | undefined;
       const r = await runFleet({
         ...options(s.server.url, s.dir.path),
+        rideOut: "1s", // waited for, in real time, before the refusals count
         onProgress: (p) => {
           if (p.day === 5) closed ??= s.server.close();
         },
