@@ -12,6 +12,7 @@ import { benchProfileApply } from "./profile-apply.js";
 import { benchRelyingParties } from "./relying-parties.js";
 import { benchRenewalStorm } from "./renewal-storm.js";
 import { type Figure, printFigure, recordBenchResults } from "./results.js";
+import { benchStore } from "./store.js";
 
 const BENCHES: Record<string, () => Promise<Figure[]>> = {
   deck: benchDeck,
@@ -22,6 +23,7 @@ const BENCHES: Record<string, () => Promise<Figure[]>> = {
   "renewal-storm": benchRenewalStorm,
   "kiosk-challenges": benchKioskChallenges,
   "relying-parties": benchRelyingParties,
+  store: benchStore,
 };
 // `npm run bench -- NAME...` runs only those.
 const chosen = process.argv.slice(2);

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { AdjustableClock } from "../../src/clock.js";
 import { DpclabError } from "../../src/errors.js";
 import type { LabDir } from "../../src/lab/index.js";
+import { type LabStore, MemoryStore } from "../../src/store/index.js";
 import { adminHandler, FaultInjector } from "../admin/index.js";
 import { ApplicantAuthenticator, createIssuerAuthority, type Defects, DerivedIssuance, GRAPH_ISSUER, type IssuerName, NO_DEFECTS } from "../derived/index.js";
 import { createEntrustEmulator, type EntrustEmulator, type EntrustEmulatorOptions } from "../entrust/index.js";
@@ -51,6 +52,12 @@ export interface LabStack {
 
 export interface LabStackOptions {
   clock: AdjustableClock;
+  /**
+   * Where the tenant, the issuers and the admin state live: `dpclab serve` and `dpclab enroll` pass the lab's own
+   * store (lab.store()), so they share one durable lab; default a fresh in-memory store, a world of its own (a demo,
+   * a conformance run, a scenario, each fleet stack). The card issuer's state is always the lab's.
+   */
+  store?: LabStore;
   /** Purebred registration agents: cards of the deck that may supervise (default: card 0). */
   purebredAgents?: number[];
   /** Lifetime of the derived credentials the issuers mint, in days (default 365, at most 1096: DC-LIFE-02). */
@@ -78,15 +85,17 @@ export interface LabStackOptions {
  */
 export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promise<LabStack> {
   const { clock } = opts;
+  const store = opts.store ?? new MemoryStore();
   const cardIssuer = await CardIssuer.open(lab, clock);
   const issuers = {} as Record<IssuerName, IssuerStack>;
   const built = {} as StackEmulators;
   // The tenant confirms each reported credential with the issuer it names (Intune learns of credentials from the issuer).
   const tenant = new Tenant(clock, {
     issuerLink: (graphIssuer) => ISSUERS.map((n) => issuers[n]?.issuance).find((i) => i && GRAPH_ISSUER[i.name] === graphIssuer),
+    store,
   });
-  const notices = new NoticeOutbox();
-  const faults = new FaultInjector();
+  const notices = new NoticeOutbox({ store });
+  const faults = new FaultInjector({ store });
   const authenticator = new ApplicantAuthenticator({ cardIssuer, clock });
   for (const name of ISSUERS) {
     const defects = opts.defects?.[name] ?? NO_DEFECTS;
@@ -142,7 +151,7 @@ export async function createLabStack(lab: LabDir, opts: LabStackOptions): Promis
     else if (!served) throw new DpclabError(`no managed device with id ${deviceId}, and no issuer served it`, "not-found", 404);
     return { revoked };
   };
-  const admin = adminHandler({ clock, authorities, outbox: () => [...tenant.outbox(), ...notices.list()], faults, onClockChange: tick, reportLost });
+  const admin = adminHandler({ clock, store, authorities, outbox: () => [...tenant.outbox(), ...notices.list()], faults, onClockChange: tick, reportLost });
   const emulators = mount(
     tenantHandler(tenant, { baseUrl: cardIssuer.config.baseUrl }),
     ...ISSUERS.map((n) => issuers[n].handler),

@@ -22,8 +22,8 @@ export { PRESETS } from "../workloads/index.js";
 
 export type IssuerChoice = IssuerName | "mixed";
 export type FleetTransport = "inprocess" | "http";
-/** Where a fleet's own stacks keep their state (FleetOptions.store). */
-export type FleetStore = "memory" | "sqlite";
+/** Where a fleet's own stacks keep their state (FleetOptions.store): a postgres:// URL of an empty database, too. */
+export type FleetStore = "memory" | "sqlite" | `postgres://${string}`;
 
 /**
  * What `runFleet` takes: the CLI flags, typed. Strings are accepted where the CLI passes text. The workload shapes'
@@ -49,8 +49,9 @@ export interface FleetOptions extends WorkloadOptions {
   transport?: string;
   /**
    * Where the run's own stacks (tenant, issuers) keep their state: "memory" (default: a run's world is its own and
-   * ends with it) or "sqlite" (a file per stack under the lab dir, as `dpclab serve` keeps a lab): what the bench
-   * compares. Not with --url: the served lab has its own store.
+   * ends with it), "sqlite" (a file per stack under the lab dir, as `dpclab serve` keeps a lab) or the postgres://
+   * URL of an empty database (one issuer, one worker: one stack): what the bench compares. Not with --url: the
+   * served lab has its own store.
    */
   store?: string;
   /**
@@ -188,7 +189,10 @@ export function planFleet(o: FleetOptions): FleetPlan {
       "--relying-parties with --issuer-change needs one --issuer: after the change every tenant issues from the same CA, and only one can answer its status",
     );
   const store = (o.store ?? "memory") as FleetStore;
-  if (store !== "memory" && store !== "sqlite") throw usage(`--store must be memory or sqlite (got ${JSON.stringify(o.store)})`);
+  const postgres = /^postgres(ql)?:\/\//.test(store);
+  if (store !== "memory" && store !== "sqlite" && !postgres)
+    throw usage(`--store must be memory, sqlite or a postgres:// URL (got ${JSON.stringify(o.store?.slice(0, 40))})`);
+  if (postgres && (workers > 1 || issuer === "mixed")) throw usage("--store postgres://… holds one stack: give one --issuer and one worker");
   if (o.store !== undefined && o.url !== undefined) throw usage("--store does not go with --url: the served lab keeps its own state (dpclab serve --store)");
   const rideOutMs = flagDuration(o.rideOut ?? "60s", "--ride-out");
   if (rideOutMs > 3_600_000) throw usage(`--ride-out must be at most 1h (got ${o.rideOut})`);

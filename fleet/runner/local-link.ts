@@ -5,7 +5,7 @@ import { inProcessFetch, serve } from "../../emulators/shared/index.js";
 import { createLabStack } from "../../emulators/stack/index.js";
 import type { VirtualClock } from "../../src/clock.js";
 import type { LabDir } from "../../src/lab/index.js";
-import { type LabStore, MemoryStore, SqliteStore } from "../../src/store/index.js";
+import { type LabStore, MemoryStore, openStore, SqliteStore } from "../../src/store/index.js";
 import { JsonClient, keepAliveFetch } from "../clients/index.js";
 import type { FleetPlan } from "./fleet-options.js";
 import type { IssuerLink } from "./issuer-link.js";
@@ -26,7 +26,12 @@ export async function localLink(
   where: { http: boolean; agentCard: number; worker: number },
 ): Promise<IssuerLink> {
   const { http, agentCard } = where;
-  const store = plan.store === "sqlite" ? freshSqliteStore(join(lab.root, "fleet-state", `worker-${where.worker}-${name}.db`)) : new MemoryStore();
+  const store =
+    plan.store === "memory"
+      ? new MemoryStore()
+      : plan.store === "sqlite"
+        ? freshSqliteStore(join(lab.root, "fleet-state", `worker-${where.worker}-${name}.db`))
+        : openStore(plan.store, "");
   const stack = await createLabStack(lab, { clock, purebredAgents: [agentCard], validityDays: plan.lifetimeDays, store });
   const groupId = await configureTenant(new JsonClient(inProcessFetch(stack.handler, BASE_URL), BASE_URL), stack.cardIssuer.root.certificate.rawData, name);
   if (Object.keys(plan.faults).length) stack.faults.set({ ...plan.faults, seed: `${plan.faults.seed}/${name}` });
