@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DpclabError } from "../errors.js";
 import { KEY_ALGORITHMS, type KeyAlgorithm } from "../pki/index.js";
-import { object, oneOf, readJson, type Shape, string, writeJson, writeTextAtomically } from "../store/index.js";
+import { type LabStore, object, oneOf, openStore, readJson, type Shape, string, writeJson, writeTextAtomically } from "../store/index.js";
 
 /** What a lab was created with; everything else in the lab dir is state derived from it and from use. */
 export interface LabConfig {
@@ -34,9 +34,36 @@ export const DEFAULT_BASE_URL = "http://127.0.0.1:7800";
  */
 export class LabDir {
   readonly root: string;
+  /** `--store` as given (sqlite, sqlite:PATH, memory, postgres://…); undefined: $DPCLAB_STORE, else the lab's lab.db. */
+  readonly storeSpec: string | undefined;
+  #store?: LabStore;
 
-  constructor(root: string = DEFAULT_LAB_DIR) {
+  constructor(root: string = DEFAULT_LAB_DIR, opts: { store?: string } = {}) {
     this.root = resolve(root);
+    this.storeSpec = opts.store;
+  }
+
+  /** The lab's own SQLite store, the default one (issue 14). */
+  get storePath(): string {
+    return join(this.root, "lab.db");
+  }
+
+  /**
+   * The one store of this lab's state, opened on first use (refusing a damaged, newer or read-only one with one
+   * line, before anything is written) and shared by everything of this process that works on the lab.
+   */
+  store(): LabStore {
+    if (!this.#store) {
+      mkdirSync(this.root, { recursive: true });
+      this.#store = openStore(this.storeSpec, this.storePath);
+    }
+    return this.#store;
+  }
+
+  /** Closes the store if it was opened (a CLI command's last step; a later store() opens it again). */
+  closeStore(): void {
+    this.#store?.close();
+    this.#store = undefined;
   }
 
   get configPath(): string {
